@@ -1,0 +1,39 @@
+/**
+ * Every close code the gateway sends, with the retry class a client should apply.
+ * docs/protocol.md is the prose version of this table; a test keeps them in step.
+ */
+export type RetryClass = 'reconnect' | 'reconnect-with-backoff' | 'do-not-retry';
+
+export interface CloseCodeInfo {
+  readonly code: number;
+  /** Stable, secret-free reason text sent in the close frame. */
+  readonly reason: string;
+  readonly retry: RetryClass;
+}
+
+const define = <T extends Record<string, CloseCodeInfo>>(table: T): T => table;
+
+export const CloseCodes = define({
+  goingAway: { code: 1001, reason: 'server going away', retry: 'reconnect-with-backoff' },
+  protocolError: { code: 1002, reason: 'protocol error', retry: 'reconnect-with-backoff' },
+  invalidPayload: { code: 1007, reason: 'invalid payload', retry: 'reconnect-with-backoff' },
+  policyViolation: { code: 1008, reason: 'protocol misuse', retry: 'reconnect-with-backoff' },
+  tooBig: { code: 1009, reason: 'message too big', retry: 'reconnect-with-backoff' },
+  internalError: { code: 1011, reason: 'internal error', retry: 'reconnect-with-backoff' },
+  tryAgainLater: { code: 1013, reason: 'auth service unavailable', retry: 'reconnect-with-backoff' },
+  ticketRejected: { code: 4401, reason: 'ticket rejected', retry: 'reconnect' },
+  authTimeout: { code: 4408, reason: 'auth deadline passed', retry: 'reconnect' },
+});
+
+export type CloseCodeName = keyof typeof CloseCodes;
+
+/**
+ * 4000–4499: the client may reconnect with a fresh ticket; 4500–4999: it must not retry.
+ * Standard codes not in the table are treated as transient.
+ */
+export function retryClassOf(code: number): RetryClass {
+  for (const info of Object.values(CloseCodes)) if (info.code === code) return info.retry;
+  if (code >= 4500 && code <= 4999) return 'do-not-retry';
+  if (code >= 4000 && code <= 4499) return 'reconnect';
+  return 'reconnect-with-backoff';
+}

@@ -1,0 +1,5 @@
+import type { OutboundMessage } from './messages.ts';
+
+export function encode(message: OutboundMessage): string {
+  return JSON.stringify(message);
+}

@@ -1,0 +1,36 @@
+/** Wire messages. Every frame is a JSON object with a string `type`. */
+
+/** A frame as it came off the socket, before any interpretation. */
+export type Frame =
+  | { readonly kind: 'text'; readonly data: string; readonly bytes: number }
+  | { readonly kind: 'binary'; readonly bytes: number };
+
+/** A parsed client message after authentication; handlers receive this. */
+export interface InboundMessage {
+  readonly type: string;
+  /** Correlation id echoed in replies; a string or a number, when present. */
+  readonly id?: string | number;
+  readonly [field: string]: unknown;
+}
+
+/** Error codes carried by `{"type":"error","id","code"}` replies. */
+export type ErrorReplyCode =
+  | 'invalid_json'
+  | 'invalid_message'
+  | 'unknown_type'
+  | 'binary_unsupported'
+  | 'handler_failed';
+
+export interface AuthOkMessage {
+  readonly type: 'auth.ok';
+  readonly sub: string;
+  readonly exp: number;
+}
+
+export interface ErrorReply {
+  readonly type: 'error';
+  readonly id?: string | number;
+  readonly code: ErrorReplyCode;
+}
+
+export type OutboundMessage = AuthOkMessage | ErrorReply | { readonly type: string; readonly [field: string]: unknown };
