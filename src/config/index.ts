@@ -1,0 +1,2 @@
+export { optionSpecs, type Config, type OptionName, type OptionSpec } from './schema.ts';
+export { loadConfig, helpText, ConfigError, type LoadResult } from './load.ts';

@@ -1,0 +1,4 @@
+import { nodePlatform } from '../runtime/node.ts';
+import { runServerCommand } from '../server/command.ts';
+
+await runServerCommand(nodePlatform);

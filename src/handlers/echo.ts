@@ -1,0 +1,6 @@
+import type { Handler } from '../core/handlers.ts';
+
+/** `{"type":"echo","id","data"}` → the same message back. */
+export const echo: Handler = (message, ctx) => {
+  ctx.send({ type: 'echo', id: message.id, data: message.data });
+};

@@ -1,0 +1,8 @@
+import type { Handlers } from '../core/handlers.ts';
+import { echo } from './echo.ts';
+import { ping } from './ping.ts';
+
+export { echo, ping };
+
+/** The handlers the server ships with. */
+export const builtinHandlers: Handlers = Object.freeze({ echo, ping });

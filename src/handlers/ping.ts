@@ -1,0 +1,6 @@
+import type { Handler } from '../core/handlers.ts';
+
+/** `{"type":"ping","id"}` → `{"type":"pong","id"}`. */
+export const ping: Handler = (message, ctx) => {
+  ctx.send({ type: 'pong', id: message.id });
+};

@@ -1,0 +1,121 @@
+/**
+ * Builds the server's Hono app from validated config: embedded auth service (unless an external
+ * one is configured), the gateway, static pages, health endpoints and security headers.
+ * Concrete stores and verifiers are chosen here, at the entry point, and passed in.
+ */
+import { Hono } from 'hono';
+import { secureHeaders } from 'hono/secure-headers';
+import { createAuthService, parseDemoUsers } from '../auth-service/index.ts';
+import { HttpVerifier } from '../auth/verifiers/http.ts';
+import type { Verifier } from '../auth/verifier.ts';
+import type { Config } from '../config/index.ts';
+import { ConfigError } from '../config/index.ts';
+import { createGateway, type Gateway } from '../core/gateway.ts';
+import type { Logger } from '../core/logger.ts';
+import { MemorySessionStore } from '../store/memory-session-store.ts';
+import { MemoryTicketStore } from '../store/memory-ticket-store.ts';
+import type { Platform } from './platform.ts';
+import { staticRoutes } from './static-files.ts';
+
+export interface AssembledServer {
+  readonly app: Hono;
+  readonly gateway: Gateway;
+  /** Flip readiness to 503 while draining. */
+  setDraining(): void;
+  close(): Promise<void>;
+}
+
+const CSP = {
+  defaultSrc: ["'self'"],
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'"],
+  imgSrc: ["'self'", 'data:'],
+  connectSrc: ["'self'", 'ws:', 'wss:'],
+  frameAncestors: ["'none'"],
+  baseUri: ["'none'"],
+  formAction: ["'self'"],
+};
+
+export function assembleServer(config: Config, platform: Platform, logger: Logger): AssembledServer {
+  const app = new Hono();
+  let draining = false;
+  const closers: (() => Promise<void>)[] = [];
+
+  app.use(
+    secureHeaders({
+      contentSecurityPolicy: CSP,
+      strictTransportSecurity: config.tls ? 'max-age=31536000; includeSubDomains' : false,
+      xFrameOptions: 'DENY',
+      referrerPolicy: 'no-referrer',
+    }),
+  );
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', (c) => (draining ? c.json({ status: 'draining' }, 503) : c.json({ status: 'ready' })));
+
+  const verifier = buildVerifier(config, platform, logger, app, closers);
+  const gateway = createGateway({
+    verifier,
+    upgradeWebSocket: platform.upgradeWebSocket,
+    clientIp: (c) => platform.clientIp(c),
+    logger,
+    limits: {
+      authDeadlineMs: config.authTimeout,
+      verifyTimeoutMs: config.verifyTimeout,
+      maxAuthFrameBytes: config.maxAuthFrame,
+      maxMessageBytes: config.maxMessage,
+    },
+  });
+  app.route('/', gateway.app);
+  app.route('/', staticRoutes((name) => platform.readStatic(name)));
+  app.notFound((c) => c.json({ error: 'not_found' }, 404));
+  app.onError((error, c) => {
+    logger.error({ err: error.name, path: c.req.path }, 'http.error');
+    return c.json({ error: 'internal' }, 500);
+  });
+
+  return {
+    app,
+    gateway,
+    setDraining: () => {
+      draining = true;
+    },
+    close: async () => {
+      for (const close of closers) await close();
+    },
+  };
+}
+
+/** The embedded auth service mounted on `app`, or the HTTP verifier for an external one. */
+function buildVerifier(config: Config, platform: Platform, logger: Logger, app: Hono, closers: (() => Promise<void>)[]): Verifier {
+  if (config.authVerifyUrl !== undefined) {
+    if (config.authVerifySecret === undefined) {
+      throw new ConfigError('auth-verify-secret', 'required when --auth-verify-url is set');
+    }
+    return new HttpVerifier({ url: config.authVerifyUrl, secret: config.authVerifySecret, timeoutMs: config.verifyTimeout });
+  }
+  const users = parseDemoUsers(config.demoUsers);
+  const secret = config.authVerifySecret ?? randomSecret();
+  const tickets = new MemoryTicketStore();
+  const sessions = new MemorySessionStore();
+  closers.push(() => tickets.close(), () => sessions.close());
+  const auth = createAuthService({
+    users,
+    verifySecret: secret,
+    tickets,
+    sessions,
+    ticketTtlMs: config.ticketTtl,
+    sessionTtlMs: config.sessionTtl,
+    secureCookies: config.tls,
+    clientIp: (c) => platform.clientIp(c),
+    logger,
+  });
+  app.route('/', auth.app);
+  logger.warn({ users: [...users.keys()] }, 'embedded demo auth service active: do not use its demo credentials in production');
+  // In-process: the embedded service is called through its own HTTP handler (the secret is still checked).
+  return new HttpVerifier({ url: 'http://embedded.invalid/auth/verify', secret, timeoutMs: config.verifyTimeout, fetch: (request) => auth.app.fetch(request) });
+}
+
+function randomSecret(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}

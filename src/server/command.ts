@@ -1,0 +1,76 @@
+/**
+ * The `hardened-ws` server command, the same on every runtime: read config, assemble, listen,
+ * and on SIGTERM/SIGINT drain (readiness 503, close sockets with 1001) and exit 0.
+ */
+import { ConfigError, helpText, loadConfig, type Config } from '../config/index.ts';
+import { CloseCodes } from '../core/close-codes.ts';
+import type { Logger } from '../core/logger.ts';
+import { assembleServer } from './assemble.ts';
+import { createLogger } from './logger.ts';
+import type { Platform } from './platform.ts';
+
+const DRAIN_TIMEOUT_MS = 10_000;
+
+export async function runServerCommand(platform: Platform): Promise<void> {
+  let config: Config;
+  try {
+    const loaded = loadConfig(platform.argv, platform.env);
+    if (loaded.kind === 'help') {
+      platform.writeStdout(`${helpText('hardened-ws')}\n`);
+      platform.exit(0);
+    }
+    config = loaded.config;
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      platform.writeStderr(`hardened-ws: ${error.message}\n`);
+      platform.exit(2);
+    }
+    throw error;
+  }
+
+  const logger = createLogger(config.logLevel);
+  try {
+    await start(config, platform, logger);
+  } catch (error) {
+    const message = error instanceof ConfigError ? error.message : `startup failed: ${error instanceof Error ? error.message : String(error)}`;
+    platform.writeStderr(`hardened-ws: ${message}\n`);
+    platform.exit(error instanceof ConfigError ? 2 : 1);
+  }
+}
+
+async function start(config: Config, platform: Platform, logger: Logger): Promise<void> {
+  const server = assembleServer(config, platform, logger);
+  const tls = config.tls
+    ? { cert: await readPem(platform, config.cert, 'cert'), key: await readPem(platform, config.key, 'key') }
+    : undefined;
+  const listening = await platform.listen(server.app, {
+    port: config.port,
+    host: config.host,
+    tls,
+    maxPayloadBytes: config.maxMessage,
+  });
+  const scheme = config.tls ? 'https' : 'http';
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  logger.info({ runtime: platform.name, version: platform.version, url: `${scheme}://${host}:${listening.port}` }, 'listening');
+
+  let stopping = false;
+  platform.onShutdownSignal(async (signal) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal, connections: server.gateway.connectionCount() }, 'shutdown.start');
+    server.setDraining();
+    await server.gateway.closeAll(CloseCodes.goingAway, 'shutdown', DRAIN_TIMEOUT_MS);
+    await listening.close();
+    await server.close();
+    logger.info({}, 'shutdown.done');
+    platform.exit(0);
+  });
+}
+
+async function readPem(platform: Platform, path: string, option: 'cert' | 'key'): Promise<string> {
+  try {
+    return await platform.readTextFile(path);
+  } catch {
+    throw new ConfigError(option, `cannot read ${path} (run \`npm run cert\` to make a local CA and certificate)`);
+  }
+}

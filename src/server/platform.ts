@@ -1,0 +1,40 @@
+import type { Context, Hono } from 'hono';
+import type { UpgradeWebSocket } from 'hono/ws';
+
+export type RuntimeName = 'node' | 'bun' | 'deno';
+
+export interface ListenOptions {
+  readonly port: number;
+  readonly host: string;
+  readonly tls?: { readonly cert: string; readonly key: string };
+  /** Native frame size limit where the runtime has one; the gateway checks again everywhere. */
+  readonly maxPayloadBytes: number;
+}
+
+export interface Listening {
+  readonly port: number;
+  /** Stops accepting and closes the listener (after the gateway closed its sockets). */
+  close(): Promise<void>;
+}
+
+/**
+ * Everything the server command needs from a runtime. Implemented by src/runtime/{node,bun,deno}.ts,
+ * the only files that touch node:*, ws, Bun or Deno.
+ */
+export interface Platform {
+  readonly name: RuntimeName;
+  readonly version: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly upgradeWebSocket: UpgradeWebSocket<any, any>;
+  clientIp(c: Context): string | null;
+  /** A file of static/ by its name (from the fixed list in static-files.ts), or null. */
+  readStatic(name: string): Promise<Uint8Array | null>;
+  readTextFile(path: string): Promise<string>;
+  listen(app: Hono, options: ListenOptions): Promise<Listening>;
+  onShutdownSignal(handler: (signal: string) => void): void;
+  readonly argv: readonly string[];
+  readonly env: Readonly<Record<string, string | undefined>>;
+  writeStdout(text: string): void;
+  writeStderr(text: string): void;
+  exit(code: number): never;
+}
