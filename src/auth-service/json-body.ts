@@ -1,0 +1,79 @@
+import type { Context, MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { z } from 'zod';
+
+/** `application/json`, parameters (charset…) allowed. */
+export function isJsonContentType(header: string | undefined): boolean {
+  if (header === undefined) return false;
+  return header.split(';', 1)[0]?.trim().toLowerCase() === 'application/json';
+}
+
+/** 415 before anything is read when the declared type is not JSON. */
+export const requireJson: MiddlewareHandler = async (c, next) => {
+  if (!isJsonContentType(c.req.header('content-type'))) {
+    return c.json({ error: 'unsupported_media_type' }, 415);
+  }
+  await next();
+};
+
+/**
+ * 413 over `maxBytes`. hono's bodyLimit trusts Content-Length when present and otherwise
+ * counts the streamed bytes, so a chunked body without a length is cut off too.
+ */
+export function limitBody(maxBytes: number): MiddlewareHandler {
+  return bodyLimit({
+    maxSize: maxBytes,
+    onError: (c) => c.json({ error: 'payload_too_large' }, 413),
+  });
+}
+
+export type BodyResult<T> = { ok: true; value: T } | { ok: false; response: Response };
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** Reads the (already size-limited) body as bytes; re-checks the size in case a length lied. */
+async function readBytes(c: Context, maxBytes: number): Promise<BodyResult<Uint8Array>> {
+  const bytes = new Uint8Array(await c.req.arrayBuffer());
+  if (bytes.byteLength > maxBytes) {
+    return { ok: false, response: c.json({ error: 'payload_too_large' }, 413) };
+  }
+  return { ok: true, value: bytes };
+}
+
+function parseJson(c: Context, bytes: Uint8Array): BodyResult<unknown> {
+  try {
+    return { ok: true, value: JSON.parse(decoder.decode(bytes)) };
+  } catch {
+    return { ok: false, response: c.json({ error: 'invalid_json' }, 400) };
+  }
+}
+
+/** Parses and validates a required JSON body. Mount after `requireJson` and `limitBody`. */
+export async function readJson<S extends z.ZodType>(
+  c: Context,
+  schema: S,
+  maxBytes: number,
+): Promise<BodyResult<z.output<S>>> {
+  const bytes = await readBytes(c, maxBytes);
+  if (!bytes.ok) return bytes;
+  const json = parseJson(c, bytes.value);
+  if (!json.ok) return json;
+  const parsed = schema.safeParse(json.value);
+  if (!parsed.success) return { ok: false, response: c.json({ error: 'invalid_body' }, 400) };
+  return { ok: true, value: parsed.data };
+}
+
+/**
+ * For routes that need no body: an empty body is fine whatever its declared type; a non-empty
+ * one must be JSON (415 / 400), and its content is ignored. Mount after `limitBody`.
+ */
+export async function acceptOptionalJson(c: Context, maxBytes: number): Promise<Response | null> {
+  const bytes = await readBytes(c, maxBytes);
+  if (!bytes.ok) return bytes.response;
+  if (bytes.value.byteLength === 0) return null;
+  if (!isJsonContentType(c.req.header('content-type'))) {
+    return c.json({ error: 'unsupported_media_type' }, 415);
+  }
+  const json = parseJson(c, bytes.value);
+  return json.ok ? null : json.response;
+}

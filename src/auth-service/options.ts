@@ -1,0 +1,86 @@
+import type { Context, Hono } from 'hono';
+import { type Logger, silentLogger } from '../core/logger.ts';
+import type { SessionStore } from '../store/session-store.ts';
+import type { TicketStore } from '../store/ticket-store.ts';
+
+export interface AuthServiceOptions {
+  /** username -> password (demo users). */
+  users: ReadonlyMap<string, string>;
+  /** Shared secret the gateway presents as `Authorization: Bearer …` on /auth/verify. */
+  verifySecret: string;
+  tickets: TicketStore;
+  sessions: SessionStore;
+  /** Ticket lifetime. Default 30 s. */
+  ticketTtlMs?: number;
+  /** Login session lifetime (cookie Max-Age). Default 8 h; at most 400 days (cookie limit). */
+  sessionTtlMs?: number;
+  /** True under TLS: the cookie gets Secure and the `__Host-` prefix. Default false. */
+  secureCookies?: boolean;
+  /** Default true: verify rejects when both IPs are known and differ. */
+  bindTicketToIp?: boolean;
+  /** Runtime-specific client IP lookup. Default () => null. */
+  clientIp?: (c: Context) => string | null;
+  logger?: Logger;
+  now?: () => number;
+  /** Largest accepted request body. Default 4096 bytes. */
+  maxBodyBytes?: number;
+  /** Extra claims returned by verify. Default () => ({}). */
+  claimsFor?: (sub: string) => Record<string, unknown>;
+  /**
+   * Called after a session ends through /auth/logout or `logout()`, so the server can close the
+   * sockets that session authorised (they carry the same `sid` from verify). Must not throw.
+   */
+  onLogout?: (event: { sid: string; sub: string }) => void;
+}
+
+export interface AuthService {
+  app: Hono;
+  /** Ends a session; returns whether it existed. */
+  logout(sid: string): Promise<boolean>;
+}
+
+export const AUTH_SERVICE_DEFAULTS = {
+  ticketTtlMs: 30_000,
+  sessionTtlMs: 8 * 60 * 60 * 1000,
+  secureCookies: false,
+  bindTicketToIp: true,
+  maxBodyBytes: 4096,
+} as const;
+
+export type ResolvedOptions = Required<Omit<AuthServiceOptions, 'onLogout'>> &
+  Pick<AuthServiceOptions, 'onLogout'>;
+
+const MAX_COOKIE_AGE_MS = 400 * 24 * 60 * 60 * 1000;
+
+function positiveInt(name: string, value: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (!Number.isSafeInteger(value) || value <= 0 || value > max) {
+    throw new Error(`auth service: ${name} must be a positive integer (at most ${max})`);
+  }
+  return value;
+}
+
+/** Fills defaults and fails fast, naming the bad option (never echoing its value). */
+export function resolveOptions(options: AuthServiceOptions): ResolvedOptions {
+  const secret = options.verifySecret;
+  // No whitespace: it could not be presented intact in `Authorization: Bearer <secret>`.
+  if (typeof secret !== 'string' || secret.length === 0 || /\s/.test(secret)) {
+    throw new Error('auth service: verifySecret must be a non-empty string without whitespace');
+  }
+  const d = AUTH_SERVICE_DEFAULTS;
+  return {
+    users: options.users,
+    verifySecret: options.verifySecret,
+    tickets: options.tickets,
+    sessions: options.sessions,
+    ticketTtlMs: positiveInt('ticketTtlMs', options.ticketTtlMs ?? d.ticketTtlMs),
+    sessionTtlMs: positiveInt('sessionTtlMs', options.sessionTtlMs ?? d.sessionTtlMs, MAX_COOKIE_AGE_MS),
+    secureCookies: options.secureCookies ?? d.secureCookies,
+    bindTicketToIp: options.bindTicketToIp ?? d.bindTicketToIp,
+    clientIp: options.clientIp ?? (() => null),
+    logger: options.logger ?? silentLogger,
+    now: options.now ?? Date.now,
+    maxBodyBytes: positiveInt('maxBodyBytes', options.maxBodyBytes ?? d.maxBodyBytes),
+    claimsFor: options.claimsFor ?? (() => ({})),
+    onLogout: options.onLogout,
+  };
+}

@@ -1,0 +1,129 @@
+import { Hono } from 'hono';
+import type { Context } from 'hono';
+import { z } from 'zod';
+import { checkPassword, MAX_CREDENTIAL_LENGTH, parseBasicAuth } from './credentials.ts';
+import { safeEqual } from './crypto.ts';
+import { acceptOptionalJson, limitBody, readJson, requireJson } from './json-body.ts';
+import type { ResolvedOptions } from './options.ts';
+import { clearSessionCookie, currentSession, endSession, startSession } from './sessions.ts';
+import { issueTicket, verifyTicket } from './tickets.ts';
+
+const credential = z.string().min(1).max(MAX_CREDENTIAL_LENGTH);
+const loginBody = z.object({ username: credential, password: z.string().max(MAX_CREDENTIAL_LENGTH) });
+const verifyBody = z.object({
+  ticket: z.string().min(1).max(2048),
+  origin: z.string().max(2048).nullable(),
+  ip: z.string().max(256).nullable(),
+});
+
+const PATHS = ['/auth/login', '/auth/ticket', '/auth/verify', '/auth/logout'];
+
+function isStoreFull(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'store_full';
+}
+
+export function createRoutes(o: ResolvedOptions): Hono {
+  const app = new Hono();
+  const log = o.logger;
+
+  // Tickets, cookies and identities must never sit in a cache, so every answer says no-store.
+  app.use('*', async (c, next) => {
+    await next();
+    c.res.headers.set('Cache-Control', 'no-store');
+  });
+
+  app.post('/auth/login', requireJson, limitBody(o.maxBodyBytes), async (c) => {
+    const body = await readJson(c, loginBody, o.maxBodyBytes);
+    if (!body.ok) return body.response;
+    const { username, password } = body.value;
+    const ip = o.clientIp(c);
+    if (!(await checkPassword(o.users, username, password))) {
+      log.warn({ username, ip }, 'login.failed');
+      return c.json({ error: 'invalid_credentials' }, 401);
+    }
+    await startSession(o, c, username);
+    log.info({ sub: username, ip }, 'login.ok');
+    return c.body(null, 204);
+  });
+
+  app.post('/auth/ticket', limitBody(o.maxBodyBytes), async (c) => {
+    const refused = await acceptOptionalJson(c, o.maxBodyBytes);
+    if (refused !== null) return refused;
+    const ip = o.clientIp(c);
+    const who = await authenticate(c, ip);
+    if (who === null) return c.json({ error: 'unauthorized' }, 401);
+    const origin = c.req.header('origin') ?? null;
+    const issued = await issueTicket(o, { ...who, origin, ip, claims: o.claimsFor(who.sub) });
+    log.info({ sub: who.sub, ip, origin }, 'ticket.issued');
+    return c.json(issued, 201);
+  });
+
+  /** Session cookie first (browsers), then Basic auth (non-browser clients). */
+  async function authenticate(c: Context, ip: string | null) {
+    const session = await currentSession(o, c);
+    if (session !== null) {
+      return { sub: session.record.sub, sid: session.sid, sessionExp: session.record.exp };
+    }
+    const basic = parseBasicAuth(c.req.header('authorization'));
+    if (basic === null) return null;
+    if (!(await checkPassword(o.users, basic.username, basic.password))) {
+      log.warn({ username: basic.username, ip }, 'login.failed');
+      return null;
+    }
+    return { sub: basic.username, sid: null, sessionExp: o.now() + o.sessionTtlMs };
+  }
+
+  app.post(
+    '/auth/verify',
+    async (c, next) => {
+      // Checked before the body is read: without the secret, nothing about tickets leaks.
+      const header = c.req.header('authorization') ?? '';
+      const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
+      const same = await safeEqual(match?.[1] ?? '', o.verifySecret);
+      if (!same || match === null) {
+        log.warn({ ip: o.clientIp(c) }, 'verify.unauthorized');
+        return c.json({ error: 'unauthorized' }, 401);
+      }
+      await next();
+    },
+    requireJson,
+    limitBody(o.maxBodyBytes),
+    async (c) => {
+      const body = await readJson(c, verifyBody, o.maxBodyBytes);
+      if (!body.ok) return body.response;
+      const outcome = await verifyTicket(o, body.value);
+      if (!outcome.ok) {
+        log.info({ result: 'rejected', reason: outcome.reason }, 'ticket.verify');
+        return c.json({ error: outcome.reason }, 401);
+      }
+      log.info({ result: 'ok', reason: null, sub: outcome.body.sub }, 'ticket.verify');
+      return c.json(outcome.body, 200);
+    },
+  );
+
+  // Always 204: logging out without (or with a stale) cookie is not an error worth revealing.
+  app.post('/auth/logout', async (c) => {
+    const session = await currentSession(o, c);
+    if (session !== null) await endSession(o, session.sid);
+    clearSessionCookie(o, c);
+    return c.body(null, 204);
+  });
+
+  // Known paths answer 405 with Allow for any other method (incl. OPTIONS: there is no CORS);
+  // unknown paths stay Hono's 404.
+  for (const path of PATHS) {
+    app.all(path, (c) => c.json({ error: 'method_not_allowed' }, 405, { Allow: 'POST' }));
+  }
+
+  app.onError((err, c) => {
+    if (isStoreFull(err)) {
+      log.warn({ code: 'store_full' }, 'auth.unavailable');
+      return c.json({ error: 'unavailable' }, 503);
+    }
+    // Name only: messages from third-party code could, in principle, carry request data.
+    log.error({ err: err instanceof Error ? err.name : 'unknown' }, 'auth.error');
+    return c.json({ error: 'internal' }, 500);
+  });
+
+  return app;
+}

@@ -1,0 +1,88 @@
+import type { SessionStore } from '../store/session-store.ts';
+import type { TicketStore } from '../store/ticket-store.ts';
+import { randomToken } from './crypto.ts';
+
+/** Who a ticket is for, captured from the issuing request. */
+export interface IssueInput {
+  readonly sub: string;
+  readonly origin: string | null;
+  readonly ip: string | null;
+  readonly sessionExp: number;
+  /** Public session id (see sessions.ts); null for Basic-auth clients. */
+  readonly sid: string | null;
+  readonly claims: Readonly<Record<string, unknown>>;
+}
+
+export interface TicketDeps {
+  readonly tickets: TicketStore;
+  readonly sessions: SessionStore;
+  readonly now: () => number;
+  readonly ticketTtlMs: number;
+  readonly bindTicketToIp: boolean;
+}
+
+export async function issueTicket(
+  deps: TicketDeps,
+  input: IssueInput,
+): Promise<{ ticket: string; expiresIn: number }> {
+  const ticket = randomToken();
+  await deps.tickets.put(ticket, { ...input, exp: deps.now() + deps.ticketTtlMs });
+  // Rounded down: a client that trusts expiresIn never presents a ticket that already lapsed.
+  return { ticket, expiresIn: Math.floor(deps.ticketTtlMs / 1000) };
+}
+
+export type RejectReason =
+  | 'unknown_ticket'
+  | 'expired'
+  | 'origin_mismatch'
+  | 'ip_mismatch'
+  | 'session_ended';
+
+/** The verify response body. `exp` is the session end in epoch seconds (JWT convention). */
+export interface VerifiedBody {
+  sub: string;
+  exp: number;
+  sid: string | null;
+  [claim: string]: unknown;
+}
+
+export type VerifyOutcome =
+  | { readonly ok: true; readonly body: VerifiedBody }
+  | { readonly ok: false; readonly reason: RejectReason };
+
+const RESERVED = new Set(['sub', 'exp', 'sid']);
+
+/**
+ * Consumes the ticket first (atomic take), then checks it: a ticket is single use even when a
+ * check fails, so a stolen ticket cannot be probed against origins or IPs.
+ */
+export async function verifyTicket(
+  deps: TicketDeps,
+  request: { ticket: string; origin: string | null; ip: string | null },
+): Promise<VerifyOutcome> {
+  const record = await deps.tickets.take(request.ticket);
+  if (record === null) return { ok: false, reason: 'unknown_ticket' };
+  const now = deps.now();
+  if (record.exp <= now) return { ok: false, reason: 'expired' };
+  if (record.origin !== request.origin) return { ok: false, reason: 'origin_mismatch' };
+  if (
+    deps.bindTicketToIp &&
+    record.ip !== null &&
+    request.ip !== null &&
+    record.ip !== request.ip
+  ) {
+    return { ok: false, reason: 'ip_mismatch' };
+  }
+  if (record.sessionExp <= now) return { ok: false, reason: 'session_ended' };
+  if (record.sid !== null && (await deps.sessions.get(record.sid)) === null) {
+    return { ok: false, reason: 'session_ended' };
+  }
+  // fromEntries defines own properties, so a `__proto__` claim stays data, not a prototype.
+  const claims = Object.fromEntries(
+    Object.entries(record.claims ?? {}).filter(([key]) => !RESERVED.has(key)),
+  );
+  return {
+    ok: true,
+    body: { sub: record.sub, exp: Math.floor(record.sessionExp / 1000), sid: record.sid, ...claims },
+  };
+}

@@ -1,0 +1,193 @@
+/**
+ * The conformance suite: the same behaviour checked over real sockets against the server on
+ * every runtime (Node dist, Bun, Deno, the compiled binary), plain and under TLS.
+ * The server under test runs with --ticket-ttl 2s and --auth-timeout 1s so expiry is testable.
+ */
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import { authenticated, connect, login, sleep, ticket, type Target } from '../support/flow.ts';
+import { request } from '../support/http.ts';
+
+export const conformanceServerArgs = ['--ticket-ttl', '2s', '--auth-timeout', '1s', '--max-message', '16KiB'];
+
+export function conformanceSuite(target: () => Target): void {
+  it('authenticates with a ticket and answers echo and ping', async () => {
+    const socket = await authenticated(target());
+    const ok = socket.messages[0]!;
+    assert.equal(ok.sub, 'demo');
+    assert.ok(typeof ok.exp === 'number' && ok.exp * 1000 > Date.now(), 'exp is in the future (epoch seconds)');
+    socket.send({ type: 'echo', id: 1, data: { text: 'héllo 👋' } });
+    assert.deepEqual(await socket.message(1), { type: 'echo', id: 1, data: { text: 'héllo 👋' } });
+    socket.send({ type: 'ping', id: 'p1' });
+    assert.deepEqual(await socket.message(2), { type: 'pong', id: 'p1' });
+    socket.close();
+    assert.equal((await socket.closeCode()).code, 1000);
+  });
+
+  it('dispatches messages pipelined behind the auth frame in order, after auth.ok', async () => {
+    const t = target();
+    const tk = await ticket(t, await login(t));
+    const socket = connect(t);
+    await socket.opened;
+    socket.send({ type: 'auth', ticket: tk });
+    for (let i = 1; i <= 5; i++) socket.send({ type: 'echo', id: i, data: i });
+    await socket.message(5);
+    assert.deepEqual(
+      socket.messages.map((m) => `${m.type}:${m.id ?? ''}`),
+      ['auth.ok:', 'echo:1', 'echo:2', 'echo:3', 'echo:4', 'echo:5'],
+    );
+    socket.close();
+  });
+
+  it('keeps the socket open on invalid JSON, unknown types and binary frames', async () => {
+    const socket = await authenticated(target());
+    socket.send('{not json');
+    assert.deepEqual(await socket.message(1), { type: 'error', code: 'invalid_json' });
+    socket.send({ type: 'nope', id: 7 });
+    assert.deepEqual(await socket.message(2), { type: 'error', id: 7, code: 'unknown_type' });
+    socket.raw.send(Buffer.from([1, 2, 3]));
+    assert.deepEqual(await socket.message(3), { type: 'error', code: 'binary_unsupported' });
+    socket.send({ type: 'echo', id: 8, data: 'still here' });
+    assert.deepEqual(await socket.message(4), { type: 'echo', id: 8, data: 'still here' });
+    socket.close();
+  });
+
+  it('closes 4401 on a reused ticket', async () => {
+    const t = target();
+    const tk = await ticket(t, await login(t));
+    const first = connect(t);
+    await first.opened;
+    first.send({ type: 'auth', ticket: tk });
+    assert.equal((await first.message(0)).type, 'auth.ok');
+    const second = connect(t);
+    await second.opened;
+    second.send({ type: 'auth', ticket: tk });
+    assert.deepEqual(await second.closeCode(), { code: 4401, reason: 'ticket rejected' });
+    first.close();
+  });
+
+  it('closes 4401 on a forged ticket and never dispatches what followed it', async () => {
+    const socket = connect(target());
+    await socket.opened;
+    socket.send({ type: 'auth', ticket: 'A'.repeat(43) });
+    socket.send({ type: 'echo', id: 1, data: 'must not come back' });
+    socket.send({ type: 'ping', id: 2 });
+    assert.deepEqual(await socket.closeCode(), { code: 4401, reason: 'ticket rejected' });
+    assert.deepEqual(socket.messages, []);
+  });
+
+  it('closes 4401 on an expired ticket', async () => {
+    const t = target();
+    const tk = await ticket(t, await login(t));
+    await sleep(2_300);
+    const socket = connect(t);
+    await socket.opened;
+    socket.send({ type: 'auth', ticket: tk });
+    assert.equal((await socket.closeCode()).code, 4401);
+  });
+
+  it('closes 4401 when a ticket issued for origin A is used from origin B, and the reason does not say why', async () => {
+    const t = target();
+    const tk = await ticket(t, await login(t), 'http://a.example');
+    const socket = connect(t, 'http://b.example');
+    await socket.opened;
+    socket.send({ type: 'auth', ticket: tk });
+    const closed = await socket.closeCode();
+    assert.deepEqual(closed, { code: 4401, reason: 'ticket rejected' });
+    assert.ok(!closed.reason.includes(tk));
+  });
+
+  it('accepts a ticket used from the origin it was issued for', async () => {
+    const t = target();
+    const tk = await ticket(t, await login(t), 'http://a.example');
+    const socket = connect(t, 'http://a.example');
+    await socket.opened;
+    socket.send({ type: 'auth', ticket: tk });
+    assert.equal((await socket.message(0)).type, 'auth.ok');
+    socket.close();
+  });
+
+  it('closes 1008 when the first frame is not an auth message', async () => {
+    for (const first of ['{"type":"echo","id":1,"data":"x"}', 'not json', '{"type":"auth"}', '{"type":"auth","ticket":42}']) {
+      const socket = connect(target());
+      await socket.opened;
+      socket.send(first);
+      assert.equal((await socket.closeCode()).code, 1008, first);
+      assert.deepEqual(socket.messages, []);
+    }
+  });
+
+  it('closes 1008 on a binary first frame', async () => {
+    const socket = connect(target());
+    await socket.opened;
+    socket.raw.send(Buffer.from('{"type":"auth","ticket":"xxxxxxxxxxxxxxxxxxxx"}'));
+    assert.equal((await socket.closeCode()).code, 1008);
+  });
+
+  it('closes 1009 on an auth frame over 4 KiB', async () => {
+    const socket = connect(target());
+    await socket.opened;
+    socket.send({ type: 'auth', ticket: 'x'.repeat(5_000) });
+    assert.equal((await socket.closeCode()).code, 1009);
+  });
+
+  it('closes 4408 when no auth message arrives before the deadline', async () => {
+    const socket = connect(target());
+    await socket.opened;
+    const started = Date.now();
+    assert.deepEqual(await socket.closeCode(), { code: 4408, reason: 'auth deadline passed' });
+    assert.ok(Date.now() - started >= 900, 'not before the 1 s deadline');
+  });
+
+  it('closes 1009 on a message over the size limit after auth', async () => {
+    const socket = await authenticated(target());
+    socket.send({ type: 'echo', id: 1, data: 'x'.repeat(17 * 1024) });
+    assert.equal((await socket.closeCode()).code, 1009);
+  });
+
+  it('answers 401 on /auth/verify without the verify secret', async () => {
+    const t = target();
+    for (const authorization of [undefined, 'Bearer wrong-secret-wrong-secret-wrong-secret']) {
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (authorization) headers.authorization = authorization;
+      const res = await request(`${t.origin}/auth/verify`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ ticket: 'A'.repeat(43), origin: null, ip: null }),
+        ca: t.ca,
+      });
+      assert.equal(res.status, 401);
+    }
+  });
+
+  it('answers 401 on bad credentials, 415 on non-JSON and 426 on a plain GET /ws', async () => {
+    const t = target();
+    const bad = await request(`${t.origin}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'demo', password: 'wrong' }),
+      ca: t.ca,
+    });
+    assert.equal(bad.status, 401);
+    const form = await request(`${t.origin}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'username=demo&password=demo',
+      ca: t.ca,
+    });
+    assert.equal(form.status, 415);
+    assert.equal((await request(`${t.origin}/ws`, { ca: t.ca })).status, 426);
+  });
+
+  it('serves the demo pages with a CSP that forbids inline script', async () => {
+    const t = target();
+    const index = await request(`${t.origin}/`, { ca: t.ca });
+    assert.equal(index.status, 200);
+    assert.match(String(index.headers['content-type']), /text\/html/);
+    assert.match(String(index.headers['content-security-policy']), /script-src 'self'(;|$)/);
+    const script = await request(`${t.origin}/client.js`, { ca: t.ca });
+    assert.equal(script.status, 200);
+    assert.match(String(script.headers['content-type']), /javascript/);
+    assert.equal((await request(`${t.origin}/..%2fpackage.json`, { ca: t.ca })).status, 404);
+  });
+}

@@ -1,0 +1,3 @@
+import { runtimeMatrix } from '../conformance/matrix.ts';
+
+runtimeMatrix('binary');

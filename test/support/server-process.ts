@@ -1,0 +1,101 @@
+/**
+ * Starts the server as a subprocess (any runtime), waits for its "listening" log line and reads
+ * the real port from it. Collects stdout/stderr so tests can assert on the log.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+
+export const projectRoot = path.resolve(import.meta.dirname, '../..');
+const bin = (name: string) => path.join(projectRoot, 'node_modules/.bin', name);
+
+export type RuntimeTarget = 'node' | 'bun' | 'deno' | 'binary';
+
+/** The command that starts the server on each runtime, exactly as the README documents it. */
+export function serverCommand(runtime: RuntimeTarget): { command: string; args: string[] } {
+  switch (runtime) {
+    case 'node':
+      return { command: process.execPath, args: [path.join(projectRoot, 'dist/entry/node.js')] };
+    case 'bun':
+      return { command: bin('bun'), args: ['run', path.join(projectRoot, 'src/entry/bun.ts')] };
+    case 'deno':
+      return {
+        command: bin('deno'),
+        args: ['run', '--allow-net', '--allow-read', '--allow-env', `--config=${path.join(projectRoot, 'deno.json')}`, path.join(projectRoot, 'src/entry/deno.ts')],
+      };
+    case 'binary':
+      return { command: path.join(projectRoot, 'build/hardened-ws'), args: [] };
+  }
+}
+
+export interface ServerProcess {
+  readonly port: number;
+  readonly origin: string;
+  readonly wsUrl: string;
+  readonly child: ChildProcess;
+  /** Everything the process wrote so far (stdout + stderr). */
+  output(): string;
+  /** Parsed JSON log lines so far. */
+  logs(): Record<string, unknown>[];
+  /** SIGTERM, then wait for exit; returns the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export interface StartOptions {
+  readonly args?: readonly string[];
+  readonly env?: Record<string, string>;
+  readonly cwd?: string;
+  readonly tls?: boolean;
+  readonly timeoutMs?: number;
+}
+
+export async function startServer(runtime: RuntimeTarget, options: StartOptions = {}): Promise<ServerProcess> {
+  const { command, args } = serverCommand(runtime);
+  const child = spawn(command, [...args, '--port', '0', ...(options.args ?? [])], {
+    cwd: options.cwd ?? projectRoot,
+    env: { ...process.env, LOG_LEVEL: 'info', ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
+
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${runtime} server did not start:\n${output}`)), options.timeoutMs ?? 20_000);
+    const check = () => {
+      const match = /"url":"https?:\/\/[^"]*:(\d+)"/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
+    };
+    child.stdout!.on('data', check);
+    exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`${runtime} server exited with ${code}:\n${output}`));
+    });
+  });
+
+  const scheme = options.tls ? 'https' : 'http';
+  return {
+    port,
+    origin: `${scheme}://127.0.0.1:${port}`,
+    wsUrl: `${options.tls ? 'wss' : 'ws'}://127.0.0.1:${port}/ws`,
+    child,
+    output: () => output,
+    logs: () =>
+      output
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as Record<string, unknown>),
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}

@@ -1,0 +1,389 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createAuthService, parseDemoUsers } from '../../src/auth-service/index.ts';
+import type { AuthServiceOptions } from '../../src/auth-service/index.ts';
+import type { Logger } from '../../src/core/logger.ts';
+import { MemorySessionStore } from '../../src/store/memory-session-store.ts';
+import { MemoryTicketStore } from '../../src/store/memory-ticket-store.ts';
+import type { TicketStore } from '../../src/store/ticket-store.ts';
+
+const PASSWORD = 'correct-horse-battery-staple';
+const SECRET = 'gateway-shared-secret-0123456789';
+const ORIGIN = 'https://app.example';
+
+type Entry = { level: string; fields: Record<string, unknown>; message: string };
+
+function spyLogger(entries: Entry[], bindings: Record<string, unknown> = {}): Logger {
+  const at = (level: string) => (fields: Record<string, unknown>, message: string) =>
+    entries.push({ level, fields: { ...bindings, ...fields }, message });
+  return {
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    child: (more) => spyLogger(entries, { ...bindings, ...more }),
+  };
+}
+
+function setup(overrides: Partial<AuthServiceOptions> = {}) {
+  const clock = { t: 1_700_000_000_000 };
+  const now = () => clock.t;
+  const logs: Entry[] = [];
+  const ip = { value: '10.0.0.1' as string | null };
+  const service = createAuthService({
+    users: new Map([['alice', PASSWORD]]),
+    verifySecret: SECRET,
+    tickets: new MemoryTicketStore({ now }),
+    sessions: new MemorySessionStore({ now }),
+    now,
+    logger: spyLogger(logs),
+    clientIp: () => ip.value,
+    ...overrides,
+  });
+  const app = service.app;
+
+  const post = (path: string, init: { body?: string; headers?: Record<string, string> } = {}) =>
+    app.request(path, { method: 'POST', body: init.body ?? null, headers: init.headers ?? {} });
+  const login = (username = 'alice', password = PASSWORD) =>
+    post('/auth/login', {
+      body: JSON.stringify({ username, password }),
+      headers: { 'content-type': 'application/json' },
+    });
+  const cookieOf = (res: Response) => {
+    const header = res.headers.get('set-cookie') ?? '';
+    return header.split(';', 1)[0] ?? '';
+  };
+  const ticketWith = (headers: Record<string, string>) => post('/auth/ticket', { headers });
+  const loginTicket = async (origin: string | null = ORIGIN) => {
+    const cookie = cookieOf(await login());
+    const res = await ticketWith({ cookie, ...(origin === null ? {} : { origin }) });
+    assert.equal(res.status, 201);
+    const body = (await res.json()) as { ticket: string; expiresIn: number };
+    return { cookie, ticket: body.ticket };
+  };
+  const verify = (body: unknown, secret: string | null = SECRET) =>
+    post('/auth/verify', {
+      body: JSON.stringify(body),
+      headers: {
+        'content-type': 'application/json',
+        ...(secret === null ? {} : { authorization: `Bearer ${secret}` }),
+      },
+    });
+  return { service, app, clock, logs, ip, post, login, cookieOf, ticketWith, loginTicket, verify };
+}
+
+const basic = (user: string, pass: string) => `Basic ${btoa(`${user}:${pass}`)}`;
+
+describe('parseDemoUsers', () => {
+  it('parses user:pass pairs; passwords may contain colons', () => {
+    assert.deepEqual([...parseDemoUsers('alice:a:b,bob:pw')], [['alice', 'a:b'], ['bob', 'pw']]);
+  });
+  for (const [spec, what] of [
+    ['alice:s3cretA,:s3cretB', 'empty username'],
+    ['alice:s3cretA,bobs3cretB', 'missing colon'],
+    ['alice:s3cretA,alice:s3cretB', 'duplicate'],
+  ] as const) {
+    it(`rejects ${what} without echoing passwords`, () => {
+      assert.throws(() => parseDemoUsers(spec), (err: Error) => {
+        assert.doesNotMatch(err.message, /s3cret/);
+        return true;
+      });
+    });
+  }
+});
+
+describe('POST /auth/login', () => {
+  it('204 with a session cookie: HttpOnly, SameSite=Strict, Path=/, Max-Age, no Secure over plain HTTP', async () => {
+    const { login } = setup();
+    const res = await login();
+    assert.equal(res.status, 204);
+    assert.equal(res.headers.get('cache-control'), 'no-store');
+    const cookie = res.headers.get('set-cookie') ?? '';
+    assert.match(cookie, /^hws_session=[A-Za-z0-9_-]{43};/);
+    assert.match(cookie, /; HttpOnly/);
+    assert.match(cookie, /; SameSite=Strict/);
+    assert.match(cookie, /; Path=\//);
+    assert.match(cookie, /; Max-Age=28800/);
+    assert.doesNotMatch(cookie, /Secure/);
+  });
+
+  it('secureCookies: __Host- prefix and Secure', async () => {
+    const { login } = setup({ secureCookies: true });
+    const cookie = (await login()).headers.get('set-cookie') ?? '';
+    assert.match(cookie, /^__Host-hws_session=/);
+    assert.match(cookie, /; Secure/);
+    assert.match(cookie, /; Path=\//);
+  });
+
+  it('401 on a wrong password and on an unknown user', async () => {
+    const { login } = setup();
+    for (const res of [await login('alice', 'nope'), await login('mallory', PASSWORD)]) {
+      assert.equal(res.status, 401);
+      assert.deepEqual(await res.json(), { error: 'invalid_credentials' });
+      assert.equal(res.headers.get('set-cookie'), null);
+    }
+  });
+
+  it('415 unless the content type is JSON (charset allowed)', async () => {
+    const { post } = setup();
+    const body = JSON.stringify({ username: 'alice', password: PASSWORD });
+    const plain = await post('/auth/login', { body, headers: { 'content-type': 'text/plain' } });
+    assert.equal(plain.status, 415);
+    const none = await post('/auth/login', { body });
+    assert.equal(none.status, 415);
+    const charset = await post('/auth/login', {
+      body,
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+    });
+    assert.equal(charset.status, 204);
+  });
+
+  it('413 over maxBodyBytes, with or without Content-Length', async () => {
+    const { app, post } = setup({ maxBodyBytes: 64 });
+    const big = JSON.stringify({ username: 'alice', password: 'x'.repeat(100) });
+    const withLength = await post('/auth/login', {
+      body: big,
+      headers: { 'content-type': 'application/json', 'content-length': String(big.length) },
+    });
+    assert.equal(withLength.status, 413);
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(big));
+        controller.close();
+      },
+    });
+    const chunked = await app.request('/auth/login', {
+      method: 'POST',
+      body: stream,
+      headers: { 'content-type': 'application/json' },
+      duplex: 'half',
+    } as RequestInit);
+    assert.equal(chunked.status, 413);
+  });
+
+  it('400 invalid_json and invalid_body', async () => {
+    const { post } = setup();
+    const headers = { 'content-type': 'application/json' };
+    const bad = await post('/auth/login', { body: '{"username":', headers });
+    assert.equal(bad.status, 400);
+    assert.deepEqual(await bad.json(), { error: 'invalid_json' });
+    for (const body of [{ username: 'alice' }, { username: 1, password: 'x' }, { username: 'a'.repeat(257), password: 'x' }, []]) {
+      const res = await post('/auth/login', { body: JSON.stringify(body), headers });
+      assert.equal(res.status, 400);
+      assert.deepEqual(await res.json(), { error: 'invalid_body' });
+    }
+  });
+
+  it('405 for other methods on known paths, 404 elsewhere', async () => {
+    const { app } = setup();
+    const res = await app.request('/auth/login', { method: 'GET' });
+    assert.equal(res.status, 405);
+    assert.equal(res.headers.get('allow'), 'POST');
+    assert.equal(res.headers.get('cache-control'), 'no-store');
+    assert.equal((await app.request('/auth/nope', { method: 'POST' })).status, 404);
+  });
+});
+
+describe('POST /auth/ticket', () => {
+  it('201 via the session cookie: 256-bit base64url ticket, expiresIn in seconds, no-store', async () => {
+    const { login, cookieOf, ticketWith } = setup();
+    const res = await ticketWith({ cookie: cookieOf(await login()), origin: ORIGIN });
+    assert.equal(res.status, 201);
+    assert.equal(res.headers.get('cache-control'), 'no-store');
+    const body = (await res.json()) as { ticket: string; expiresIn: number };
+    assert.match(body.ticket, /^[A-Za-z0-9_-]{43}$/); // 43 chars = 32 bytes >= 128 bits
+    assert.equal(body.expiresIn, 30);
+  });
+
+  it('201 via Basic auth; 401 with wrong Basic or no credentials', async () => {
+    const { ticketWith } = setup();
+    assert.equal((await ticketWith({ authorization: basic('alice', PASSWORD) })).status, 201);
+    const attempts: Array<Record<string, string>> = [{ authorization: basic('alice', 'wrong') }, {}, { cookie: 'hws_session=forged' }];
+    for (const headers of attempts) {
+      const res = await ticketWith(headers);
+      assert.equal(res.status, 401);
+      assert.deepEqual(await res.json(), { error: 'unauthorized' });
+    }
+  });
+
+  it('an optional body must be JSON', async () => {
+    const { post } = setup();
+    const authorization = basic('alice', PASSWORD);
+    const text = await post('/auth/ticket', { body: 'hi', headers: { authorization, 'content-type': 'text/plain' } });
+    assert.equal(text.status, 415);
+    const bad = await post('/auth/ticket', { body: '{', headers: { authorization, 'content-type': 'application/json' } });
+    assert.equal(bad.status, 400);
+    const ok = await post('/auth/ticket', { body: '{}', headers: { authorization, 'content-type': 'application/json' } });
+    assert.equal(ok.status, 201);
+  });
+
+  it('503 unavailable when the ticket store is full', async () => {
+    const { ticketWith } = setup({ tickets: new MemoryTicketStore({ maxEntries: 1 }) });
+    const authorization = basic('alice', PASSWORD);
+    assert.equal((await ticketWith({ authorization })).status, 201);
+    const res = await ticketWith({ authorization });
+    assert.equal(res.status, 503);
+    assert.deepEqual(await res.json(), { error: 'unavailable' });
+  });
+});
+
+describe('POST /auth/verify', () => {
+  it('401 without or with a wrong secret, and the ticket survives', async () => {
+    const { loginTicket, verify } = setup();
+    const { ticket } = await loginTicket();
+    for (const secret of [null, 'wrong', `${SECRET}x`, SECRET.slice(0, -1)]) {
+      const res = await verify({ ticket, origin: ORIGIN, ip: '10.0.0.1' }, secret);
+      assert.equal(res.status, 401);
+      assert.deepEqual(await res.json(), { error: 'unauthorized' });
+    }
+    assert.equal((await verify({ ticket, origin: ORIGIN, ip: '10.0.0.1' })).status, 200);
+  });
+
+  it('200 with sub, exp in seconds, sid and claims that cannot override them; then single use', async () => {
+    const claimsFor = (sub: string) => ({ channels: [`user:${sub}`], sub: 'root', exp: 1 });
+    const { loginTicket, verify, clock } = setup({ claimsFor });
+    const loginAt = clock.t;
+    const { ticket } = await loginTicket();
+    const res = await verify({ ticket, origin: ORIGIN, ip: '10.0.0.1' });
+    assert.equal(res.status, 200);
+    const body = (await res.json()) as Record<string, unknown>;
+    assert.equal(body.sub, 'alice');
+    assert.equal(body.exp, Math.floor((loginAt + 8 * 3600 * 1000) / 1000));
+    assert.match(String(body.sid), /^[A-Za-z0-9_-]{43}$/);
+    assert.deepEqual(body.channels, ['user:alice']);
+    const again = await verify({ ticket, origin: ORIGIN, ip: '10.0.0.1' });
+    assert.equal(again.status, 401);
+    assert.deepEqual(await again.json(), { error: 'unknown_ticket' });
+  });
+
+  it('Basic-auth tickets have sid null and a session of sessionTtlMs', async () => {
+    const { ticketWith, verify, clock } = setup({ sessionTtlMs: 60_000 });
+    const res = await ticketWith({ authorization: basic('alice', PASSWORD) });
+    const { ticket } = (await res.json()) as { ticket: string };
+    const ok = await verify({ ticket, origin: null, ip: '10.0.0.1' });
+    assert.deepEqual(await ok.json(), { sub: 'alice', exp: Math.floor((clock.t + 60_000) / 1000), sid: null });
+  });
+
+  it('expired: at exp the ticket is refused', async () => {
+    const { loginTicket, verify, clock } = setup();
+    const { ticket } = await loginTicket();
+    clock.t += 30_000;
+    const res = await verify({ ticket, origin: ORIGIN, ip: '10.0.0.1' });
+    assert.equal(res.status, 401);
+    assert.deepEqual(await res.json(), { error: 'expired' });
+  });
+
+  it('origin_mismatch: other origin, and null vs an origin both ways', async () => {
+    const { loginTicket, verify } = setup();
+    const cases: Array<[string | null, string | null]> = [
+      [ORIGIN, 'https://evil.example'],
+      [null, 'http://x'],
+      ['http://x', null],
+    ];
+    for (const [issuedFrom, presented] of cases) {
+      const { ticket } = await loginTicket(issuedFrom);
+      const res = await verify({ ticket, origin: presented, ip: '10.0.0.1' });
+      assert.deepEqual(await res.json(), { error: 'origin_mismatch' });
+      // consumed despite the failure
+      const retry = await verify({ ticket, origin: issuedFrom, ip: '10.0.0.1' });
+      assert.deepEqual(await retry.json(), { error: 'unknown_ticket' });
+    }
+  });
+
+  it('ip_mismatch only when both IPs are known and binding is on', async () => {
+    const { loginTicket, verify } = setup();
+    const a = await loginTicket();
+    assert.deepEqual(await (await verify({ ticket: a.ticket, origin: ORIGIN, ip: '10.9.9.9' })).json(), { error: 'ip_mismatch' });
+    const b = await loginTicket();
+    assert.equal((await verify({ ticket: b.ticket, origin: ORIGIN, ip: null })).status, 200);
+
+    const unbound = setup({ bindTicketToIp: false });
+    const c = await unbound.loginTicket();
+    assert.equal((await unbound.verify({ ticket: c.ticket, origin: ORIGIN, ip: '10.9.9.9' })).status, 200);
+  });
+
+  it('400 on a malformed body (after the secret check)', async () => {
+    const { verify } = setup();
+    for (const body of [{ ticket: 'x' }, { ticket: 'x'.repeat(2049), origin: null, ip: null }, { ticket: 1, origin: null, ip: null }]) {
+      const res = await verify(body);
+      assert.equal(res.status, 400);
+      assert.deepEqual(await res.json(), { error: 'invalid_body' });
+    }
+  });
+
+  it('503 when the store fails with store_full', async () => {
+    const failing: TicketStore = {
+      put: async () => {},
+      take: async () => { throw Object.assign(new Error('full'), { code: 'store_full' }); },
+      close: async () => {},
+    };
+    const { verify } = setup({ tickets: failing });
+    const res = await verify({ ticket: 'abc', origin: null, ip: null });
+    assert.equal(res.status, 503);
+    assert.deepEqual(await res.json(), { error: 'unavailable' });
+  });
+});
+
+describe('POST /auth/logout', () => {
+  it('ends the session: old tickets → session_ended, new tickets → 401, cookie cleared', async () => {
+    const { loginTicket, verify, post, ticketWith } = setup();
+    const { cookie, ticket } = await loginTicket();
+    const res = await post('/auth/logout', { headers: { cookie } });
+    assert.equal(res.status, 204);
+    assert.match(res.headers.get('set-cookie') ?? '', /^hws_session=; Max-Age=0;/);
+    const v = await verify({ ticket, origin: ORIGIN, ip: '10.0.0.1' });
+    assert.deepEqual(await v.json(), { error: 'session_ended' });
+    assert.equal((await ticketWith({ cookie, origin: ORIGIN })).status, 401);
+    assert.equal((await post('/auth/logout')).status, 204); // no cookie: still 204
+  });
+
+  it('logout(sid) ends a session by the sid verify reported; onLogout fires', async () => {
+    const ended: Array<{ sid: string; sub: string }> = [];
+    const { service, loginTicket, verify } = setup({ onLogout: (e) => ended.push(e) });
+    const first = await loginTicket();
+    const { sid } = (await (await verify({ ticket: first.ticket, origin: ORIGIN, ip: null })).json()) as { sid: string };
+    const second = await loginTicket();
+    assert.equal(await service.logout(sid), true);
+    assert.equal(await service.logout(sid), false);
+    assert.equal(await service.logout('no-such-sid'), false);
+    // another login's session is untouched
+    assert.equal((await verify({ ticket: second.ticket, origin: ORIGIN, ip: null })).status, 200);
+    assert.deepEqual(ended, [{ sid, sub: 'alice' }]);
+  });
+
+  it('session expiry ends tickets too', async () => {
+    const { loginTicket, verify, clock } = setup({ sessionTtlMs: 10_000, ticketTtlMs: 30_000 });
+    const { ticket } = await loginTicket();
+    clock.t += 10_000;
+    assert.deepEqual(await (await verify({ ticket, origin: ORIGIN, ip: null })).json(), { error: 'session_ended' });
+  });
+});
+
+describe('logging', () => {
+  it('logs the events with structured fields and never a secret', async () => {
+    const { logs, login, cookieOf, ticketWith, verify, post } = setup();
+    await login('alice', 'wrong-password-xyz');
+    const cookie = cookieOf(await login());
+    const token = cookie.split('=')[1] ?? '';
+    const issued = (await (await ticketWith({ cookie, origin: ORIGIN })).json()) as { ticket: string };
+    const basicRes = await ticketWith({ authorization: basic('alice', PASSWORD) });
+    const basicTicket = ((await basicRes.json()) as { ticket: string }).ticket;
+    const ok = (await (await verify({ ticket: issued.ticket, origin: ORIGIN, ip: null })).json()) as { sid: string };
+    await verify({ ticket: issued.ticket, origin: ORIGIN, ip: null });
+    await verify({ ticket: basicTicket, origin: null, ip: null }, 'bad-secret-abc');
+    await post('/auth/logout', { headers: { cookie } });
+
+    const byMessage = (m: string) => logs.filter((e) => e.message === m).map((e) => e.fields);
+    assert.deepEqual(byMessage('login.failed')[0], { component: 'auth-service', username: 'alice', ip: '10.0.0.1' });
+    assert.deepEqual(byMessage('login.ok')[0], { component: 'auth-service', sub: 'alice', ip: '10.0.0.1' });
+    assert.deepEqual(byMessage('ticket.issued')[0], { component: 'auth-service', sub: 'alice', ip: '10.0.0.1', origin: ORIGIN });
+    assert.deepEqual(byMessage('ticket.verify').map((f) => [f.result, f.reason]), [['ok', null], ['rejected', 'unknown_ticket']]);
+    assert.deepEqual(byMessage('logout'), [{ component: 'auth-service', sub: 'alice' }]);
+
+    const dump = JSON.stringify(logs);
+    for (const secret of [PASSWORD, 'wrong-password-xyz', SECRET, 'bad-secret-abc', token, ok.sid, issued.ticket, basicTicket]) {
+      assert.ok(secret.length > 8);
+      assert.equal(dump.includes(secret), false, 'a secret reached the log');
+    }
+  });
+});
