@@ -1,4 +1,4 @@
-import { parseArgs } from 'citty';
+import { ArgvError, tokenize } from './argv.ts';
 import { optionSpecs, type Config, type OptionName, type OptionSpec } from './schema.ts';
 
 /** A bad option: the message is one line naming the option and never echoing a secret value. */
@@ -13,36 +13,32 @@ export type LoadResult = { readonly kind: 'config'; readonly config: Config } | 
 
 const entries = Object.entries(optionSpecs) as [OptionName, OptionSpec][];
 
-/** Reads flags over environment over defaults, and validates every option. */
+/** Reads flags over environment over defaults (an empty variable counts as unset), and validates every option. */
 export function loadConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): LoadResult {
   if (argv.includes('--help') || argv.includes('-h')) return { kind: 'help' };
-  rejectUnknownFlags(argv);
-  const args = parseArgs([...argv], Object.fromEntries(entries.map(([, s]) => [s.flag, { type: s.kind }])));
+  let flags: Map<string, string>;
+  try {
+    flags = tokenize(argv, entries.map(([, s]) => s));
+  } catch (error) {
+    if (error instanceof ArgvError) throw new ConfigError(error.flag, error.message);
+    throw error;
+  }
   const config: Record<string, unknown> = {};
   for (const [name, s] of entries) {
-    const fromFlag = args[s.flag];
-    const raw = fromFlag !== undefined ? String(fromFlag) : (env[s.env] ?? s.default);
-    if (raw === undefined || raw === '') {
+    const raw = flags.get(s.flag) ?? (env[s.env] || undefined) ?? s.default;
+    if (raw === undefined) {
       config[name] = undefined;
       continue;
     }
     const parsed = s.schema.safeParse(raw);
     if (!parsed.success) {
       const detail = parsed.error.issues[0]?.message ?? 'invalid value';
-      throw new ConfigError(s.flag, s.secret ? detail : `${detail} (got "${raw.slice(0, 80)}")`);
+      // JSON.stringify keeps the message on one line whatever the input holds.
+      throw new ConfigError(s.flag, s.secret ? detail : `${detail} (got ${JSON.stringify(raw.slice(0, 80))})`);
     }
     config[name] = parsed.data;
   }
   return { kind: 'config', config: config as Config };
-}
-
-function rejectUnknownFlags(argv: readonly string[]): void {
-  const known = new Set(entries.flatMap(([, s]) => (s.kind === 'boolean' ? [s.flag, `no-${s.flag}`] : [s.flag])));
-  for (const token of argv) {
-    if (!token.startsWith('-')) continue;
-    const name = token.replace(/^--?/, '').split('=')[0] ?? '';
-    if (!known.has(name)) throw new ConfigError(name, 'unknown option (see --help)');
-  }
 }
 
 /** `--help` text, generated from the option table. */

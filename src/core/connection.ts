@@ -123,6 +123,8 @@ export class Connection {
         this.#send(effect.message);
         return;
       case 'dispatch':
+        // A close while an earlier queued message was being handled cancels the rest of the queue.
+        if (this.#state.phase === 'closed') return;
         await dispatch(effect.frame, this.#deps.handlers, this.#context());
         return;
       case 'close':
@@ -192,7 +194,10 @@ async function verifyWithin(verifier: Verifier, request: VerifyRequest, timeoutM
   });
   try {
     return await Promise.race([
-      verifier.verify(request).catch((): VerifyResult => ({ kind: 'unavailable', reason: 'verifier_error' })),
+      // Promise.resolve().then: a verifier that throws synchronously fails closed too.
+      Promise.resolve()
+        .then(() => verifier.verify(request))
+        .catch((): VerifyResult => ({ kind: 'unavailable', reason: 'verifier_error' })),
       timeout,
     ]);
   } finally {

@@ -40,7 +40,7 @@ export class HttpVerifier implements Verifier {
           signal: AbortSignal.timeout(this.#timeoutMs),
         }),
       );
-      body = await response.json().catch(() => undefined);
+      body = await response.text().then(parseJson);
     } catch (error) {
       const timedOut = error instanceof DOMException && error.name === 'TimeoutError';
       return { kind: 'unavailable', reason: timedOut ? 'timeout' : 'unreachable' };
@@ -56,6 +56,14 @@ export class HttpVerifier implements Verifier {
       return { kind: 'rejected', reason: typeof reason === 'string' && REASON.test(reason) ? reason : 'rejected' };
     }
     return { kind: 'unavailable', reason: `status_${response.status}` };
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
   }
 }
 
