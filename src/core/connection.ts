@@ -100,7 +100,9 @@ export class Connection {
       this.#state = state;
       for (const effect of effects) await this.#perform(effect);
     } catch (error) {
-      this.#logger.error({ err: error instanceof Error ? error.name : typeof error }, 'ws.internal_error');
+      // Our own code threw (client input is parsed without throwing): name and message are safe to log.
+      const err = error instanceof Error ? { name: error.name, message: error.message.slice(0, 200) } : { name: typeof error };
+      this.#logger.error({ err, event: event.type }, 'ws.internal_error');
       if (this.#state.phase !== 'closed') {
         this.#apply({ type: 'close_requested', close: CloseCodes.internalError, cause: 'internal_error' });
       }

@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 import { nodePlatform } from '../runtime/node.ts';
 import { runServerCommand } from '../server/command.ts';
 

@@ -29,7 +29,7 @@ export const nodePlatform: Platform = {
       const tls = options.tls
         ? {
             createServer: createHttpsServer,
-            serverOptions: { cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2' as const, ciphers: TLS_CIPHERS, honorCipherOrder: true },
+            serverOptions: { cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2' as const, ciphers: TLS_CIPHERS, ecdhCurve: 'X25519:P-256:P-384', honorCipherOrder: true },
           }
         : {};
       const server = serve({ fetch: app.fetch, port: options.port, hostname: options.host, websocket: { server: wss }, ...tls }, (info: AddressInfo) =>

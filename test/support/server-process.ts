@@ -21,7 +21,7 @@ export function serverCommand(runtime: RuntimeTarget): { command: string; args: 
     case 'deno':
       return {
         command: bin('deno'),
-        args: ['run', '--allow-net', '--allow-read', '--allow-env', `--config=${path.join(projectRoot, 'deno.json')}`, path.join(projectRoot, 'src/entry/deno.ts')],
+        args: ['run', '--allow-net', '--allow-read', '--allow-env', '--allow-sys=hostname', `--config=${path.join(projectRoot, 'deno.json')}`, path.join(projectRoot, 'src/entry/deno.ts')],
       };
     case 'binary':
       return { command: path.join(projectRoot, 'build/hardened-ws'), args: [] };

@@ -1,0 +1,46 @@
+/**
+ * The few Bun globals that src/runtime/bun.ts and bun-embedded.ts use, declared by hand because
+ * `bun-types` is not a dependency. Only `npm run typecheck:runtimes` loads this file; keep it to
+ * exactly what those files call, with the signatures of Bun 1.4.
+ */
+declare namespace Bun {
+  interface BunFile {
+    exists(): Promise<boolean>;
+    text(): Promise<string>;
+    arrayBuffer(): Promise<ArrayBuffer>;
+  }
+  interface ServeOptions {
+    fetch(request: Request, server: Server): Response | Promise<Response>;
+    port?: number;
+    hostname?: string;
+    // Hono's handler object plus Bun's server-wide options (maxPayloadLength, idleTimeout, ...).
+    websocket?: object & { maxPayloadLength?: number };
+    tls?: { cert: string; key: string; ciphers?: string };
+  }
+  interface Server {
+    readonly port: number;
+    stop(closeActiveConnections?: boolean): Promise<void>;
+  }
+  const version: string;
+  const argv: string[];
+  function file(path: string | URL): BunFile;
+  function serve(options: ServeOptions): Server;
+}
+
+/** `import path from './x.html' with { type: 'file' }`: the file's path (embedded in a compiled binary). */
+declare module '*.html' {
+  const path: string;
+  export default path;
+}
+declare module '*.js' {
+  const path: string;
+  export default path;
+}
+declare module '*.css' {
+  const path: string;
+  export default path;
+}
+declare module '*.svg' {
+  const path: string;
+  export default path;
+}
