@@ -3,7 +3,7 @@
  * validation and help text. `--help` and docs/configuration.md are generated from this table.
  */
 import { z } from 'zod';
-import { booleanFlag, byteSize, duration } from './units.ts';
+import { booleanFlag, byteSize, count, duration, rate } from './units.ts';
 
 export interface OptionSpec<T = unknown> {
   readonly flag: string;
@@ -43,6 +43,33 @@ export const optionSpecs = {
   maxMessage: spec({ flag: 'max-message', env: 'MAX_MESSAGE', default: '64KiB', kind: 'string', help: 'Largest accepted message after auth (then 1009)', schema: byteSize(256, 16 * 1024 * 1024) }),
   demoUsers: spec({ flag: 'demo-users', env: 'DEMO_USERS', default: 'demo:demo', kind: 'string', secret: true,
     help: 'Embedded auth service users as user:password,user2:password2 (default demo:demo)', schema: z.string().min(3).max(65_536) }),
+  // --- before the upgrade
+  allowedOrigins: spec({ flag: 'allowed-origins', env: 'ALLOWED_ORIGINS', default: 'self', kind: 'string',
+    help: 'Comma-separated origins allowed to open /ws (exact scheme://host:port); "self" = the server\'s own origin; "*" = any (warns)',
+    schema: z.string().trim().min(1).max(8_192) }),
+  allowMissingOrigin: spec({ flag: 'allow-missing-origin', env: 'ALLOW_MISSING_ORIGIN', default: 'true', kind: 'boolean',
+    help: 'Accept upgrades without an Origin header (non-browser clients)', schema: booleanFlag }),
+  maxConnections: spec({ flag: 'max-connections', env: 'MAX_CONNECTIONS', default: '20000', kind: 'string', help: 'Global cap on open sockets (then 503)', schema: count(1, 10_000_000) }),
+  maxConnectionsPerIp: spec({ flag: 'max-connections-per-ip', env: 'MAX_CONNECTIONS_PER_IP', default: '256', kind: 'string', help: 'Open sockets per client IP (then 429)', schema: count(1, 10_000_000) }),
+  upgradeRate: spec({ flag: 'upgrade-rate', env: 'UPGRADE_RATE', default: '20/s,60', kind: 'string', help: 'Upgrades per client IP: rate/s,burst (then 429 with Retry-After)', schema: rate }),
+  // --- after the upgrade
+  messageRate: spec({ flag: 'message-rate', env: 'MESSAGE_RATE', default: '50/s,100', kind: 'string', help: 'Messages per connection: rate/s,burst (then 4429)', schema: rate }),
+  maxConnectionsPerUser: spec({ flag: 'max-connections-per-user', env: 'MAX_CONNECTIONS_PER_USER', default: '16', kind: 'string', help: 'Open sockets per authenticated user; the newest gets 4430', schema: count(1, 100_000) }),
+  maxBuffered: spec({ flag: 'max-buffered', env: 'MAX_BUFFERED', default: '1MiB', kind: 'string', help: 'Bytes queued for sending to one client before it is closed as a slow consumer (4413)', schema: byteSize(1_024, 256 * 1024 * 1024) }),
+  heartbeatInterval: spec({ flag: 'heartbeat-interval', env: 'HEARTBEAT_INTERVAL', default: '30s', kind: 'string', help: 'Server ping interval', schema: duration(1_000, 3_600_000) }),
+  heartbeatTimeout: spec({ flag: 'heartbeat-timeout', env: 'HEARTBEAT_TIMEOUT', default: '10s', kind: 'string', help: 'A peer that has not answered a ping within this is dropped', schema: duration(500, 3_600_000) }),
+  sessionWarning: spec({ flag: 'session-warning', env: 'SESSION_WARNING', default: '60s', kind: 'string', help: 'How long before session expiry the client gets session.expiring', schema: duration(0, 3_600_000) }),
+  // --- auth service resilience
+  maxVerifications: spec({ flag: 'max-verifications', env: 'MAX_VERIFICATIONS', default: '256', kind: 'string', help: 'Verifications in flight at once (excess → 1013)', schema: count(1, 100_000) }),
+  breakerThreshold: spec({ flag: 'breaker-threshold', env: 'BREAKER_THRESHOLD', default: '5', kind: 'string', help: 'Consecutive auth-service failures that open the circuit breaker', schema: count(1, 1_000) }),
+  breakerCooldown: spec({ flag: 'breaker-cooldown', env: 'BREAKER_COOLDOWN', default: '10s', kind: 'string', help: 'How long the open breaker fails fast (1013) before letting one verification through', schema: duration(100, 600_000) }),
+  // --- embedded auth service brute-force limits
+  loginRate: spec({ flag: 'login-rate', env: 'LOGIN_RATE', default: '0.2/s,10', kind: 'string', help: 'Login attempts per client IP and per username: rate/s,burst (then 429)', schema: rate }),
+  ticketRate: spec({ flag: 'ticket-rate', env: 'TICKET_RATE', default: '1/s,20', kind: 'string', help: 'Tickets per login session: rate/s,burst (then 429)', schema: rate }),
+  // --- operations
+  drainTimeout: spec({ flag: 'drain-timeout', env: 'DRAIN_TIMEOUT', default: '10s', kind: 'string', help: 'On SIGTERM/SIGINT, how long to wait for sockets to close', schema: duration(0, 600_000) }),
+  adminToken: spec({ flag: 'admin-token', env: 'ADMIN_TOKEN', default: undefined, kind: 'string', secret: true,
+    help: 'Bearer token for /admin/* (≥ 32 chars); the admin API is off when unset', schema: z.string().min(32, 'must be at least 32 characters').max(512) }),
   logLevel: spec({ flag: 'log-level', env: 'LOG_LEVEL', default: 'info', kind: 'string', help: 'trace, debug, info, warn, error, fatal or silent',
     schema: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']) }),
 } as const;

@@ -36,3 +36,20 @@ export const booleanFlag = z
   .toLowerCase()
   .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off']))
   .transform((v) => v === 'true' || v === '1' || v === 'yes' || v === 'on');
+
+/** A whole number within bounds. */
+export const count = (min: number, max: number) =>
+  z.string().trim().regex(/^\d+$/, 'expected a whole number').transform(Number).pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+
+const RATE = /^(\d+(?:\.\d+)?)\/s,(\d+)$/;
+
+/** "50/s,100": 50 per second sustained, bursts of up to 100. */
+export const rate = z
+  .string()
+  .trim()
+  .regex(RATE, 'expected rate/s,burst such as 50/s,100')
+  .transform((text) => {
+    const [, perSecond = '0', burst = '0'] = RATE.exec(text) ?? [];
+    return { perSecond: Number(perSecond), burst: Number(burst) };
+  })
+  .refine((r) => r.perSecond > 0 && r.burst >= 1, 'rate and burst must be positive');

@@ -23,6 +23,12 @@ export const CloseCodes = define({
   tryAgainLater: { code: 1013, reason: 'auth service unavailable', retry: 'reconnect-with-backoff' },
   ticketRejected: { code: 4401, reason: 'ticket rejected', retry: 'reconnect' },
   authTimeout: { code: 4408, reason: 'auth deadline passed', retry: 'reconnect' },
+  sessionRevoked: { code: 4409, reason: 'session revoked', retry: 'reconnect' },
+  sessionExpired: { code: 4410, reason: 'session expired', retry: 'reconnect' },
+  slowConsumer: { code: 4413, reason: 'slow consumer', retry: 'reconnect-with-backoff' },
+  rateLimited: { code: 4429, reason: 'message rate exceeded', retry: 'reconnect-with-backoff' },
+  userConnectionLimit: { code: 4430, reason: 'too many connections for this user', retry: 'reconnect-with-backoff' },
+  kicked: { code: 4503, reason: 'closed by administrator', retry: 'do-not-retry' },
 });
 
 export type CloseCodeName = keyof typeof CloseCodes;

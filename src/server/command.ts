@@ -48,6 +48,7 @@ async function start(config: Config, platform: Platform, logger: Logger): Promis
     host: config.host,
     tls,
     maxPayloadBytes: config.maxMessage,
+    heartbeat: { intervalMs: config.heartbeatInterval, timeoutMs: config.heartbeatTimeout },
   });
   const scheme = config.tls ? 'https' : 'http';
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;

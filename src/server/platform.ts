@@ -9,6 +9,8 @@ export interface ListenOptions {
   readonly tls?: { readonly cert: string; readonly key: string };
   /** Native frame size limit where the runtime has one; the gateway checks again everywhere. */
   readonly maxPayloadBytes: number;
+  /** Protocol-level pings: every `intervalMs`; a peer silent for `timeoutMs` after a ping is dropped. */
+  readonly heartbeat: { readonly intervalMs: number; readonly timeoutMs: number };
 }
 
 export interface Listening {

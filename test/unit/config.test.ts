@@ -46,6 +46,24 @@ describe('loadConfig: defaults', () => {
       maxMessage: 65_536,
       demoUsers: 'demo:demo',
       logLevel: 'info',
+      allowedOrigins: 'self',
+      allowMissingOrigin: true,
+      maxConnections: 20_000,
+      maxConnectionsPerIp: 256,
+      upgradeRate: { perSecond: 20, burst: 60 },
+      messageRate: { perSecond: 50, burst: 100 },
+      maxConnectionsPerUser: 16,
+      maxBuffered: 1_048_576,
+      heartbeatInterval: 30_000,
+      heartbeatTimeout: 10_000,
+      sessionWarning: 60_000,
+      maxVerifications: 256,
+      breakerThreshold: 5,
+      breakerCooldown: 10_000,
+      loginRate: { perSecond: 0.2, burst: 10 },
+      ticketRate: { perSecond: 1, burst: 20 },
+      drainTimeout: 10_000,
+      adminToken: undefined,
     });
   });
 
@@ -79,6 +97,24 @@ describe('loadConfig: precedence flag > env > default', () => {
       maxMessage: ['1MiB', '128KiB', 1_048_576, 131_072],
       demoUsers: ['a:b', 'c:d,e:f', 'a:b', 'c:d,e:f'],
       logLevel: ['debug', 'warn', 'debug', 'warn'],
+      allowedOrigins: ['https://a.example', 'self,https://b.example', 'https://a.example', 'self,https://b.example'],
+      allowMissingOrigin: ['false', 'true', false, true],
+      maxConnections: ['1000', '50', 1000, 50],
+      maxConnectionsPerIp: ['10', '3', 10, 3],
+      upgradeRate: ['5/s,10', '0.5/s,2', { perSecond: 5, burst: 10 }, { perSecond: 0.5, burst: 2 }],
+      messageRate: ['100/s,200', '1/s,1', { perSecond: 100, burst: 200 }, { perSecond: 1, burst: 1 }],
+      maxConnectionsPerUser: ['4', '1', 4, 1],
+      maxBuffered: ['2MiB', '64KiB', 2_097_152, 65_536],
+      heartbeatInterval: ['15s', '2s', 15_000, 2_000],
+      heartbeatTimeout: ['5s', '1s', 5_000, 1_000],
+      sessionWarning: ['30s', '0', 30_000, 0],
+      maxVerifications: ['10', '1', 10, 1],
+      breakerThreshold: ['3', '1', 3, 1],
+      breakerCooldown: ['5s', '500ms', 5_000, 500],
+      loginRate: ['1/s,5', '0.1/s,3', { perSecond: 1, burst: 5 }, { perSecond: 0.1, burst: 3 }],
+      ticketRate: ['2/s,4', '1/s,1', { perSecond: 2, burst: 4 }, { perSecond: 1, burst: 1 }],
+      drainTimeout: ['5s', '0', 5_000, 0],
+      adminToken: ['a'.repeat(32), 'b'.repeat(40), 'a'.repeat(32), 'b'.repeat(40)],
     };
     assert.deepEqual(Object.keys(samples).sort(), Object.keys(optionSpecs).sort(), 'a sample for every option');
     for (const [name, [envValue, flagValue, envParsed, flagParsed]] of Object.entries(samples) as [OptionName, (typeof samples)[OptionName]][]) {
@@ -107,7 +143,7 @@ describe('loadConfig: precedence flag > env > default', () => {
   });
 
   // Regression: `--tls false` must not read as true, and stray words are rejected.
-  it('`--tls false` is never read as tls=true (fails until stray arguments are handled)', () => {
+  it('`--tls false` is never read as tls=true', () => {
     let result: boolean | ConfigError;
     try {
       result = config(['--tls', 'false']).tls;
@@ -155,6 +191,24 @@ describe('loadConfig: bad values → one-line ConfigError naming the flag', () =
     maxMessage: ['255', '17MiB', 'lots'],
     demoUsers: ['ab', 'd'.repeat(65_537)],
     logLevel: ['verbose', 'INFO!', 'log'],
+    allowedOrigins: [' ', 'x'.repeat(8_193)],
+    allowMissingOrigin: ['perhaps'],
+    maxConnections: ['0', 'many', '1.5'],
+    maxConnectionsPerIp: ['0', '-1'.slice(1) + 'x'],
+    upgradeRate: ['20', '20/s', '0/s,5', '5/s,0', '5/m,10'],
+    messageRate: ['fast', '50/s,', '/s,100'],
+    maxConnectionsPerUser: ['0', '100001'],
+    maxBuffered: ['1023', '1GiB'],
+    heartbeatInterval: ['999ms', '2h'],
+    heartbeatTimeout: ['499ms', 'x'],
+    sessionWarning: ['2h', 'soon'],
+    maxVerifications: ['0', 'lots'],
+    breakerThreshold: ['0', '1001'],
+    breakerCooldown: ['99ms', '11m'],
+    loginRate: ['0.2/s', 'slow'],
+    ticketRate: ['1/s,0', 'x'],
+    drainTimeout: ['11m', 'later'],
+    adminToken: ['short', 'x'.repeat(513)],
   };
 
   for (const [name, values] of Object.entries(bad) as [OptionName, string[]][]) {

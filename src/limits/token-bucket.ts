@@ -1,0 +1,70 @@
+/**
+ * Token buckets: the one rate primitive (message rate, upgrade rate, login and ticket attempts).
+ * Pure arithmetic over an injected clock; no timers.
+ */
+export interface RateSpec {
+  /** Sustained rate, tokens per second. */
+  readonly perSecond: number;
+  /** Bucket size: how many may come at once. */
+  readonly burst: number;
+}
+
+export type TakeResult = { readonly ok: true } | { readonly ok: false; readonly retryAfterMs: number };
+
+export class TokenBucket {
+  #tokens: number;
+  #updated: number;
+
+  constructor(readonly spec: RateSpec, now: number) {
+    this.#tokens = spec.burst;
+    this.#updated = now;
+  }
+
+  take(now: number, cost = 1): TakeResult {
+    const elapsed = Math.max(0, now - this.#updated) / 1000;
+    this.#tokens = Math.min(this.spec.burst, this.#tokens + elapsed * this.spec.perSecond);
+    this.#updated = now;
+    if (this.#tokens >= cost) {
+      this.#tokens -= cost;
+      return { ok: true };
+    }
+    return { ok: false, retryAfterMs: Math.ceil(((cost - this.#tokens) / this.spec.perSecond) * 1000) };
+  }
+
+  /** True when the bucket is full again, i.e. forgetting it changes nothing. */
+  isIdle(now: number): boolean {
+    return this.#tokens + (Math.max(0, now - this.#updated) / 1000) * this.spec.perSecond >= this.spec.burst;
+  }
+}
+
+/**
+ * One bucket per key (IP, username, session) with bounded memory: idle buckets are swept, and
+ * past `maxKeys` a new key is refused rather than growing the map (fail closed under a key flood).
+ */
+export class KeyedRateLimiter {
+  readonly #buckets = new Map<string, TokenBucket>();
+  #lastSweep = 0;
+
+  constructor(readonly spec: RateSpec, readonly maxKeys = 100_000) {}
+
+  take(key: string, now: number): TakeResult {
+    let bucket = this.#buckets.get(key);
+    if (bucket === undefined) {
+      this.#sweep(now);
+      if (this.#buckets.size >= this.maxKeys) return { ok: false, retryAfterMs: Math.ceil(1000 / this.spec.perSecond) };
+      bucket = new TokenBucket(this.spec, now);
+      this.#buckets.set(key, bucket);
+    }
+    return bucket.take(now);
+  }
+
+  get size(): number {
+    return this.#buckets.size;
+  }
+
+  #sweep(now: number): void {
+    if (now - this.#lastSweep < 1_000 && this.#buckets.size < this.maxKeys) return;
+    this.#lastSweep = now;
+    for (const [key, bucket] of this.#buckets) if (bucket.isIdle(now)) this.#buckets.delete(key);
+  }
+}
