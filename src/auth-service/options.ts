@@ -2,6 +2,7 @@ import type { Context, Hono } from 'hono';
 import { type Logger, silentLogger } from '../core/logger.ts';
 import type { SessionStore } from '../store/session-store.ts';
 import type { TicketStore } from '../store/ticket-store.ts';
+import type { RateSpec } from '../limits/token-bucket.ts';
 
 export interface AuthServiceOptions {
   /** username -> password (demo users). */
@@ -24,6 +25,13 @@ export interface AuthServiceOptions {
   now?: () => number;
   /** Largest accepted request body. Default 4096 bytes. */
   maxBodyBytes?: number;
+  /**
+   * Password attempts (login and Basic auth), limited per client IP and, separately, per
+   * username; then 429 too_many_attempts. Default 0.2/s with a burst of 10.
+   */
+  loginRate?: RateSpec;
+  /** Tickets per login session (Basic auth: per username); then 429 too_many_tickets. Default 1/s, burst 20. */
+  ticketRate?: RateSpec;
   /** Extra claims returned by verify. Default () => ({}). */
   claimsFor?: (sub: string) => Record<string, unknown>;
   /**
@@ -45,6 +53,8 @@ export const AUTH_SERVICE_DEFAULTS = {
   secureCookies: false,
   bindTicketToIp: true,
   maxBodyBytes: 4096,
+  loginRate: { perSecond: 0.2, burst: 10 },
+  ticketRate: { perSecond: 1, burst: 20 },
 } as const;
 
 export type ResolvedOptions = Required<Omit<AuthServiceOptions, 'onLogout'>> &
@@ -57,6 +67,14 @@ function positiveInt(name: string, value: number, max = Number.MAX_SAFE_INTEGER)
     throw new Error(`auth service: ${name} must be a positive integer (at most ${max})`);
   }
   return value;
+}
+
+function rateSpec(name: string, value: RateSpec): RateSpec {
+  const { perSecond, burst } = value;
+  if (!(Number.isFinite(perSecond) && perSecond > 0 && Number.isFinite(burst) && burst >= 1)) {
+    throw new Error(`auth service: ${name} needs perSecond > 0 and burst >= 1`);
+  }
+  return { perSecond, burst };
 }
 
 /** Fills defaults and fails fast, naming the bad option (never echoing its value). */
@@ -80,6 +98,8 @@ export function resolveOptions(options: AuthServiceOptions): ResolvedOptions {
     logger: options.logger ?? silentLogger,
     now: options.now ?? Date.now,
     maxBodyBytes: positiveInt('maxBodyBytes', options.maxBodyBytes ?? d.maxBodyBytes),
+    loginRate: rateSpec('loginRate', options.loginRate ?? d.loginRate),
+    ticketRate: rateSpec('ticketRate', options.ticketRate ?? d.ticketRate),
     claimsFor: options.claimsFor ?? (() => ({})),
     onLogout: options.onLogout,
   };

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { checkPassword, MAX_CREDENTIAL_LENGTH, parseBasicAuth } from './credentials.ts';
 import { safeEqual } from './crypto.ts';
 import { acceptOptionalJson, limitBody, readJson, requireJson } from './json-body.ts';
+import { createAuthLimits, retryAfterSeconds } from './limits.ts';
 import type { ResolvedOptions } from './options.ts';
 import { clearSessionCookie, currentSession, endSession, startSession } from './sessions.ts';
 import { issueTicket, verifyTicket } from './tickets.ts';
@@ -18,6 +19,12 @@ const verifyBody = z.object({
 
 const PATHS = ['/auth/login', '/auth/ticket', '/auth/verify', '/auth/logout'];
 
+type Who = { sub: string; sid: string | null; sessionExp: number };
+
+function tooMany(c: Context, error: 'too_many_attempts' | 'too_many_tickets', retryAfterMs: number): Response {
+  return c.json({ error }, 429, { 'Retry-After': retryAfterSeconds(retryAfterMs) });
+}
+
 function isStoreFull(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'store_full';
 }
@@ -25,6 +32,7 @@ function isStoreFull(err: unknown): boolean {
 export function createRoutes(o: ResolvedOptions): Hono {
   const app = new Hono();
   const log = o.logger;
+  const limits = createAuthLimits(o);
 
   // Tickets, cookies and identities must never sit in a cache, so every answer says no-store.
   app.use('*', async (c, next) => {
@@ -37,10 +45,13 @@ export function createRoutes(o: ResolvedOptions): Hono {
     if (!body.ok) return body.response;
     const { username, password } = body.value;
     const ip = o.clientIp(c);
+    const refused = admitPasswordAttempt(c, ip, username);
+    if (refused !== null) return refused;
     if (!(await checkPassword(o.users, username, password))) {
       log.warn({ username, ip }, 'login.failed');
       return c.json({ error: 'invalid_credentials' }, 401);
     }
+    limits.passwordAccepted(username);
     await startSession(o, c, username);
     log.info({ sub: username, ip }, 'login.ok');
     return c.body(null, 204);
@@ -51,26 +62,47 @@ export function createRoutes(o: ResolvedOptions): Hono {
     if (refused !== null) return refused;
     const ip = o.clientIp(c);
     const who = await authenticate(c, ip);
-    if (who === null) return c.json({ error: 'unauthorized' }, 401);
+    if (who instanceof Response) return who;
+    // Browsers are limited per login session; Basic-auth clients have none, so per user.
+    const admission = limits.admitTicket(who.sid !== null ? `sid:${who.sid}` : `user:${who.sub.toLowerCase()}`, o.now());
+    if (!admission.ok) {
+      log.warn({ limit: admission.limit, sub: who.sub, ip }, 'limit.hit');
+      return tooMany(c, 'too_many_tickets', admission.retryAfterMs);
+    }
     const origin = c.req.header('origin') ?? null;
     const issued = await issueTicket(o, { ...who, origin, ip, claims: o.claimsFor(who.sub) });
     log.info({ sub: who.sub, ip, origin }, 'ticket.issued');
     return c.json(issued, 201);
   });
 
-  /** Session cookie first (browsers), then Basic auth (non-browser clients). */
-  async function authenticate(c: Context, ip: string | null) {
+  /**
+   * Session cookie first (browsers), then Basic auth (non-browser clients). Basic auth checks a
+   * password, so it shares the login limits: otherwise it would be a way around them.
+   */
+  async function authenticate(c: Context, ip: string | null): Promise<Who | Response> {
     const session = await currentSession(o, c);
     if (session !== null) {
       return { sub: session.record.sub, sid: session.sid, sessionExp: session.record.exp };
     }
     const basic = parseBasicAuth(c.req.header('authorization'));
-    if (basic === null) return null;
+    if (basic === null) return c.json({ error: 'unauthorized' }, 401);
+    const refused = admitPasswordAttempt(c, ip, basic.username);
+    if (refused !== null) return refused;
     if (!(await checkPassword(o.users, basic.username, basic.password))) {
       log.warn({ username: basic.username, ip }, 'login.failed');
-      return null;
+      return c.json({ error: 'unauthorized' }, 401);
     }
+    limits.passwordAccepted(basic.username);
     return { sub: basic.username, sid: null, sessionExp: o.now() + o.sessionTtlMs };
+  }
+
+  /** null when the attempt may go ahead; otherwise the 429, decided before any hashing. */
+  function admitPasswordAttempt(c: Context, ip: string | null, username: string): Response | null {
+    const admission = limits.admitPasswordAttempt(ip, username, o.now());
+    if (admission.ok) return null;
+    // The username may be logged (login.failed does too); the password never reaches this point.
+    log.warn({ limit: admission.limit, ip, username }, 'limit.hit');
+    return tooMany(c, 'too_many_attempts', admission.retryAfterMs);
   }
 
   app.post(

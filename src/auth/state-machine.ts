@@ -3,9 +3,10 @@
  * (time arrives as `now`). The connection driver performs the effects. This function is the only
  * place a connection changes state, which is what makes every close path testable without sockets.
  *
- *   awaiting_ticket --auth frame--> verifying --ok--> authenticated
- *          \                            \--rejected/unavailable/overflow--> closed
- *           \--bad first frame, deadline, peer close-----------------------> closed
+ *   awaiting_ticket --auth frame--> verifying --ok--> authenticated <--refresh ok--+
+ *          \                            \                |  \--refresh_requested--+
+ *           \                            \               \--expired, revoked, limits--> closed
+ *            \--bad first frame, deadline--\--rejected/unavailable/overflow---------> closed
  */
 import { CloseCodes, type CloseCodeInfo } from '../core/close-codes.ts';
 import type { Limits } from '../core/limits.ts';
@@ -16,7 +17,7 @@ import type { Identity, VerifyResult } from './verifier.ts';
 export type ConnState =
   | { readonly phase: 'awaiting_ticket' }
   | { readonly phase: 'verifying'; readonly queue: readonly Frame[]; readonly queuedBytes: number }
-  | { readonly phase: 'authenticated'; readonly identity: Identity }
+  | { readonly phase: 'authenticated'; readonly identity: Identity; readonly refreshing: boolean }
   | { readonly phase: 'closed'; readonly code: number };
 
 export type ConnEvent =
@@ -25,12 +26,20 @@ export type ConnEvent =
   | { readonly type: 'verified'; readonly result: VerifyResult }
   | { readonly type: 'auth_deadline' }
   | { readonly type: 'close_requested'; readonly close: CloseCodeInfo; readonly cause: string }
-  | { readonly type: 'peer_closed'; readonly code: number };
+  | { readonly type: 'peer_closed'; readonly code: number }
+  /** The client asked to extend its session with a fresh ticket (`{"type":"refresh","ticket"}`). */
+  | { readonly type: 'refresh_requested'; readonly ticket: string | null; readonly id?: string | number }
+  | { readonly type: 'refresh_verified'; readonly result: VerifyResult; readonly id?: string | number }
+  /** Timers armed for a given `exp`; stale ones (the session was refreshed since) are ignored. */
+  | { readonly type: 'session_warning'; readonly exp: number }
+  | { readonly type: 'session_expired'; readonly exp: number };
 
 export type Effect =
   | { readonly type: 'arm_auth_deadline' }
   | { readonly type: 'disarm_auth_deadline' }
-  | { readonly type: 'verify'; readonly ticket: string }
+  | { readonly type: 'verify'; readonly ticket: string; readonly purpose: 'auth' | 'refresh'; readonly id?: string | number }
+  /** Warn before and close at `exp` (epoch seconds). */
+  | { readonly type: 'arm_session_timers'; readonly exp: number }
   | { readonly type: 'send'; readonly message: OutboundMessage }
   | { readonly type: 'dispatch'; readonly frame: Frame }
   | { readonly type: 'close'; readonly code: number; readonly reason: string; readonly cause: string }
@@ -68,6 +77,16 @@ export function transition(state: ConnState, event: ConnEvent, now: number, limi
       return onFrame(state, event.frame, limits);
     case 'verified':
       return state.phase === 'verifying' ? onVerified(state, event.result, now) : stay(state);
+    case 'refresh_requested':
+      return state.phase === 'authenticated' ? onRefreshRequested(state, event.ticket, event.id) : stay(state);
+    case 'refresh_verified':
+      return state.phase === 'authenticated' ? onRefreshVerified(state, event.result, event.id, now) : stay(state);
+    case 'session_warning':
+      if (state.phase !== 'authenticated' || state.identity.exp !== event.exp) return stay(state);
+      return { state, effects: [{ type: 'send', message: { type: 'session.expiring', in: Math.max(0, event.exp * 1000 - now) } }] };
+    case 'session_expired':
+      if (state.phase !== 'authenticated' || state.identity.exp !== event.exp) return stay(state);
+      return closeWith(CloseCodes.sessionExpired, 'session_expired');
   }
 }
 
@@ -81,7 +100,7 @@ function onFrame(state: Exclude<ConnState, { phase: 'closed' }>, frame: Frame, l
       if (ticket === null) return closeWith(CloseCodes.policyViolation, 'invalid_auth_frame', deadline);
       return {
         state: { phase: 'verifying', queue: [], queuedBytes: 0 },
-        effects: [deadline, { type: 'verify', ticket }],
+        effects: [deadline, { type: 'verify', ticket, purpose: 'auth' }],
       };
     }
     case 'verifying': {
@@ -100,7 +119,7 @@ function onFrame(state: Exclude<ConnState, { phase: 'closed' }>, frame: Frame, l
 
 function onVerified(state: Extract<ConnState, { phase: 'verifying' }>, result: VerifyResult, now: number): Transition {
   if (result.kind === 'unavailable') {
-    return closeWith(CloseCodes.tryAgainLater, 'auth_unavailable', {
+    return closeWith(withRetryHint(CloseCodes.tryAgainLater, result.retryAfterMs), 'auth_unavailable', {
       type: 'audit',
       event: 'auth.unavailable',
       fields: { reason: result.reason, discarded: state.queue.length },
@@ -116,11 +135,55 @@ function onVerified(state: Extract<ConnState, { phase: 'verifying' }>, result: V
   }
   const { identity } = result;
   return {
-    state: { phase: 'authenticated', identity },
+    state: { phase: 'authenticated', identity, refreshing: false },
     effects: [
       { type: 'audit', event: 'auth.ok', fields: { sub: identity.sub, exp: identity.exp } },
       { type: 'send', message: { type: 'auth.ok', sub: identity.sub, exp: identity.exp } },
+      { type: 'arm_session_timers', exp: identity.exp },
       ...state.queue.map((frame): Effect => ({ type: 'dispatch', frame })),
     ],
   };
+}
+
+type Authenticated = Extract<ConnState, { phase: 'authenticated' }>;
+
+function onRefreshRequested(state: Authenticated, ticket: string | null, id: string | number | undefined): Transition {
+  if (ticket === null) return { state, effects: [{ type: 'send', message: { type: 'error', id, code: 'invalid_message' } }] };
+  if (state.refreshing) return { state, effects: [{ type: 'send', message: { type: 'error', id, code: 'refresh_in_progress' } }] };
+  return { state: { ...state, refreshing: true }, effects: [{ type: 'verify', ticket, purpose: 'refresh', id }] };
+}
+
+/** A refresh extends the session only for the same user; a ticket for someone else ends the socket. */
+function onRefreshVerified(state: Authenticated, result: VerifyResult, id: string | number | undefined, now: number): Transition {
+  const settled: Authenticated = { ...state, refreshing: false };
+  if (result.kind === 'unavailable') {
+    return { state: settled, effects: [{ type: 'send', message: { type: 'error', id, code: 'refresh_unavailable' } }] };
+  }
+  if (result.kind === 'rejected' || result.identity.exp * 1000 <= now) {
+    const reason = result.kind === 'rejected' ? result.reason : 'session_expired';
+    return {
+      state: settled,
+      effects: [
+        { type: 'audit', event: 'refresh.rejected', fields: { reason } },
+        { type: 'send', message: { type: 'error', id, code: 'refresh_rejected' } },
+      ],
+    };
+  }
+  if (result.identity.sub !== state.identity.sub) {
+    return closeWith(CloseCodes.ticketRejected, 'refresh_sub_mismatch', { type: 'audit', event: 'refresh.rejected', fields: { reason: 'sub_mismatch' } });
+  }
+  const identity = result.identity;
+  return {
+    state: { phase: 'authenticated', identity, refreshing: false },
+    effects: [
+      { type: 'audit', event: 'refresh.ok', fields: { exp: identity.exp } },
+      { type: 'send', message: { type: 'session.refreshed', id, exp: identity.exp } },
+      { type: 'arm_session_timers', exp: identity.exp },
+    ],
+  };
+}
+
+/** `retry-after-ms=<n>` in the close reason tells clients when to come back (circuit breaker, shutdown). */
+export function withRetryHint(info: CloseCodeInfo, retryAfterMs: number | undefined): CloseCodeInfo {
+  return retryAfterMs === undefined ? info : { ...info, reason: `${info.reason}; retry-after-ms=${Math.round(retryAfterMs)}` };
 }

@@ -22,7 +22,7 @@ export interface VerifyRequest {
 export type VerifyResult =
   | { readonly kind: 'ok'; readonly identity: Identity }
   | { readonly kind: 'rejected'; readonly reason: string }
-  | { readonly kind: 'unavailable'; readonly reason: string };
+  | { readonly kind: 'unavailable'; readonly reason: string; readonly retryAfterMs?: number };
 
 export interface Verifier {
   verify(request: VerifyRequest): Promise<VerifyResult>;

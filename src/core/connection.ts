@@ -5,20 +5,25 @@
  * pending verification or a slow handler.
  */
 import { transition, initialState, type ConnEvent, type ConnState, type Effect } from '../auth/state-machine.ts';
-import type { Verifier, VerifyRequest, VerifyResult } from '../auth/verifier.ts';
+import type { Identity, Verifier, VerifyRequest, VerifyResult } from '../auth/verifier.ts';
+import { TokenBucket } from '../limits/token-bucket.ts';
 import type { Frame, OutboundMessage } from '../protocol/messages.ts';
 import { encode } from '../protocol/encode.ts';
 import { CloseCodes, type CloseCodeInfo } from './close-codes.ts';
 import { dispatch } from './dispatch.ts';
-import type { HandlerContext, Handlers } from './handlers.ts';
+import type { Handler, HandlerContext, Handlers } from './handlers.ts';
 import type { Limits } from './limits.ts';
 import type { Logger } from './logger.ts';
+import { setLongTimeout, type LongTimeout } from './long-timeout.ts';
+import type { SocketPort } from './transport.ts';
 
-/** The two things the driver does to a socket; runtimes differ below this line. */
-export interface SocketPort {
-  send(text: string): void;
-  close(code: number, reason: string): void;
-}
+export type { SocketPort } from './transport.ts';
+
+/**
+ * Decides whether a freshly verified identity may hold a socket (per-user caps); null admits it.
+ * Runs before `auth.ok`, so a refused connection never sees one.
+ */
+export type Admit = (identity: Identity, connection: Connection) => CloseCodeInfo | null | Promise<CloseCodeInfo | null>;
 
 export interface ConnectionDeps {
   readonly id: string;
@@ -30,6 +35,7 @@ export interface ConnectionDeps {
   readonly origin: string | null;
   readonly ip: string | null;
   readonly now: () => number;
+  readonly admit?: Admit;
   /** Called once, when the runtime reports the socket closed (whoever started the close). */
   readonly onClosed: (connection: Connection) => void;
 }
@@ -40,19 +46,32 @@ export class Connection {
   #chain: Promise<void> = Promise.resolve();
   #pending = 0;
   #deadline: ReturnType<typeof setTimeout> | undefined;
+  #sessionTimers: LongTimeout[] = [];
   #closedNotified = false;
   #handlerContext: HandlerContext | undefined;
   #logger: Logger;
+  readonly #rate: TokenBucket;
+  readonly #handlers: Handlers;
   readonly #deps: ConnectionDeps;
 
   constructor(deps: ConnectionDeps) {
     this.#deps = deps;
     this.id = deps.id;
     this.#logger = deps.logger;
+    this.#rate = new TokenBucket(deps.limits.messageRate, deps.now());
+    // `refresh` is the protocol's own: it feeds the state machine, never a user handler.
+    const refresh: Handler = (message) =>
+      this.#apply({ type: 'refresh_requested', ticket: typeof message.ticket === 'string' ? message.ticket : null, id: message.id });
+    this.#handlers = { ...deps.handlers, refresh };
   }
 
   get state(): ConnState {
     return this.#state;
+  }
+
+  /** The verified identity, once authenticated. */
+  get identity(): Identity | undefined {
+    return this.#state.phase === 'authenticated' ? this.#state.identity : undefined;
   }
 
   open(): void {
@@ -61,10 +80,8 @@ export class Connection {
 
   receive(frame: Frame): void {
     if (this.#state.phase === 'closed') return;
-    if (this.#pending >= this.#deps.limits.maxPendingEvents) {
-      this.#apply({ type: 'close_requested', close: CloseCodes.policyViolation, cause: 'too_many_pending' });
-      return;
-    }
+    if (!this.#rate.take(this.#deps.now()).ok) return this.#limitHit('message_rate', CloseCodes.rateLimited);
+    if (this.#pending >= this.#deps.limits.maxPendingEvents) return this.#limitHit('pending_events', CloseCodes.policyViolation);
     this.#enqueue({ type: 'frame', frame });
   }
 
@@ -80,6 +97,11 @@ export class Connection {
   /** Server-initiated close (shutdown, revocation): immediate, not queued behind handlers. */
   close(info: CloseCodeInfo, cause: string): void {
     this.#apply({ type: 'close_requested', close: info, cause });
+  }
+
+  #limitHit(limit: string, info: CloseCodeInfo): void {
+    this.#logger.warn({ limit, code: info.code }, 'limit.hit');
+    this.#apply({ type: 'close_requested', close: info, cause: limit });
   }
 
   #enqueue(event: ConnEvent): void {
@@ -118,8 +140,11 @@ export class Connection {
         clearTimeout(this.#deadline);
         this.#deadline = undefined;
         return;
+      case 'arm_session_timers':
+        this.#armSessionTimers(effect.exp);
+        return;
       case 'verify':
-        this.#startVerification(effect.ticket);
+        this.#startVerification(effect.ticket, effect.purpose, effect.id);
         return;
       case 'send':
         this.#send(effect.message);
@@ -127,7 +152,7 @@ export class Connection {
       case 'dispatch':
         // A close while an earlier queued message was being handled cancels the rest of the queue.
         if (this.#state.phase === 'closed') return;
-        await dispatch(effect.frame, this.#deps.handlers, this.#context());
+        await dispatch(effect.frame, this.#handlers, this.#context());
         return;
       case 'close':
         this.#logger.info({ code: effect.code, cause: effect.cause }, 'ws.close');
@@ -136,7 +161,7 @@ export class Connection {
         } catch {
           // Already closing on the runtime's side: the close event still arrives.
         }
-        clearTimeout(this.#deadline);
+        this.#clearTimers();
         return;
       case 'audit':
         if (effect.event === 'auth.ok' && this.#state.phase === 'authenticated') {
@@ -150,41 +175,71 @@ export class Connection {
     }
   }
 
-  #startVerification(ticket: string): void {
-    const { verifier, limits, origin, ip } = this.#deps;
+  #startVerification(ticket: string, purpose: 'auth' | 'refresh', id: string | number | undefined): void {
+    const { verifier, limits, origin, ip, admit } = this.#deps;
     const request: VerifyRequest = { ticket, origin, ip };
-    verifyWithin(verifier, request, limits.verifyTimeoutMs).then((result) => {
+    verifyWithin(verifier, request, limits.verifyTimeoutMs).then(async (result) => {
+      if (purpose === 'refresh') return this.#enqueue({ type: 'refresh_verified', result, id });
+      const refusal = result.kind === 'ok' && admit !== undefined ? await admitSafely(admit, result.identity, this) : null;
+      if (refusal !== null) {
+        this.#logger.warn({ limit: 'user_connections', code: refusal.code }, 'limit.hit');
+        return this.#enqueue({ type: 'close_requested', close: refusal, cause: 'admission_refused' });
+      }
       this.#enqueue({ type: 'verified', result });
     });
   }
 
+  #armSessionTimers(exp: number): void {
+    for (const timer of this.#sessionTimers) timer.clear();
+    const untilExpiry = exp * 1000 - this.#deps.now();
+    const warning = this.#deps.limits.sessionWarningMs;
+    this.#sessionTimers = [setLongTimeout(() => this.#enqueue({ type: 'session_expired', exp }), untilExpiry)];
+    if (warning > 0 && untilExpiry > warning) {
+      this.#sessionTimers.push(setLongTimeout(() => this.#enqueue({ type: 'session_warning', exp }), untilExpiry - warning));
+    }
+  }
+
   #context(): HandlerContext {
-    if (this.#handlerContext === undefined) {
-      if (this.#state.phase !== 'authenticated') throw new Error('dispatch outside authenticated state');
-      this.#handlerContext = {
-        connectionId: this.id,
-        identity: this.#state.identity,
-        logger: this.#logger,
-        send: (message) => this.#send(message),
-      };
+    if (this.#state.phase !== 'authenticated') throw new Error('dispatch outside authenticated state');
+    const identity = this.#state.identity;
+    if (this.#handlerContext?.identity !== identity) {
+      this.#handlerContext = { connectionId: this.id, identity, logger: this.#logger, send: (message) => this.#send(message) };
     }
     return this.#handlerContext;
   }
 
   #send(message: OutboundMessage): void {
     if (this.#state.phase === 'closed') return;
+    let outcome;
     try {
-      this.#deps.socket.send(encode(message));
+      outcome = this.#deps.socket.send(encode(message));
     } catch {
-      // The socket is going away; its close event will settle the state.
+      return; // The socket is going away; its close event will settle the state.
     }
+    if (outcome === 'dropped' || this.#deps.socket.bufferedAmount() > this.#deps.limits.maxBufferedBytes) {
+      this.#limitHit('send_buffer', CloseCodes.slowConsumer);
+    }
+  }
+
+  #clearTimers(): void {
+    clearTimeout(this.#deadline);
+    for (const timer of this.#sessionTimers) timer.clear();
+    this.#sessionTimers = [];
   }
 
   #notifyClosed(): void {
     if (this.#closedNotified) return;
     this.#closedNotified = true;
-    clearTimeout(this.#deadline);
+    this.#clearTimers();
     this.#deps.onClosed(this);
+  }
+}
+
+async function admitSafely(admit: Admit, identity: Identity, connection: Connection): Promise<CloseCodeInfo | null> {
+  try {
+    return await admit(identity, connection);
+  } catch {
+    return CloseCodes.tryAgainLater; // An admission store that fails must not let the socket in.
   }
 }
 

@@ -2,9 +2,10 @@
  * `createGateway`: the library's front door. Returns a Hono app serving `GET /ws` (path
  * configurable) with ticket-authenticated WebSockets; mount it in your own Hono app.
  */
-import { Hono, type Context } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import type { UpgradeWebSocket, WSContext } from 'hono/ws';
-import type { Verifier } from '../auth/verifier.ts';
+import { withRetryHint } from '../auth/state-machine.ts';
+import type { Identity, Verifier } from '../auth/verifier.ts';
 import { builtinHandlers } from '../handlers/index.ts';
 import { CloseCodes, type CloseCodeInfo } from './close-codes.ts';
 import { Connection } from './connection.ts';
@@ -12,30 +13,49 @@ import { toFrame } from './frames.ts';
 import type { Handlers } from './handlers.ts';
 import { resolveLimits, type Limits } from './limits.ts';
 import { silentLogger, type Logger } from './logger.ts';
+import { ConnectionRegistry } from './registry.ts';
+import { socketPortFor } from './transport.ts';
 
 export interface GatewayOptions {
   readonly verifier: Verifier;
   /** The runtime adapter's helper: `hono/bun`, `hono/deno` or `@hono/node-server`. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly upgradeWebSocket: UpgradeWebSocket<any, any>;
-  /** Message handlers by `type`; default: echo and ping. */
+  /** Message handlers by `type`; default: echo and ping. `refresh` is reserved by the protocol. */
   readonly handlers?: Handlers;
   readonly limits?: Partial<Limits>;
   readonly logger?: Logger;
   /** Client IP of the upgrade request (runtime-specific); default: unknown. */
   readonly clientIp?: (c: Context) => string | null;
+  /** Checks run before the upgrade (origin, caps, rates); a refusal is an HTTP status. */
+  readonly admission?: {
+    readonly middleware: MiddlewareHandler;
+    /** Called when a socket admitted by the middleware has closed (or never opened). */
+    readonly release: (c: Context) => void;
+  };
   /** Route of the WebSocket endpoint; default `/ws`. */
   readonly path?: string;
   readonly now?: () => number;
 }
 
+/** Which sockets to close: all of a login session's, or all of a user's. */
+export type RevocationTarget = { readonly sid: string } | { readonly sub: string };
+
 export interface Gateway {
   readonly app: Hono;
   readonly limits: Limits;
   /** Open connections, in any state. */
-  readonly connectionCount: () => number;
-  /** Closes every connection (shutdown, revocation) and resolves once all are gone or after `timeoutMs`. */
-  closeAll(info: CloseCodeInfo, cause: string, timeoutMs?: number): Promise<void>;
+  connectionCount(): number;
+  /** Authenticated users with at least one open socket. */
+  userCount(): number;
+  /** Closes the matching authenticated sockets; returns how many. */
+  revoke(target: RevocationTarget, info: CloseCodeInfo, cause: string): number;
+  /**
+   * Closes every connection and resolves once all are gone or after `timeoutMs`. With
+   * `reconnectJitterMs`, each close reason carries its own random `retry-after-ms` hint so that
+   * clients do not all come back at once.
+   */
+  closeAll(options?: { info?: CloseCodeInfo; cause?: string; timeoutMs?: number; reconnectJitterMs?: number }): Promise<void>;
 }
 
 export function createGateway(options: GatewayOptions): Gateway {
@@ -43,62 +63,88 @@ export function createGateway(options: GatewayOptions): Gateway {
   const handlers = options.handlers ?? builtinHandlers;
   const logger = options.logger ?? silentLogger;
   const now = options.now ?? Date.now;
-  const connections = new Set<Connection>();
+  const registry = new ConnectionRegistry();
   let onEmpty: (() => void) | undefined;
 
+  /** Per-user cap, checked and recorded in one synchronous step so concurrent auths cannot both slip in. */
+  const admit = (identity: Identity, connection: Connection): CloseCodeInfo | null => {
+    if (connection.state.phase === 'closed') return CloseCodes.goingAway;
+    if (registry.countForUser(identity.sub) >= limits.maxConnectionsPerUser) return CloseCodes.userConnectionLimit;
+    const sid = typeof identity.claims.sid === 'string' ? identity.claims.sid : null;
+    registry.bind(connection, identity.sub, sid);
+    return null;
+  };
+
   const app = new Hono();
-  app.get(
-    options.path ?? '/ws',
-    options.upgradeWebSocket((c: Context) => {
-      // Called for every request on this route, upgrade or not: only read headers here.
-      const origin = c.req.header('origin') ?? null;
-      const ip = options.clientIp?.(c) ?? null;
-      let connection: Connection | undefined;
-      return {
-        onOpen(_event: Event, ws: WSContext) {
-          const id = crypto.randomUUID();
-          connection = new Connection({
-            id,
-            socket: { send: (text) => ws.send(text), close: (code, reason) => ws.close(code, reason) },
-            verifier: options.verifier,
-            handlers,
-            limits,
-            logger: logger.child({ conn: id, ip, origin }),
-            origin,
-            ip,
-            now,
-            onClosed: (closed) => {
-              connections.delete(closed);
-              if (connections.size === 0) onEmpty?.();
-            },
-          });
-          connections.add(connection);
-          connection.open();
-        },
-        onMessage(event: MessageEvent) {
-          connection?.receive(toFrame(event.data));
-        },
-        onClose(event: CloseEvent) {
-          connection?.peerClosed(event.code);
-        },
-        onError() {
-          // The close event follows; nothing from the error reaches the client or the log verbatim.
-        },
-      };
-    }),
-    (c) => c.text('Upgrade Required', 426, { Upgrade: 'websocket' }),
-  );
+  const upgrade = options.upgradeWebSocket((c: Context) => {
+    // Called for every request on this route, upgrade or not: only read headers here.
+    const origin = c.req.header('origin') ?? null;
+    const ip = options.clientIp?.(c) ?? null;
+    let connection: Connection | undefined;
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      options.admission?.release(c);
+    };
+    return {
+      onOpen(_event: Event, ws: WSContext) {
+        const id = crypto.randomUUID();
+        connection = new Connection({
+          id,
+          socket: socketPortFor(ws),
+          verifier: options.verifier,
+          handlers,
+          limits,
+          logger: logger.child({ conn: id, ip, origin }),
+          origin,
+          ip,
+          now,
+          admit,
+          onClosed: (closed) => {
+            registry.remove(closed);
+            release();
+            if (registry.all.size === 0) onEmpty?.();
+          },
+        });
+        registry.add(connection);
+        connection.open();
+      },
+      onMessage(event: MessageEvent) {
+        connection?.receive(toFrame(event.data));
+      },
+      onClose(event: CloseEvent) {
+        if (connection === undefined) release();
+        connection?.peerClosed(event.code);
+      },
+      onError() {
+        // The close event follows; nothing from the error reaches the client or the log verbatim.
+      },
+    };
+  });
+  const route = options.path ?? '/ws';
+  if (options.admission) app.get(route, options.admission.middleware);
+  app.get(route, upgrade, (c) => c.text('Upgrade Required', 426, { Upgrade: 'websocket' }));
 
   return {
     app,
     limits,
-    connectionCount: () => connections.size,
-    async closeAll(info = CloseCodes.goingAway, cause = 'shutdown', timeoutMs = 5_000) {
-      if (connections.size === 0) return;
+    connectionCount: () => registry.all.size,
+    userCount: () => registry.users(),
+    revoke(target, info, cause) {
+      const targets = 'sid' in target ? registry.forSession(target.sid) : registry.forUser(target.sub);
+      for (const connection of targets) connection.close(info, cause);
+      return targets.length;
+    },
+    async closeAll({ info = CloseCodes.goingAway, cause = 'shutdown', timeoutMs = 5_000, reconnectJitterMs } = {}) {
+      if (registry.all.size === 0) return;
       const drained = new Promise<void>((resolve) => {
         onEmpty = resolve;
       });
-      for (const connection of [...connections]) connection.close(info, cause);
+      for (const connection of [...registry.all]) {
+        const hint = reconnectJitterMs === undefined ? undefined : 500 + Math.random() * reconnectJitterMs;
+        connection.close(withRetryHint(info, hint), cause);
+      }
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([drained, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
       clearTimeout(timer);

@@ -2,6 +2,8 @@
  * Per-connection limits. Each has a documented default (docs/configuration.md); user options are
  * spread over these defaults.
  */
+import type { RateSpec } from '../limits/token-bucket.ts';
+
 export interface Limits {
   /** Time from open to the auth frame; after it the socket closes with 4408. */
   readonly authDeadlineMs: number;
@@ -17,6 +19,14 @@ export interface Limits {
   readonly maxQueuedBytes: number;
   /** Received events not yet processed (slow handlers); past it the socket closes with 1008. */
   readonly maxPendingEvents: number;
+  /** Messages per connection (4429 above it). */
+  readonly messageRate: RateSpec;
+  /** Bytes queued for sending to one client before it is a slow consumer (4413). */
+  readonly maxBufferedBytes: number;
+  /** Open sockets per authenticated user (the newest gets 4430). */
+  readonly maxConnectionsPerUser: number;
+  /** How long before `exp` the client is told `session.expiring` (0: no warning). */
+  readonly sessionWarningMs: number;
 }
 
 export const defaultLimits: Limits = Object.freeze({
@@ -27,12 +37,19 @@ export const defaultLimits: Limits = Object.freeze({
   maxQueuedFrames: 32,
   maxQueuedBytes: 64 * 1024,
   maxPendingEvents: 256,
+  messageRate: Object.freeze({ perSecond: 50, burst: 100 }),
+  maxBufferedBytes: 1024 * 1024,
+  maxConnectionsPerUser: 16,
+  sessionWarningMs: 60_000,
 });
 
 export function resolveLimits(overrides: Partial<Limits> = {}): Limits {
   const limits = { ...defaultLimits, ...overrides };
   for (const [name, value] of Object.entries(limits)) {
-    if (!Number.isFinite(value) || value <= 0) throw new RangeError(`limit ${name} must be a positive number`);
+    if (typeof value !== 'number') continue;
+    const positive = name === 'sessionWarningMs' ? value >= 0 : value > 0;
+    if (!Number.isFinite(value) || !positive) throw new RangeError(`limit ${name} must be a positive number`);
   }
+  if (!(limits.messageRate.perSecond > 0 && limits.messageRate.burst >= 1)) throw new RangeError('limit messageRate must be positive');
   return Object.freeze(limits);
 }

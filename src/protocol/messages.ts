@@ -19,7 +19,10 @@ export type ErrorReplyCode =
   | 'invalid_message'
   | 'unknown_type'
   | 'binary_unsupported'
-  | 'handler_failed';
+  | 'handler_failed'
+  | 'refresh_in_progress'
+  | 'refresh_rejected'
+  | 'refresh_unavailable';
 
 export interface AuthOkMessage {
   readonly type: 'auth.ok';

@@ -7,13 +7,16 @@ import { Hono } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
 import { createAuthService, parseDemoUsers } from '../auth-service/index.ts';
 import { HttpVerifier } from '../auth/verifiers/http.ts';
+import { withResilience } from '../auth/verifiers/resilient.ts';
 import type { Verifier } from '../auth/verifier.ts';
 import type { Config } from '../config/index.ts';
 import { ConfigError } from '../config/index.ts';
+import { CloseCodes } from '../core/close-codes.ts';
 import { createGateway, type Gateway } from '../core/gateway.ts';
 import type { Logger } from '../core/logger.ts';
 import { MemorySessionStore } from '../store/memory-session-store.ts';
 import { MemoryTicketStore } from '../store/memory-ticket-store.ts';
+import { adminRoutes } from './admin.ts';
 import type { Platform } from './platform.ts';
 import { staticRoutes } from './static-files.ts';
 
@@ -52,7 +55,10 @@ export function assembleServer(config: Config, platform: Platform, logger: Logge
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', (c) => (draining ? c.json({ status: 'draining' }, 503) : c.json({ status: 'ready' })));
 
-  const verifier = buildVerifier(config, platform, logger, app, closers);
+  // The embedded auth service revokes sockets on logout. Logouts only arrive once the server is
+  // listening, so the gateway (built below, from the verifier) exists by then.
+  const onLogout = ({ sid }: { sid: string }) => gateway.revoke({ sid }, CloseCodes.sessionRevoked, 'logout');
+  const verifier = buildVerifier(config, platform, logger, app, closers, onLogout);
   const gateway = createGateway({
     verifier,
     upgradeWebSocket: platform.upgradeWebSocket,
@@ -63,9 +69,14 @@ export function assembleServer(config: Config, platform: Platform, logger: Logge
       verifyTimeoutMs: config.verifyTimeout,
       maxAuthFrameBytes: config.maxAuthFrame,
       maxMessageBytes: config.maxMessage,
+      messageRate: config.messageRate,
+      maxBufferedBytes: config.maxBuffered,
+      maxConnectionsPerUser: config.maxConnectionsPerUser,
+      sessionWarningMs: config.sessionWarning,
     },
   });
   app.route('/', gateway.app);
+  if (config.adminToken !== undefined) app.route('/', adminRoutes(config.adminToken, gateway, logger.child({ component: 'admin' })));
   app.route('/', staticRoutes((name) => platform.readStatic(name)));
   app.notFound((c) => c.json({ error: 'not_found' }, 404));
   app.onError((error, c) => {
@@ -86,12 +97,19 @@ export function assembleServer(config: Config, platform: Platform, logger: Logge
 }
 
 /** The embedded auth service mounted on `app`, or the HTTP verifier for an external one. */
-function buildVerifier(config: Config, platform: Platform, logger: Logger, app: Hono, closers: (() => Promise<void>)[]): Verifier {
+function buildVerifier(
+  config: Config,
+  platform: Platform,
+  logger: Logger,
+  app: Hono,
+  closers: (() => Promise<void>)[],
+  onLogout: (event: { sid: string }) => void,
+): Verifier {
   if (config.authVerifyUrl !== undefined) {
     if (config.authVerifySecret === undefined) {
       throw new ConfigError('auth-verify-secret', 'required when --auth-verify-url is set');
     }
-    return new HttpVerifier({ url: config.authVerifyUrl, secret: config.authVerifySecret, timeoutMs: config.verifyTimeout });
+    return resilient(new HttpVerifier({ url: config.authVerifyUrl, secret: config.authVerifySecret, timeoutMs: config.verifyTimeout }), config, logger);
   }
   const users = parseDemoUsers(config.demoUsers);
   const secret = config.authVerifySecret ?? randomSecret();
@@ -108,11 +126,26 @@ function buildVerifier(config: Config, platform: Platform, logger: Logger, app: 
     secureCookies: config.tls,
     clientIp: (c) => platform.clientIp(c),
     logger,
+    onLogout,
+    loginRate: config.loginRate,
+    ticketRate: config.ticketRate,
   });
   app.route('/', auth.app);
   logger.warn({ users: [...users.keys()] }, 'embedded demo auth service active: do not use its demo credentials in production');
   // In-process: the embedded service is called through its own HTTP handler (the secret is still checked).
-  return new HttpVerifier({ url: 'http://embedded.invalid/auth/verify', secret, timeoutMs: config.verifyTimeout, fetch: (request) => auth.app.fetch(request) });
+  const inProcess = new HttpVerifier({ url: 'http://embedded.invalid/auth/verify', secret, timeoutMs: config.verifyTimeout, fetch: (request) => auth.app.fetch(request) });
+  return resilient(inProcess, config, logger);
+}
+
+/** In-flight cap and circuit breaker around the auth service: fails fast with 1013, never open. */
+function resilient(inner: Verifier, config: Config, logger: Logger): Verifier {
+  return withResilience(inner, {
+    maxInFlight: config.maxVerifications,
+    failureThreshold: config.breakerThreshold,
+    coolDownMs: config.breakerCooldown,
+    timeoutMs: config.verifyTimeout,
+    onStateChange: (state) => logger.warn({ state }, 'breaker.state'),
+  });
 }
 
 function randomSecret(): string {

@@ -9,8 +9,6 @@ import { assembleServer } from './assemble.ts';
 import { createLogger } from './logger.ts';
 import type { Platform } from './platform.ts';
 
-const DRAIN_TIMEOUT_MS = 10_000;
-
 export async function runServerCommand(platform: Platform): Promise<void> {
   let config: Config;
   try {
@@ -60,7 +58,8 @@ async function start(config: Config, platform: Platform, logger: Logger): Promis
     stopping = true;
     logger.info({ signal, connections: server.gateway.connectionCount() }, 'shutdown.start');
     server.setDraining();
-    await server.gateway.closeAll(CloseCodes.goingAway, 'shutdown', DRAIN_TIMEOUT_MS);
+    // Each socket gets its own random reconnect hint (up to 5 s) so clients do not return in one wave.
+    await server.gateway.closeAll({ info: CloseCodes.goingAway, cause: 'shutdown', timeoutMs: config.drainTimeout, reconnectJitterMs: 5_000 });
     await listening.close();
     await server.close();
     logger.info({}, 'shutdown.done');

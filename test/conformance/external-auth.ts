@@ -24,7 +24,7 @@ export function externalAuthSuite(runtime: RuntimeTarget): void {
     before(async () => {
       stub = await startStubAuthService();
       server = await startServer(runtime, {
-        args: ['--auth-verify-url', stub.url, '--verify-timeout', '500ms'],
+        args: ['--auth-verify-url', stub.url, '--verify-timeout', '500ms', '--session-warning', '1s'],
         env: { AUTH_VERIFY_SECRET: STUB_SECRET },
       });
     });
@@ -42,6 +42,15 @@ export function externalAuthSuite(runtime: RuntimeTarget): void {
       assert.equal(call.body.origin, 'http://app.example');
       assert.match(String(call.body.ip), /127\.0\.0\.1/);
       socket.close();
+    });
+
+    it('warns before the session ends and closes 4410 at the exp the auth service returned', async () => {
+      const socket = await authWith(server, stubTicket('short'));
+      assert.equal((await socket.message(0)).type, 'auth.ok');
+      const warning = await socket.message(1, 3_000);
+      assert.equal(warning.type, 'session.expiring');
+      assert.ok(typeof warning.in === 'number' && warning.in <= 1_000);
+      assert.deepEqual(await socket.closeCode(4_000), { code: 4410, reason: 'session expired' });
     });
 
     it('closes 4401 when the auth service rejects the ticket', async () => {

@@ -7,8 +7,15 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { authenticated, connect, login, sleep, ticket, type Target } from '../support/flow.ts';
 import { request } from '../support/http.ts';
+import type { TestSocket } from '../support/ws-client.ts';
 
-export const conformanceServerArgs = ['--ticket-ttl', '2s', '--auth-timeout', '1s', '--max-message', '16KiB'];
+export const ADMIN_TOKEN = 'admin-token-for-tests-0123456789abcdef';
+export const conformanceServerArgs = [
+  '--ticket-ttl', '2s', '--auth-timeout', '1s', '--max-message', '16KiB',
+  '--demo-users', 'demo:demo,eve:eve-password', '--max-connections-per-user', '3', '--admin-token', ADMIN_TOKEN,
+  // Every test logs in from 127.0.0.1; the strict defaults have their own tests.
+  '--login-rate', '100/s,1000', '--ticket-rate', '100/s,1000',
+];
 
 export function conformanceSuite(target: () => Target): void {
   it('authenticates with a ticket and answers echo and ping', async () => {
@@ -177,6 +184,69 @@ export function conformanceSuite(target: () => Target): void {
     });
     assert.equal(form.status, 415);
     assert.equal((await request(`${t.origin}/ws`, { ca: t.ca })).status, 426);
+  });
+
+  it('extends the session in-band with a refresh ticket for the same user', async () => {
+    const t = target();
+    const cookie = await login(t);
+    const socket = await authenticated(t, cookie);
+    socket.send({ type: 'refresh', id: 'r1', ticket: await ticket(t, cookie) });
+    const refreshed = await socket.message(1);
+    assert.equal(refreshed.type, 'session.refreshed');
+    assert.equal(refreshed.id, 'r1');
+    assert.equal(typeof refreshed.exp, 'number');
+    socket.send({ type: 'refresh', id: 'r2', ticket: 'B'.repeat(43) });
+    assert.deepEqual(await socket.message(2), { type: 'error', id: 'r2', code: 'refresh_rejected' });
+    socket.send({ type: 'echo', id: 3, data: 'still open' });
+    assert.equal((await socket.message(3)).type, 'echo');
+    socket.close();
+  });
+
+  it('on logout closes that session\'s sockets with 4409 and leaves other sessions alone', async () => {
+    const t = target();
+    const mine = await login(t);
+    const other = await login(t);
+    const a = await authenticated(t, mine);
+    const b = await authenticated(t, mine);
+    const c = await authenticated(t, other);
+    const res = await request(`${t.origin}/auth/logout`, { method: 'POST', headers: { cookie: mine, 'content-type': 'application/json' }, body: '{}', ca: t.ca });
+    assert.equal(res.status, 204);
+    assert.deepEqual(await a.closeCode(), { code: 4409, reason: 'session revoked' });
+    assert.equal((await b.closeCode()).code, 4409);
+    c.send({ type: 'ping', id: 1 });
+    assert.deepEqual(await c.message(1), { type: 'pong', id: 1 });
+    c.close();
+  });
+
+  it('caps sockets per user: the newest gets 4430 before auth.ok', async () => {
+    const t = target();
+    const cookie = await login(t, 'eve', 'eve-password');
+    const held: TestSocket[] = [];
+    for (let i = 0; i < 3; i++) held.push(await authenticated(t, cookie));
+    const extra = connect(t);
+    await extra.opened;
+    extra.send({ type: 'auth', ticket: await ticket(t, cookie) });
+    assert.deepEqual(await extra.closeCode(), { code: 4430, reason: 'too many connections for this user' });
+    assert.equal(extra.messages.length, 0);
+    held.pop()!.close();
+    await sleep(200);
+    const again = await authenticated(t, cookie);
+    for (const socket of [...held, again]) socket.close();
+    await Promise.all([...held, again].map((socket) => socket.closeCode()));
+  });
+
+  it('lets an operator with the admin token close a user\'s sockets (4503); refuses without it', async () => {
+    const t = target();
+    const unauthorized = await request(`${t.origin}/admin/connections`, { ca: t.ca });
+    assert.equal(unauthorized.status, 401);
+    const socket = await authenticated(t, await login(t, 'eve', 'eve-password'));
+    const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
+    const counts = await request(`${t.origin}/admin/connections`, { headers: auth, ca: t.ca });
+    assert.equal(counts.status, 200);
+    assert.ok(counts.json<{ connections: number }>().connections >= 1);
+    const kicked = await request(`${t.origin}/admin/users/eve/close`, { method: 'POST', headers: auth, ca: t.ca });
+    assert.deepEqual(kicked.json(), { closed: 1 });
+    assert.deepEqual(await socket.closeCode(), { code: 4503, reason: 'closed by administrator' });
   });
 
   it('serves the demo pages with a CSP that forbids inline script', async () => {

@@ -1,6 +1,6 @@
 /**
  * A stand-in third-party auth service for the HTTP verifier, reached over real HTTP. The ticket's
- * prefix chooses the answer: ok…, reject…, fail… (500), hang… (never answers).
+ * prefix chooses the answer: ok…, short… (ok, session ends in 2 s), reject…, fail… (500), hang… (never answers).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -26,6 +26,7 @@ export async function startStubAuthService(port = 0): Promise<StubAuthService> {
       const reply = (status: number, payload: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(payload));
       if (!authorized) return reply(401, { error: 'unauthorized' });
       const ticket = String(body.ticket);
+      if (ticket.startsWith('short')) return reply(200, { sub: 'alice', exp: Math.floor(Date.now() / 1000) + 2 });
       if (ticket.startsWith('ok')) return reply(200, { sub: 'alice', exp: Math.floor(Date.now() / 1000) + 3600, role: 'tester' });
       if (ticket.startsWith('reject')) return reply(401, { error: 'unknown_ticket' });
       if (ticket.startsWith('fail')) return reply(500, { error: 'boom' });
@@ -45,4 +46,4 @@ export async function startStubAuthService(port = 0): Promise<StubAuthService> {
   };
 }
 
-export const stubTicket = (kind: 'ok' | 'reject' | 'fail' | 'hang') => `${kind}${'x'.repeat(30)}${Math.random().toString(36).slice(2)}`;
+export const stubTicket = (kind: 'ok' | 'short' | 'reject' | 'fail' | 'hang') => `${kind}${'x'.repeat(30)}${Math.random().toString(36).slice(2)}`;

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import type { Identity, Verifier, VerifyRequest, VerifyResult } from '../../src/auth/verifier.ts';
 import { CloseCodes } from '../../src/core/close-codes.ts';
 import { Connection, type SocketPort } from '../../src/core/connection.ts';
+import type { SendOutcome } from '../../src/core/transport.ts';
 import { toFrame } from '../../src/core/frames.ts';
 import type { Handler, Handlers } from '../../src/core/handlers.ts';
 import { resolveLimits, type Limits } from '../../src/core/limits.ts';
@@ -33,11 +34,17 @@ function deferred<T>(): Deferred<T> {
 class FakeSocket implements SocketPort {
   readonly sent: string[] = [];
   readonly closes: [number, string][] = [];
-  send(text: string): void {
+  buffered = 0;
+  outcome: SendOutcome = 'sent';
+  send(text: string): SendOutcome {
     this.sent.push(text);
+    return this.outcome;
   }
   close(code: number, reason: string): void {
     this.closes.push([code, reason]);
+  }
+  bufferedAmount(): number {
+    return this.buffered;
   }
   get messages(): unknown[] {
     return this.sent.map((s) => JSON.parse(s));

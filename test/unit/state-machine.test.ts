@@ -71,7 +71,7 @@ const q1 = msg(10);
 const q2 = msg(11);
 const verifyingEmpty: ConnState = { phase: 'verifying', queue: [], queuedBytes: 0 };
 const verifyingQueued: ConnState = { phase: 'verifying', queue: [q1, q2], queuedBytes: q1.bytes + q2.bytes };
-const authenticated: ConnState = { phase: 'authenticated', identity };
+const authenticated: ConnState = { phase: 'authenticated', identity, refreshing: false };
 const closed: ConnState = { phase: 'closed', code: 4401 };
 
 const allStates: [string, ConnState][] = [
@@ -112,7 +112,7 @@ describe('state machine: awaiting_ticket', () => {
   it('a valid auth frame moves to verifying with an empty queue and asks to verify the ticket', () => {
     assert.deepEqual(run(s, ev.authOk), {
       state: { phase: 'verifying', queue: [], queuedBytes: 0 },
-      effects: [disarm, { type: 'verify', ticket: TICKET }],
+      effects: [disarm, { type: 'verify', ticket: TICKET, purpose: 'auth' }],
     });
   });
 
@@ -211,10 +211,11 @@ for (const [label, s] of [
 
     it('verified ok → authenticated; audit, auth.ok {sub,exp}, then the queue dispatched in order', () => {
       const t = run(s, ev.verifiedOk);
-      assert.deepEqual(t.state, { phase: 'authenticated', identity });
+      assert.deepEqual(t.state, { phase: 'authenticated', identity, refreshing: false });
       assert.deepEqual(t.effects, [
         { type: 'audit', event: 'auth.ok', fields: { sub: 'alice', exp: identity.exp } },
         { type: 'send', message: { type: 'auth.ok', sub: 'alice', exp: identity.exp } },
+        { type: 'arm_session_timers', exp: identity.exp },
         ...s.queue.map((frame) => ({ type: 'dispatch', frame })),
       ]);
     });

@@ -1,0 +1,183 @@
+/**
+ * A Verifier decorator that protects the auth service and the gateway from each other: a cap on
+ * verifications in flight, and a circuit breaker that fails fast while the service is down.
+ * Every refusal is `unavailable` (the socket closes with 1013); nothing here can produce `ok`
+ * except passing on an `ok` that the inner verifier returned. It never fails open.
+ */
+import type { Verifier, VerifyRequest, VerifyResult } from '../verifier.ts';
+
+export type BreakerState = 'closed' | 'open' | 'half_open';
+
+export interface ResilienceOptions {
+  /** Verifications allowed at once; the next one is refused at once with `overloaded`. */
+  readonly maxInFlight: number;
+  /** Consecutive `unavailable` results (or throws) that open the breaker. */
+  readonly failureThreshold: number;
+  /** How long the open breaker fails fast before letting one trial call through. */
+  readonly coolDownMs: number;
+  /**
+   * The decorator's own deadline for one inner call, counted as an `unavailable` failure.
+   * Without it a verifier that never settles would hold its slot forever and, as the half-open
+   * trial, keep the breaker from ever closing. Default 2000 (the gateway's verify timeout default);
+   * pass the same value as the gateway's `verifyTimeoutMs`.
+   */
+  readonly timeoutMs?: number;
+  readonly now?: () => number;
+  /** Called on every transition (metrics, logs). Exceptions it throws are swallowed. */
+  readonly onStateChange?: (state: BreakerState) => void;
+}
+
+export interface ResilientVerifier extends Verifier {
+  readonly state: BreakerState;
+  readonly inFlight: number;
+  /** Time until the open breaker lets a trial through, or 0 when it is not open. */
+  retryAfterMs(): number;
+}
+
+export function withResilience(inner: Verifier, options: ResilienceOptions): ResilientVerifier {
+  return new Resilient(inner, validate(options));
+}
+
+type Settings = Required<Omit<ResilienceOptions, 'onStateChange'>> & Pick<ResilienceOptions, 'onStateChange'>;
+
+const overloaded: VerifyResult = Object.freeze({ kind: 'unavailable', reason: 'overloaded' });
+
+class Resilient implements ResilientVerifier {
+  readonly #inner: Verifier;
+  readonly #o: Settings;
+  #state: BreakerState = 'closed';
+  #failures = 0;
+  #openUntil = 0;
+  #trialRunning = false;
+  /**
+   * Bumped on every transition. A result only moves the breaker if it was started in the current
+   * epoch: a late failure from before a trial must not reopen a breaker the trial just closed.
+   */
+  #epoch = 0;
+  #inFlight = 0;
+
+  constructor(inner: Verifier, settings: Settings) {
+    this.#inner = inner;
+    this.#o = settings;
+  }
+
+  get state(): BreakerState {
+    this.#tick();
+    return this.#state;
+  }
+
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  retryAfterMs(): number {
+    this.#tick();
+    return this.#state === 'open' ? Math.max(0, this.#openUntil - this.#o.now()) : 0;
+  }
+
+  async verify(request: VerifyRequest): Promise<VerifyResult> {
+    // Everything up to the first await runs synchronously, so the checks and counters below
+    // cannot interleave with another call.
+    this.#tick();
+    if (this.#state === 'open' || (this.#state === 'half_open' && this.#trialRunning)) {
+      const retryAfterMs = this.retryAfterMs();
+      return retryAfterMs > 0
+        ? { kind: 'unavailable', reason: 'circuit_open', retryAfterMs }
+        : { kind: 'unavailable', reason: 'circuit_open' };
+    }
+    if (this.#inFlight >= this.#o.maxInFlight) return overloaded;
+    const trial = this.#state === 'half_open';
+    if (trial) this.#trialRunning = true;
+    const epoch = this.#epoch;
+    this.#inFlight++;
+    let result: VerifyResult;
+    try {
+      result = await this.#call(request);
+    } finally {
+      this.#inFlight--;
+      if (trial) this.#trialRunning = false;
+    }
+    this.#record(result, epoch, trial);
+    return result;
+  }
+
+  /** The inner call, bounded in time; a throw or a malformed answer becomes `unavailable`. */
+  async #call(request: VerifyRequest): Promise<VerifyResult> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<VerifyResult>((resolve) => {
+      timer = setTimeout(() => resolve({ kind: 'unavailable', reason: 'timeout' }), this.#o.timeoutMs);
+    });
+    const failed = (): VerifyResult => ({ kind: 'unavailable', reason: 'verifier_error' });
+    let attempt: Promise<VerifyResult>;
+    try {
+      // Called synchronously, so the inner call has started when verify() returns its promise.
+      attempt = Promise.resolve(this.#inner.verify(request)).then(
+        (result): VerifyResult => (isResult(result) ? result : { kind: 'unavailable', reason: 'bad_result' }),
+        failed,
+      );
+    } catch {
+      attempt = Promise.resolve(failed());
+    }
+    try {
+      // On timeout the slot is freed although the inner call may still run: the inner verifier
+      // (HttpVerifier aborts its fetch) is responsible for not outliving its own deadline.
+      return await Promise.race([attempt, deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #record(result: VerifyResult, epoch: number, trial: boolean): void {
+    if (epoch !== this.#epoch) return;
+    if (result.kind === 'unavailable') {
+      if (trial || ++this.#failures >= this.#o.failureThreshold) this.#transition('open');
+      return;
+    }
+    // `rejected` is a definite answer: the service works, so it counts as a success.
+    if (trial) this.#transition('closed');
+    else this.#failures = 0;
+  }
+
+  /** The open breaker turns half-open lazily, when someone looks after the cool-down. */
+  #tick(): void {
+    if (this.#state === 'open' && this.#o.now() >= this.#openUntil) this.#transition('half_open');
+  }
+
+  #transition(state: BreakerState): void {
+    this.#state = state;
+    this.#epoch++;
+    this.#failures = 0;
+    if (state === 'open') this.#openUntil = this.#o.now() + this.#o.coolDownMs;
+    try {
+      this.#o.onStateChange?.(state);
+    } catch {
+      // A faulty metrics hook must not break verification or leave the counters half-updated.
+    }
+  }
+}
+
+function isResult(value: unknown): value is VerifyResult {
+  if (typeof value !== 'object' || value === null) return false;
+  const { kind } = value as { kind?: unknown };
+  if (kind === 'ok') return typeof (value as { identity?: unknown }).identity === 'object' && (value as { identity?: unknown }).identity !== null;
+  return kind === 'rejected' || kind === 'unavailable';
+}
+
+function validate(options: ResilienceOptions): Settings {
+  const int = (name: string, value: number) => {
+    if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`resilience: ${name} must be a positive integer`);
+    return value;
+  };
+  const ms = (name: string, value: number) => {
+    if (!Number.isFinite(value) || value <= 0) throw new RangeError(`resilience: ${name} must be a positive number of milliseconds`);
+    return value;
+  };
+  return {
+    maxInFlight: int('maxInFlight', options.maxInFlight),
+    failureThreshold: int('failureThreshold', options.failureThreshold),
+    coolDownMs: ms('coolDownMs', options.coolDownMs),
+    timeoutMs: ms('timeoutMs', options.timeoutMs ?? 2_000),
+    now: options.now ?? Date.now,
+    onStateChange: options.onStateChange,
+  };
+}

@@ -1,0 +1,62 @@
+/**
+ * Open connections, indexed by user and by login session once authenticated: per-user caps,
+ * logout revocation and admin kicks look sockets up here. Entries go when the socket closes.
+ */
+import type { Connection } from './connection.ts';
+
+export class ConnectionRegistry {
+  readonly all = new Set<Connection>();
+  readonly #bySub = new Map<string, Set<Connection>>();
+  readonly #bySid = new Map<string, Set<Connection>>();
+  readonly #keys = new Map<Connection, { sub: string; sid: string | null }>();
+
+  add(connection: Connection): void {
+    this.all.add(connection);
+  }
+
+  /** Records an authenticated connection under its user (and session, when the auth service named one). */
+  bind(connection: Connection, sub: string, sid: string | null): void {
+    if (!this.all.has(connection) || this.#keys.has(connection)) return;
+    this.#keys.set(connection, { sub, sid });
+    addTo(this.#bySub, sub, connection);
+    if (sid !== null) addTo(this.#bySid, sid, connection);
+  }
+
+  remove(connection: Connection): void {
+    this.all.delete(connection);
+    const keys = this.#keys.get(connection);
+    if (keys === undefined) return;
+    this.#keys.delete(connection);
+    removeFrom(this.#bySub, keys.sub, connection);
+    if (keys.sid !== null) removeFrom(this.#bySid, keys.sid, connection);
+  }
+
+  countForUser(sub: string): number {
+    return this.#bySub.get(sub)?.size ?? 0;
+  }
+
+  forUser(sub: string): Connection[] {
+    return [...(this.#bySub.get(sub) ?? [])];
+  }
+
+  forSession(sid: string): Connection[] {
+    return [...(this.#bySid.get(sid) ?? [])];
+  }
+
+  users(): number {
+    return this.#bySub.size;
+  }
+}
+
+function addTo(index: Map<string, Set<Connection>>, key: string, connection: Connection): void {
+  let set = index.get(key);
+  if (set === undefined) index.set(key, (set = new Set()));
+  set.add(connection);
+}
+
+function removeFrom(index: Map<string, Set<Connection>>, key: string, connection: Connection): void {
+  const set = index.get(key);
+  if (set === undefined) return;
+  set.delete(connection);
+  if (set.size === 0) index.delete(key);
+}
