@@ -4,6 +4,7 @@
  */
 export { createGateway, type Gateway, type GatewayOptions, type RevocationTarget } from './core/gateway.ts';
 export type { Handler, HandlerContext, Handlers } from './core/handlers.ts';
+export { createAdmission, parseOriginPolicy, type Admission, type AdmissionOptions, type OriginPolicy, type Slot } from './core/admission/index.ts';
 export { defaultLimits, type Limits } from './core/limits.ts';
 export { CloseCodes, retryClassOf, type CloseCodeInfo, type RetryClass } from './core/close-codes.ts';
 export { silentLogger, type Logger } from './core/logger.ts';

@@ -2,11 +2,12 @@
  * `createGateway`: the library's front door. Returns a Hono app serving `GET /ws` (path
  * configurable) with ticket-authenticated WebSockets; mount it in your own Hono app.
  */
-import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { Hono, type Context } from 'hono';
 import type { UpgradeWebSocket, WSContext } from 'hono/ws';
 import { withRetryHint } from '../auth/state-machine.ts';
 import type { Identity, Verifier } from '../auth/verifier.ts';
 import { builtinHandlers } from '../handlers/index.ts';
+import type { Admission } from './admission/index.ts';
 import { CloseCodes, type CloseCodeInfo } from './close-codes.ts';
 import { Connection } from './connection.ts';
 import { toFrame } from './frames.ts';
@@ -27,12 +28,11 @@ export interface GatewayOptions {
   readonly logger?: Logger;
   /** Client IP of the upgrade request (runtime-specific); default: unknown. */
   readonly clientIp?: (c: Context) => string | null;
-  /** Checks run before the upgrade (origin, caps, rates); a refusal is an HTTP status. */
-  readonly admission?: {
-    readonly middleware: MiddlewareHandler;
-    /** Called when a socket admitted by the middleware has closed (or never opened). */
-    readonly release: (c: Context) => void;
-  };
+  /**
+   * Checks run before the upgrade (origin, caps, rates; see `createAdmission`); a refusal is an
+   * HTTP status. Its middleware is mounted app-wide: `GET //evil.com/ws` matches no `/ws` route.
+   */
+  readonly admission?: Pick<Admission, 'middleware' | 'claim'>;
   /** Route of the WebSocket endpoint; default `/ws`. */
   readonly path?: string;
   readonly now?: () => number;
@@ -80,15 +80,16 @@ export function createGateway(options: GatewayOptions): Gateway {
     // Called for every request on this route, upgrade or not: only read headers here.
     const origin = c.req.header('origin') ?? null;
     const ip = options.clientIp?.(c) ?? null;
+    // The connection slot the admission granted; released exactly once when the socket is gone.
+    const slot = options.admission?.claim(c);
     let connection: Connection | undefined;
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
-      options.admission?.release(c);
-    };
     return {
       onOpen(_event: Event, ws: WSContext) {
+        if (slot !== undefined && !slot.open()) {
+          // The slot lapsed before the handshake finished and the server filled up meanwhile.
+          ws.close(CloseCodes.tryAgainLater.code, 'server busy');
+          return;
+        }
         const id = crypto.randomUUID();
         connection = new Connection({
           id,
@@ -103,7 +104,7 @@ export function createGateway(options: GatewayOptions): Gateway {
           admit,
           onClosed: (closed) => {
             registry.remove(closed);
-            release();
+            slot?.release();
             if (registry.all.size === 0) onEmpty?.();
           },
         });
@@ -114,7 +115,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         connection?.receive(toFrame(event.data));
       },
       onClose(event: CloseEvent) {
-        if (connection === undefined) release();
+        if (connection === undefined) slot?.release();
         connection?.peerClosed(event.code);
       },
       onError() {
@@ -123,7 +124,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     };
   });
   const route = options.path ?? '/ws';
-  if (options.admission) app.get(route, options.admission.middleware);
+  if (options.admission) app.use('*', options.admission.middleware);
   app.get(route, upgrade, (c) => c.text('Upgrade Required', 426, { Upgrade: 'websocket' }));
 
   return {

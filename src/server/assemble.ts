@@ -12,6 +12,7 @@ import type { Verifier } from '../auth/verifier.ts';
 import type { Config } from '../config/index.ts';
 import { ConfigError } from '../config/index.ts';
 import { CloseCodes } from '../core/close-codes.ts';
+import { createAdmission, type Admission } from '../core/admission/index.ts';
 import { createGateway, type Gateway } from '../core/gateway.ts';
 import type { Logger } from '../core/logger.ts';
 import { MemorySessionStore } from '../store/memory-session-store.ts';
@@ -61,6 +62,7 @@ export function assembleServer(config: Config, platform: Platform, logger: Logge
   const verifier = buildVerifier(config, platform, logger, app, closers, onLogout);
   const gateway = createGateway({
     verifier,
+    admission: buildAdmission(config, platform, logger),
     upgradeWebSocket: platform.upgradeWebSocket,
     clientIp: (c) => platform.clientIp(c),
     logger,
@@ -135,6 +137,26 @@ function buildVerifier(
   // In-process: the embedded service is called through its own HTTP handler (the secret is still checked).
   const inProcess = new HttpVerifier({ url: 'http://embedded.invalid/auth/verify', secret, timeoutMs: config.verifyTimeout, fetch: (request) => auth.app.fetch(request) });
   return resilient(inProcess, config, logger);
+}
+
+/** Origin allowlist, connection caps and upgrade rate before any upgrade. */
+function buildAdmission(config: Config, platform: Platform, logger: Logger): Admission {
+  let admission: Admission;
+  try {
+    admission = createAdmission({
+      allowedOrigins: config.allowedOrigins,
+      allowMissingOrigin: config.allowMissingOrigin,
+      maxConnections: config.maxConnections,
+      maxConnectionsPerIp: config.maxConnectionsPerIp,
+      upgradeRate: config.upgradeRate,
+      clientIp: (c) => platform.clientIp(c),
+      logger,
+    });
+  } catch (error) {
+    throw new ConfigError('allowed-origins', error instanceof Error ? error.message : 'invalid');
+  }
+  if (admission.policy.allowsAny) logger.warn({}, 'allowed-origins is "*": any web page may open sockets (cross-site WebSocket hijacking is not prevented)');
+  return admission;
 }
 
 /** In-flight cap and circuit breaker around the auth service: fails fast with 1013, never open. */

@@ -15,6 +15,8 @@ export const conformanceServerArgs = [
   '--demo-users', 'demo:demo,eve:eve-password', '--max-connections-per-user', '3', '--admin-token', ADMIN_TOKEN,
   // Every test logs in from 127.0.0.1; the strict defaults have their own tests.
   '--login-rate', '100/s,1000', '--ticket-rate', '100/s,1000',
+  // Two foreign origins pass the gate so that ticket binding (A's ticket used from B) is tested behind it.
+  '--allowed-origins', 'self,http://a.example,http://b.example',
 ];
 
 export function conformanceSuite(target: () => Target): void {
@@ -112,6 +114,17 @@ export function conformanceSuite(target: () => Target): void {
     socket.send({ type: 'auth', ticket: tk });
     assert.equal((await socket.message(0)).type, 'auth.ok');
     socket.close();
+  });
+
+  it('refuses an upgrade from an origin not on the allowlist with 403, never a 101', async () => {
+    const t = target();
+    for (const origin of ['http://evil.example', 'http://a.example.evil', 'null']) {
+      const socket = connect(t, origin);
+      await assert.rejects(socket.opened, /upgrade refused: 403/, origin);
+    }
+    const own = connect(t, t.origin);
+    await own.opened;
+    own.close();
   });
 
   it('closes 1008 when the first frame is not an auth message', async () => {
