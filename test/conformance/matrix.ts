@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { testCerts } from '../support/certs.ts';
 import { authenticated, issuedSecrets } from '../support/flow.ts';
 import { serverCommand, startServer, type RuntimeTarget, type ServerProcess } from '../support/server-process.ts';
-import { conformanceServerArgs, conformanceSuite } from './suite.ts';
+import { ADMIN_TOKEN, conformanceServerArgs, conformanceSuite } from './suite.ts';
 import { externalAuthSuite } from './external-auth.ts';
 
 export function runtimeMatrix(runtime: RuntimeTarget): void {
@@ -25,10 +25,11 @@ export function runtimeMatrix(runtime: RuntimeTarget): void {
 
       conformanceSuite(() => ({ origin: server.origin, wsUrl: server.wsUrl, ca }));
 
-      it('never logs a ticket or a session cookie', () => {
+      it('never logs a ticket, session cookie, password or the admin token', () => {
         const output = server.output();
         assert.ok(issuedSecrets.length > 0);
-        for (const secret of issuedSecrets) assert.ok(!output.includes(secret), 'a secret reached the log');
+        for (const secret of [...issuedSecrets, 'eve-password', ADMIN_TOKEN]) assert.ok(!output.includes(secret), 'a secret reached the log');
+        assert.match(output, /"msg":"login.ok"/, 'the log was captured');
       });
 
       it('on SIGTERM closes sockets with 1001 and exits 0', async () => {
