@@ -13,8 +13,10 @@ declare namespace Bun {
     fetch(request: Request, server: Server): Response | Promise<Response>;
     port?: number;
     hostname?: string;
-    // Hono's handler object plus Bun's server-wide options (maxPayloadLength, idleTimeout, ...).
-    websocket?: object & { maxPayloadLength?: number };
+    /** HTTP idle timeout in seconds (default 10); the WebSocket one is `websocket.idleTimeout`. */
+    idleTimeout?: number;
+    // Hono's handler object plus Bun's server-wide options.
+    websocket?: object & { maxPayloadLength?: number; idleTimeout?: number; sendPings?: boolean };
     tls?: { cert: string; key: string; ciphers?: string };
   }
   interface Server {

@@ -1,6 +1,6 @@
 /** Bun platform: `Bun.serve` with `hono/bun`'s WebSocket helper; frame limit enforced natively too. */
 import { getConnInfo, upgradeWebSocket, websocket } from 'hono/bun';
-import type { Platform } from '../server/platform.ts';
+import type { ListenOptions, Platform } from '../server/platform.ts';
 import { TLS_CIPHERS } from './tls.ts';
 
 const staticDir = new URL('../../static/', import.meta.url);
@@ -15,6 +15,31 @@ async function readStaticFromDisk(name: string): Promise<Uint8Array | null> {
   }
 }
 
+/**
+ * Dead-peer reaping is Bun's own: `websocket.idleTimeout` (seconds, server-wide) closes a socket
+ * that has received nothing for that long, and `sendPings` makes Bun ping a silent socket first.
+ * Any received frame counts as alive. Bun 1.4.5 (uWS) times in 4 s steps with a margin m of 4, 8
+ * or 16 s: the ping goes out about m before the deadline and the deadline is rounded up to 4 s,
+ * never under 8 s. Measured: idleTimeout 1–8 → ping at 4 s, closed at 8 s; 12 → 8/12 s;
+ * 16 → 8/16 s; 20 → 12/20 s; 30 → 24/32 s. The close sends no close frame: the peer sees 1006,
+ * the server's close handler gets 1006 "WebSocket timed out from inactivity".
+ * Mapped so a silent peer goes after interval + timeout (rounded as above); 960 is Bun's maximum.
+ */
+const websocketIdleTimeout = ({ intervalMs, timeoutMs }: ListenOptions['heartbeat']) =>
+  Math.min(960, Math.max(1, Math.ceil((intervalMs + timeoutMs) / 1000)));
+
+/**
+ * HTTP `idleTimeout` (seconds; not the WebSocket one). Bun closes a connection whose request
+ * headers are not complete after ~12 s whatever this is set to (measured 12.0 s for 5, 6, 8, 9 and the
+ * default 10: uWS's fixed 10 s in 4 s steps), without a response; this option governs the rest of a
+ * request, e.g. a body dripped byte by byte: 8 → closed at 8 s (9 or 10 → 12 s).
+ */
+const HTTP_IDLE_TIMEOUT_S = 8;
+
+/** `Upgrade: websocket` without `Connection: Upgrade` is no upgrade: Bun would still answer 101. */
+const isHalfUpgrade = (request: Request) =>
+  request.headers.get('upgrade') !== null && !/(^|,)\s*upgrade\s*(,|$)/i.test(request.headers.get('connection') ?? '');
+
 export const bunPlatform: Platform = {
   name: 'bun',
   version: Bun.version,
@@ -24,11 +49,24 @@ export const bunPlatform: Platform = {
   readTextFile: (path) => Bun.file(path).text(),
   listen: async (app, options) => {
     const server = Bun.serve({
-      fetch: app.fetch,
+      fetch: (request, bunServer) => {
+        if (isHalfUpgrade(request)) {
+          const headers = new Headers(request.headers);
+          headers.delete('upgrade');
+          return app.fetch(new Request(request, { headers }), bunServer);
+        }
+        return app.fetch(request, bunServer);
+      },
       port: options.port,
       hostname: options.host,
+      idleTimeout: HTTP_IDLE_TIMEOUT_S,
       // Server-wide: an oversize frame is refused by Bun itself with 1009 before the gateway sees it.
-      websocket: { ...websocket, maxPayloadLength: options.maxPayloadBytes },
+      websocket: {
+        ...websocket,
+        maxPayloadLength: options.maxPayloadBytes,
+        idleTimeout: websocketIdleTimeout(options.heartbeat),
+        sendPings: true,
+      },
       ...(options.tls ? { tls: { cert: options.tls.cert, key: options.tls.key, ciphers: TLS_CIPHERS } } : {}),
     });
     return {

@@ -1,14 +1,104 @@
 /** Node.js platform: @hono/node-server 2.x with its built-in WebSocket support over `ws`. */
 import { readFile } from 'node:fs/promises';
+import type { IncomingMessage, Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Hono } from 'hono';
+import type { Duplex } from 'node:stream';
 import { serve, upgradeWebSocket } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
-import { WebSocketServer } from 'ws';
-import type { Listening, Platform } from '../server/platform.ts';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Listening, ListenOptions, Platform } from '../server/platform.ts';
 import { TLS_CIPHERS } from './tls.ts';
 
 const staticDir = new URL('../../static/', import.meta.url);
+
+/**
+ * Slowloris limits. Node enforces headersTimeout/requestTimeout only when its connection sweep
+ * runs (`connectionsCheckingInterval`, default 30 s), so the sweep is shortened too: a request
+ * whose headers are not complete within 10 s is answered 408 and closed within ~11 s.
+ * requestTimeout covers the whole request (our bodies are small JSON); an upgraded WebSocket is
+ * no longer an HTTP request and is not affected. TLS handshakes get the same 10 s (default 120 s).
+ */
+const HTTP_TIMEOUTS = {
+  headersTimeout: 10_000,
+  requestTimeout: 10_000,
+  keepAliveTimeout: 5_000,
+  connectionsCheckingInterval: 1_000,
+} as const;
+const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+
+/**
+ * Dead-peer reaping, the `ws` recipe with times instead of a flag: every socket is pinged once
+ * `intervalMs` has passed since its last ping was answered, and terminated (no close frame, the
+ * peer sees 1006; the gateway's onClose gets 1006) if that ping is still unanswered `timeoutMs`
+ * later. The sweep runs every min(interval, timeout), so a dead peer goes within
+ * interval + timeout + one sweep of its last pong. Only a pong counts as an answer.
+ */
+function startHeartbeat(wss: WebSocketServer, { intervalMs, timeoutMs }: ListenOptions['heartbeat']): () => void {
+  /** When the unanswered ping was sent, or when the last ping was answered (`pending` false). */
+  const state = new WeakMap<WebSocket, { since: number; pending: boolean }>();
+  // node-server emits 'connection' on our wss for every upgraded socket (after handleUpgrade).
+  wss.on('connection', (ws: WebSocket) => {
+    const entry = { since: Date.now(), pending: false };
+    state.set(ws, entry);
+    ws.on('pong', () => {
+      entry.pending = false;
+      entry.since = Date.now();
+    });
+  });
+  const sweep = setInterval(() => {
+    const now = Date.now();
+    for (const ws of wss.clients) {
+      const entry = state.get(ws);
+      if (entry === undefined) continue;
+      if (entry.pending) {
+        if (now - entry.since >= timeoutMs) ws.terminate();
+      } else if (now - entry.since >= intervalMs) {
+        entry.pending = true;
+        entry.since = now;
+        ws.ping();
+      }
+    }
+  }, Math.min(intervalMs, timeoutMs));
+  sweep.unref();
+  return () => clearInterval(sweep);
+}
+
+/**
+ * node-server 2.1.9 ignores an `Upgrade:` other than websocket (e.g. `h2c`) and leaves the socket
+ * hanging (GHSA-8wcc-wqxr-28qp). Its own listener is replaced by one that answers those with 400
+ * and delegates websocket upgrades to it. Replaced rather than joined: node-server only writes its
+ * refusal (403/429/...) when it is the server's single 'upgrade' listener.
+ */
+function guardUpgrades(server: Server): void {
+  const delegates = server.listeners('upgrade') as ((req: IncomingMessage, socket: Duplex, head: Buffer) => void)[];
+  server.removeAllListeners('upgrade');
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (request.headers.upgrade?.toLowerCase() === 'websocket') {
+      for (const delegate of delegates) delegate(request, socket, head);
+      return;
+    }
+    socket.on('error', () => {});
+    socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n', () => socket.destroy());
+    // If the peer never reads, do not wait for the flush forever.
+    setTimeout(() => socket.destroy(), 1_000).unref();
+  });
+}
+
+/**
+ * `Upgrade: websocket` without `Connection: Upgrade` reaches the ordinary request path, where
+ * node-server's upgradeWebSocket answers 500; without the header the route answers 426 instead.
+ * (Real upgrades come through the 'upgrade' event with `outgoing` undefined.)
+ */
+function withoutHalfUpgrade(app: Hono): Hono['fetch'] {
+  return (request, env, ctx) => {
+    if (request.headers.get('upgrade') === null || (env as { outgoing?: unknown } | undefined)?.outgoing === undefined) return app.fetch(request, env, ctx);
+    const headers = new Headers(request.headers);
+    headers.delete('upgrade');
+    return app.fetch(new Request(request, { headers }), env, ctx);
+  };
+}
 
 export const nodePlatform: Platform = {
   name: 'node',
@@ -26,19 +116,42 @@ export const nodePlatform: Platform = {
   listen: (app, options) =>
     new Promise<Listening>((resolve, reject) => {
       const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes });
+      const stopHeartbeat = startHeartbeat(wss, options.heartbeat);
       const tls = options.tls
         ? {
             createServer: createHttpsServer,
-            serverOptions: { cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2' as const, ciphers: TLS_CIPHERS, ecdhCurve: 'X25519:P-256:P-384', honorCipherOrder: true },
+            serverOptions: {
+              ...HTTP_TIMEOUTS,
+              handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS,
+              cert: options.tls.cert,
+              key: options.tls.key,
+              minVersion: 'TLSv1.2' as const,
+              ciphers: TLS_CIPHERS,
+              ecdhCurve: 'X25519:P-256:P-384',
+              honorCipherOrder: true,
+            },
           }
-        : {};
-      const server = serve({ fetch: app.fetch, port: options.port, hostname: options.host, websocket: { server: wss }, ...tls }, (info: AddressInfo) =>
+        : { serverOptions: HTTP_TIMEOUTS };
+      const server = serve({ fetch: withoutHalfUpgrade(app), port: options.port, hostname: options.host, websocket: { server: wss }, ...tls }, (info: AddressInfo) =>
         resolve({
           port: info.port,
-          close: () => new Promise<void>((done) => server.close(() => done())),
+          close: () =>
+            new Promise<void>((done) => {
+              stopHeartbeat();
+              server.close(() => done());
+            }),
         }),
-      );
-      server.once('error', reject);
+      ) as Server;
+      // Belt and braces: serverOptions set these at creation; the properties are what Node reads.
+      server.headersTimeout = HTTP_TIMEOUTS.headersTimeout;
+      server.requestTimeout = HTTP_TIMEOUTS.requestTimeout;
+      server.keepAliveTimeout = HTTP_TIMEOUTS.keepAliveTimeout;
+      guardUpgrades(server);
+      server.once('close', stopHeartbeat);
+      server.once('error', (error) => {
+        stopHeartbeat();
+        reject(error);
+      });
     }),
   onShutdownSignal: (handler) => {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => handler(signal));
