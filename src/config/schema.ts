@@ -66,6 +66,14 @@ export const optionSpecs = {
   // --- embedded auth service brute-force limits
   loginRate: spec({ flag: 'login-rate', env: 'LOGIN_RATE', default: '0.2/s,10', kind: 'string', help: 'Login attempts per client IP and per username: rate/s,burst (then 429)', schema: rate }),
   ticketRate: spec({ flag: 'ticket-rate', env: 'TICKET_RATE', default: '1/s,20', kind: 'string', help: 'Tickets per login session: rate/s,burst (then 429)', schema: rate }),
+  // --- scale-out
+  redisUrl: spec({ flag: 'redis-url', env: 'REDIS_URL', default: undefined, kind: 'string', secret: true,
+    help: 'redis:// or rediss:// URL: tickets, sessions, pub/sub, per-user caps and revocations shared by every instance; unset = in memory',
+    schema: z.url({ protocol: /^rediss?$/, error: 'expected a redis:// or rediss:// URL' }) }),
+  maxChannels: spec({ flag: 'max-channels', env: 'MAX_CHANNELS', default: '32', kind: 'string', help: 'Channels one connection may subscribe to', schema: count(1, 10_000) }),
+  trustProxy: spec({ flag: 'trust-proxy', env: 'TRUST_PROXY', default: undefined, kind: 'string',
+    help: 'Comma-separated proxy IPs whose X-Forwarded-For names the client (for per-IP limits and ticket binding behind a load balancer)',
+    schema: z.string().trim().regex(/^[0-9A-Fa-f.:,\s]{2,4096}$/, 'expected comma-separated IP addresses').transform((text) => text.split(',').map((ip) => ip.trim()).filter(Boolean)) }),
   // --- operations
   drainTimeout: spec({ flag: 'drain-timeout', env: 'DRAIN_TIMEOUT', default: '10s', kind: 'string', help: 'On SIGTERM/SIGINT, how long to wait for sockets to close', schema: duration(0, 600_000) }),
   adminToken: spec({ flag: 'admin-token', env: 'ADMIN_TOKEN', default: undefined, kind: 'string', secret: true,

@@ -48,6 +48,7 @@ export class Connection {
   #deadline: ReturnType<typeof setTimeout> | undefined;
   #sessionTimers: LongTimeout[] = [];
   #closedNotified = false;
+  #closeCallbacks: (() => void)[] = [];
   #handlerContext: HandlerContext | undefined;
   #logger: Logger;
   readonly #rate: TokenBucket;
@@ -203,7 +204,20 @@ export class Connection {
     if (this.#state.phase !== 'authenticated') throw new Error('dispatch outside authenticated state');
     const identity = this.#state.identity;
     if (this.#handlerContext?.identity !== identity) {
-      this.#handlerContext = { connectionId: this.id, identity, logger: this.#logger, send: (message) => this.#send(message) };
+      const isClosed = () => this.#closedNotified || this.#state.phase === 'closed';
+      this.#handlerContext = {
+        connectionId: this.id,
+        identity,
+        logger: this.#logger,
+        get closed() {
+          return isClosed();
+        },
+        send: (message) => this.#send(message),
+        onClose: (callback) => {
+          if (this.#closedNotified) callback();
+          else this.#closeCallbacks.push(callback);
+        },
+      };
     }
     return this.#handlerContext;
   }
@@ -231,6 +245,13 @@ export class Connection {
     if (this.#closedNotified) return;
     this.#closedNotified = true;
     this.#clearTimers();
+    for (const callback of this.#closeCallbacks.splice(0)) {
+      try {
+        callback();
+      } catch (error) {
+        this.#logger.error({ err: error instanceof Error ? error.name : typeof error }, 'ws.close_callback_failed');
+      }
+    }
     this.#deps.onClosed(this);
   }
 }

@@ -7,7 +7,11 @@ export interface HandlerContext {
   readonly connectionId: string;
   readonly identity: Identity;
   readonly logger: Logger;
+  /** True once the socket has closed; sends are then dropped. */
+  readonly closed: boolean;
   send(message: OutboundMessage): void;
+  /** Runs once when the socket closes (release what the handler acquired for it). */
+  onClose(callback: () => void): void;
 }
 
 /**

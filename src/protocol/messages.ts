@@ -22,7 +22,11 @@ export type ErrorReplyCode =
   | 'handler_failed'
   | 'refresh_in_progress'
   | 'refresh_rejected'
-  | 'refresh_unavailable';
+  | 'refresh_unavailable'
+  | 'invalid_channel'
+  | 'forbidden'
+  | 'too_many_channels'
+  | 'unavailable';
 
 export interface AuthOkMessage {
   readonly type: 'auth.ok';

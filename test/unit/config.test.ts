@@ -64,6 +64,9 @@ describe('loadConfig: defaults', () => {
       ticketRate: { perSecond: 1, burst: 20 },
       drainTimeout: 10_000,
       adminToken: undefined,
+      redisUrl: undefined,
+      maxChannels: 32,
+      trustProxy: undefined,
     });
   });
 
@@ -115,6 +118,9 @@ describe('loadConfig: precedence flag > env > default', () => {
       ticketRate: ['2/s,4', '1/s,1', { perSecond: 2, burst: 4 }, { perSecond: 1, burst: 1 }],
       drainTimeout: ['5s', '0', 5_000, 0],
       adminToken: ['a'.repeat(32), 'b'.repeat(40), 'a'.repeat(32), 'b'.repeat(40)],
+      redisUrl: ['redis://127.0.0.1:6379', 'rediss://r.example:6380/1', 'redis://127.0.0.1:6379', 'rediss://r.example:6380/1'],
+      maxChannels: ['8', '1', 8, 1],
+      trustProxy: ['10.0.0.1', '127.0.0.1, ::1', ['10.0.0.1'], ['127.0.0.1', '::1']],
     };
     assert.deepEqual(Object.keys(samples).sort(), Object.keys(optionSpecs).sort(), 'a sample for every option');
     for (const [name, [envValue, flagValue, envParsed, flagParsed]] of Object.entries(samples) as [OptionName, (typeof samples)[OptionName]][]) {
@@ -209,6 +215,9 @@ describe('loadConfig: bad values → one-line ConfigError naming the flag', () =
     ticketRate: ['1/s,0', 'x'],
     drainTimeout: ['11m', 'later'],
     adminToken: ['short', 'x'.repeat(513)],
+    redisUrl: ['http://127.0.0.1:6379', 'not a url'],
+    maxChannels: ['0', '10001'],
+    trustProxy: ['proxy.example', '10.0.0.1/8'],
   };
 
   for (const [name, values] of Object.entries(bad) as [OptionName, string[]][]) {
