@@ -25,8 +25,10 @@ function tooMany(c: Context, error: 'too_many_attempts' | 'too_many_tickets', re
   return c.json({ error }, 429, { 'Retry-After': retryAfterSeconds(retryAfterMs) });
 }
 
-function isStoreFull(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'store_full';
+/** A full memory store or an unreachable Redis: the service cannot answer now (503, fails closed). */
+function storeErrorCode(err: unknown): 'store_full' | 'unavailable' | null {
+  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+  return code === 'store_full' || code === 'unavailable' ? code : null;
 }
 
 export function createRoutes(o: ResolvedOptions): Hono {
@@ -148,9 +150,10 @@ export function createRoutes(o: ResolvedOptions): Hono {
   }
 
   app.onError((err, c) => {
-    if (isStoreFull(err)) {
-      log.warn({ code: 'store_full' }, 'auth.unavailable');
-      return c.json({ error: 'unavailable' }, 503);
+    const code = storeErrorCode(err);
+    if (code !== null) {
+      log.warn({ code }, 'auth.unavailable');
+      return c.json({ error: 'unavailable' }, 503, { 'Retry-After': '2' });
     }
     // Name only: messages from third-party code could, in principle, carry request data.
     log.error({ err: err instanceof Error ? err.name : 'unknown' }, 'auth.error');

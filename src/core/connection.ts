@@ -70,6 +70,10 @@ export class Connection {
     return this.#state;
   }
 
+  get isClosed(): boolean {
+    return this.#state.phase === 'closed';
+  }
+
   /** The verified identity, once authenticated. */
   get identity(): Identity | undefined {
     return this.#state.phase === 'authenticated' ? this.#state.identity : undefined;

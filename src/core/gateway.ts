@@ -7,6 +7,8 @@ import type { UpgradeWebSocket, WSContext } from 'hono/ws';
 import { withRetryHint } from '../auth/state-machine.ts';
 import type { Identity, Verifier } from '../auth/verifier.ts';
 import { builtinHandlers } from '../handlers/index.ts';
+import { MemoryUserConnections } from '../cluster/memory-user-connections.ts';
+import type { UserConnections } from '../cluster/user-connections.ts';
 import type { Admission } from './admission/index.ts';
 import { CloseCodes, type CloseCodeInfo } from './close-codes.ts';
 import { Connection } from './connection.ts';
@@ -33,6 +35,8 @@ export interface GatewayOptions {
    * HTTP status. Its middleware is mounted app-wide: `GET //evil.com/ws` matches no `/ws` route.
    */
   readonly admission?: Pick<Admission, 'middleware' | 'claim'>;
+  /** Counts each user's sockets for the per-user cap; default in-process. Pass the Redis one to cap across instances. */
+  readonly userConnections?: UserConnections;
   /** Route of the WebSocket endpoint; default `/ws`. */
   readonly path?: string;
   readonly now?: () => number;
@@ -66,13 +70,27 @@ export function createGateway(options: GatewayOptions): Gateway {
   const registry = new ConnectionRegistry();
   let onEmpty: (() => void) | undefined;
 
-  /** Per-user cap, checked and recorded in one synchronous step so concurrent auths cannot both slip in. */
-  const admit = (identity: Identity, connection: Connection): CloseCodeInfo | null => {
-    if (connection.state.phase === 'closed') return CloseCodes.goingAway;
-    if (registry.countForUser(identity.sub) >= limits.maxConnectionsPerUser) return CloseCodes.userConnectionLimit;
+  const userConnections = options.userConnections ?? new MemoryUserConnections();
+  const acquired = new Set<Connection>();
+
+  /**
+   * Per-user cap: the counter checks and records in one step (a Lua script on Redis), so
+   * concurrent auths cannot both slip in, on one instance or across many. Fails closed.
+   */
+  const admit = async (identity: Identity, connection: Connection): Promise<CloseCodeInfo | null> => {
+    if (connection.isClosed) return CloseCodes.goingAway;
+    if (!(await userConnections.acquire(identity.sub, connection.id, limits.maxConnectionsPerUser))) return CloseCodes.userConnectionLimit;
+    acquired.add(connection);
+    if (connection.isClosed) {
+      release(connection, identity.sub); // closed while the counter answered
+      return CloseCodes.goingAway;
+    }
     const sid = typeof identity.claims.sid === 'string' ? identity.claims.sid : null;
     registry.bind(connection, identity.sub, sid);
     return null;
+  };
+  const release = (connection: Connection, sub: string) => {
+    if (acquired.delete(connection)) void userConnections.release(sub, connection.id);
   };
 
   const app = new Hono();
@@ -103,7 +121,8 @@ export function createGateway(options: GatewayOptions): Gateway {
           now,
           admit,
           onClosed: (closed) => {
-            registry.remove(closed);
+            const sub = registry.remove(closed);
+            if (sub !== undefined) release(closed, sub);
             slot?.release();
             if (registry.all.size === 0) onEmpty?.();
           },

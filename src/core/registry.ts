@@ -22,17 +22,15 @@ export class ConnectionRegistry {
     if (sid !== null) addTo(this.#bySid, sid, connection);
   }
 
-  remove(connection: Connection): void {
+  /** Forgets the connection; returns the user it was bound to, if any. */
+  remove(connection: Connection): string | undefined {
     this.all.delete(connection);
     const keys = this.#keys.get(connection);
-    if (keys === undefined) return;
+    if (keys === undefined) return undefined;
     this.#keys.delete(connection);
     removeFrom(this.#bySub, keys.sub, connection);
     if (keys.sid !== null) removeFrom(this.#bySid, keys.sid, connection);
-  }
-
-  countForUser(sub: string): number {
-    return this.#bySub.get(sub)?.size ?? 0;
+    return keys.sub;
   }
 
   forUser(sub: string): Connection[] {

@@ -1,25 +1,24 @@
 /**
- * Builds the server's Hono app from validated config: embedded auth service (unless an external
- * one is configured), the gateway, static pages, health endpoints and security headers.
- * Concrete stores and verifiers are chosen here, at the entry point, and passed in.
+ * Builds the server's Hono app from validated config: shared state (memory or Redis), the
+ * embedded auth service (unless an external one is configured), admission, the gateway with echo,
+ * ping and channels, revocations across instances, admin, static pages, health and security headers.
+ * Concrete stores, brokers and verifiers are chosen here, at the entry point, and passed in.
  */
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
-import { createAuthService, parseDemoUsers } from '../auth-service/index.ts';
-import { HttpVerifier } from '../auth/verifiers/http.ts';
-import { withResilience } from '../auth/verifiers/resilient.ts';
-import type { Verifier } from '../auth/verifier.ts';
-import type { Config } from '../config/index.ts';
-import { ConfigError } from '../config/index.ts';
-import { CloseCodes } from '../core/close-codes.ts';
+import { channelHandlers } from '../channels/index.ts';
+import { ConfigError, type Config } from '../config/index.ts';
 import { createAdmission, type Admission } from '../core/admission/index.ts';
 import { createGateway, type Gateway } from '../core/gateway.ts';
 import type { Logger } from '../core/logger.ts';
-import { MemorySessionStore } from '../store/memory-session-store.ts';
-import { MemoryTicketStore } from '../store/memory-ticket-store.ts';
+import { builtinHandlers } from '../handlers/index.ts';
 import { adminRoutes } from './admin.ts';
+import { createBackends } from './backends.ts';
+import { clientIpResolver } from './client-ip.ts';
 import type { Platform } from './platform.ts';
+import { createRevocationBus } from './revocations.ts';
 import { staticRoutes } from './static-files.ts';
+import { buildVerifier } from './verifier.ts';
 
 export interface AssembledServer {
   readonly app: Hono;
@@ -43,7 +42,8 @@ const CSP = {
 export function assembleServer(config: Config, platform: Platform, logger: Logger): AssembledServer {
   const app = new Hono();
   let draining = false;
-  const closers: (() => Promise<void>)[] = [];
+  const clientIp = clientIpResolver((c) => platform.clientIp(c), config.trustProxy);
+  const backends = createBackends(config, logger);
 
   app.use(
     secureHeaders({
@@ -54,18 +54,22 @@ export function assembleServer(config: Config, platform: Platform, logger: Logge
     }),
   );
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
-  app.get('/readyz', (c) => (draining ? c.json({ status: 'draining' }, 503) : c.json({ status: 'ready' })));
+  app.get('/readyz', (c) => {
+    const status = draining ? 'draining' : !backends.healthy() || !revocations.listening ? 'backend_unavailable' : 'ready';
+    return c.json({ status, backend: backends.kind }, status === 'ready' ? 200 : 503);
+  });
 
-  // The embedded auth service revokes sockets on logout. Logouts only arrive once the server is
-  // listening, so the gateway (built below, from the verifier) exists by then.
-  const onLogout = ({ sid }: { sid: string }) => gateway.revoke({ sid }, CloseCodes.sessionRevoked, 'logout');
-  const verifier = buildVerifier(config, platform, logger, app, closers, onLogout);
+  // Logouts only arrive once the server is listening, so `revocations` (built below) exists by then.
+  const onLogout = ({ sid }: { sid: string }) => void revocations.revoke({ sid }, 'logout').catch(() => {});
+  const verifier = buildVerifier(config, { app, backends, clientIp, logger, onLogout });
   const gateway = createGateway({
     verifier,
-    admission: buildAdmission(config, platform, logger),
+    admission: buildAdmission(config, clientIp, logger),
+    userConnections: backends.userConnections,
     upgradeWebSocket: platform.upgradeWebSocket,
-    clientIp: (c) => platform.clientIp(c),
+    clientIp,
     logger,
+    handlers: { ...builtinHandlers, ...channelHandlers({ broker: backends.broker, maxChannelsPerConnection: config.maxChannels }) },
     limits: {
       authDeadlineMs: config.authTimeout,
       verifyTimeoutMs: config.verifyTimeout,
@@ -77,8 +81,9 @@ export function assembleServer(config: Config, platform: Platform, logger: Logge
       sessionWarningMs: config.sessionWarning,
     },
   });
+  const revocations = createRevocationBus(backends.broker, gateway, logger);
   app.route('/', gateway.app);
-  if (config.adminToken !== undefined) app.route('/', adminRoutes(config.adminToken, gateway, logger.child({ component: 'admin' })));
+  if (config.adminToken !== undefined) app.route('/', adminRoutes(config.adminToken, gateway, revocations, logger.child({ component: 'admin' })));
   app.route('/', staticRoutes((name) => platform.readStatic(name)));
   app.notFound((c) => c.json({ error: 'not_found' }, 404));
   app.onError((error, c) => {
@@ -93,54 +98,14 @@ export function assembleServer(config: Config, platform: Platform, logger: Logge
       draining = true;
     },
     close: async () => {
-      for (const close of closers) await close();
+      revocations.close();
+      await backends.close();
     },
   };
 }
 
-/** The embedded auth service mounted on `app`, or the HTTP verifier for an external one. */
-function buildVerifier(
-  config: Config,
-  platform: Platform,
-  logger: Logger,
-  app: Hono,
-  closers: (() => Promise<void>)[],
-  onLogout: (event: { sid: string }) => void,
-): Verifier {
-  if (config.authVerifyUrl !== undefined) {
-    if (config.authVerifySecret === undefined) {
-      throw new ConfigError('auth-verify-secret', 'required when --auth-verify-url is set');
-    }
-    return resilient(new HttpVerifier({ url: config.authVerifyUrl, secret: config.authVerifySecret, timeoutMs: config.verifyTimeout }), config, logger);
-  }
-  const users = parseDemoUsers(config.demoUsers);
-  const secret = config.authVerifySecret ?? randomSecret();
-  const tickets = new MemoryTicketStore();
-  const sessions = new MemorySessionStore();
-  closers.push(() => tickets.close(), () => sessions.close());
-  const auth = createAuthService({
-    users,
-    verifySecret: secret,
-    tickets,
-    sessions,
-    ticketTtlMs: config.ticketTtl,
-    sessionTtlMs: config.sessionTtl,
-    secureCookies: config.tls,
-    clientIp: (c) => platform.clientIp(c),
-    logger,
-    onLogout,
-    loginRate: config.loginRate,
-    ticketRate: config.ticketRate,
-  });
-  app.route('/', auth.app);
-  logger.warn({ users: [...users.keys()] }, 'embedded demo auth service active: do not use its demo credentials in production');
-  // In-process: the embedded service is called through its own HTTP handler (the secret is still checked).
-  const inProcess = new HttpVerifier({ url: 'http://embedded.invalid/auth/verify', secret, timeoutMs: config.verifyTimeout, fetch: (request) => auth.app.fetch(request) });
-  return resilient(inProcess, config, logger);
-}
-
 /** Origin allowlist, connection caps and upgrade rate before any upgrade. */
-function buildAdmission(config: Config, platform: Platform, logger: Logger): Admission {
+function buildAdmission(config: Config, clientIp: (c: Context) => string | null, logger: Logger): Admission {
   let admission: Admission;
   try {
     admission = createAdmission({
@@ -149,7 +114,7 @@ function buildAdmission(config: Config, platform: Platform, logger: Logger): Adm
       maxConnections: config.maxConnections,
       maxConnectionsPerIp: config.maxConnectionsPerIp,
       upgradeRate: config.upgradeRate,
-      clientIp: (c) => platform.clientIp(c),
+      clientIp,
       logger,
     });
   } catch (error) {
@@ -157,20 +122,4 @@ function buildAdmission(config: Config, platform: Platform, logger: Logger): Adm
   }
   if (admission.policy.allowsAny) logger.warn({}, 'allowed-origins is "*": any web page may open sockets (cross-site WebSocket hijacking is not prevented)');
   return admission;
-}
-
-/** In-flight cap and circuit breaker around the auth service: fails fast with 1013, never open. */
-function resilient(inner: Verifier, config: Config, logger: Logger): Verifier {
-  return withResilience(inner, {
-    maxInFlight: config.maxVerifications,
-    failureThreshold: config.breakerThreshold,
-    coolDownMs: config.breakerCooldown,
-    timeoutMs: config.verifyTimeout,
-    onStateChange: (state) => logger.warn({ state }, 'breaker.state'),
-  });
-}
-
-function randomSecret(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(32));
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }

@@ -258,8 +258,26 @@ export function conformanceSuite(target: () => Target): void {
     assert.equal(counts.status, 200);
     assert.ok(counts.json<{ connections: number }>().connections >= 1);
     const kicked = await request(`${t.origin}/admin/users/eve/close`, { method: 'POST', headers: auth, ca: t.ca });
-    assert.deepEqual(kicked.json(), { closed: 1 });
+    assert.deepEqual(kicked.json(), { closed: 1, instances: 'all' });
     assert.deepEqual(await socket.closeCode(), { code: 4503, reason: 'closed by administrator' });
+  });
+
+  it('delivers channel messages between users with from, and refuses what the claims do not allow', async () => {
+    const t = target();
+    const demo = await authenticated(t);
+    const eve = await authenticated(t, await login(t, 'eve', 'eve-password'));
+    demo.send({ type: 'subscribe', id: 's1', channel: 'chat:conformance' });
+    assert.deepEqual(await demo.message(1), { type: 'ok', id: 's1' });
+    eve.send({ type: 'publish', id: 'p1', channel: 'chat:conformance', data: { text: 'hello from eve' } });
+    assert.deepEqual(await eve.message(1), { type: 'ok', id: 'p1' });
+    assert.deepEqual(await demo.message(2), { type: 'message', channel: 'chat:conformance', data: { text: 'hello from eve' }, from: 'eve' });
+    eve.send({ type: 'subscribe', id: 's2', channel: 'user:demo' });
+    assert.deepEqual(await eve.message(2), { type: 'error', id: 's2', code: 'forbidden' });
+    eve.send({ type: 'publish', id: 'p2', channel: 'bad channel', data: 1 });
+    assert.deepEqual(await eve.message(3), { type: 'error', id: 'p2', code: 'invalid_channel' });
+    demo.close();
+    eve.close();
+    await Promise.all([demo.closeCode(), eve.closeCode()]);
   });
 
   it('serves the demo pages with a CSP that forbids inline script', async () => {

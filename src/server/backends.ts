@@ -1,0 +1,66 @@
+/**
+ * Where shared state lives: in this process (the embedded default) or in Redis (`--redis-url`),
+ * so that tickets, sessions, pub/sub, per-user caps and revocations hold across instances.
+ */
+import { MemoryBroker, RedisBroker, type Broker } from '../broker/index.ts';
+import { MemoryUserConnections, RedisUserConnections, type UserConnections } from '../cluster/index.ts';
+import type { Config } from '../config/index.ts';
+import type { Logger } from '../core/logger.ts';
+import { closeRedis, createRedis, isReady } from '../redis/index.ts';
+import { MemorySessionStore } from '../store/memory-session-store.ts';
+import { MemoryTicketStore } from '../store/memory-ticket-store.ts';
+import { RedisSessionStore } from '../store/redis-session-store.ts';
+import { RedisTicketStore } from '../store/redis-ticket-store.ts';
+import type { SessionStore } from '../store/session-store.ts';
+import type { TicketStore } from '../store/ticket-store.ts';
+
+export interface Backends {
+  readonly kind: 'memory' | 'redis';
+  readonly tickets: TicketStore;
+  readonly sessions: SessionStore;
+  readonly broker: Broker;
+  readonly userConnections: UserConnections;
+  /** Readiness: can shared state be reached right now? */
+  healthy(): boolean;
+  close(): Promise<void>;
+}
+
+export function createBackends(config: Config, logger: Logger): Backends {
+  if (config.redisUrl === undefined) {
+    const broker = new MemoryBroker({ logger });
+    const tickets = new MemoryTicketStore();
+    const sessions = new MemorySessionStore();
+    const userConnections = new MemoryUserConnections();
+    return {
+      kind: 'memory',
+      tickets,
+      sessions,
+      broker,
+      userConnections,
+      healthy: () => true,
+      close: async () => {
+        await Promise.all([broker.close(), userConnections.close(), tickets.close(), sessions.close()]);
+      },
+    };
+  }
+  const log = logger.child({ component: 'redis' });
+  // One command connection shared by the stores, the cap and the publisher; the broker adds its own subscriber.
+  const client = createRedis({ url: config.redisUrl, name: 'hws-cmd', logger: log });
+  const broker = new RedisBroker({ url: config.redisUrl, publisher: client, logger: log });
+  const userConnections = new RedisUserConnections({ client, logger: log });
+  const tickets = new RedisTicketStore({ client, logger: log });
+  const sessions = new RedisSessionStore({ client, logger: log });
+  return {
+    kind: 'redis',
+    tickets,
+    sessions,
+    broker,
+    userConnections,
+    healthy: () => broker.healthy && isReady(client),
+    close: async () => {
+      await Promise.all([broker.close(), userConnections.close()]);
+      await Promise.all([tickets.close(), sessions.close()]);
+      await closeRedis(client);
+    },
+  };
+}

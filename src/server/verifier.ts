@@ -1,0 +1,68 @@
+/**
+ * The verifier the gateway uses: the embedded auth service (mounted on the app) or an external
+ * one over HTTP, either way behind the in-flight cap and circuit breaker.
+ */
+import type { Context, Hono } from 'hono';
+import { createAuthService, parseDemoUsers } from '../auth-service/index.ts';
+import type { Verifier } from '../auth/verifier.ts';
+import { HttpVerifier } from '../auth/verifiers/http.ts';
+import { withResilience } from '../auth/verifiers/resilient.ts';
+import { ConfigError, type Config } from '../config/index.ts';
+import type { Logger } from '../core/logger.ts';
+import type { Backends } from './backends.ts';
+
+export interface VerifierDeps {
+  readonly app: Hono;
+  readonly backends: Backends;
+  readonly clientIp: (c: Context) => string | null;
+  readonly logger: Logger;
+  readonly onLogout: (event: { sid: string }) => void;
+}
+
+/** What the embedded demo users may do on channels (an external auth service returns its own claims). */
+const demoClaims = () => ({ subscribe: ['chat:*', 'user:{sub}'], publish: ['chat:*'] });
+
+export function buildVerifier(config: Config, deps: VerifierDeps): Verifier {
+  if (config.authVerifyUrl !== undefined) {
+    if (config.authVerifySecret === undefined) throw new ConfigError('auth-verify-secret', 'required when --auth-verify-url is set');
+    return resilient(new HttpVerifier({ url: config.authVerifyUrl, secret: config.authVerifySecret, timeoutMs: config.verifyTimeout }), config, deps.logger);
+  }
+  const users = parseDemoUsers(config.demoUsers);
+  const secret = config.authVerifySecret ?? randomSecret();
+  const auth = createAuthService({
+    users,
+    verifySecret: secret,
+    tickets: deps.backends.tickets,
+    sessions: deps.backends.sessions,
+    ticketTtlMs: config.ticketTtl,
+    sessionTtlMs: config.sessionTtl,
+    secureCookies: config.tls,
+    clientIp: deps.clientIp,
+    logger: deps.logger,
+    onLogout: deps.onLogout,
+    loginRate: config.loginRate,
+    ticketRate: config.ticketRate,
+    claimsFor: demoClaims,
+  });
+  deps.app.route('/', auth.app);
+  deps.logger.warn({ users: [...users.keys()] }, 'embedded demo auth service active: do not use its demo credentials in production');
+  // In-process: the embedded service is called through its own HTTP handler (the secret is still checked).
+  const inProcess = new HttpVerifier({ url: 'http://embedded.invalid/auth/verify', secret, timeoutMs: config.verifyTimeout, fetch: (request) => auth.app.fetch(request) });
+  return resilient(inProcess, config, deps.logger);
+}
+
+/** In-flight cap and circuit breaker around the auth service: fails fast with 1013, never open. */
+function resilient(inner: Verifier, config: Config, logger: Logger): Verifier {
+  return withResilience(inner, {
+    maxInFlight: config.maxVerifications,
+    failureThreshold: config.breakerThreshold,
+    coolDownMs: config.breakerCooldown,
+    timeoutMs: config.verifyTimeout,
+    onStateChange: (state) => logger.warn({ state }, 'breaker.state'),
+  });
+}
+
+function randomSecret(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}

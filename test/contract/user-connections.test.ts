@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { MemoryUserConnections } from '../../src/cluster/memory-user-connections.ts';
+import { RedisUserConnections } from '../../src/cluster/redis-user-connections.ts';
+import { startRedis, unhandledRejectionTripwire, waitFor, type RedisServer } from '../support/redis-server.ts';
+import { userConnectionsContract } from './user-connections.contract.ts';
+
+const tripwire = unhandledRejectionTripwire();
+afterEach(() => tripwire.assertNone());
+
+let redis: RedisServer;
+before(async () => {
+  redis = await startRedis();
+});
+after(async () => {
+  await redis?.stop();
+});
+
+let n = 0;
+const prefix = () => `t${process.pid}-${++n}:`;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function counter(p: string, leaseMs?: number, client?: Redis): Promise<RedisUserConnections> {
+  const c = client
+    ? new RedisUserConnections({ client, prefix: p, ...(leaseMs ? { leaseMs } : {}) })
+    : new RedisUserConnections({ url: redis.url, prefix: p, ...(leaseMs ? { leaseMs } : {}) });
+  await waitFor(() => c.healthy, 3000, 'counter healthy');
+  return c;
+}
+
+userConnectionsContract('memory', async () => {
+  const c = new MemoryUserConnections();
+  return { a: c, b: c, close: () => c.close() };
+});
+
+userConnectionsContract('redis (two instances, one server)', async () => {
+  const p = prefix();
+  const [a, b] = await Promise.all([counter(p), counter(p)]);
+  return { a, b, close: async () => void (await Promise.all([a.close(), b.close()])) };
+});
+
+describe('RedisUserConnections specifics', () => {
+  it('renewal keeps live leases past leaseMs', async () => {
+    const p = prefix();
+    const [a, b] = await Promise.all([counter(p, 300), counter(p, 300)]);
+    try {
+      assert.equal(await a.acquire('u', 'c1', 1), true);
+      await sleep(1000); // three lease lengths
+      assert.equal(await b.acquire('u', 'c2', 1), false);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it("a crashed instance's leases lapse after leaseMs", async () => {
+    const p = prefix();
+    const crashingLink = new Redis(redis.url, { enableOfflineQueue: false, retryStrategy: () => null });
+    crashingLink.on('error', () => {});
+    const a = await counter(p, 300, crashingLink);
+    const b = await counter(p, 300);
+    try {
+      for (const id of ['c1', 'c2', 'c3']) assert.equal(await a.acquire('u', id, 3), true);
+      assert.equal(await b.acquire('u', 'c4', 3), false);
+      crashingLink.disconnect(); // instance A "dies": no more renewals, no releases
+      await sleep(450);
+      assert.equal(await b.acquire('u', 'c4', 3), true);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('close() frees this instance\'s slots at once', async () => {
+    const p = prefix();
+    const [a, b] = await Promise.all([counter(p), counter(p)]);
+    try {
+      assert.equal(await a.acquire('u', 'c1', 1), true);
+      await a.close();
+      assert.equal(await b.acquire('u', 'c2', 1), true);
+    } finally {
+      await b.close();
+    }
+  });
+
+  it('the user key carries a TTL of leaseMs and goes with its last member', async () => {
+    const p = prefix();
+    const a = await counter(p, 300);
+    const admin = new Redis(redis.url);
+    try {
+      await a.acquire('u', 'c1', 1);
+      const pttl = await admin.pttl(`${p}u:u`);
+      assert.ok(pttl > 0 && pttl <= 300, `pttl ${pttl}`);
+      await a.release('u', 'c1');
+      assert.equal(await admin.exists(`${p}u:u`), 0);
+    } finally {
+      admin.disconnect();
+      await a.close();
+    }
+  });
+
+  it('acquire still works after Redis lost its script cache (EVALSHA → EVAL fallback)', async () => {
+    const p = prefix();
+    const a = await counter(p);
+    const admin = new Redis(redis.url);
+    try {
+      assert.equal(await a.acquire('u', 'c1', 2), true);
+      await admin.script('FLUSH');
+      assert.equal(await a.acquire('u', 'c2', 2), true);
+      assert.equal(await a.acquire('u', 'c3', 2), false);
+    } finally {
+      admin.disconnect();
+      await a.close();
+    }
+  });
+});
