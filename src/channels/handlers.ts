@@ -4,6 +4,7 @@
  */
 import type { Broker } from '../broker/broker.ts';
 import type { Handler, HandlerContext, Handlers } from '../core/handlers.ts';
+import type { GatewayObserver } from '../core/observer.ts';
 import type { InboundMessage } from '../protocol/messages.ts';
 import { isValidChannel } from './names.ts';
 import { isAllowed, type ChannelAction } from './permissions.ts';
@@ -12,6 +13,7 @@ export interface ChannelOptions {
   readonly broker: Broker;
   /** Channels one connection may be subscribed to at once. */
   readonly maxChannelsPerConnection: number;
+  readonly observer?: Pick<GatewayObserver, 'published' | 'delivered'>;
 }
 
 type Unsubscribe = () => void;
@@ -42,9 +44,10 @@ export function channelHandlers(options: ChannelOptions): Handlers {
     if (subs.size >= options.maxChannelsPerConnection) return refuse(ctx, message, 'too_many_channels');
     let stop: Unsubscribe;
     try {
-      stop = await options.broker.subscribe(channel, (delivery) =>
-        ctx.send({ type: 'message', channel: delivery.channel, data: delivery.data, from: delivery.from }),
-      );
+      stop = await options.broker.subscribe(channel, (delivery) => {
+        options.observer?.delivered?.();
+        ctx.send({ type: 'message', channel: delivery.channel, data: delivery.data, from: delivery.from });
+      });
     } catch {
       return refuse(ctx, message, 'unavailable');
     }
@@ -67,8 +70,10 @@ export function channelHandlers(options: ChannelOptions): Handlers {
     try {
       await options.broker.publish({ channel, data: message.data ?? null, from: ctx.identity.sub });
     } catch {
+      options.observer?.published?.(false);
       return refuse(ctx, message, 'unavailable');
     }
+    options.observer?.published?.(true);
     ack(ctx, message);
   };
 

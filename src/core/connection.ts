@@ -9,12 +9,14 @@ import type { Identity, Verifier, VerifyRequest, VerifyResult } from '../auth/ve
 import { TokenBucket } from '../limits/token-bucket.ts';
 import type { Frame, OutboundMessage } from '../protocol/messages.ts';
 import { encode } from '../protocol/encode.ts';
+import { utf8ByteLength } from '../protocol/parse.ts';
 import { CloseCodes, type CloseCodeInfo } from './close-codes.ts';
 import { dispatch } from './dispatch.ts';
 import type { Handler, HandlerContext, Handlers } from './handlers.ts';
 import type { Limits } from './limits.ts';
 import type { Logger } from './logger.ts';
 import { setLongTimeout, type LongTimeout } from './long-timeout.ts';
+import type { GatewayObserver } from './observer.ts';
 import type { SocketPort } from './transport.ts';
 
 export type { SocketPort } from './transport.ts';
@@ -36,6 +38,7 @@ export interface ConnectionDeps {
   readonly ip: string | null;
   readonly now: () => number;
   readonly admit?: Admit;
+  readonly observer?: GatewayObserver;
   /** Called once, when the runtime reports the socket closed (whoever started the close). */
   readonly onClosed: (connection: Connection) => void;
 }
@@ -80,11 +83,13 @@ export class Connection {
   }
 
   open(): void {
+    this.#deps.observer?.phaseChanged?.(null, this.#state.phase);
     this.#apply({ type: 'open' });
   }
 
   receive(frame: Frame): void {
     if (this.#state.phase === 'closed') return;
+    this.#deps.observer?.messageIn?.(frame.bytes);
     if (!this.#rate.take(this.#deps.now()).ok) return this.#limitHit('message_rate', CloseCodes.rateLimited);
     if (this.#pending >= this.#deps.limits.maxPendingEvents) return this.#limitHit('pending_events', CloseCodes.policyViolation);
     this.#enqueue({ type: 'frame', frame });
@@ -96,6 +101,7 @@ export class Connection {
       this.#logger.info({ code, phase: this.#state.phase }, 'ws.closed_by_peer');
     }
     this.#apply({ type: 'peer_closed', code });
+    if (!this.#closedNotified) this.#deps.observer?.closed?.(code);
     this.#notifyClosed();
   }
 
@@ -106,6 +112,7 @@ export class Connection {
 
   #limitHit(limit: string, info: CloseCodeInfo): void {
     this.#logger.warn({ limit, code: info.code }, 'limit.hit');
+    this.#deps.observer?.limitHit?.(limit);
     this.#apply({ type: 'close_requested', close: info, cause: limit });
   }
 
@@ -124,6 +131,7 @@ export class Connection {
   async #applyAndWait(event: ConnEvent): Promise<void> {
     try {
       const { state, effects } = transition(this.#state, event, this.#deps.now(), this.#deps.limits);
+      if (state.phase !== this.#state.phase) this.#deps.observer?.phaseChanged?.(this.#state.phase, state.phase);
       this.#state = state;
       for (const effect of effects) await this.#perform(effect);
     } catch (error) {
@@ -183,11 +191,15 @@ export class Connection {
   #startVerification(ticket: string, purpose: 'auth' | 'refresh', id: string | number | undefined): void {
     const { verifier, limits, origin, ip, admit } = this.#deps;
     const request: VerifyRequest = { ticket, origin, ip };
+    const started = this.#deps.now();
     verifyWithin(verifier, request, limits.verifyTimeoutMs).then(async (result) => {
+      const reason = result.kind === 'ok' ? 'ok' : result.reason;
+      this.#deps.observer?.verified?.(result.kind, reason, (this.#deps.now() - started) / 1000);
       if (purpose === 'refresh') return this.#enqueue({ type: 'refresh_verified', result, id });
       const refusal = result.kind === 'ok' && admit !== undefined ? await admitSafely(admit, result.identity, this) : null;
       if (refusal !== null) {
         this.#logger.warn({ limit: 'user_connections', code: refusal.code }, 'limit.hit');
+        this.#deps.observer?.limitHit?.('user_connections');
         return this.#enqueue({ type: 'close_requested', close: refusal, cause: 'admission_refused' });
       }
       this.#enqueue({ type: 'verified', result });
@@ -229,11 +241,13 @@ export class Connection {
   #send(message: OutboundMessage): void {
     if (this.#state.phase === 'closed') return;
     let outcome;
+    const text = encode(message);
     try {
-      outcome = this.#deps.socket.send(encode(message));
+      outcome = this.#deps.socket.send(text);
     } catch {
       return; // The socket is going away; its close event will settle the state.
     }
+    if (this.#deps.observer?.messageOut) this.#deps.observer.messageOut(utf8ByteLength(text));
     if (outcome === 'dropped' || this.#deps.socket.bufferedAmount() > this.#deps.limits.maxBufferedBytes) {
       this.#limitHit('send_buffer', CloseCodes.slowConsumer);
     }

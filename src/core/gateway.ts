@@ -14,6 +14,7 @@ import { CloseCodes, type CloseCodeInfo } from './close-codes.ts';
 import { Connection } from './connection.ts';
 import { toFrame } from './frames.ts';
 import type { Handlers } from './handlers.ts';
+import type { GatewayObserver } from './observer.ts';
 import { resolveLimits, type Limits } from './limits.ts';
 import { silentLogger, type Logger } from './logger.ts';
 import { ConnectionRegistry } from './registry.ts';
@@ -37,6 +38,8 @@ export interface GatewayOptions {
   readonly admission?: Pick<Admission, 'middleware' | 'claim'>;
   /** Counts each user's sockets for the per-user cap; default in-process. Pass the Redis one to cap across instances. */
   readonly userConnections?: UserConnections;
+  /** Receives counts and timings for metrics. */
+  readonly observer?: GatewayObserver;
   /** Route of the WebSocket endpoint; default `/ws`. */
   readonly path?: string;
   readonly now?: () => number;
@@ -120,6 +123,7 @@ export function createGateway(options: GatewayOptions): Gateway {
           ip,
           now,
           admit,
+          observer: options.observer,
           onClosed: (closed) => {
             const sub = registry.remove(closed);
             if (sub !== undefined) release(closed, sub);

@@ -1,0 +1,23 @@
+/**
+ * What the gateway reports as it works, for metrics. The core calls these; the server maps them
+ * to Prometheus (src/server/metrics.ts). Every method is optional and must not throw.
+ */
+import type { ConnState } from '../auth/state-machine.ts';
+
+export type Phase = ConnState['phase'];
+
+export interface GatewayObserver {
+  /** A connection moved between phases (`null` = did not exist yet). */
+  phaseChanged?(from: Phase | null, to: Phase): void;
+  /** The socket closed with this code (ours or the peer's). */
+  closed?(code: number): void;
+  /** Outcome of one ticket verification: `ok`, or the audit reason (`unknown_ticket`, `timeout`, …). */
+  verified?(outcome: 'ok' | 'rejected' | 'unavailable', reason: string, seconds: number): void;
+  messageIn?(bytes: number): void;
+  messageOut?(bytes: number): void;
+  /** A limit closed or refused something: `message_rate`, `send_buffer`, `user_connections`, … */
+  limitHit?(kind: string): void;
+  /** A channel publish (and whether the broker took it) or a delivery to a socket. */
+  published?(ok: boolean): void;
+  delivered?(): void;
+}
