@@ -1,52 +1,9 @@
-// hardened-ws demo client. Loaded as an ES module (deferred): the DOM is parsed when this runs.
-// Rules kept here: network text is rendered only through textContent (never as HTML), no inline styles,
-// and the ticket is never displayed or logged.
+// hardened-ws demo client, built on the client SDK (/sdk.js, generated from src/client/).
+// Rules kept here: network text is rendered only through textContent (never as HTML), no inline
+// styles (the CSP forbids them), and the ticket is never displayed or logged.
+import { connect, describeCloseCode, knownCloseCodes } from '/sdk.js';
 
-/**
- * Close codes, mirroring src/core/close-codes.ts (plus the codes a browser reports itself and the
- * codes reserved for upcoming features). `retry` uses the server's retry classes; 'none' is a
- * normal closure.
- * @type {ReadonlyMap<number, {name: string, meaning: string, retry: RetryClass}>}
- */
-const CLOSE_CODES = new Map([
-  [1000, { name: 'normal closure', meaning: 'The connection was closed on purpose.', retry: 'none' }],
-  [1001, { name: 'server going away', meaning: 'The server is shutting down or restarting.', retry: 'reconnect-with-backoff' }],
-  [1002, { name: 'protocol error', meaning: 'A WebSocket framing rule was broken.', retry: 'reconnect-with-backoff' }],
-  [1005, { name: 'no status code', meaning: 'The close frame carried no code.', retry: 'reconnect-with-backoff' }],
-  [1006, { name: 'connection lost', meaning: 'The connection dropped without a close frame (network, proxy or refused upgrade).', retry: 'reconnect-with-backoff' }],
-  [1007, { name: 'invalid payload', meaning: 'A text frame was not valid UTF-8.', retry: 'reconnect-with-backoff' }],
-  [1008, { name: 'protocol misuse', meaning: 'The first frame was not a valid auth message, or too many messages were waiting.', retry: 'reconnect-with-backoff' }],
-  [1009, { name: 'message too big', meaning: 'A message was over the size limit (4 KiB for the auth frame, 64 KiB after).', retry: 'reconnect-with-backoff' }],
-  [1011, { name: 'internal error', meaning: 'The server hit an unexpected error.', retry: 'reconnect-with-backoff' }],
-  [1013, { name: 'auth service unavailable', meaning: 'The ticket could not be checked right now. Try again later.', retry: 'reconnect-with-backoff' }],
-  [4401, { name: 'ticket rejected', meaning: 'The ticket was invalid, expired, already used or issued for another origin.', retry: 'reconnect' }],
-  [4408, { name: 'auth deadline passed', meaning: 'No auth message arrived in time after the socket opened.', retry: 'reconnect' }],
-  [4409, { name: 'session revoked', meaning: 'The login session was ended (logout). Log in again to reconnect.', retry: 'reconnect' }],
-  [4410, { name: 'session expired', meaning: 'The session reached its expiry time. Log in again to reconnect.', retry: 'reconnect' }],
-  [4429, { name: 'rate limited', meaning: 'Too many connections or messages. Wait a moment before reconnecting.', retry: 'reconnect' }],
-]);
-
-/** @typedef {'none' | 'reconnect' | 'reconnect-with-backoff' | 'do-not-retry'} RetryClass */
-
-/** @type {Record<RetryClass, string>} */
-const RETRY_ADVICE = {
-  none: 'No retry needed.',
-  reconnect: 'Retry: reconnect with a fresh ticket (every attempt needs a new one).',
-  'reconnect-with-backoff': 'Retry: transient — reconnect with exponential backoff and jitter.',
-  'do-not-retry': 'Retry: do not retry; this closure is final.',
-};
-
-/** @param {number} code */
-function describeClose(code) {
-  const known = CLOSE_CODES.get(code);
-  if (known) return known;
-  if (code >= 4500 && code <= 4999) return { name: 'application close (final)', meaning: 'The server ended the session for good.', retry: /** @type {RetryClass} */ ('do-not-retry') };
-  if (code >= 4000 && code <= 4499) return { name: 'application close', meaning: 'The server ended the session; a new ticket may succeed.', retry: /** @type {RetryClass} */ ('reconnect') };
-  return { name: 'unknown code', meaning: 'A close code this page does not know.', retry: /** @type {RetryClass} */ ('reconnect-with-backoff') };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Elements
+const CHANNEL = 'chat:lobby';
 
 /** @param {string} id */
 function $(id) {
@@ -55,106 +12,69 @@ function $(id) {
   return el;
 }
 
-const loginForm = /** @type {HTMLFormElement} */ ($('login-form'));
-const usernameInput = /** @type {HTMLInputElement} */ ($('username'));
-const passwordInput = /** @type {HTMLInputElement} */ ($('password'));
-const loginStatus = $('login-status');
-const connectBtn = /** @type {HTMLButtonElement} */ ($('connect'));
-const disconnectBtn = /** @type {HTMLButtonElement} */ ($('disconnect'));
-const logoutBtn = /** @type {HTMLButtonElement} */ ($('logout'));
-const statusEl = $('status');
-const closeInfo = $('close-info');
-const echoForm = /** @type {HTMLFormElement} */ ($('echo-form'));
-const echoInput = /** @type {HTMLInputElement} */ ($('echo-input'));
-const echoSend = /** @type {HTMLButtonElement} */ ($('echo-send'));
-const pingBtn = /** @type {HTMLButtonElement} */ ($('ping'));
-const logList = $('log');
-const clearLogBtn = document.getElementById('clear-log');
+const el = {
+  loginForm: /** @type {HTMLFormElement} */ ($('login-form')),
+  username: /** @type {HTMLInputElement} */ ($('username')),
+  password: /** @type {HTMLInputElement} */ ($('password')),
+  loginBtn: /** @type {HTMLButtonElement} */ ($('login')),
+  loginStatus: $('login-status'),
+  signedIn: $('signed-in'),
+  whoami: $('whoami'),
+  logout: /** @type {HTMLButtonElement} */ ($('logout')),
+  status: $('status'),
+  stateText: $('state-text'),
+  subText: $('sub-text'),
+  expText: $('exp-text'),
+  urlText: $('url-text'),
+  connect: /** @type {HTMLButtonElement} */ ($('connect')),
+  disconnect: /** @type {HTMLButtonElement} */ ($('disconnect')),
+  closeInfo: $('close-info'),
+  echoForm: /** @type {HTMLFormElement} */ ($('echo-form')),
+  echoInput: /** @type {HTMLInputElement} */ ($('echo-input')),
+  echoSend: /** @type {HTMLButtonElement} */ ($('echo-send')),
+  ping: /** @type {HTMLButtonElement} */ ($('ping')),
+  echoResult: $('echo-result'),
+  chatList: $('chat-list'),
+  chatStatus: $('chat-status'),
+  chatForm: /** @type {HTMLFormElement} */ ($('chat-form')),
+  chatInput: /** @type {HTMLInputElement} */ ($('chat-input')),
+  chatSend: /** @type {HTMLButtonElement} */ ($('chat-send')),
+  log: $('log'),
+  clearLog: $('clear-log'),
+  codesBody: $('close-codes-body'),
+};
 
-// ---------------------------------------------------------------------------------------------
-// State: one function changes it, and it also updates every control.
+// ws: or wss: from the page's own protocol; the socket lives on the page's own origin.
+const WS_URL = `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/ws`;
+el.urlText.textContent = WS_URL;
 
-/** @typedef {'disconnected' | 'ticket' | 'connecting' | 'authenticating' | 'connected' | 'closed'} Phase */
+/** @type {import('/sdk.js').Client | null} */
+let client = null;
 
-/** @type {Phase} */
-let phase = 'disconnected';
-/** @type {WebSocket | null} */
-let socket = null;
-/** Bumped on every connect so late answers from an abandoned attempt are ignored. */
-let attempt = 0;
-let closedByUs = false;
-let nextId = 1;
-/** @type {Map<string | number, number>} ping id → send time */
-const pings = new Map();
+const STATE_TEXT = {
+  idle: 'Not connected',
+  connecting: 'Connecting…',
+  authenticating: 'Authenticating…',
+  open: 'Connected',
+  reconnecting: 'Reconnecting…',
+  closed: 'Closed',
+};
 
-/**
- * @param {Phase} next
- * @param {string} text shown after "Status: "
- */
-function setPhase(next, text) {
-  phase = next;
-  statusEl.dataset.state = next;
-  statusEl.textContent = `Status: ${text}`;
-  const busy = next === 'ticket' || next === 'connecting' || next === 'authenticating';
-  connectBtn.disabled = busy || next === 'connected';
-  disconnectBtn.disabled = !(socket && (next === 'connecting' || next === 'authenticating' || next === 'connected'));
-  const live = next === 'connected';
-  echoInput.disabled = !live;
-  echoSend.disabled = !live;
-  pingBtn.disabled = !live;
-}
+const RETRY_ADVICE = {
+  reconnect: 'The client reconnects at once with a fresh ticket.',
+  'reconnect-with-backoff': 'The client reconnects after a randomised, growing delay.',
+  'do-not-retry': 'Final: the client does not reconnect.',
+};
 
-/**
- * @param {'ok' | 'error' | 'idle'} state
- * @param {string} text
- */
-function setLoginStatus(state, text) {
-  loginStatus.dataset.state = state;
-  loginStatus.textContent = text;
-}
+// ---- log (text only) ---------------------------------------------------------------------------
 
-// ---------------------------------------------------------------------------------------------
-// Log (text only)
-
-const MAX_LOG_ENTRIES = 300;
+const MAX_LOG = 300;
 const MAX_TEXT = 2000;
+const KIND_MARK = { in: '←', out: '→', info: '•', error: '!' };
+const KIND_NAME = { in: 'received', out: 'sent', info: 'info', error: 'error' };
 
 /** @param {string} text */
-function clip(text) {
-  return text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT)}… (${text.length} characters)` : text;
-}
-
-const DIR_LABEL = { in: '←', out: '→', info: '•', error: '!' };
-const DIR_NAME = { in: 'received', out: 'sent', info: 'info', error: 'error' };
-
-/**
- * @param {'in' | 'out' | 'info' | 'error'} kind
- * @param {string} text
- */
-function log(kind, text) {
-  const nearBottom = logList.scrollHeight - logList.scrollTop - logList.clientHeight < 40;
-  const item = document.createElement('li');
-  item.dataset.kind = kind;
-  const time = document.createElement('time');
-  const now = new Date();
-  time.className = 'time';
-  time.dateTime = now.toISOString();
-  time.textContent = now.toLocaleTimeString();
-  const dir = document.createElement('span');
-  dir.className = 'dir';
-  dir.textContent = DIR_LABEL[kind];
-  dir.setAttribute('aria-hidden', 'true');
-  const label = document.createElement('span');
-  label.className = 'visually-hidden';
-  label.textContent = `${DIR_NAME[kind]}: `;
-  const body = document.createElement('span');
-  body.className = 'text';
-  body.append(label, clip(text));
-  item.append(time, dir, body);
-  logList.append(item);
-  while (logList.childElementCount > MAX_LOG_ENTRIES) logList.firstElementChild?.remove();
-  if (nearBottom) logList.scrollTop = logList.scrollHeight;
-}
+const clip = (text) => (text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT)}… (${text.length} characters)` : text);
 
 /** Any JSON value as short display text. @param {unknown} value */
 function show(value) {
@@ -166,277 +86,316 @@ function show(value) {
   }
 }
 
-/** @param {unknown} id */
-function idText(id) {
-  return id === undefined ? '' : ` #${show(id)}`;
+/**
+ * @param {'in' | 'out' | 'info' | 'error'} kind
+ * @param {string} text
+ */
+function log(kind, text) {
+  const nearBottom = el.log.scrollHeight - el.log.scrollTop - el.log.clientHeight < 40;
+  const item = document.createElement('li');
+  item.dataset.kind = kind;
+  const time = document.createElement('time');
+  const now = new Date();
+  time.className = 'time';
+  time.dateTime = now.toISOString();
+  time.textContent = now.toLocaleTimeString();
+  const mark = document.createElement('span');
+  mark.className = 'dir';
+  mark.textContent = KIND_MARK[kind];
+  mark.setAttribute('aria-hidden', 'true');
+  const label = document.createElement('span');
+  label.className = 'visually-hidden';
+  label.textContent = `${KIND_NAME[kind]}: `;
+  const body = document.createElement('span');
+  body.className = 'text';
+  body.append(label, clip(text));
+  item.append(time, mark, body);
+  el.log.append(item);
+  while (el.log.childElementCount > MAX_LOG) el.log.firstElementChild?.remove();
+  if (nearBottom) el.log.scrollTop = el.log.scrollHeight;
 }
 
-// ---------------------------------------------------------------------------------------------
-// HTTP
+el.clearLog.addEventListener('click', () => el.log.replaceChildren());
+
+// ---- view state: one function updates every control from the client's state ----------------------
+
+/** @param {string} state  an SDK state, or 'idle' when there is no client */
+function render(state) {
+  el.status.dataset.state = state;
+  el.status.textContent = STATE_TEXT[state] ?? state;
+  el.stateText.textContent = state === 'idle' ? '—' : state;
+  const live = state === 'open';
+  const active = client !== null && state !== 'closed';
+  el.connect.disabled = active;
+  el.disconnect.disabled = !active;
+  for (const control of [el.echoInput, el.echoSend, el.ping, el.chatInput, el.chatSend]) control.disabled = !live;
+  el.subText.textContent = client?.sub ?? '—';
+  el.expText.textContent = formatExp(client?.exp ?? null);
+  el.chatStatus.textContent = live ? `You are ${client?.sub ?? '?'} in ${CHANNEL}.` : 'Connect to join.';
+}
+
+/** @param {boolean} signedIn @param {string} [who] */
+function renderAccount(signedIn, who) {
+  el.loginForm.hidden = signedIn;
+  el.signedIn.hidden = !signedIn;
+  el.whoami.textContent = who ?? '';
+}
 
 /**
- * @param {string} path
- * @param {unknown} body
+ * @param {'ok' | 'error' | 'idle'} state
+ * @param {string} text
  */
-function postJson(path, body) {
-  return fetch(path, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-    credentials: 'same-origin',
-  });
+function setLoginStatus(state, text) {
+  el.loginStatus.dataset.state = state;
+  el.loginStatus.textContent = text;
 }
 
-loginForm.addEventListener('submit', async (event) => {
-  event.preventDefault();
-  const username = usernameInput.value;
-  const password = passwordInput.value;
-  setLoginStatus('idle', 'Logging in…');
-  try {
-    const res = await postJson('/auth/login', { username, password });
-    if (res.status === 204 || res.ok) {
-      passwordInput.value = '';
-      setLoginStatus('ok', `Logged in as ${username}.`);
-      log('info', `logged in as ${username}`);
-    } else if (res.status === 401) {
-      setLoginStatus('error', 'Wrong username or password');
-      passwordInput.select();
-    } else {
-      setLoginStatus('error', `Login failed (HTTP ${res.status}).`);
-    }
-  } catch {
-    setLoginStatus('error', 'Login failed: the server could not be reached.');
-  }
-});
-
-logoutBtn.addEventListener('click', async () => {
-  try {
-    const res = await postJson('/auth/logout', {});
-    if (res.ok) {
-      setLoginStatus('idle', 'Logged out.');
-      if (phase === 'connected') {
-        log('info', 'logged out; the server may now close this socket (4409 session revoked)');
-      } else {
-        log('info', 'logged out');
-        if (phase === 'disconnected' || phase === 'closed') setPhase(phase, `${phase} (logged out)`);
-      }
-    } else {
-      setLoginStatus('error', `Logout failed (HTTP ${res.status}).`);
-    }
-  } catch {
-    setLoginStatus('error', 'Logout failed: the server could not be reached.');
-  }
-});
-
-// ---------------------------------------------------------------------------------------------
-// WebSocket
-
-connectBtn.addEventListener('click', () => {
-  void connect();
-});
-
-async function connect() {
-  if (phase !== 'disconnected' && phase !== 'closed') return;
-  const mine = ++attempt;
-  closeInfo.hidden = true;
-  closeInfo.replaceChildren();
-  setPhase('ticket', 'getting ticket…');
-
-  /** @type {string | null} */
-  let ticket = null;
-  try {
-    const res = await postJson('/auth/ticket', {});
-    if (mine !== attempt) return;
-    if (res.status !== 201) {
-      const why = res.status === 401 ? 'log in first' : `ticket request failed (HTTP ${res.status})`;
-      log('error', `no ticket: ${why}`);
-      setPhase('disconnected', `disconnected — ${why}`);
-      return;
-    }
-    const body = await res.json();
-    if (mine !== attempt) return;
-    if (!body || typeof body.ticket !== 'string') {
-      log('error', 'no ticket: unexpected response from /auth/ticket');
-      setPhase('disconnected', 'disconnected — unexpected ticket response');
-      return;
-    }
-    ticket = body.ticket;
-    const ttl = typeof body.expiresIn === 'number' ? ` (valid for ${body.expiresIn} s)` : '';
-    log('info', `ticket received${ttl}`);
-  } catch {
-    if (mine !== attempt) return;
-    log('error', 'no ticket: the server could not be reached');
-    setPhase('disconnected', 'disconnected — server unreachable');
-    return;
-  }
-
-  const url = `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/ws`;
-  closedByUs = false;
-  /** @type {WebSocket} */
-  let ws;
-  try {
-    ws = new WebSocket(url);
-  } catch {
-    log('error', 'could not open the WebSocket');
-    setPhase('disconnected', 'disconnected — could not open the WebSocket');
-    return;
-  }
-  ws.binaryType = 'arraybuffer';
-  socket = ws;
-  setPhase('connecting', 'connecting…');
-
-  ws.addEventListener('open', () => {
-    if (socket !== ws) return;
-    setPhase('authenticating', 'authenticating…');
-    // The auth message must be the first frame. The ticket is single use: drop it once sent.
-    ws.send(JSON.stringify({ type: 'auth', ticket }));
-    ticket = null;
-    log('out', 'auth (ticket hidden)');
-  });
-
-  ws.addEventListener('message', (event) => {
-    if (socket !== ws) return;
-    onMessage(event.data);
-  });
-
-  ws.addEventListener('error', () => {
-    if (socket !== ws) return;
-    log('error', 'WebSocket error (details follow in the close event)');
-  });
-
-  ws.addEventListener('close', (event) => {
-    if (socket !== ws) return;
-    socket = null;
-    ticket = null;
-    pings.clear();
-    const info = describeClose(event.code);
-    setPhase('closed', `closed (${event.code} ${info.name})`);
-    showCloseInfo(event, info);
-    const reason = event.reason ? `, reason “${event.reason}”` : '';
-    log('info', `closed: ${event.code} ${info.name}${reason}`);
-  });
-}
-
-/** @param {unknown} data */
-function onMessage(data) {
-  if (typeof data !== 'string') {
-    const size = data instanceof ArrayBuffer ? data.byteLength : 0;
-    log('in', `binary frame (${size} bytes)`);
-    return;
-  }
-  /** @type {unknown} */
-  let parsed;
-  try {
-    parsed = JSON.parse(data);
-  } catch {
-    log('in', `non-JSON text: ${data}`);
-    return;
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    log('in', `unexpected frame: ${data}`);
-    return;
-  }
-  const msg = /** @type {Record<string, unknown>} */ (parsed);
-  switch (msg.type) {
-    case 'auth.ok': {
-      const sub = show(msg.sub);
-      const until = formatExp(msg.exp);
-      if (phase === 'authenticating') setPhase('connected', `connected as ${sub} (session until ${until})`);
-      log('in', `auth.ok: ${sub}, session until ${until}`);
-      echoInput.focus();
-      break;
-    }
-    case 'echo':
-      log('in', `echo${idText(msg.id)}: ${show(msg.data)}`);
-      break;
-    case 'pong': {
-      const key = /** @type {string | number} */ (msg.id);
-      const sent = pings.get(key);
-      pings.delete(key);
-      const rtt = sent === undefined ? '' : ` (${Math.round(performance.now() - sent)} ms)`;
-      log('in', `pong${idText(msg.id)}${rtt}`);
-      break;
-    }
-    case 'error':
-      log('error', `error ${show(msg.code)}${msg.id === undefined ? '' : ` for${idText(msg.id)}`}`);
-      break;
-    default:
-      log('in', `${show(msg.type)}: ${data}`);
-  }
-}
-
-/** @param {unknown} exp epoch seconds */
+/** @param {number | null} exp epoch seconds */
 function formatExp(exp) {
-  if (typeof exp !== 'number' || !Number.isFinite(exp)) return 'unknown';
+  if (typeof exp !== 'number' || !Number.isFinite(exp)) return '—';
   const date = new Date(exp * 1000);
-  if (Number.isNaN(date.getTime())) return 'unknown';
-  const sameDay = date.toDateString() === new Date().toDateString();
-  return sameDay ? date.toLocaleTimeString() : date.toLocaleString();
+  return date.toDateString() === new Date().toDateString() ? date.toLocaleTimeString() : date.toLocaleString();
 }
 
-/**
- * @param {CloseEvent} event
- * @param {{name: string, meaning: string, retry: RetryClass}} info
- */
-function showCloseInfo(event, info) {
-  const line = (/** @type {string} */ text, strong = false) => {
+/** @param {import('/sdk.js').CloseDetails & { reconnectInMs: number | null }} details */
+function showCloseInfo(details) {
+  const { name } = describeCloseCode(details.code);
+  const line = (/** @type {string} */ text, className = '') => {
     const p = document.createElement('p');
-    if (strong) {
-      const s = document.createElement('strong');
-      s.textContent = text;
-      p.append(s);
-    } else p.textContent = text;
+    if (className) p.className = className;
+    p.textContent = text;
     return p;
   };
-  closeInfo.replaceChildren(
-    line(`Closed with code ${event.code}: ${info.name}${closedByUs ? ' (by this page)' : ''}`, true),
-    line(info.meaning),
-    line(event.reason ? `Reason: “${event.reason}”` : 'No reason text was sent.'),
-    line(RETRY_ADVICE[info.retry]),
+  const by = details.byClient ? ' (by this page)' : '';
+  const next =
+    details.reconnectInMs === null
+      ? details.byClient ? 'No reconnect: this page closed it.' : RETRY_ADVICE['do-not-retry']
+      : `${RETRY_ADVICE[details.retry] ?? ''} Next attempt in ${Math.round(details.reconnectInMs)} ms${details.retryAfterMs !== undefined ? ' (the server’s hint)' : ''}.`;
+  el.closeInfo.replaceChildren(
+    line(`Closed with code ${details.code}: ${name}${by}`, 'close-title'),
+    line(details.meaning),
+    line(next, 'note'),
   );
-  closeInfo.dataset.retry = info.retry;
-  closeInfo.hidden = false;
+  el.closeInfo.dataset.retry = details.byClient ? 'none' : details.retry;
+  el.closeInfo.dataset.code = String(details.code);
+  el.closeInfo.hidden = false;
 }
 
-disconnectBtn.addEventListener('click', () => {
-  if (!socket) return;
-  closedByUs = true;
-  // Still waiting for the handshake? close() aborts it; the close event reports 1006 then.
-  socket.close(1000, 'client disconnect');
-});
+// ---- the close-code table, from the SDK (which takes it from the server's own table) -------------
 
-// ---------------------------------------------------------------------------------------------
-// Messages after auth.ok
-
-/** @param {Record<string, unknown>} message */
-function send(message) {
-  if (!socket || socket.readyState !== WebSocket.OPEN || phase !== 'connected') {
-    log('error', 'not connected');
-    return false;
+for (const info of knownCloseCodes()) {
+  const row = document.createElement('tr');
+  const advice = info.code === 1000 ? 'No retry needed.' : RETRY_ADVICE[info.retry];
+  for (const text of [String(info.code), info.name, info.meaning, advice]) {
+    const cell = document.createElement('td');
+    cell.textContent = text;
+    row.append(cell);
   }
-  socket.send(JSON.stringify(message));
-  return true;
+  el.codesBody.append(row);
 }
 
-echoForm.addEventListener('submit', (event) => {
+// ---- auth service calls ----------------------------------------------------------------------------
+
+/** POST with a JSON body on the page's own origin (the session cookie goes along). */
+function post(/** @type {string} */ path, /** @type {unknown} */ body) {
+  return fetch(path, {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body ?? {}),
+  });
+}
+
+/** The SDK calls this before every connection attempt and refresh: a new ticket each time. */
+async function getTicket() {
+  const res = await post('/auth/ticket', {});
+  if (!res.ok) {
+    // status 401 tells the SDK the user is logged out, so it stops reconnecting.
+    const error = new Error(`ticket request failed (HTTP ${res.status})`);
+    const retryAfter = Number(res.headers.get('retry-after'));
+    throw Object.assign(error, { status: res.status, ...(retryAfter > 0 ? { retryAfterMs: retryAfter * 1000 } : {}) });
+  }
+  const body = await res.json();
+  if (typeof body?.ticket !== 'string') throw new Error('unexpected response from /auth/ticket');
+  log('info', `ticket received (single use, valid ${show(body.expiresIn)} s; not shown)`);
+  return body.ticket;
+}
+
+el.loginForm.addEventListener('submit', async (event) => {
   event.preventDefault();
-  const id = nextId++;
-  const data = echoInput.value;
-  if (send({ type: 'echo', id, data })) {
-    log('out', `echo #${id}: ${data}`);
-    echoInput.value = '';
-    echoInput.focus();
+  el.loginBtn.disabled = true;
+  setLoginStatus('idle', 'Logging in…');
+  try {
+    const res = await post('/auth/login', { username: el.username.value, password: el.password.value });
+    if (res.status === 204) {
+      const who = el.username.value;
+      el.password.value = '';
+      setLoginStatus('ok', 'Logged in. Connecting with a fresh ticket…');
+      renderAccount(true, who);
+      log('info', `logged in as ${who}`);
+      startClient();
+    } else if (res.status === 429) {
+      setLoginStatus('error', 'Too many attempts. Wait a moment and try again.');
+    } else {
+      setLoginStatus('error', 'Wrong username or password.');
+      el.password.select();
+    }
+  } catch {
+    setLoginStatus('error', 'The server could not be reached.');
+  } finally {
+    el.loginBtn.disabled = false;
   }
 });
 
-pingBtn.addEventListener('click', () => {
-  const id = nextId++;
-  if (send({ type: 'ping', id })) {
-    pings.set(id, performance.now());
-    log('out', `ping #${id}`);
+el.logout.addEventListener('click', async () => {
+  // No client.close() here on purpose: the server itself closes the socket with 4409 when the
+  // session ends, and the page shows that code; the SDK then gets a 401 for its next ticket and stops.
+  try {
+    await post('/auth/logout', {});
+  } catch {
+    // Logout is local too: the page forgets the user either way.
+  }
+  renderAccount(false);
+  setLoginStatus('idle', 'Logged out.');
+  log('info', 'logged out');
+  if (!client) el.username.focus();
+});
+
+// ---- the client ------------------------------------------------------------------------------------
+
+function startClient() {
+  client?.close();
+  const mine = connect({
+    url: WS_URL,
+    getTicket,
+    onStateChange: (state) => {
+      if (client !== mine) return;
+      log('info', `state: ${state}`);
+      render(state);
+    },
+  });
+  client = mine;
+  render(mine.state);
+  log('info', `connecting to ${WS_URL}`);
+
+  mine.on('open', ({ sub }) => {
+    log('in', `auth.ok: authenticated as ${sub}`);
+    setLoginStatus('ok', 'Connected.');
+    render(mine.state);
+    if (document.activeElement === document.body || document.activeElement === el.loginBtn) el.echoInput.focus();
+  });
+  mine.on('close', (details) => {
+    if (client !== mine) return;
+    log(details.byClient ? 'info' : 'error', `closed: ${details.code} ${describeCloseCode(details.code).name}${details.reason ? ` (“${details.reason}”)` : ''}`);
+    showCloseInfo(details);
+  });
+  mine.on('error', ({ error }) => {
+    if (client !== mine) return;
+    const code = /** @type {{ code?: string }} */ (error).code;
+    if (code === 'logged_out') {
+      renderAccount(false);
+      setLoginStatus('idle', 'Logged out: log in again to reconnect.');
+      // The close that led here stays on screen; say why the promised reconnect did not happen.
+      const stopped = document.createElement('p');
+      stopped.className = 'note';
+      stopped.textContent = 'The next ticket request was refused (401: logged out), so the client stopped.';
+      el.closeInfo.append(stopped);
+      el.closeInfo.dataset.retry = 'do-not-retry';
+    }
+    log('error', error.message);
+  });
+  mine.on('session', ({ kind, exp }) => {
+    log('info', kind === 'expiring' ? 'the session ends soon: refreshing with a new ticket' : `session refreshed until ${formatExp(exp)}`);
+    render(mine.state);
+  });
+  mine.on('message', (message) => log('in', `${show(message.type)}: ${show(message)}`));
+
+  // Subscribed once: the SDK subscribes again by itself after every reconnect.
+  mine.subscribe(CHANNEL, onChat).then(
+    () => log('info', `subscribed to ${CHANNEL}`),
+    (error) => log('error', `could not join ${CHANNEL}: ${error.serverCode ?? error.message}`),
+  );
+}
+
+el.connect.addEventListener('click', () => startClient());
+el.disconnect.addEventListener('click', () => client?.close(1000, 'client disconnect'));
+
+// ---- echo and ping -------------------------------------------------------------------------------
+
+el.echoForm.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  if (!client) return;
+  const data = el.echoInput.value;
+  el.echoInput.value = '';
+  log('out', `echo: ${data}`);
+  try {
+    const reply = await client.request({ type: 'echo', data });
+    el.echoResult.textContent = `Echoed: ${show(reply.data)}`;
+    log('in', `echo: ${show(reply.data)}`);
+  } catch (error) {
+    el.echoResult.textContent = 'No echo.';
+    log('error', `echo failed: ${/** @type {Error} */ (error).message}`);
+  }
+  el.echoInput.focus();
+});
+
+el.ping.addEventListener('click', async () => {
+  if (!client) return;
+  const started = performance.now();
+  log('out', 'ping');
+  try {
+    await client.request({ type: 'ping' });
+    const ms = Math.round(performance.now() - started);
+    el.echoResult.textContent = `Pong in ${ms} ms`;
+    log('in', `pong (${ms} ms)`);
+  } catch (error) {
+    log('error', `ping failed: ${/** @type {Error} */ (error).message}`);
   }
 });
 
-clearLogBtn?.addEventListener('click', () => logList.replaceChildren());
+// ---- chat ----------------------------------------------------------------------------------------
 
-setPhase('disconnected', 'disconnected');
+const MAX_CHAT = 200;
+
+/** @param {unknown} data @param {{ from: string }} delivery */
+function onChat(data, { from }) {
+  const text = typeof data === 'object' && data !== null && typeof (/** @type {{text?: unknown}} */ (data).text) === 'string' ? /** @type {{text: string}} */ (data).text : show(data);
+  $('chat-empty').hidden = true;
+  const item = document.createElement('li');
+  item.className = 'chat-message';
+  if (client && from === client.sub) item.classList.add('mine');
+  const who = document.createElement('span');
+  who.className = 'chat-from';
+  who.textContent = from;
+  const time = document.createElement('time');
+  time.className = 'chat-time';
+  const now = new Date();
+  time.dateTime = now.toISOString();
+  time.textContent = now.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  const body = document.createElement('p');
+  body.className = 'chat-text';
+  body.textContent = clip(text);
+  const meta = document.createElement('div');
+  meta.className = 'chat-meta';
+  meta.append(who, time);
+  item.append(meta, body);
+  el.chatList.append(item);
+  while (el.chatList.childElementCount > MAX_CHAT + 1) el.chatList.querySelector('.chat-message')?.remove();
+  el.chatList.scrollTop = el.chatList.scrollHeight;
+}
+
+el.chatForm.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const text = el.chatInput.value.trim();
+  if (!client || text === '') return;
+  el.chatInput.value = '';
+  try {
+    await client.publish(CHANNEL, { text });
+  } catch (error) {
+    el.chatInput.value = text;
+    log('error', `message not sent: ${/** @type {{serverCode?: string, message: string}} */ (error).serverCode ?? /** @type {Error} */ (error).message}`);
+  }
+  el.chatInput.focus();
+});
+
+render('idle');

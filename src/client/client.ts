@@ -1,0 +1,342 @@
+/**
+ * The client: one connection at a time, re-established by itself with a fresh ticket per attempt,
+ * with sends held until `auth.ok`, requests matched to replies by `id`, channels re-subscribed after
+ * every reconnect and the session refreshed in-band before it ends.
+ */
+import { nextDelay } from './backoff.ts';
+import { closeDetails } from './close-info.ts';
+import { Emitter } from './emitter.ts';
+import { parseFrame, serialise } from './frames.ts';
+import { ClientError, isLoggedOut, retryAfterOf } from './errors.ts';
+import { resolveOptions, type ResolvedOptions } from './options.ts';
+import { RefreshFlight, RefreshTimer, refreshSession } from './refresh.ts';
+import { RequestTable } from './requests.ts';
+import { SendQueue } from './send-queue.ts';
+import { openAuthenticatingSocket } from './socket.ts';
+import { StateMachine } from './state.ts';
+import { ChannelSubscriptions } from './subscriptions.ts';
+import type { ChannelHandler, ClientEvents, ClientState, CloseDetails, ConnectOptions, OutgoingMessage, Reply, WebSocketLike } from './types.ts';
+
+const OPEN = 1;
+
+export class Client {
+  readonly #o: ResolvedOptions;
+  readonly #events = new Emitter<ClientEvents>();
+  readonly #machine: StateMachine;
+  readonly #queue: SendQueue;
+  readonly #requests: RequestTable;
+  readonly #channels: ChannelSubscriptions;
+  readonly #refresh: RefreshFlight;
+  readonly #refreshTimer: RefreshTimer;
+  #socket: WebSocketLike | null = null;
+  /** Id of the live attempt (0: none). Events from an older attempt's socket or ticket are ignored. */
+  #current = 0;
+  #seq = 0;
+  /** Attempts that failed in a row since the last `auth.ok`: drives the backoff step. */
+  #failures = 0;
+  #timer: unknown = undefined;
+  #sub: string | null = null;
+  #exp: number | null = null;
+  #lastClose: CloseDetails | null = null;
+  #endError: ClientError | null = null;
+
+  constructor(options: ConnectOptions) {
+    this.#o = resolveOptions(options);
+    const onStateChange = options.onStateChange;
+    this.#machine = new StateMachine((state, previous) => {
+      this.#log('debug', 'state', { state, previous });
+      if (onStateChange) this.#guard(() => onStateChange(state, previous));
+      this.#emit('state', { state, previous });
+    });
+    this.#queue = new SendQueue(this.#o.maxPendingSends);
+    this.#requests = new RequestTable(this.#o.clock, (id) => this.#queue.remove(id));
+    this.#channels = new ChannelSubscriptions({
+      request: (message) => this.#request(message, this.#o.requestTimeoutMs, 'direct'),
+      isOpen: () => this.state === 'open',
+      report: (error) => this.#emit('error', { error }),
+    });
+    this.#refresh = new RefreshFlight(() => this.#performRefresh());
+    this.#refreshTimer = new RefreshTimer(this.#o.clock, this.#o.refreshBeforeMs, () => this.#refreshInBackground());
+    this.#attempt();
+  }
+
+  get state(): ClientState {
+    return this.#machine.state;
+  }
+  /** The authenticated subject, once `auth.ok` has arrived. */
+  get sub(): string | null {
+    return this.#sub;
+  }
+  /** Session end in epoch seconds, from `auth.ok` or the last refresh. */
+  get exp(): number | null {
+    return this.#exp;
+  }
+  /** How the last socket ended, with its meaning and retry class. */
+  get lastClose(): CloseDetails | null {
+    return this.#lastClose;
+  }
+  /** Why the client is closed (`closed` state): `closed`, `logged_out`, `invalid_url`. */
+  get closedBecause(): ClientError | null {
+    return this.#endError;
+  }
+
+  on<K extends keyof ClientEvents>(type: K, listener: (payload: ClientEvents[K]) => void): () => void {
+    return this.#events.on(type, listener);
+  }
+
+  /** Sends a message now if open, else holds it (bounded) until `auth.ok`. Throws `queue_full` / `closed`. */
+  send(message: OutgoingMessage): void {
+    this.#assertUsable();
+    this.#dispatch(serialise(message));
+  }
+
+  /** Sends `message` with a fresh `id` and resolves with the reply carrying that id. */
+  request(message: OutgoingMessage, options: { timeoutMs?: number } = {}): Promise<Reply> {
+    return this.#request(message, options.timeoutMs ?? this.#o.requestTimeoutMs, 'queue');
+  }
+
+  /** Subscribes (now, or at the next `auth.ok`); resolves once the server confirmed. */
+  subscribe(channel: string, handler: ChannelHandler): Promise<void> {
+    this.#assertUsable();
+    return this.#channels.subscribe(channel, handler);
+  }
+
+  /** Removes `handler` (or every handler); the server is told when none is left. */
+  unsubscribe(channel: string, handler?: ChannelHandler): Promise<void> {
+    if (this.state === 'closed') return Promise.resolve();
+    return this.#channels.unsubscribe(channel, handler);
+  }
+
+  async publish(channel: string, data: unknown): Promise<void> {
+    if (typeof channel !== 'string') throw new ClientError('invalid_message', 'channel must be a string');
+    await this.request({ type: 'publish', channel, data });
+  }
+
+  /** Refreshes the session with a fresh ticket; concurrent calls share one refresh. Resolves with the new exp. */
+  refresh(): Promise<number> {
+    return this.#refresh.trigger();
+  }
+
+  /** Closes for good: no reconnect, pending requests and held sends fail with `closed`. */
+  close(code = 1000, reason = 'client closed'): void {
+    if (this.state === 'closed') return;
+    const socket = this.#socket;
+    this.#detach();
+    try {
+      socket?.close(code, reason);
+    } catch {
+      socket?.close();
+    }
+    this.#lastClose = closeDetails(code, reason, true);
+    this.#emit('close', { ...this.#lastClose, reconnectInMs: null });
+    this.#end(new ClientError('closed', 'the client was closed'));
+  }
+
+  // ---- connection attempts -------------------------------------------------------------------
+
+  async #attempt(): Promise<void> {
+    const id = (this.#current = ++this.#seq);
+    if (this.state === 'reconnecting') this.#machine.set('connecting');
+    this.#timer = this.#o.clock.setTimeout(() => this.#lost(id, 1006, 'connect timeout', 'reconnect-with-backoff'), this.#o.connectTimeoutMs);
+    this.#log('debug', 'connecting', { attempt: id });
+    let ticket: unknown;
+    try {
+      ticket = await this.#o.getTicket();
+    } catch (error) {
+      if (id === this.#current) this.#ticketFailed(error);
+      return;
+    }
+    if (id !== this.#current) return;
+    if (typeof ticket !== 'string' || ticket.length === 0) return this.#ticketFailed(new TypeError('getTicket did not return a string'));
+    try {
+      this.#socket = openAuthenticatingSocket(this.#o.WebSocket, this.#o.url, ticket, {
+        opened: () => id === this.#current && this.#machine.set('authenticating'),
+        message: (data) => id === this.#current && this.#onFrame(id, data),
+        closed: (code, reason) => this.#lost(id, code, reason),
+      });
+    } catch {
+      this.#end(new ClientError('invalid_url', 'the WebSocket implementation refused the url'));
+    }
+  }
+
+  #ticketFailed(error: unknown): void {
+    const status = typeof error === 'object' && error !== null ? (error as { status?: unknown }).status : undefined;
+    // The app's error message could say anything; only its name and status are logged.
+    this.#log('warn', 'ticket.failed', { error: error instanceof Error ? error.name : typeof error, status });
+    if (isLoggedOut(error)) {
+      const ended = new ClientError('logged_out', 'getTicket reported that the user is logged out (401); not reconnecting');
+      this.#emit('error', { error: ended });
+      this.#end(ended);
+      return;
+    }
+    this.#emit('error', { error: new ClientError('ticket_failed', 'getTicket failed; retrying with backoff') });
+    this.#detach();
+    this.#scheduleReconnect('reconnect-with-backoff', retryAfterOf(error));
+  }
+
+  /** The attempt's socket ended (or never got authenticated in time). */
+  #lost(id: number, code: number, reason: string, forced?: 'reconnect-with-backoff'): void {
+    if (id !== this.#current || this.state === 'closed') return;
+    const socket = this.#socket;
+    this.#detach();
+    if (forced && socket) socket.close();
+    this.#requests.failSentOn(id);
+    const details = closeDetails(code, reason, false);
+    this.#lastClose = details;
+    if (details.retry === 'do-not-retry') {
+      this.#log('info', 'closed', { code, reason: details.reason, retry: details.retry, reconnectInMs: null });
+      this.#emit('close', { ...details, reconnectInMs: null });
+      this.#end(new ClientError('closed', `the server closed the connection for good (${code})`));
+      return;
+    }
+    this.#scheduleReconnect(forced ?? details.retry, details.retryAfterMs, details);
+  }
+
+  #scheduleReconnect(retry: 'reconnect' | 'reconnect-with-backoff', hintMs?: number, details?: CloseDetails): void {
+    const delay = nextDelay(retry, this.#failures, this.#o.backoff, this.#o.random, hintMs);
+    this.#failures++;
+    if (details) {
+      this.#log('info', 'closed', { code: details.code, reason: details.reason, retry, reconnectInMs: delay });
+      this.#emit('close', { ...details, reconnectInMs: delay });
+    }
+    if (this.state === 'closed') return; // a close listener closed the client
+    this.#machine.set('reconnecting');
+    this.#timer = this.#o.clock.setTimeout(() => {
+      this.#timer = undefined;
+      void this.#attempt();
+    }, delay);
+  }
+
+  /** Stops listening to the current socket and cancels the attempt's and the session's timers. */
+  #detach(): void {
+    this.#current = 0;
+    this.#socket = null;
+    if (this.#timer !== undefined) this.#o.clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#refreshTimer.cancel();
+  }
+
+  #end(error: ClientError): void {
+    this.#detach();
+    this.#endError = error;
+    this.#requests.failAll(error);
+    this.#queue.drain();
+    this.#channels.fail(error);
+    this.#machine.set('closed');
+  }
+
+  // ---- frames --------------------------------------------------------------------------------
+
+  #onFrame(id: number, data: unknown): void {
+    const message = parseFrame(data);
+    if (message === null) return;
+    if (message.type === 'auth.ok' && this.state === 'authenticating') return this.#authenticated(id, message);
+    if (this.#requests.settle(message)) return;
+    if (message.type === 'message' && typeof message.channel === 'string') {
+      for (const error of this.#channels.deliver(message.data, { channel: message.channel, from: String(message.from ?? '') })) this.#report(error);
+      return;
+    }
+    if (message.type === 'session.expiring') {
+      this.#emit('session', { kind: 'expiring', exp: this.#exp, inMs: typeof message.in === 'number' ? message.in : undefined });
+      this.#refreshInBackground();
+    }
+    this.#emit('message', message);
+  }
+
+  #authenticated(id: number, message: Reply): void {
+    if (this.#timer !== undefined) this.#o.clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#failures = 0;
+    this.#sub = String(message.sub ?? '');
+    this.#exp = typeof message.exp === 'number' ? message.exp : null;
+    if (this.#exp !== null) this.#refreshTimer.arm(this.#exp);
+    this.#log('info', 'authenticated', { sub: this.#sub, exp: this.#exp });
+    // Channels first, then held sends in order, all before the state says open: a listener that
+    // sends on `open` must not overtake what was queued before it.
+    this.#channels.resubscribe();
+    for (const frame of this.#queue.drain()) this.#write(id, frame.text, frame.requestId);
+    this.#machine.set('open');
+    this.#emit('open', { sub: this.#sub, exp: this.#exp ?? 0 });
+  }
+
+  #write(id: number, text: string, requestId?: number): void {
+    this.#socket?.send(text);
+    if (requestId !== undefined) this.#requests.markSent(requestId, id);
+  }
+
+  #dispatch(text: string, requestId?: number): void {
+    if (this.state === 'open' && this.#socket?.readyState === OPEN) this.#write(this.#current, text, requestId);
+    else this.#queue.push(requestId === undefined ? { text } : { text, requestId });
+  }
+
+  /** `direct` requests (subscribe on auth.ok, refresh) go out now or fail; `queue` ones may wait for auth.ok. */
+  #request(message: OutgoingMessage, timeoutMs: number, mode: 'direct' | 'queue'): Promise<Reply> {
+    if (this.state === 'closed') return Promise.reject(this.#endError ?? new ClientError('closed', 'the client is closed'));
+    const { id, reply } = this.#requests.open(timeoutMs);
+    try {
+      const text = serialise({ ...message, id });
+      if (mode === 'queue') this.#dispatch(text, id);
+      else if (this.#socket?.readyState === OPEN && this.#current !== 0) this.#write(this.#current, text, id);
+      else throw new ClientError('not_connected', 'not connected');
+    } catch (error) {
+      this.#requests.cancel(id, error instanceof ClientError ? error : new ClientError('invalid_message', 'the message could not be sent'));
+    }
+    return reply;
+  }
+
+  // ---- session refresh -----------------------------------------------------------------------
+
+  async #performRefresh(): Promise<number> {
+    const exp = await refreshSession({
+      isOpen: () => this.state === 'open',
+      getTicket: this.#o.getTicket,
+      request: (message) => this.#request(message, this.#o.requestTimeoutMs, 'direct'),
+    });
+    this.#exp = exp ?? this.#exp;
+    if (this.#exp !== null) this.#refreshTimer.arm(this.#exp);
+    this.#log('info', 'session.refreshed', { exp: this.#exp });
+    this.#emit('session', { kind: 'refreshed', exp: this.#exp });
+    return this.#exp ?? 0;
+  }
+
+  #refreshInBackground(): void {
+    this.refresh().catch((error: unknown) => {
+      this.#log('warn', 'refresh.failed', { code: error instanceof ClientError ? error.code : 'unknown', serverCode: error instanceof ClientError ? error.serverCode : undefined });
+      this.#report(error);
+    });
+  }
+
+  // ---- helpers -------------------------------------------------------------------------------
+
+  #assertUsable(): void {
+    if (this.state === 'closed') throw this.#endError ?? new ClientError('closed', 'the client is closed');
+  }
+
+  #emit<K extends keyof ClientEvents>(type: K, payload: ClientEvents[K]): void {
+    for (const error of this.#events.emit(type, payload)) this.#log('warn', 'listener.threw', { event: type, error: errorName(error) });
+  }
+
+  #report(error: unknown): void {
+    this.#emit('error', { error: error instanceof Error ? error : new ClientError('invalid_message', 'a handler threw a non-error') });
+  }
+
+  #guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      this.#log('warn', 'listener.threw', { event: 'onStateChange', error: errorName(error) });
+    }
+  }
+
+  #log(level: 'debug' | 'info' | 'warn', message: string, fields: Record<string, unknown>): void {
+    try {
+      this.#o.logger[level]?.(`hardened-ws client: ${message}`, fields);
+    } catch {
+      // A broken logger must not break the connection.
+    }
+  }
+}
+
+function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : typeof error;
+}

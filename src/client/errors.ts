@@ -1,0 +1,56 @@
+/**
+ * Every failure the SDK reports is a ClientError with a stable `code`. Messages are fixed text
+ * written here: they never include a ticket, a frame's content or an app error's message (which
+ * could carry anything), so they are safe to show and to log.
+ */
+export type ClientErrorCode =
+  /** `send`/`request` while the bounded pre-auth queue is full. */
+  | 'queue_full'
+  /** The client was closed (by `close()`, a terminal close code or logout). */
+  | 'closed'
+  /** No reply within `requestTimeoutMs`. */
+  | 'timeout'
+  /** The socket carrying a request closed before its reply arrived. */
+  | 'connection_lost'
+  /** The server answered `{"type":"error","code"}`; see `serverCode`. */
+  | 'server_error'
+  /** getTicket failed with a 401-type error: the login session is gone. */
+  | 'logged_out'
+  /** getTicket failed (network, 429, 503, …) or returned something that is not a ticket. */
+  | 'ticket_failed'
+  /** The message could not be serialised as a JSON object, or a channel name is not a string. */
+  | 'invalid_message'
+  /** The WebSocket implementation refused the URL. */
+  | 'invalid_url'
+  /** The operation needs an open connection (refresh) and there is none right now. */
+  | 'not_connected';
+
+export class ClientError extends Error {
+  override readonly name = 'ClientError';
+  readonly code: ClientErrorCode;
+  /** For `server_error`: the server's error code, e.g. `forbidden` or `refresh_rejected`. */
+  readonly serverCode?: string;
+
+  constructor(code: ClientErrorCode, message: string, serverCode?: string) {
+    super(message);
+    this.code = code;
+    if (serverCode !== undefined) this.serverCode = serverCode;
+  }
+}
+
+/**
+ * True when getTicket's error means "logged out": `status`/`statusCode` 401, or a `code` of
+ * `unauthorized`/`logged_out`. The app signals it this way; the SDK then stops reconnecting.
+ */
+export function isLoggedOut(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as { status?: unknown; statusCode?: unknown; code?: unknown };
+  return e.status === 401 || e.statusCode === 401 || e.code === 'unauthorized' || e.code === 'logged_out';
+}
+
+/** A server-suggested wait on a getTicket error (`retryAfterMs`, e.g. from a 429's Retry-After), if any. */
+export function retryAfterOf(error: unknown): number | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const value = (error as { retryAfterMs?: unknown }).retryAfterMs;
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
+}

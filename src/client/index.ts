@@ -1,0 +1,37 @@
+/**
+ * hardened-ws client SDK — the public face. Web-standard only (no node:*): runs in browsers and in
+ * Node, Bun and Deno. Bundled to static/sdk.js by scripts/build-client.ts.
+ *
+ *   const client = connect({ url: 'wss://example.com/ws', getTicket });
+ *   client.on('state', ({ state }) => …);
+ *   const reply = await client.request({ type: 'echo', data: 'hi' });
+ *   await client.subscribe('chat:lobby', (data, { from }) => …);
+ *   await client.publish('chat:lobby', { text: 'hello' });
+ */
+import { Client } from './client.ts';
+import type { ConnectOptions } from './types.ts';
+
+export { Client } from './client.ts';
+export { ClientError, type ClientErrorCode } from './errors.ts';
+export { describeCloseCode, knownCloseCodes, type CloseCodeDescription } from './close-info.ts';
+export { backoffCeiling, fullJitter, parseCloseReason } from './backoff.ts';
+export { retryClassOf, type RetryClass } from '../core/close-codes.ts';
+export type {
+  ChannelHandler,
+  ClientEvents,
+  ClientLogger,
+  ClientState,
+  Clock,
+  CloseDetails,
+  ConnectOptions,
+  Delivery,
+  OutgoingMessage,
+  Reply,
+  WebSocketConstructor,
+  WebSocketLike,
+} from './types.ts';
+
+/** Starts connecting right away; the returned client reconnects by itself until `close()`. */
+export function connect(options: ConnectOptions): Client {
+  return new Client(options);
+}

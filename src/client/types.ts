@@ -1,0 +1,101 @@
+/** Public types of the client SDK. Web-standard only: this code runs in browsers, Node, Bun and Deno. */
+import type { RetryClass } from '../core/close-codes.ts';
+
+export type ClientState = 'connecting' | 'authenticating' | 'open' | 'reconnecting' | 'closed';
+
+/** The part of the WebSocket API the SDK uses; the browser's, undici's and `ws`'s all fit. */
+export interface WebSocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  addEventListener(type: 'open' | 'message' | 'close' | 'error', listener: (event: never) => void): void;
+}
+
+export type WebSocketConstructor = new (url: string) => WebSocketLike;
+
+/** Timers and time, injectable so tests can run on a fake clock. */
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** Any logger with these methods (console, pino, …). The SDK never passes it a ticket. */
+export interface ClientLogger {
+  debug?(message: string, fields?: Record<string, unknown>): void;
+  info?(message: string, fields?: Record<string, unknown>): void;
+  warn?(message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface ConnectOptions {
+  /** `ws://…/ws` or `wss://…/ws`. */
+  readonly url: string;
+  /**
+   * Returns a fresh single-use ticket; called before every connection attempt and every refresh.
+   * Throw an error with `status: 401` when the user is logged out: the client then stops.
+   */
+  readonly getTicket: () => Promise<string>;
+  /** A WebSocket implementation where there is no global one (Node 20: `ws`'s WebSocket). */
+  readonly WebSocket?: WebSocketConstructor;
+  /** Reconnect backoff: each wait is random in [0, min(maxMs, minMs·2^n)]. Default 500 ms → 30 s. */
+  readonly backoff?: { readonly minMs?: number; readonly maxMs?: number };
+  /** Messages held until `auth.ok` (default 100); beyond it `send` throws `queue_full`. */
+  readonly maxPendingSends?: number;
+  /** Default timeout of `request` (default 10 s). */
+  readonly requestTimeoutMs?: number;
+  /** Refresh the session this long before `exp` (default 30 s). */
+  readonly refreshBeforeMs?: number;
+  /** Give up on an attempt that is not authenticated within this (default 15 s); then back off. */
+  readonly connectTimeoutMs?: number;
+  readonly onStateChange?: (state: ClientState, previous: ClientState) => void;
+  readonly logger?: ClientLogger;
+  /** For tests: time and timers (default the global ones) and the jitter source (default Math.random). */
+  readonly clock?: Clock;
+  readonly random?: () => number;
+}
+
+/** A socket end as the client saw it, with the retry class from the protocol's table. */
+export interface CloseDetails {
+  readonly code: number;
+  /** The reason text without any `; retry-after-ms=` hint. */
+  readonly reason: string;
+  /** Human meaning of the code (from the protocol's table, or a generic text). */
+  readonly meaning: string;
+  readonly retry: RetryClass;
+  /** The server's `retry-after-ms` hint, when the reason carried one. */
+  readonly retryAfterMs?: number;
+  /** Whether this page/program closed it (`close()`). */
+  readonly byClient: boolean;
+}
+
+export interface ClientEvents {
+  state: { readonly state: ClientState; readonly previous: ClientState };
+  /** auth.ok: the identity and the session end (epoch seconds). */
+  open: { readonly sub: string; readonly exp: number };
+  /** A socket ended; `reconnectInMs` is null when the client stops. */
+  close: CloseDetails & { readonly reconnectInMs: number | null };
+  /** Any server message that is not a reply to a request or a channel delivery. */
+  message: Readonly<Record<string, unknown>>;
+  /** The session's exp moved (refresh) or the server warned it is ending. */
+  session: { readonly kind: 'expiring' | 'refreshed'; readonly exp: number | null; readonly inMs?: number };
+  /** Something went wrong that has no caller to reject (getTicket failed, a resubscribe was refused). */
+  error: { readonly error: Error };
+}
+
+/** A channel delivery's metadata. */
+export interface Delivery {
+  readonly channel: string;
+  /** The publisher's `sub`. */
+  readonly from: string;
+}
+
+export type ChannelHandler = (data: unknown, delivery: Delivery) => void;
+
+/** An outgoing message: a JSON object with a `type`. */
+export interface OutgoingMessage {
+  readonly type: string;
+  readonly [field: string]: unknown;
+}
+
+/** A reply to a request (the server's message with the same `id`). */
+export type Reply = Readonly<Record<string, unknown>> & { readonly type: string };
