@@ -21,6 +21,9 @@ import type { SocketPort } from './transport.ts';
 
 export type { SocketPort } from './transport.ts';
 
+/** How long a slow consumer's close frame may wait in its full send buffer before the connection is dropped. */
+const SLOW_CONSUMER_GRACE_MS = 1_000;
+
 /**
  * Decides whether a freshly verified identity may hold a socket (per-user caps); null admits it.
  * Runs before `auth.ok`, so a refused connection never sees one.
@@ -52,6 +55,7 @@ export class Connection {
   #sessionTimers: LongTimeout[] = [];
   #closedNotified = false;
   #closeCallbacks: (() => void)[] = [];
+  #terminateTimer: ReturnType<typeof setTimeout> | undefined;
   #handlerContext: HandlerContext | undefined;
   #logger: Logger;
   readonly #rate: TokenBucket;
@@ -250,6 +254,8 @@ export class Connection {
     if (this.#deps.observer?.messageOut) this.#deps.observer.messageOut(utf8ByteLength(text));
     if (outcome === 'dropped' || this.#deps.socket.bufferedAmount() > this.#deps.limits.maxBufferedBytes) {
       this.#limitHit('send_buffer', CloseCodes.slowConsumer);
+      // Our close frame waits behind everything the reader has not read: do not wait for its answer.
+      this.#terminateTimer ??= setTimeout(() => this.#deps.socket.terminate(), SLOW_CONSUMER_GRACE_MS);
     }
   }
 
@@ -263,6 +269,7 @@ export class Connection {
     if (this.#closedNotified) return;
     this.#closedNotified = true;
     this.#clearTimers();
+    clearTimeout(this.#terminateTimer);
     for (const callback of this.#closeCallbacks.splice(0)) {
       try {
         callback();

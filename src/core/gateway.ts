@@ -13,6 +13,7 @@ import type { Admission } from './admission/index.ts';
 import { CloseCodes, type CloseCodeInfo } from './close-codes.ts';
 import { Connection } from './connection.ts';
 import { toFrame } from './frames.ts';
+import { validateHandshake } from './handshake.ts';
 import type { Handlers } from './handlers.ts';
 import type { GatewayObserver } from './observer.ts';
 import { resolveLimits, type Limits } from './limits.ts';
@@ -148,7 +149,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   });
   const route = options.path ?? '/ws';
   if (options.admission) app.use('*', options.admission.middleware);
-  app.get(route, upgrade, (c) => c.text('Upgrade Required', 426, { Upgrade: 'websocket' }));
+  app.get(route, validateHandshake, upgrade, (c) => c.text('Upgrade Required', 426, { Upgrade: 'websocket' }));
 
   return {
     app,

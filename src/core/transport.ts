@@ -13,22 +13,28 @@ export interface SocketPort {
   close(code: number, reason: string): void;
   /** Bytes accepted by send() but not yet written to the network. */
   bufferedAmount(): number;
+  /** Drops the connection without waiting for the peer's close frame (where the runtime can). */
+  terminate(): void;
 }
 
 interface RawSocketLike {
   readonly bufferedAmount?: unknown;
   getBufferedAmount?: () => number;
   send?: (data: string) => unknown;
+  terminate?: () => void;
 }
 
 export function socketPortFor(ws: WSContext): SocketPort {
   const raw = ws.raw as RawSocketLike | undefined;
   const close = (code: number, reason: string) => ws.close(code, reason);
+  // ws (Node) and Bun have terminate(); Deno closes its TCP connection promptly on its own.
+  const terminate = () => (typeof raw?.terminate === 'function' ? raw.terminate() : undefined);
   if (raw !== undefined && typeof raw.getBufferedAmount === 'function' && typeof raw.send === 'function') {
     const bun = raw as Required<Pick<RawSocketLike, 'getBufferedAmount' | 'send'>>;
     return {
       send: (text) => (bun.send(text) === 0 ? 'dropped' : 'sent'),
       close,
+      terminate,
       bufferedAmount: () => bun.getBufferedAmount(),
     };
   }
@@ -38,6 +44,7 @@ export function socketPortFor(ws: WSContext): SocketPort {
       return 'sent';
     },
     close,
+    terminate,
     bufferedAmount: () => (typeof raw?.bufferedAmount === 'number' ? raw.bufferedAmount : 0),
   };
 }

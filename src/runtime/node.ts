@@ -75,15 +75,26 @@ function guardUpgrades(server: Server): void {
   const delegates = server.listeners('upgrade') as ((req: IncomingMessage, socket: Duplex, head: Buffer) => void)[];
   server.removeAllListeners('upgrade');
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (request.headers.upgrade?.toLowerCase() === 'websocket') {
+    const refusal = refuseUpgrade(request);
+    if (refusal === null) {
       for (const delegate of delegates) delegate(request, socket, head);
       return;
     }
     socket.on('error', () => {});
-    socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n', () => socket.destroy());
+    socket.end(`HTTP/1.1 ${refusal}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () => socket.destroy());
     // If the peer never reads, do not wait for the flush forever.
     setTimeout(() => socket.destroy(), 1_000).unref();
   });
+}
+
+/** Node silently keeps only the first 2,000 raw header entries; a real browser sends a few dozen. */
+const MAX_UPGRADE_HEADERS = 100;
+
+function refuseUpgrade(request: IncomingMessage): string | null {
+  if (request.headers.upgrade?.toLowerCase() !== 'websocket') return '400 Bad Request';
+  if (request.httpVersion !== '1.1') return '400 Bad Request'; // RFC 6455 §4.1: HTTP/1.1 or higher
+  if (request.rawHeaders.length / 2 > MAX_UPGRADE_HEADERS) return '431 Request Header Fields Too Large';
+  return null;
 }
 
 /**

@@ -46,6 +46,10 @@ class FakeSocket implements SocketPort {
   bufferedAmount(): number {
     return this.buffered;
   }
+  terminated = 0;
+  terminate(): void {
+    this.terminated++;
+  }
   get messages(): unknown[] {
     return this.sent.map((s) => JSON.parse(s));
   }

@@ -132,6 +132,10 @@ class FakeSocket implements SocketPort {
   bufferedAmount(): number {
     return this.buffered;
   }
+  terminated = 0;
+  terminate(): void {
+    this.terminated++;
+  }
 }
 
 const answer = (result: VerifyResult): Verifier => ({ verify: async () => result });
@@ -186,6 +190,9 @@ describe('driver: limits after auth', () => {
     d.connection.receive(frame({ type: 'echo', id: 1, data: 'x' }));
     await sleep(10);
     assert.deepEqual(d.socket.closes, [4413]);
+    assert.equal(d.socket.terminated, 0, 'the close frame gets a grace period first');
+    await sleep(1_100);
+    assert.equal(d.socket.terminated, 1, 'then the connection is dropped, not left waiting for a reader that never reads');
   });
 
   it('a send the runtime dropped (Bun returns 0) is a slow consumer too', async () => {

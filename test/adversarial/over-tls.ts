@@ -1,0 +1,59 @@
+/**
+ * Case 11: a few of the attacks again over TLS (wss://), where the runtime's HTTP and WebSocket
+ * layers take another path (Node's https server, Bun's and Deno's TLS listeners).
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it, type TestContext } from 'node:test';
+import { testCerts } from '../support/certs.ts';
+import { login, ticket, type Target } from '../support/flow.ts';
+import { startServer, type ServerProcess } from '../support/server-process.ts';
+import { adversarialArgs, ATTACKER, CASE, note, stillServes, type Run } from './context.ts';
+import { describeClose, describeOutcome, endpointOf, openAuthenticatedRaw, openRawWebSocket, sendRequest, textFrame, upgradeRequest, type Endpoint } from './raw.ts';
+
+export function tlsCases(run: Run): void {
+  describe('11. over TLS (wss://)', () => {
+    let server: ServerProcess | undefined;
+    let target: Target;
+    let endpoint: Endpoint;
+    before(async () => {
+      const certs = testCerts();
+      server = await startServer(run.runtime, { args: [...adversarialArgs, '--tls', '--cert', certs.cert, '--key', certs.key], tls: true });
+      target = { origin: server.origin, wsUrl: server.wsUrl, ca: certs.caPem };
+      endpoint = endpointOf(server.origin, certs.caPem);
+    });
+    after(async () => {
+      await server?.stop();
+    });
+
+    it('Origin http://evil.com → 403; own https origin → 101', CASE, async (t: TestContext) => {
+      const host = `127.0.0.1:${server!.port}`;
+      const evil = await sendRequest(endpoint, upgradeRequest({ host, origin: 'http://evil.com' }));
+      evil.conn.destroy();
+      const self = await sendRequest(endpoint, upgradeRequest({ host, origin: `https://${host}` }));
+      self.conn.destroy();
+      note(t, run, 'tls: origin evil / self', `${describeOutcome(evil.outcome)} / ${describeOutcome(self.outcome)}`);
+      assert.equal(evil.outcome.kind === 'response' ? evil.outcome.status : describeOutcome(evil.outcome), 403);
+      assert.equal(self.outcome.kind === 'response' ? self.outcome.status : describeOutcome(self.outcome), 101);
+      await stillServes(t, run, server!, target);
+    });
+
+    it('unmasked frame before auth and invalid UTF-8 after auth → 1002 / 1007', CASE, async (t: TestContext) => {
+      const pre = await openRawWebSocket(endpoint);
+      await pre.sendRaw(textFrame('{"type":"ping"}', { mask: false }));
+      const preClosed = await pre.closeResult(4_000);
+      pre.destroy();
+      const tk = await ticket(target, await login(target, ATTACKER.username, ATTACKER.password));
+      const post = await openAuthenticatedRaw(endpoint, tk);
+      await post.sendRaw(textFrame(Buffer.from([0x7b, 0xff, 0x7d])));
+      const postClosed = await post.closeResult(4_000);
+      post.destroy();
+      note(t, run, 'tls: unmasked / invalid UTF-8', `${describeClose(preClosed)} / ${describeClose(postClosed)}`);
+      const dropOk = run.runtime === 'deno' ? [1006] : [];
+      // Deno reads unmasked frames like masked ones (documented): before auth that is an invalid auth frame.
+      const unmaskedOk = run.runtime === 'deno' ? [1008] : [1002];
+      assert.ok(unmaskedOk.includes(preClosed.code!), `unmasked: ${describeClose(preClosed)}`);
+      assert.ok([1007, ...dropOk].includes(postClosed.code!), `invalid UTF-8: ${describeClose(postClosed)}`);
+      await stillServes(t, run, server!, target);
+    });
+  });
+}
