@@ -38,7 +38,7 @@ export interface AuthServiceOptions {
    * Called after a session ends through /auth/logout or `logout()`, so the server can close the
    * sockets that session authorised (they carry the same `sid` from verify). Must not throw.
    */
-  onLogout?: (event: { sid: string; sub: string }) => void;
+  onLogout?: (event: { sid: string; sub: string | null }) => void;
 }
 
 export interface AuthService {

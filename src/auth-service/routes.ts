@@ -6,7 +6,7 @@ import { safeEqual } from './crypto.ts';
 import { acceptOptionalJson, limitBody, readJson, requireJson } from './json-body.ts';
 import { createAuthLimits, retryAfterSeconds } from './limits.ts';
 import type { ResolvedOptions } from './options.ts';
-import { clearSessionCookie, currentSession, endSession, startSession } from './sessions.ts';
+import { clearSessionCookie, cookieSid, currentSession, endSession, startSession } from './sessions.ts';
 import { issueTicket, verifyTicket } from './tickets.ts';
 
 const credential = z.string().min(1).max(MAX_CREDENTIAL_LENGTH);
@@ -135,10 +135,10 @@ export function createRoutes(o: ResolvedOptions): Hono {
     },
   );
 
-  // Always 204: logging out without (or with a stale) cookie is not an error worth revealing.
+  // 204 whether or not the session still existed (not worth revealing); 503 if the store is down.
   app.post('/auth/logout', async (c) => {
-    const session = await currentSession(o, c);
-    if (session !== null) await endSession(o, session.sid);
+    const sid = await cookieSid(o, c);
+    if (sid !== null) await endSession(o, sid);
     clearSessionCookie(o, c);
     return c.body(null, 204);
   });

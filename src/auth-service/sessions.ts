@@ -7,7 +7,8 @@ import type { ResolvedOptions } from './options.ts';
 export const SESSION_COOKIE = 'hws_session';
 
 /** A random token is 43 base64url characters; anything much longer is not ours. */
-const MAX_TOKEN_LENGTH = 128;
+/** What startSession issues: 32 random bytes, base64url. Anything else cannot name a session. */
+const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 
 /**
  * The cookie carries a secret token; stores, tickets and the gateway only ever see
@@ -39,14 +40,20 @@ export async function startSession(o: ResolvedOptions, c: Context, sub: string):
   setCookie(c, SESSION_COOKIE, token, cookieOptions(o, Math.floor(o.sessionTtlMs / 1000)));
 }
 
+/** The sid the request's cookie names (whether or not the session still exists), or null. */
+export async function cookieSid(o: ResolvedOptions, c: Context): Promise<string | null> {
+  const token = getCookie(c, SESSION_COOKIE, o.secureCookies ? 'host' : undefined);
+  if (token === undefined || !TOKEN.test(token)) return null;
+  return sidOf(token);
+}
+
 /** The live session named by the request's cookie, or null. */
 export async function currentSession(
   o: ResolvedOptions,
   c: Context,
 ): Promise<{ sid: string; record: SessionRecord } | null> {
-  const token = getCookie(c, SESSION_COOKIE, o.secureCookies ? 'host' : undefined);
-  if (token === undefined || token.length === 0 || token.length > MAX_TOKEN_LENGTH) return null;
-  const sid = await sidOf(token);
+  const sid = await cookieSid(o, c);
+  if (sid === null) return null;
   const record = await o.sessions.get(sid);
   // The store's own clock may differ from ours (tests, shared stores): check expiry here too.
   if (record === null || record.exp <= o.now()) return null;
@@ -57,16 +64,19 @@ export function clearSessionCookie(o: ResolvedOptions, c: Context): void {
   setCookie(c, SESSION_COOKIE, '', cookieOptions(o, 0));
 }
 
-/** Ends a session by its sid; returns whether it existed. */
+/**
+ * Ends a session by its sid; returns whether its record still existed. The sockets it authorised
+ * are revoked either way: the record may be gone (a Redis restart without persistence) while
+ * sockets verified with it are still open.
+ */
 export async function endSession(o: ResolvedOptions, sid: string): Promise<boolean> {
   const record = await o.sessions.get(sid);
   await o.sessions.delete(sid);
-  if (record === null) return false;
-  o.logger.info({ sub: record.sub }, 'logout');
+  o.logger.info({ sub: record?.sub ?? null }, 'logout');
   try {
-    o.onLogout?.({ sid, sub: record.sub });
+    o.onLogout?.({ sid, sub: record?.sub ?? null });
   } catch (err) {
     o.logger.error({ err: err instanceof Error ? err.name : 'unknown' }, 'logout.hook_failed');
   }
-  return true;
+  return record !== null;
 }
