@@ -1,50 +1,28 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { MemoryBroker } from '../../src/broker/memory.ts';
 import { RedisBroker } from '../../src/broker/redis.ts';
 import type { BrokerMessage } from '../../src/broker/broker.ts';
-import { startRedis, unhandledRejectionTripwire, waitFor, type RedisServer } from '../support/redis-server.ts';
+import { waitFor } from '../support/redis-server.ts';
+import { contractFixture, samePair, twoInstances, whenHealthy } from './fixture.ts';
 import { brokerContract } from './broker.contract.ts';
 
-const tripwire = unhandledRejectionTripwire();
-afterEach(() => tripwire.assertNone());
+const fx = contractFixture();
 
-let redis: RedisServer;
-before(async () => {
-  redis = await startRedis();
-});
-after(async () => {
-  await redis?.stop();
-});
+const redisBroker = (p: string) => whenHealthy(new RedisBroker({ url: fx.redis.url, prefix: p }), 'broker healthy');
 
-/** Each test gets its own prefix, so nothing leaks between tests sharing the server. */
-let n = 0;
-const prefix = () => `t${process.pid}-${++n}:`;
-
-/** A broker whose subscriber link is up (the constructor connects in the background). */
-async function redisBroker(p: string): Promise<RedisBroker> {
-  const broker = new RedisBroker({ url: redis.url, prefix: p });
-  await waitFor(() => broker.healthy, 3000, 'broker healthy');
-  return broker;
-}
-
-brokerContract('memory', async () => {
-  const broker = new MemoryBroker();
-  return { a: broker, b: broker, close: () => broker.close() };
-});
-
-brokerContract('redis (two instances, one server)', async () => {
-  const p = prefix();
-  const [a, b] = await Promise.all([redisBroker(p), redisBroker(p)]);
-  return { a, b, close: async () => void (await Promise.all([a.close(), b.close()])) };
+brokerContract('memory', async () => samePair(new MemoryBroker()));
+brokerContract('redis (two instances, one server)', () => {
+  const p = fx.prefix();
+  return twoInstances(() => redisBroker(p));
 });
 
 describe('RedisBroker specifics', () => {
   it('SUBSCRIBEs on the first local listener and UNSUBSCRIBEs after the last', async () => {
-    const p = prefix();
+    const p = fx.prefix();
     const broker = await redisBroker(p);
-    const admin = new Redis(redis.url);
+    const admin = new Redis(fx.redis.url);
     const numsub = async () => Number((await admin.pubsub('NUMSUB', `${p}ch:rc`))[1]);
     try {
       const one = await broker.subscribe('rc', () => {});
@@ -64,9 +42,9 @@ describe('RedisBroker specifics', () => {
   });
 
   it('drops malformed messages on its Redis channel and keeps delivering good ones', async () => {
-    const p = prefix();
+    const p = fx.prefix();
     const broker = await redisBroker(p);
-    const admin = new Redis(redis.url);
+    const admin = new Redis(fx.redis.url);
     try {
       const got: BrokerMessage[] = [];
       await broker.subscribe('m', (m) => got.push(m));
@@ -84,9 +62,9 @@ describe('RedisBroker specifics', () => {
   });
 
   it('a shared publisher connection is used and left open by close()', async () => {
-    const p = prefix();
-    const publisher = new Redis(redis.url);
-    const broker = new RedisBroker({ url: redis.url, publisher, prefix: p });
+    const p = fx.prefix();
+    const publisher = new Redis(fx.redis.url);
+    const broker = new RedisBroker({ url: fx.redis.url, publisher, prefix: p });
     await waitFor(() => broker.healthy);
     const got: BrokerMessage[] = [];
     await broker.subscribe('s', (m) => got.push(m));
@@ -98,7 +76,7 @@ describe('RedisBroker specifics', () => {
   });
 
   it('measures cross-instance latency and fan-out rate over loopback', async (t) => {
-    const p = prefix();
+    const p = fx.prefix();
     const [a, b] = await Promise.all([redisBroker(p), redisBroker(p)]);
     try {
       let received = 0;

@@ -1,47 +1,26 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { MemorySessionStore } from '../../src/store/memory-session-store.ts';
 import { RedisSessionStore } from '../../src/store/redis-session-store.ts';
-import { startRedis, unhandledRejectionTripwire, waitFor, type RedisServer } from '../support/redis-server.ts';
+import { contractFixture, samePair, twoInstances, whenHealthy } from './fixture.ts';
 import { sessionStoreContract } from './session-store.contract.ts';
 
-const tripwire = unhandledRejectionTripwire();
-afterEach(() => tripwire.assertNone());
+const fx = contractFixture();
 
-let redis: RedisServer;
-before(async () => {
-  redis = await startRedis();
-});
-after(async () => {
-  await redis?.stop();
-});
+const redisStore = (p: string) => whenHealthy(new RedisSessionStore({ url: fx.redis.url, prefix: p }), 'store healthy');
 
-let n = 0;
-const prefix = () => `t${process.pid}-${++n}:`;
-
-async function redisStore(p: string): Promise<RedisSessionStore> {
-  const store = new RedisSessionStore({ url: redis.url, prefix: p });
-  await waitFor(() => store.healthy, 3000, 'store healthy');
-  return store;
-}
-
-sessionStoreContract('memory', async () => {
-  const store = new MemorySessionStore();
-  return { a: store, b: store, close: () => store.close() };
-});
-
-sessionStoreContract('redis (two instances, one server)', async () => {
-  const p = prefix();
-  const [a, b] = await Promise.all([redisStore(p), redisStore(p)]);
-  return { a, b, close: async () => void (await Promise.all([a.close(), b.close()])) };
+sessionStoreContract('memory', async () => samePair(new MemorySessionStore()));
+sessionStoreContract('redis (two instances, one server)', () => {
+  const p = fx.prefix();
+  return twoInstances(() => redisStore(p));
 });
 
 describe('RedisSessionStore specifics', () => {
   it('stores under <prefix>s:<sid> with a TTL that ends at exp', async () => {
-    const p = prefix();
+    const p = fx.prefix();
     const store = await redisStore(p);
-    const admin = new Redis(redis.url);
+    const admin = new Redis(fx.redis.url);
     try {
       await store.put('sid-1', { sub: 'alice', exp: Date.now() + 10_000 });
       const pttl = await admin.pttl(`${p}s:sid-1`);

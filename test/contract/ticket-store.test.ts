@@ -1,51 +1,31 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { MemoryTicketStore } from '../../src/store/memory-ticket-store.ts';
 import { RedisTicketStore, sha256Hex } from '../../src/store/redis-ticket-store.ts';
-import { startRedis, unhandledRejectionTripwire, waitFor, type RedisServer } from '../support/redis-server.ts';
+import { waitFor } from '../support/redis-server.ts';
+import { contractFixture, samePair, twoInstances, whenHealthy } from './fixture.ts';
 import { record, ticketStoreContract } from './ticket-store.contract.ts';
 
-const tripwire = unhandledRejectionTripwire();
-afterEach(() => tripwire.assertNone());
+const fx = contractFixture();
 
-let redis: RedisServer;
-before(async () => {
-  redis = await startRedis();
-});
-after(async () => {
-  await redis?.stop();
-});
+const redisStore = (p: string) => whenHealthy(new RedisTicketStore({ url: fx.redis.url, prefix: p }), 'store healthy');
 
-let n = 0;
-const prefix = () => `t${process.pid}-${++n}:`;
-
-async function redisStore(p: string): Promise<RedisTicketStore> {
-  const store = new RedisTicketStore({ url: redis.url, prefix: p });
-  await waitFor(() => store.healthy, 3000, 'store healthy');
-  return store;
-}
-
-ticketStoreContract('memory', async () => {
-  const store = new MemoryTicketStore();
-  return { a: store, b: store, close: () => store.close() };
-});
-
-ticketStoreContract('redis (two instances, one server)', async () => {
-  const p = prefix();
-  const [a, b] = await Promise.all([redisStore(p), redisStore(p)]);
-  return { a, b, close: async () => void (await Promise.all([a.close(), b.close()])) };
+ticketStoreContract('memory', async () => samePair(new MemoryTicketStore()));
+ticketStoreContract('redis (two instances, one server)', () => {
+  const p = fx.prefix();
+  return twoInstances(() => redisStore(p));
 });
 
 describe('RedisTicketStore specifics', () => {
   let admin: Redis;
   before(() => {
-    admin = new Redis(redis.url);
+    admin = new Redis(fx.redis.url);
   });
   after(() => admin.disconnect());
 
   it('a ticket expires in Redis at its exp (real wait)', async () => {
-    const p = prefix();
+    const p = fx.prefix();
     const store = await redisStore(p);
     try {
       await store.put('short', record({ exp: Date.now() + 1000 }));
@@ -59,7 +39,7 @@ describe('RedisTicketStore specifics', () => {
   });
 
   it('an already expired ticket is not stored', async () => {
-    const p = prefix();
+    const p = fx.prefix();
     const store = await redisStore(p);
     try {
       await store.put('dead', record({ exp: Date.now() - 1 }));
@@ -70,7 +50,7 @@ describe('RedisTicketStore specifics', () => {
   });
 
   it('the key is the SHA-256 of the ticket: Redis never holds the ticket itself', async () => {
-    const p = prefix();
+    const p = fx.prefix();
     const store = await redisStore(p);
     try {
       const ticket = 'secret-ticket-value-0123456789';
@@ -86,7 +66,7 @@ describe('RedisTicketStore specifics', () => {
   });
 
   it('a malformed stored value takes as null (fail closed) and is consumed', async () => {
-    const p = prefix();
+    const p = fx.prefix();
     const store = await redisStore(p);
     try {
       const key = `${p}t:${await sha256Hex('odd')}`;
@@ -99,8 +79,8 @@ describe('RedisTicketStore specifics', () => {
   });
 
   it('works on a shared client and leaves it open', async () => {
-    const shared = new Redis(redis.url);
-    const store = new RedisTicketStore({ client: shared, prefix: prefix() });
+    const shared = new Redis(fx.redis.url);
+    const store = new RedisTicketStore({ client: shared, prefix: fx.prefix() });
     await waitFor(() => store.healthy);
     await store.put('x', record());
     assert.equal((await store.take('x'))?.sub, 'alice');

@@ -1,48 +1,29 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { MemoryUserConnections } from '../../src/cluster/memory-user-connections.ts';
 import { RedisUserConnections } from '../../src/cluster/redis-user-connections.ts';
-import { startRedis, unhandledRejectionTripwire, waitFor, type RedisServer } from '../support/redis-server.ts';
+import { contractFixture, samePair, twoInstances, whenHealthy } from './fixture.ts';
 import { userConnectionsContract } from './user-connections.contract.ts';
 
-const tripwire = unhandledRejectionTripwire();
-afterEach(() => tripwire.assertNone());
-
-let redis: RedisServer;
-before(async () => {
-  redis = await startRedis();
-});
-after(async () => {
-  await redis?.stop();
-});
-
-let n = 0;
-const prefix = () => `t${process.pid}-${++n}:`;
+const fx = contractFixture();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function counter(p: string, leaseMs?: number, client?: Redis): Promise<RedisUserConnections> {
-  const c = client
-    ? new RedisUserConnections({ client, prefix: p, ...(leaseMs ? { leaseMs } : {}) })
-    : new RedisUserConnections({ url: redis.url, prefix: p, ...(leaseMs ? { leaseMs } : {}) });
-  await waitFor(() => c.healthy, 3000, 'counter healthy');
-  return c;
+function counter(p: string, leaseMs?: number, client?: Redis): Promise<RedisUserConnections> {
+  const lease = leaseMs ? { leaseMs } : {};
+  const c = client ? new RedisUserConnections({ client, prefix: p, ...lease }) : new RedisUserConnections({ url: fx.redis.url, prefix: p, ...lease });
+  return whenHealthy(c, 'counter healthy');
 }
 
-userConnectionsContract('memory', async () => {
-  const c = new MemoryUserConnections();
-  return { a: c, b: c, close: () => c.close() };
-});
-
-userConnectionsContract('redis (two instances, one server)', async () => {
-  const p = prefix();
-  const [a, b] = await Promise.all([counter(p), counter(p)]);
-  return { a, b, close: async () => void (await Promise.all([a.close(), b.close()])) };
+userConnectionsContract('memory', async () => samePair(new MemoryUserConnections()));
+userConnectionsContract('redis (two instances, one server)', () => {
+  const p = fx.prefix();
+  return twoInstances(() => counter(p));
 });
 
 describe('RedisUserConnections specifics', () => {
   it('renewal keeps live leases past leaseMs', async () => {
-    const p = prefix();
+    const p = fx.prefix();
     const [a, b] = await Promise.all([counter(p, 300), counter(p, 300)]);
     try {
       assert.equal(await a.acquire('u', 'c1', 1), true);
@@ -54,8 +35,8 @@ describe('RedisUserConnections specifics', () => {
   });
 
   it("a crashed instance's leases lapse after leaseMs", async () => {
-    const p = prefix();
-    const crashingLink = new Redis(redis.url, { enableOfflineQueue: false, retryStrategy: () => null });
+    const p = fx.prefix();
+    const crashingLink = new Redis(fx.redis.url, { enableOfflineQueue: false, retryStrategy: () => null });
     crashingLink.on('error', () => {});
     const a = await counter(p, 300, crashingLink);
     const b = await counter(p, 300);
@@ -71,7 +52,7 @@ describe('RedisUserConnections specifics', () => {
   });
 
   it('close() frees this instance\'s slots at once', async () => {
-    const p = prefix();
+    const p = fx.prefix();
     const [a, b] = await Promise.all([counter(p), counter(p)]);
     try {
       assert.equal(await a.acquire('u', 'c1', 1), true);
@@ -83,9 +64,9 @@ describe('RedisUserConnections specifics', () => {
   });
 
   it('the user key carries a TTL of leaseMs and goes with its last member', async () => {
-    const p = prefix();
+    const p = fx.prefix();
     const a = await counter(p, 300);
-    const admin = new Redis(redis.url);
+    const admin = new Redis(fx.redis.url);
     try {
       await a.acquire('u', 'c1', 1);
       const pttl = await admin.pttl(`${p}u:u`);
@@ -99,9 +80,9 @@ describe('RedisUserConnections specifics', () => {
   });
 
   it('acquire still works after Redis lost its script cache (EVALSHA → EVAL fallback)', async () => {
-    const p = prefix();
+    const p = fx.prefix();
     const a = await counter(p);
-    const admin = new Redis(redis.url);
+    const admin = new Redis(fx.redis.url);
     try {
       assert.equal(await a.acquire('u', 'c1', 2), true);
       await admin.script('FLUSH');
