@@ -62,9 +62,13 @@ COPY --from=build /app/build/hardened-ws /usr/local/bin/hardened-ws
 # needs no tmpfs. The working directory is root-owned and empty on purpose: a Bun-compiled
 # executable autoloads `.env` and `bunfig.toml` from its working directory.
 WORKDIR /
+# Metrics (Prometheus) listen on their own port; inside the container that must be all interfaces
+# for a scraper to reach it. Publish 9464 only to your monitoring network, never to the internet.
 ENV HOST=0.0.0.0 \
-    PORT=8080
-EXPOSE 8080
+    PORT=8080 \
+    METRICS_HOST=0.0.0.0 \
+    METRICS_PORT=9464
+EXPOSE 8080 9464
 USER 65532:65532
 
 # Readiness, not liveness: /readyz turns 503 while the server drains after SIGTERM. Plain HTTP on

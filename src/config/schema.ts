@@ -80,6 +80,17 @@ export const optionSpecs = {
     help: 'Bearer token for /admin/* (≥ 32 chars); the admin API is off when unset', schema: z.string().min(32, 'must be at least 32 characters').max(512) }),
   logLevel: spec({ flag: 'log-level', env: 'LOG_LEVEL', default: 'info', kind: 'string', help: 'trace, debug, info, warn, error, fatal or silent',
     schema: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']) }),
+  logFormat: spec({ flag: 'log-format', env: 'LOG_FORMAT', default: 'json', kind: 'string',
+    help: 'json (one JSON object per line) or pretty (`time level msg key=value…`, for a terminal)', schema: z.enum(['json', 'pretty']) }),
+  metricsPort: spec({ flag: 'metrics-port', env: 'METRICS_PORT', default: '9464', kind: 'string',
+    help: 'Port of the separate plain-HTTP listener serving GET /metrics (Prometheus); 0 picks a free one; off disables it',
+    schema: z.string().trim().toLowerCase().regex(/^(\d+|off)$/, 'expected a port number or off')
+      .transform((text) => (text === 'off' ? null : Number(text))).pipe(z.number().int().min(0).max(65535).nullable()) }),
+  metricsHost: spec({ flag: 'metrics-host', env: 'METRICS_HOST', default: '127.0.0.1', kind: 'string', help: 'Interface of the metrics listener (loopback by default)',
+    schema: z.string().trim().min(1).max(255).regex(/^[A-Za-z0-9.:\-[\]]+$/, 'expected a host name or IP address') }),
+  metricsToken: spec({ flag: 'metrics-token', env: 'METRICS_TOKEN', default: undefined, kind: 'string', secret: true,
+    help: 'Bearer token (≥ 32 chars) that also exposes GET /metrics on the main port; unset = not on the main port',
+    schema: z.string().min(32, 'must be at least 32 characters').max(512) }),
 } as const;
 
 export type OptionName = keyof typeof optionSpecs;

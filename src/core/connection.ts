@@ -114,6 +114,11 @@ export class Connection {
     this.#apply({ type: 'close_requested', close: info, cause });
   }
 
+  /** Drops the connection without a close handshake (after a drain timeout). */
+  terminate(): void {
+    this.#deps.socket.terminate();
+  }
+
   #limitHit(limit: string, info: CloseCodeInfo): void {
     this.#logger.warn({ limit, code: info.code }, 'limit.hit');
     this.#deps.observer?.limitHit?.(limit);

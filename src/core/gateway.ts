@@ -59,12 +59,16 @@ export interface Gateway {
   /** Closes the matching authenticated sockets; returns how many. */
   revoke(target: RevocationTarget, info: CloseCodeInfo, cause: string): number;
   /**
-   * Closes every connection and resolves once all are gone or after `timeoutMs`. With
+   * Closes every connection and resolves once all are gone or after `timeoutMs`, when the rest
+   * are terminated. With
    * `reconnectJitterMs`, each close reason carries its own random `retry-after-ms` hint so that
    * clients do not all come back at once.
    */
   closeAll(options?: { info?: CloseCodeInfo; cause?: string; timeoutMs?: number; reconnectJitterMs?: number }): Promise<void>;
 }
+
+/** Even the luckiest client waits this long before coming back after a drain. */
+const MIN_RECONNECT_HINT_MS = 250;
 
 export function createGateway(options: GatewayOptions): Gateway {
   const limits = resolveLimits(options.limits);
@@ -167,12 +171,14 @@ export function createGateway(options: GatewayOptions): Gateway {
         onEmpty = resolve;
       });
       for (const connection of [...registry.all]) {
-        const hint = reconnectJitterMs === undefined ? undefined : 500 + Math.random() * reconnectJitterMs;
+        const hint = reconnectJitterMs === undefined ? undefined : MIN_RECONNECT_HINT_MS + Math.random() * Math.max(0, reconnectJitterMs - MIN_RECONNECT_HINT_MS);
         connection.close(withRetryHint(info, hint), cause);
       }
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([drained, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
       clearTimeout(timer);
+      // Peers that never answered the close frame would otherwise hold the listener open (ws waits 30 s).
+      for (const connection of registry.all) connection.terminate();
     },
   };
 }

@@ -19,6 +19,8 @@ export interface RedisConnectOptions {
   readonly connectTimeoutMs?: number;
   /** A command with no reply after this long rejects (a half-open link would otherwise hang it). Default 2000. */
   readonly commandTimeoutMs?: number;
+  /** Called on every connection error, including each failed reconnect attempt (metrics). Must not throw; a throw is ignored. */
+  readonly onError?: (error: unknown) => void;
 }
 
 export const RECONNECT_BASE_MS = 200;
@@ -74,6 +76,11 @@ export function createRedis(options: RedisConnectOptions): Redis {
   });
   let down = false;
   client.on('error', (error: unknown) => {
+    try {
+      options.onError?.(error);
+    } catch {
+      // a metrics hook must not break the client's own error handling
+    }
     if (down) return;
     down = true;
     log.warn({ err: describe(error) }, 'redis connection error; reconnecting with backoff');

@@ -1,10 +1,12 @@
 /**
  * Builds the server's Hono app from validated config: shared state (memory or Redis), the
  * embedded auth service (unless an external one is configured), admission, the gateway with echo,
- * ping and channels, revocations across instances, admin, static pages, health and security headers.
+ * ping and channels, revocations across instances, admin, static pages, health, metrics, request
+ * logging and security headers.
  * Concrete stores, brokers and verifiers are chosen here, at the entry point, and passed in.
  */
-import { Hono, type Context } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { requestId } from 'hono/request-id';
 import { secureHeaders } from 'hono/secure-headers';
 import { channelHandlers } from '../channels/index.ts';
 import { ConfigError, type Config } from '../config/index.ts';
@@ -15,14 +17,17 @@ import { builtinHandlers } from '../handlers/index.ts';
 import { adminRoutes } from './admin.ts';
 import { createBackends } from './backends.ts';
 import { clientIpResolver } from './client-ip.ts';
+import { createMetrics, type GatewayMetrics } from './metrics.ts';
+import { protectedMetricsRoutes } from './metrics-http.ts';
 import type { Platform } from './platform.ts';
 import { createRevocationBus } from './revocations.ts';
-import { staticRoutes } from './static-files.ts';
+import { staticFiles, staticRoutes } from './static-files.ts';
 import { buildVerifier } from './verifier.ts';
 
 export interface AssembledServer {
   readonly app: Hono;
   readonly gateway: Gateway;
+  readonly metrics: GatewayMetrics;
   /** Flip readiness to 503 while draining. */
   setDraining(): void;
   close(): Promise<void>;
@@ -43,8 +48,10 @@ export function assembleServer(config: Config, platform: Platform, logger: Logge
   const app = new Hono();
   let draining = false;
   const clientIp = clientIpResolver((c) => platform.clientIp(c), config.trustProxy);
-  const backends = createBackends(config, logger);
+  const metrics = createMetrics({ runtime: platform.name, runtimeVersion: platform.version });
+  const backends = createBackends(config, logger, { onRedisError: metrics.redisError });
 
+  app.use(requestId({ limitLength: 128 }), requestLog(logger));
   app.use(
     secureHeaders({
       contentSecurityPolicy: CSP,
@@ -61,15 +68,16 @@ export function assembleServer(config: Config, platform: Platform, logger: Logge
 
   // Logouts only arrive once the server is listening, so `revocations` (built below) exists by then.
   const onLogout = ({ sid }: { sid: string }) => void revocations.revoke({ sid }, 'logout').catch(() => {});
-  const verifier = buildVerifier(config, { app, backends, clientIp, logger, onLogout });
+  const verifier = buildVerifier(config, { app, backends, clientIp, logger, onLogout, onBreakerState: metrics.breakerChanged });
   const gateway = createGateway({
     verifier,
-    admission: buildAdmission(config, clientIp, logger),
+    admission: buildAdmission(config, clientIp, logger, metrics),
     userConnections: backends.userConnections,
     upgradeWebSocket: platform.upgradeWebSocket,
     clientIp,
     logger,
-    handlers: { ...builtinHandlers, ...channelHandlers({ broker: backends.broker, maxChannelsPerConnection: config.maxChannels }) },
+    observer: metrics,
+    handlers: { ...builtinHandlers, ...channelHandlers({ broker: backends.broker, maxChannelsPerConnection: config.maxChannels, observer: metrics }) },
     limits: {
       authDeadlineMs: config.authTimeout,
       verifyTimeoutMs: config.verifyTimeout,
@@ -84,16 +92,18 @@ export function assembleServer(config: Config, platform: Platform, logger: Logge
   const revocations = createRevocationBus(backends.broker, gateway, logger);
   app.route('/', gateway.app);
   if (config.adminToken !== undefined) app.route('/', adminRoutes(config.adminToken, gateway, revocations, logger.child({ component: 'admin' })));
+  if (config.metricsToken !== undefined) app.route('/', protectedMetricsRoutes(metrics, config.metricsToken, logger.child({ component: 'metrics' })));
   app.route('/', staticRoutes((name) => platform.readStatic(name)));
   app.notFound((c) => c.json({ error: 'not_found' }, 404));
   app.onError((error, c) => {
-    logger.error({ err: error.name, path: c.req.path }, 'http.error');
+    logger.error({ err: error.name, path: c.req.path.slice(0, MAX_LOGGED_PATH), reqId: c.get('requestId') }, 'http.error');
     return c.json({ error: 'internal' }, 500);
   });
 
   return {
     app,
     gateway,
+    metrics,
     setDraining: () => {
       draining = true;
     },
@@ -105,7 +115,7 @@ export function assembleServer(config: Config, platform: Platform, logger: Logge
 }
 
 /** Origin allowlist, connection caps and upgrade rate before any upgrade. */
-function buildAdmission(config: Config, clientIp: (c: Context) => string | null, logger: Logger): Admission {
+function buildAdmission(config: Config, clientIp: (c: Context) => string | null, logger: Logger, metrics: GatewayMetrics): Admission {
   let admission: Admission;
   try {
     admission = createAdmission({
@@ -116,10 +126,29 @@ function buildAdmission(config: Config, clientIp: (c: Context) => string | null,
       upgradeRate: config.upgradeRate,
       clientIp,
       logger,
+      onRefused: metrics.upgradeRefused,
     });
   } catch (error) {
     throw new ConfigError('allowed-origins', error instanceof Error ? error.message : 'invalid');
   }
   if (admission.policy.allowsAny) logger.warn({}, 'allowed-origins is "*": any web page may open sockets (cross-site WebSocket hijacking is not prevented)');
   return admission;
+}
+
+/** The path is the client's: logged, but not a megabyte of it. */
+const MAX_LOGGED_PATH = 256;
+const isStaticPath = (path: string) => path === '/' || Object.hasOwn(staticFiles, path.slice(1));
+
+/**
+ * One `http.request` line per non-static request at debug level: request id, method, path,
+ * status and duration. Never headers (cookies and Authorization ride there) nor the query string.
+ */
+function requestLog(logger: Logger): MiddlewareHandler {
+  return async (c, next) => {
+    const started = performance.now();
+    await next();
+    if (isStaticPath(c.req.path)) return;
+    const ms = Math.round((performance.now() - started) * 10) / 10;
+    logger.debug({ reqId: c.get('requestId'), method: c.req.method, path: c.req.path.slice(0, MAX_LOGGED_PATH), status: c.res.status, ms }, 'http.request');
+  };
 }

@@ -25,7 +25,12 @@ export interface Backends {
   close(): Promise<void>;
 }
 
-export function createBackends(config: Config, logger: Logger): Backends {
+export interface BackendHooks {
+  /** A Redis connection error (metrics). Only the shared command connection reports it: the broker makes its subscriber itself. */
+  readonly onRedisError?: () => void;
+}
+
+export function createBackends(config: Config, logger: Logger, hooks: BackendHooks = {}): Backends {
   if (config.redisUrl === undefined) {
     const broker = new MemoryBroker({ logger });
     const tickets = new MemoryTicketStore();
@@ -45,7 +50,7 @@ export function createBackends(config: Config, logger: Logger): Backends {
   }
   const log = logger.child({ component: 'redis' });
   // One command connection shared by the stores, the cap and the publisher; the broker adds its own subscriber.
-  const client = createRedis({ url: config.redisUrl, name: 'hws-cmd', logger: log });
+  const client = createRedis({ url: config.redisUrl, name: 'hws-cmd', logger: log, onError: hooks.onRedisError });
   const broker = new RedisBroker({ url: config.redisUrl, publisher: client, logger: log });
   const userConnections = new RedisUserConnections({ client, logger: log });
   const tickets = new RedisTicketStore({ client, logger: log });

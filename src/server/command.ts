@@ -7,6 +7,7 @@ import { CloseCodes } from '../core/close-codes.ts';
 import type { Logger } from '../core/logger.ts';
 import { assembleServer } from './assemble.ts';
 import { createLogger } from './logger.ts';
+import { listenMetrics } from './metrics-http.ts';
 import type { Platform } from './platform.ts';
 
 export async function runServerCommand(platform: Platform): Promise<void> {
@@ -26,7 +27,8 @@ export async function runServerCommand(platform: Platform): Promise<void> {
     throw error;
   }
 
-  const logger = createLogger(config.logLevel);
+  // Pretty lines go through the platform's stdout; JSON keeps pino's own fast destination.
+  const logger = config.logFormat === 'pretty' ? createLogger(config.logLevel, (line) => platform.writeStdout(line), 'pretty') : createLogger(config.logLevel);
   try {
     await start(config, platform, logger);
   } catch (error) {
@@ -41,6 +43,8 @@ async function start(config: Config, platform: Platform, logger: Logger): Promis
   const tls = config.tls
     ? { cert: await readPem(platform, config.cert, 'cert'), key: await readPem(platform, config.key, 'key') }
     : undefined;
+  // Before the main listener, so that `metrics.listening` is logged before `listening` (tests read both, in that order).
+  const metricsListening = await listenMetrics(config, platform, server.metrics, logger);
   const listening = await platform.listen(server.app, {
     port: config.port,
     host: config.host,
@@ -61,6 +65,7 @@ async function start(config: Config, platform: Platform, logger: Logger): Promis
     // Each socket gets its own random reconnect hint (up to 5 s) so clients do not return in one wave.
     await server.gateway.closeAll({ info: CloseCodes.goingAway, cause: 'shutdown', timeoutMs: config.drainTimeout, reconnectJitterMs: 5_000 });
     await listening.close();
+    await metricsListening?.close();
     await server.close();
     logger.info({}, 'shutdown.done');
     platform.exit(0);

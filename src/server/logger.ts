@@ -1,14 +1,61 @@
+/**
+ * The server's logger: pino, JSON lines (`level` as pino's number, `time` in epoch ms, `msg`),
+ * with every field that can hold a secret censored before the line is written.
+ * `--log-format pretty` turns each line into `time level msg key=value…` with the small formatter
+ * below (pino-pretty is not a dependency, and a terminal needs no more than this).
+ */
 import { pino } from 'pino';
 import type { Logger } from '../core/logger.ts';
 
-/** Fields that may hold a secret anywhere in a log object: censored by pino before writing. */
-export const redactedPaths = [
-  'ticket', '*.ticket', 'password', '*.password', 'secret', '*.secret', 'token', '*.token',
-  'cookie', '*.cookie', 'authorization', '*.authorization', 'headers.cookie', 'headers.authorization',
-  'sid', '*.sid',
-];
+export type LogFormat = 'json' | 'pretty';
 
-export function createLogger(level: string, write?: (line: string) => void): Logger {
+/**
+ * Names of fields that hold (or may hold) a secret somewhere in src/: tickets, passwords, the
+ * verify secret, admin and metrics tokens, session cookies (`hws_session`, also under the
+ * `__Host-` prefix) and session ids, Authorization headers, and the Redis URL (it may carry a
+ * password). Censored at the top level and up to two levels down (`req.headers.cookie`).
+ */
+export const secretFields = [
+  'ticket', 'tickets', 'password', 'secret', 'verifySecret', 'authVerifySecret',
+  'token', 'adminToken', 'metricsToken', 'cookie', 'cookies', 'set-cookie', 'hws_session', '__Host-hws_session',
+  'authorization', 'sid', 'redisUrl',
+] as const;
+
+const key = (name: string) => (/^[A-Za-z_$][\w$]*$/.test(name) ? `.${name}` : `["${name}"]`);
+export const redactedPaths = secretFields.flatMap((name) => [key(name).replace(/^\./, ''), `*${key(name)}`, `*.*${key(name)}`]);
+
+export function createLogger(level: string, write?: (line: string) => void, format: LogFormat = 'json'): Logger {
   const options = { level, base: undefined, redact: { paths: redactedPaths, censor: '[redacted]' } };
+  if (format === 'pretty') {
+    const out = write ?? ((line: string) => console.log(line.replace(/\n$/, '')));
+    return pino(options, { write: (line: string) => out(prettyLine(line)) });
+  }
   return write ? pino(options, { write }) : pino(options);
+}
+
+const LEVELS: Readonly<Record<number, string>> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+
+/** One pino JSON line → `2026-01-01T00:00:00.000Z INFO msg key=value …` (newline-terminated). */
+export function prettyLine(json: string): string {
+  let entry: Record<string, unknown>;
+  try {
+    entry = JSON.parse(json) as Record<string, unknown>;
+  } catch {
+    return json.endsWith('\n') ? json : `${json}\n`;
+  }
+  const { level, time, msg, ...fields } = entry;
+  const when = typeof time === 'number' ? new Date(time).toISOString() : String(time ?? '');
+  const name = (typeof level === 'number' ? LEVELS[level] : undefined) ?? String(level);
+  const pairs = Object.entries(fields).map(([k, v]) => `${k}=${prettyValue(v)}`);
+  // The message is ours (a fixed event name or sentence); control characters are replaced all the same.
+  // eslint-disable-next-line no-control-regex
+  const text = String(msg ?? '').replace(/[\u0000-\u001f\u007f]/g, ' ');
+  return `${[when, name.padEnd(5), text, ...pairs].join(' ')}\n`;
+}
+
+/** Bare when unambiguous; otherwise JSON, which also keeps a hostile value from breaking the line. */
+function prettyValue(value: unknown): string {
+  if (typeof value === 'string') return /^[\w.:/@+\-[\]]*$/.test(value) && value !== '' ? value : JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
+  return JSON.stringify(value) ?? String(value);
 }

@@ -6,7 +6,7 @@ import type { Context, Hono } from 'hono';
 import { createAuthService, parseDemoUsers } from '../auth-service/index.ts';
 import type { Verifier } from '../auth/verifier.ts';
 import { HttpVerifier } from '../auth/verifiers/http.ts';
-import { withResilience } from '../auth/verifiers/resilient.ts';
+import { withResilience, type BreakerState } from '../auth/verifiers/resilient.ts';
 import { ConfigError, type Config } from '../config/index.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Backends } from './backends.ts';
@@ -17,6 +17,8 @@ export interface VerifierDeps {
   readonly clientIp: (c: Context) => string | null;
   readonly logger: Logger;
   readonly onLogout: (event: { sid: string }) => void;
+  /** Every circuit breaker transition (metrics). */
+  readonly onBreakerState?: (state: BreakerState) => void;
 }
 
 /** What the embedded demo users may do on channels (an external auth service returns its own claims). */
@@ -25,7 +27,7 @@ const demoClaims = () => ({ subscribe: ['chat:*', 'user:{sub}'], publish: ['chat
 export function buildVerifier(config: Config, deps: VerifierDeps): Verifier {
   if (config.authVerifyUrl !== undefined) {
     if (config.authVerifySecret === undefined) throw new ConfigError('auth-verify-secret', 'required when --auth-verify-url is set');
-    return resilient(new HttpVerifier({ url: config.authVerifyUrl, secret: config.authVerifySecret, timeoutMs: config.verifyTimeout }), config, deps.logger);
+    return resilient(new HttpVerifier({ url: config.authVerifyUrl, secret: config.authVerifySecret, timeoutMs: config.verifyTimeout }), config, deps);
   }
   const users = parseDemoUsers(config.demoUsers);
   const secret = config.authVerifySecret ?? randomSecret();
@@ -48,17 +50,20 @@ export function buildVerifier(config: Config, deps: VerifierDeps): Verifier {
   deps.logger.warn({ users: [...users.keys()] }, 'embedded demo auth service active: do not use its demo credentials in production');
   // In-process: the embedded service is called through its own HTTP handler (the secret is still checked).
   const inProcess = new HttpVerifier({ url: 'http://embedded.invalid/auth/verify', secret, timeoutMs: config.verifyTimeout, fetch: (request) => auth.app.fetch(request) });
-  return resilient(inProcess, config, deps.logger);
+  return resilient(inProcess, config, deps);
 }
 
 /** In-flight cap and circuit breaker around the auth service: fails fast with 1013, never open. */
-function resilient(inner: Verifier, config: Config, logger: Logger): Verifier {
+function resilient(inner: Verifier, config: Config, { logger, onBreakerState }: VerifierDeps): Verifier {
   return withResilience(inner, {
     maxInFlight: config.maxVerifications,
     failureThreshold: config.breakerThreshold,
     coolDownMs: config.breakerCooldown,
     timeoutMs: config.verifyTimeout,
-    onStateChange: (state) => logger.warn({ state }, 'breaker.state'),
+    onStateChange: (state) => {
+      logger.warn({ state }, 'breaker.state');
+      onBreakerState?.(state);
+    },
   });
 }
 

@@ -1,4 +1,4 @@
-/** One runtime's full check: the conformance suite plain and over TLS, external auth, shutdown, config errors. */
+/** One runtime's full check: the conformance suite plain and over TLS, external auth, metrics and readiness, shutdown, config errors. */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
@@ -7,6 +7,7 @@ import { authenticated, issuedSecrets } from '../support/flow.ts';
 import { serverCommand, startServer, type RuntimeTarget, type ServerProcess } from '../support/server-process.ts';
 import { ADMIN_TOKEN, conformanceServerArgs, conformanceSuite } from './suite.ts';
 import { externalAuthSuite } from './external-auth.ts';
+import { metricsSuite } from './metrics.ts';
 
 export function runtimeMatrix(runtime: RuntimeTarget): void {
   for (const tls of [false, true]) {
@@ -42,6 +43,7 @@ export function runtimeMatrix(runtime: RuntimeTarget): void {
   }
 
   externalAuthSuite(runtime);
+  metricsSuite(runtime);
 
   describe(`${runtime}: configuration errors`, () => {
     it('exits 2 with one line naming the bad option', () => {

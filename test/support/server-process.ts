@@ -1,6 +1,8 @@
 /**
  * Starts the server as a subprocess (any runtime), waits for its "listening" log line and reads
  * the real port from it. Collects stdout/stderr so tests can assert on the log.
+ * Every server gets `--metrics-port 0` (before the test's own args, which may override it): test
+ * servers run in parallel and would all claim the default 9464.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -32,6 +34,8 @@ export interface ServerProcess {
   readonly port: number;
   readonly origin: string;
   readonly wsUrl: string;
+  /** `http://127.0.0.1:<port>/metrics` of the metrics listener, from its `metrics.listening` line; undefined with `--metrics-port off`. */
+  readonly metricsUrl: string | undefined;
   readonly child: ChildProcess;
   /** Everything the process wrote so far (stdout + stderr). */
   output(): string;
@@ -51,7 +55,7 @@ export interface StartOptions {
 
 export async function startServer(runtime: RuntimeTarget, options: StartOptions = {}): Promise<ServerProcess> {
   const { command, args } = serverCommand(runtime);
-  const child = spawn(command, [...args, '--port', '0', ...(options.args ?? [])], {
+  const child = spawn(command, [...args, '--port', '0', '--metrics-port', '0', ...(options.args ?? [])], {
     cwd: options.cwd ?? projectRoot,
     env: { ...process.env, LOG_LEVEL: 'info', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -61,13 +65,27 @@ export async function startServer(runtime: RuntimeTarget, options: StartOptions 
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   const exited = once(child, 'exit').then(([code]) => code as number | null);
 
+  // The metrics listener starts (and logs) before the main one, so both are known once "listening" is.
+  let metricsUrl: string | undefined;
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${runtime} server did not start:\n${output}`)), options.timeoutMs ?? 20_000);
     const check = () => {
-      const match = /"url":"https?:\/\/[^"]*:(\d+)"/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
+      // Complete lines only (the last piece may still be arriving).
+      for (const line of output.split('\n').slice(0, -1)) {
+        if (!line.startsWith('{')) continue;
+        let entry: { msg?: unknown; url?: unknown };
+        try {
+          entry = JSON.parse(line) as typeof entry;
+        } catch {
+          continue;
+        }
+        if (entry.msg === 'metrics.listening' && typeof entry.url === 'string') metricsUrl = entry.url;
+        const match = entry.msg === 'listening' && typeof entry.url === 'string' ? /:(\d+)$/.exec(entry.url) : null;
+        if (match) {
+          clearTimeout(timer);
+          resolve(Number(match[1]));
+          return;
+        }
       }
     };
     child.stdout!.on('data', check);
@@ -82,6 +100,7 @@ export async function startServer(runtime: RuntimeTarget, options: StartOptions 
     port,
     origin: `${scheme}://127.0.0.1:${port}`,
     wsUrl: `${options.tls ? 'wss' : 'ws'}://127.0.0.1:${port}/ws`,
+    metricsUrl,
     child,
     output: () => output,
     logs: () =>

@@ -27,6 +27,8 @@ export interface AdmissionOptions {
   readonly now?: () => number;
   /** How long an admitted upgrade may take to open before its slot is given back; default 10 s. */
   readonly pendingTimeoutMs?: number;
+  /** Every refusal, for metrics; `limit` is true for the caps and the rate (logged as `limit.hit`). Must not throw. */
+  readonly onRefused?: (reason: RefusalReason, limit: boolean) => void;
 }
 
 export type RefusalReason =
@@ -93,6 +95,7 @@ export function createAdmission(options: AdmissionOptions): Admission {
     const refuse = (event: 'upgrade.refused' | 'limit.hit', reason: RefusalReason, status: 400 | 403 | 429 | 503, headers: Record<string, string> = {}) => {
       // Only these three fields: never headers wholesale (cookies, authorization ride along there).
       options.logger.warn({ reason, ip, origin: origin?.slice(0, MAX_LOGGED_ORIGIN) ?? null, status }, event);
+      options.onRefused?.(reason, event === 'limit.hit');
       return c.json({ error: reason }, status, headers);
     };
 
