@@ -5,7 +5,7 @@
  * pending verification or a slow handler.
  */
 import { transition, initialState, type ConnEvent, type ConnState, type Effect } from '../auth/state-machine.ts';
-import type { Identity, Verifier, VerifyRequest, VerifyResult } from '../auth/verifier.ts';
+import type { Identity, Verifier, VerifyRequest } from '../auth/verifier.ts';
 import { TokenBucket } from '../limits/token-bucket.ts';
 import type { Frame, OutboundMessage } from '../protocol/messages.ts';
 import { encode } from '../protocol/encode.ts';
@@ -16,6 +16,7 @@ import type { Handler, HandlerContext, Handlers } from './handlers.ts';
 import type { Limits } from './limits.ts';
 import type { Logger } from './logger.ts';
 import { setLongTimeout, type LongTimeout } from './long-timeout.ts';
+import { admitSafely, verifyWithin } from './verification.ts';
 import type { GatewayObserver } from './observer.ts';
 import type { SocketPort } from './transport.ts';
 
@@ -283,32 +284,5 @@ export class Connection {
       }
     }
     this.#deps.onClosed(this);
-  }
-}
-
-async function admitSafely(admit: Admit, identity: Identity, connection: Connection): Promise<CloseCodeInfo | null> {
-  try {
-    return await admit(identity, connection);
-  } catch {
-    return CloseCodes.tryAgainLater; // An admission store that fails must not let the socket in.
-  }
-}
-
-/** Any verifier, bounded in time and never throwing: every failure is `unavailable` (fail closed). */
-async function verifyWithin(verifier: Verifier, request: VerifyRequest, timeoutMs: number): Promise<VerifyResult> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<VerifyResult>((resolve) => {
-    timer = setTimeout(() => resolve({ kind: 'unavailable', reason: 'timeout' }), timeoutMs);
-  });
-  try {
-    return await Promise.race([
-      // Promise.resolve().then: a verifier that throws synchronously fails closed too.
-      Promise.resolve()
-        .then(() => verifier.verify(request))
-        .catch((): VerifyResult => ({ kind: 'unavailable', reason: 'verifier_error' })),
-      timeout,
-    ]);
-  } finally {
-    clearTimeout(timer);
   }
 }
