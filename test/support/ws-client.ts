@@ -11,6 +11,8 @@ export class TestSocket {
   readonly opened: Promise<void>;
   readonly closed: Promise<Closed>;
   readonly raw: WebSocket;
+  /** When the close event fired (Date.now()), unaffected by how late a test awaits `closed`. */
+  closedAt: number | undefined;
   #waiters: (() => void)[] = [];
 
   constructor(url: string, options: { origin?: string; ca?: string; headers?: Record<string, string> } = {}) {
@@ -23,6 +25,7 @@ export class TestSocket {
     this.opened.catch(() => {});
     this.closed = new Promise((resolve) => {
       this.raw.on('close', (code, reason) => {
+        this.closedAt = Date.now();
         resolve({ code, reason: reason.toString() });
         this.#wake();
       });
