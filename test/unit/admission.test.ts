@@ -3,22 +3,15 @@ import { describe, it } from 'node:test';
 import { Hono } from 'hono';
 import { ConnectionCounter, createAdmission, parseOriginPolicy } from '../../src/core/admission/index.ts';
 import type { AdmissionOptions, Slot } from '../../src/core/admission/index.ts';
-import type { Logger } from '../../src/core/logger.ts';
+import { spyLogger, type LogEntry } from '../support/spy-logger.ts';
 
-type Entry = { level: string; fields: Record<string, unknown>; message: string };
-
-function spyLogger(entries: Entry[]): Logger {
-  const at = (level: string) => (fields: Record<string, unknown>, message: string) => entries.push({ level, fields, message });
-  const logger: Logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: () => logger };
-  return logger;
-}
 
 const IP = '10.0.0.1';
 
 /** A Hono app with the admission middleware app-wide and a `/ws` route standing in for upgradeWebSocket. */
 function setup(overrides: Partial<AdmissionOptions> = {}) {
   const clock = { t: 1_700_000_000_000 };
-  const logs: Entry[] = [];
+  const logs: LogEntry[] = [];
   const admission = createAdmission({
     allowedOrigins: 'https://app.example.com,http://localhost:8080',
     allowMissingOrigin: true,

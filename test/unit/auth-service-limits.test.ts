@@ -2,28 +2,20 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createAuthService } from '../../src/auth-service/index.ts';
 import type { AuthServiceOptions } from '../../src/auth-service/index.ts';
-import type { Logger } from '../../src/core/logger.ts';
 import { MemorySessionStore } from '../../src/store/memory-session-store.ts';
 import { MemoryTicketStore } from '../../src/store/memory-ticket-store.ts';
+import { spyLogger, type LogEntry } from '../support/spy-logger.ts';
 
 const PASSWORD = 'correct-horse-battery-staple';
 const WRONG = 'Tr0ub4dor&3-wrong-guess';
 const SECRET = 'gateway-shared-secret-0123456789';
 
-type Entry = { level: string; fields: Record<string, unknown>; message: string };
-
-function spyLogger(entries: Entry[]): Logger {
-  const at = (level: string) => (fields: Record<string, unknown>, message: string) =>
-    entries.push({ level, fields, message });
-  const logger: Logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: () => logger };
-  return logger;
-}
 
 /** Small buckets so the tests stay short: 3 login attempts, 5 tickets, both refilling at 1/s. */
 function setup(overrides: Partial<AuthServiceOptions> = {}) {
   const clock = { t: 1_700_000_000_000 };
   const now = () => clock.t;
-  const logs: Entry[] = [];
+  const logs: LogEntry[] = [];
   const ip = { value: '10.0.0.1' as string | null };
   const { app } = createAuthService({
     users: new Map([['alice', PASSWORD], ['bob', PASSWORD]]),

@@ -2,33 +2,20 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createAuthService, parseDemoUsers } from '../../src/auth-service/index.ts';
 import type { AuthServiceOptions } from '../../src/auth-service/index.ts';
-import type { Logger } from '../../src/core/logger.ts';
 import { MemorySessionStore } from '../../src/store/memory-session-store.ts';
 import { MemoryTicketStore } from '../../src/store/memory-ticket-store.ts';
 import type { TicketStore } from '../../src/store/ticket-store.ts';
+import { spyLogger, type LogEntry } from '../support/spy-logger.ts';
 
 const PASSWORD = 'correct-horse-battery-staple';
 const SECRET = 'gateway-shared-secret-0123456789';
 const ORIGIN = 'https://app.example';
 
-type Entry = { level: string; fields: Record<string, unknown>; message: string };
-
-function spyLogger(entries: Entry[], bindings: Record<string, unknown> = {}): Logger {
-  const at = (level: string) => (fields: Record<string, unknown>, message: string) =>
-    entries.push({ level, fields: { ...bindings, ...fields }, message });
-  return {
-    debug: at('debug'),
-    info: at('info'),
-    warn: at('warn'),
-    error: at('error'),
-    child: (more) => spyLogger(entries, { ...bindings, ...more }),
-  };
-}
 
 function setup(overrides: Partial<AuthServiceOptions> = {}) {
   const clock = { t: 1_700_000_000_000 };
   const now = () => clock.t;
-  const logs: Entry[] = [];
+  const logs: LogEntry[] = [];
   const ip = { value: '10.0.0.1' as string | null };
   const service = createAuthService({
     users: new Map([['alice', PASSWORD]]),

@@ -9,6 +9,7 @@ import type { Handler, Handlers } from '../../src/core/handlers.ts';
 import { resolveLimits, type Limits } from '../../src/core/limits.ts';
 import { silentLogger, type Logger } from '../../src/core/logger.ts';
 import type { InboundMessage } from '../../src/protocol/messages.ts';
+import { spyLogger, type LogEntry } from '../support/spy-logger.ts';
 
 const TICKET = 'Tkt.SECRET_conn-0123456789abcdef';
 const NOW = 1_700_000_000_000;
@@ -67,18 +68,6 @@ class FakeVerifier implements Verifier {
   }
 }
 
-type Entry = { level: string; fields: Record<string, unknown>; message: string };
-function spyLogger(entries: Entry[], bindings: Record<string, unknown> = {}): Logger {
-  const at = (level: string) => (fields: Record<string, unknown>, message: string) =>
-    entries.push({ level, fields: { ...bindings, ...fields }, message });
-  return {
-    debug: at('debug'),
-    info: at('info'),
-    warn: at('warn'),
-    error: at('error'),
-    child: (more) => spyLogger(entries, { ...bindings, ...more }),
-  };
-}
 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 async function flush(rounds = 5): Promise<void> {
@@ -467,7 +456,7 @@ describe('Connection: dispatch error replies', () => {
 
 describe('Connection: logging never contains the ticket', () => {
   it('across ok, handler failure, rejection, unavailability, timeout and close', async () => {
-    const entries: Entry[] = [];
+    const entries: LogEntry[] = [];
     const logger = spyLogger(entries);
 
     // ok + a failing handler whose error message quotes the ticket
