@@ -10,7 +10,6 @@ const PASSWORD = 'correct-horse-battery-staple';
 const WRONG = 'Tr0ub4dor&3-wrong-guess';
 const SECRET = 'gateway-shared-secret-0123456789';
 
-
 /** Small buckets so the tests stay short: 3 login attempts, 5 tickets, both refilling at 1/s. */
 function setup(overrides: Partial<AuthServiceOptions> = {}) {
   const clock = { t: 1_700_000_000_000 };
@@ -35,7 +34,8 @@ function setup(overrides: Partial<AuthServiceOptions> = {}) {
     post('/auth/login', JSON.stringify({ username, password }), { 'content-type': 'application/json' });
   const ticket = (headers: Record<string, string>) => post('/auth/ticket', null, headers);
   const cookieOf = (res: Response) => (res.headers.get('set-cookie') ?? '').split(';', 1)[0] ?? '';
-  const limitHits = () => logs.filter((e) => e.message === 'limit.hit').map((e) => e.fields);
+  // The fields each call logged, without the service's child-logger binding.
+  const limitHits = () => logs.filter((e) => e.message === 'limit.hit').map(({ fields: { component: _component, ...fields } }) => fields);
   return { clock, logs, ip, login, ticket, cookieOf, limitHits };
 }
 
