@@ -3,6 +3,8 @@ import { type Logger, silentLogger } from '../core/logger.ts';
 import type { SessionStore } from '../store/session-store.ts';
 import type { TicketStore } from '../store/ticket-store.ts';
 import type { RateSpec } from '../limits/token-bucket.ts';
+import type { VerifyRequest } from '../auth/verifier.ts';
+import type { VerifyOutcome } from './tickets.ts';
 
 export interface AuthServiceOptions {
   /** username -> password (demo users). */
@@ -45,6 +47,8 @@ export interface AuthService {
   app: Hono;
   /** Ends a session; returns whether it existed. */
   logout(sid: string): Promise<boolean>;
+  /** The verify endpoint's logic for an in-process caller: no HTTP round trip (and no secret to present). */
+  verify(request: VerifyRequest): Promise<VerifyOutcome>;
 }
 
 export const AUTH_SERVICE_DEFAULTS = {

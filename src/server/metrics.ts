@@ -79,8 +79,24 @@ export function createMetrics(options: MetricsOptions): GatewayMetrics {
   const authErrors = new Counter({ name: 'hws_auth_service_errors_total', help: 'Verifications that found the auth service unavailable (timeout, error, overload, open breaker)', registers });
   const breaker = new Gauge({ name: 'hws_circuit_breaker_state', help: 'Auth service circuit breaker: 0 closed, 1 half-open, 2 open', registers });
   breaker.set(0);
-  const messages = new Counter({ name: 'hws_messages_total', help: 'WebSocket messages by direction (in, out)', labelNames: ['direction'], registers });
-  const bytes = new Counter({ name: 'hws_bytes_total', help: 'WebSocket message payload bytes by direction (in, out)', labelNames: ['direction'], registers });
+  // Per-message counts are plain numbers, handed to prom-client only when scraped (hot path).
+  const flow = { inCount: 0, inBytes: 0, outCount: 0, outBytes: 0 };
+  new Counter({
+    name: 'hws_messages_total', help: 'WebSocket messages by direction (in, out)', labelNames: ['direction'], registers,
+    collect() {
+      this.reset();
+      this.inc({ direction: 'in' }, flow.inCount);
+      this.inc({ direction: 'out' }, flow.outCount);
+    },
+  });
+  new Counter({
+    name: 'hws_bytes_total', help: 'WebSocket message payload bytes by direction (in, out)', labelNames: ['direction'], registers,
+    collect() {
+      this.reset();
+      this.inc({ direction: 'in' }, flow.inBytes);
+      this.inc({ direction: 'out' }, flow.outBytes);
+    },
+  });
   const limitHits = new Counter({ name: 'hws_limit_hits_total', help: 'Limits that closed a socket or refused an upgrade, by kind', labelNames: ['kind'], registers });
   const refused = new Counter({ name: 'hws_upgrades_refused_total', help: 'Upgrades refused before the WebSocket opened, by reason', labelNames: ['reason'], registers });
   const publishes = new Counter({ name: 'hws_broker_publishes_total', help: 'Channel publishes by result (ok, error)', labelNames: ['result'], registers });
@@ -106,12 +122,12 @@ export function createMetrics(options: MetricsOptions): GatewayMetrics {
       if (result === 'unavailable') authErrors.inc();
     },
     messageIn: (n) => {
-      messages.inc({ direction: 'in' });
-      bytes.inc({ direction: 'in' }, n);
+      flow.inCount++;
+      flow.inBytes += n;
     },
     messageOut: (n) => {
-      messages.inc({ direction: 'out' });
-      bytes.inc({ direction: 'out' }, n);
+      flow.outCount++;
+      flow.outBytes += n;
     },
     limitHit: (kind) => limitHits.inc({ kind: limitKindLabel(kind) }),
     published: (ok) => publishes.inc({ result: ok ? 'ok' : 'error' }),

@@ -67,7 +67,8 @@ function parseJson(text: string): unknown {
   }
 }
 
-function readIdentity(body: unknown): Identity | null {
+/** A verify response body as an Identity (`sub`, `exp`, the rest as claims), or null when malformed. */
+export function readIdentity(body: unknown): Identity | null {
   if (typeof body !== 'object' || body === null) return null;
   const { sub, exp, ...claims } = body as Record<string, unknown>;
   if (typeof sub !== 'string' || sub.length === 0 || sub.length > 256) return null;

@@ -1,0 +1,44 @@
+/* global performance, process, setTimeout */
+/**
+ * Scenario 2, round trip at low depth: `connections` sockets, one echo in flight each; every
+ * reply's round-trip time is recorded during the window. With `intervalMs`, one echo per interval:
+ * the light probe of scenario 4.
+ */
+import { echoFrame, emit, params, rawConnector, sleep } from './common.mjs';
+import { clientFrame, socketIoMessage } from './raw.mjs';
+
+const { server, connections = 10, warmupMs = 500, measureMs = 3000, intervalMs = 0 } = params;
+const connect = await rawConnector(server);
+const sockets = [];
+for (let i = 0; i < connections; i++) sockets.push(await connect());
+
+let recording = false;
+const samples = [];
+for (const [i, socket] of sockets.entries()) {
+  const text = echoFrame(i);
+  const frame = clientFrame(server.kind === 'socketio' ? socketIoMessage(text) : text);
+  let sentAt = 0;
+  const send = () => {
+    sentAt = performance.now();
+    socket.write(frame);
+  };
+  socket.onCount(() => {
+    const rtt = performance.now() - sentAt;
+    if (recording) samples.push(rtt);
+    // A probe (intervalMs > 0) sends one echo per interval; otherwise the next goes at once.
+    if (intervalMs > 0) setTimeout(send, Math.max(0, intervalMs - rtt));
+    else send();
+  });
+  send();
+}
+await sleep(warmupMs);
+recording = true;
+emit({ phase: 'measure-start' });
+await sleep(measureMs);
+recording = false;
+samples.sort((a, b) => a - b);
+const at = (q) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] * 1000;
+emit({ phase: 'measure-end', samples: samples.length, p50Us: at(0.5), p90Us: at(0.9), p99Us: at(0.99), maxUs: at(1), perSecond: samples.length / (measureMs / 1000) });
+for (const socket of sockets) socket.destroy();
+await sleep(50);
+process.exit(0);
