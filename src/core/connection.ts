@@ -82,11 +82,6 @@ export class Connection {
     return this.#state.phase === 'closed';
   }
 
-  /** The verified identity, once authenticated. */
-  get identity(): Identity | undefined {
-    return this.#state.phase === 'authenticated' ? this.#state.identity : undefined;
-  }
-
   open(): void {
     this.#deps.observer?.phaseChanged?.(null, this.#state.phase);
     this.#apply({ type: 'open' });
