@@ -96,6 +96,8 @@ describe('demo page in Chromium', { timeout: 90_000 }, () => {
     const reply = demoPage.locator('.chat-message', { hasText: 'Hello demo, welcome to the lobby' });
     await reply.waitFor({ timeout: 5_000 });
     assert.equal(await reply.locator('.chat-from').textContent(), 'alice');
+    // Alice's copy comes back through the broker too, possibly after demo's: wait for it to render.
+    await alicePage.locator('.chat-message.mine', { hasText: 'Hello demo, welcome to the lobby' }).waitFor({ timeout: 5_000 });
     assert.equal(await alicePage.locator('.chat-message.mine').count(), 1, 'alice’s own message is marked as hers');
     await screenshot(demoPage, 'chat-laptop');
     // The phone shot is one screen, scrolled to the chat: what a person sees on the device.
