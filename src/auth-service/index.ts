@@ -2,7 +2,7 @@ import { resolveOptions } from './options.ts';
 import type { AuthService, AuthServiceOptions } from './options.ts';
 import { createRoutes } from './routes.ts';
 import { endSession } from './sessions.ts';
-import { verifyTicket } from './tickets.ts';
+import { verifyTicketAudited } from './tickets.ts';
 
 export type { AuthService, AuthServiceOptions } from './options.ts';
 export { AUTH_SERVICE_DEFAULTS } from './options.ts';
@@ -20,10 +20,6 @@ export function createAuthService(options: AuthServiceOptions): AuthService {
   return {
     app: createRoutes(o),
     logout: (sid) => endSession(o, sid),
-    verify: async (request) => {
-      const outcome = await verifyTicket(o, request);
-      o.logger.info(outcome.ok ? { result: 'ok', reason: null, sub: outcome.body.sub } : { result: 'rejected', reason: outcome.reason }, 'ticket.verify');
-      return outcome;
-    },
+    verify: (request) => verifyTicketAudited(o, request),
   };
 }

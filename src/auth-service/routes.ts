@@ -7,7 +7,7 @@ import { acceptOptionalJson, limitBody, readJson, requireJson } from './json-bod
 import { createAuthLimits, retryAfterSeconds } from './limits.ts';
 import type { ResolvedOptions } from './options.ts';
 import { clearSessionCookie, cookieSid, currentSession, endSession, startSession } from './sessions.ts';
-import { issueTicket, verifyTicket } from './tickets.ts';
+import { issueTicket, verifyTicketAudited } from './tickets.ts';
 
 const credential = z.string().min(1).max(MAX_CREDENTIAL_LENGTH);
 const loginBody = z.object({ username: credential, password: z.string().max(MAX_CREDENTIAL_LENGTH) });
@@ -125,13 +125,8 @@ export function createRoutes(o: ResolvedOptions): Hono {
     async (c) => {
       const body = await readJson(c, verifyBody, o.maxBodyBytes);
       if (!body.ok) return body.response;
-      const outcome = await verifyTicket(o, body.value);
-      if (!outcome.ok) {
-        log.info({ result: 'rejected', reason: outcome.reason }, 'ticket.verify');
-        return c.json({ error: outcome.reason }, 401);
-      }
-      log.info({ result: 'ok', reason: null, sub: outcome.body.sub }, 'ticket.verify');
-      return c.json(outcome.body, 200);
+      const outcome = await verifyTicketAudited(o, body.value);
+      return outcome.ok ? c.json(outcome.body, 200) : c.json({ error: outcome.reason }, 401);
     },
   );
 

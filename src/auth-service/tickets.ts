@@ -1,6 +1,7 @@
 import type { SessionStore } from '../store/session-store.ts';
 import type { TicketStore } from '../store/ticket-store.ts';
 import { randomToken } from './crypto.ts';
+import type { Logger } from '../core/logger.ts';
 
 /** Who a ticket is for, captured from the issuing request. */
 export interface IssueInput {
@@ -85,4 +86,15 @@ export async function verifyTicket(
     ok: true,
     body: { sub: record.sub, exp: Math.floor(record.sessionExp / 1000), sid: record.sid, ...claims },
   };
+}
+
+/** verifyTicket plus the audit line every caller owes (`ticket.verify`: result and reason, never the ticket). */
+export async function verifyTicketAudited(
+  deps: TicketDeps & { readonly logger: Logger },
+  request: { ticket: string; origin: string | null; ip: string | null },
+): Promise<VerifyOutcome> {
+  const outcome = await verifyTicket(deps, request);
+  const fields = outcome.ok ? { result: 'ok', reason: null, sub: outcome.body.sub } : { result: 'rejected', reason: outcome.reason };
+  deps.logger.info(fields, 'ticket.verify');
+  return outcome;
 }
