@@ -14,6 +14,10 @@ export interface HttpRequestOptions {
   readonly headers?: Record<string, string>;
   readonly body?: string;
   readonly ca?: string;
+  /** Source address on loopback (e.g. 127.0.0.2, to be told apart from a proxy on 127.0.0.1). */
+  readonly localAddress?: string;
+  /** Fail the request after this long without activity; default none. */
+  readonly timeoutMs?: number;
 }
 
 export function request(url: string, options: HttpRequestOptions = {}): Promise<HttpResponse> {
@@ -22,7 +26,7 @@ export function request(url: string, options: HttpRequestOptions = {}): Promise<
   return new Promise((resolve, reject) => {
     const req = lib.request(
       target,
-      { method: options.method ?? 'GET', headers: options.headers, ca: options.ca, agent: false },
+      { method: options.method ?? 'GET', headers: options.headers, ca: options.ca, agent: false, localAddress: options.localAddress, timeout: options.timeoutMs },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -32,6 +36,7 @@ export function request(url: string, options: HttpRequestOptions = {}): Promise<
         });
       },
     );
+    req.on('timeout', () => req.destroy(new Error(`timeout: ${url}`)));
     req.on('error', reject);
     req.end(options.body);
   });
