@@ -51,7 +51,10 @@ export class Connection {
   readonly id: string;
   #state: ConnState = initialState;
   #chain: Promise<void> = Promise.resolve();
+  /** Events queued and not yet started (bounded by limits.maxPendingEvents). */
   #pending = 0;
+  /** Events running or queued; 0 means the next event may run synchronously. */
+  #busy = 0;
   #deadline: ReturnType<typeof setTimeout> | undefined;
   #sessionTimers: LongTimeout[] = [];
   #closedNotified = false;
@@ -60,7 +63,6 @@ export class Connection {
   #handlerContext: HandlerContext | undefined;
   #logger: Logger;
   readonly #rate: TokenBucket;
-  readonly #handlers: Handlers;
   readonly #deps: ConnectionDeps;
 
   constructor(deps: ConnectionDeps) {
@@ -68,11 +70,11 @@ export class Connection {
     this.id = deps.id;
     this.#logger = deps.logger;
     this.#rate = new TokenBucket(deps.limits.messageRate, deps.now());
-    // `refresh` is the protocol's own: it feeds the state machine, never a user handler.
-    const refresh: Handler = (message) =>
-      this.#apply({ type: 'refresh_requested', ticket: typeof message.ticket === 'string' ? message.ticket : null, id: message.id });
-    this.#handlers = { ...deps.handlers, refresh };
   }
+
+  /** `refresh` is the protocol's own: it feeds the state machine, never a user handler. */
+  readonly #refresh: Handler = (message) =>
+    this.#apply({ type: 'refresh_requested', ticket: typeof message.ticket === 'string' ? message.ticket : null, id: message.id });
 
   get state(): ConnState {
     return this.#state;
@@ -121,35 +123,67 @@ export class Connection {
     this.#apply({ type: 'close_requested', close: info, cause: limit });
   }
 
+  /**
+   * Runs the event now when nothing of this socket is running or queued (the common case: no
+   * promise, no microtask hop), else queues it behind what is. Only an event whose handling
+   * returns a promise (a verification's follow-up, an async handler) occupies the socket.
+   */
   #enqueue(event: ConnEvent): void {
+    if (this.#busy === 0) {
+      this.#busy++; // a reentrant enqueue during this synchronous run must queue, not overtake
+      const pending = this.#run(event);
+      if (pending === undefined) this.#busy--;
+      else this.#chain = pending.then(() => void this.#busy--);
+      return;
+    }
     this.#pending++;
-    this.#chain = this.#chain.then(async () => {
+    this.#busy++;
+    this.#chain = this.#chain.then(() => {
       this.#pending--;
-      await this.#applyAndWait(event);
-    });
+      return this.#run(event);
+    }).then(() => void this.#busy--);
   }
 
   #apply(event: ConnEvent): void {
-    this.#applyAndWait(event).catch(() => {});
+    void this.#run(event);
   }
 
-  async #applyAndWait(event: ConnEvent): Promise<void> {
+  /** Applies one event; synchronous unless an effect returns a promise. Never rejects. */
+  #run(event: ConnEvent): Promise<void> | undefined {
     try {
       const { state, effects } = transition(this.#state, event, this.#deps.now(), this.#deps.limits);
       if (state.phase !== this.#state.phase) this.#deps.observer?.phaseChanged?.(this.#state.phase, state.phase);
       this.#state = state;
-      for (const effect of effects) await this.#perform(effect);
-    } catch (error) {
-      // Our own code threw (client input is parsed without throwing): name and message are safe to log.
-      const err = error instanceof Error ? { name: error.name, message: error.message.slice(0, 200) } : { name: typeof error };
-      this.#logger.error({ err, event: event.type }, 'ws.internal_error');
-      if (this.#state.phase !== 'closed') {
-        this.#apply({ type: 'close_requested', close: CloseCodes.internalError, cause: 'internal_error' });
+      for (let i = 0; i < effects.length; i++) {
+        const pending = this.#perform(effects[i]!);
+        if (pending !== undefined) return this.#finish(pending, effects.slice(i + 1), event);
       }
+    } catch (error) {
+      this.#internalError(error, event);
+    }
+    return undefined;
+  }
+
+  /** The effects after one that returned a promise, in order. */
+  async #finish(pending: Promise<void>, rest: readonly Effect[], event: ConnEvent): Promise<void> {
+    try {
+      await pending;
+      for (const effect of rest) await this.#perform(effect);
+    } catch (error) {
+      this.#internalError(error, event);
     }
   }
 
-  async #perform(effect: Effect): Promise<void> {
+  #internalError(error: unknown, event: ConnEvent): void {
+    // Our own code threw (client input is parsed without throwing): name and message are safe to log.
+    const err = error instanceof Error ? { name: error.name, message: error.message.slice(0, 200) } : { name: typeof error };
+    this.#logger.error({ err, event: event.type }, 'ws.internal_error');
+    if (this.#state.phase !== 'closed') {
+      this.#apply({ type: 'close_requested', close: CloseCodes.internalError, cause: 'internal_error' });
+    }
+  }
+
+  #perform(effect: Effect): Promise<void> | undefined {
     switch (effect.type) {
       case 'arm_auth_deadline':
         this.#deadline = setTimeout(() => this.#enqueue({ type: 'auth_deadline' }), this.#deps.limits.authDeadlineMs);
@@ -170,8 +204,7 @@ export class Connection {
       case 'dispatch':
         // A close while an earlier queued message was being handled cancels the rest of the queue.
         if (this.#state.phase === 'closed') return;
-        await dispatch(effect.frame, this.#handlers, this.#context());
-        return;
+        return dispatch(effect.frame, this.#deps.handlers, this.#context(), this.#refresh);
       case 'close':
         this.#logger.info({ code: effect.code, cause: effect.cause }, 'ws.close');
         try {

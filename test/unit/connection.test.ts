@@ -346,20 +346,30 @@ describe('Connection: ordering and lifecycle', () => {
     t.end();
   });
 
-  it('maxPendingEvents exceeded → close 1008, nothing further processed', async () => {
+  it('an idle socket handles a frame synchronously: nothing waits on the chain', async () => {
     const rec = recorder();
-    const t = setup({ limits: { maxPendingEvents: 2 }, handlers: { echo: rec.handler } });
+    const t = setup({ handlers: { echo: rec.handler } });
+    await authenticate(t);
+    t.sendText({ type: 'echo', id: 1 });
+    assert.deepEqual(rec.seen, [1], 'dispatched before receive() returned');
+    t.end();
+  });
+
+  it('frames during verification wait in the bounded auth queue, not among maxPendingEvents; overflow → 1008', async () => {
+    const rec = recorder();
+    const t = setup({ limits: { maxPendingEvents: 1, maxQueuedFrames: 3 }, handlers: { echo: rec.handler } });
     t.conn.open();
-    t.auth(); // pending 1
-    t.sendText({ type: 'echo', id: 1 }); // pending 2
-    t.sendText({ type: 'echo', id: 2 }); // over the limit
-    // The state changes at once; the close effect runs a microtask later (after disarm).
+    t.auth();
+    for (let id = 1; id <= 3; id++) t.sendText({ type: 'echo', id });
+    assert.equal(t.conn.state.phase, 'verifying', 'three queued frames are within maxQueuedFrames, whatever maxPendingEvents is');
+    t.sendText({ type: 'echo', id: 4 });
     assert.deepEqual(t.conn.state, { phase: 'closed', code: 1008 });
     await flush();
     assert.deepEqual(t.socket.closes, [[1008, CloseCodes.policyViolation.reason]]);
-    assert.equal(t.verifier.calls.length, 0, 'queued events after the close are absorbed');
-    assert.deepEqual(rec.seen, []);
-    assert.equal(t.socket.closes.length, 1);
+    t.verifier.pending[0]!.resolve({ kind: 'ok', identity });
+    await flush();
+    assert.deepEqual(rec.seen, [], 'nothing queued before the overflow is dispatched');
+    assert.deepEqual(t.socket.sent, [], 'no auth.ok after the close');
     t.end();
   });
 
