@@ -19,7 +19,7 @@ import type { GatewayObserver } from './observer.ts';
 import { resolveLimits, type Limits } from './limits.ts';
 import { silentLogger, type Logger } from './logger.ts';
 import { ConnectionRegistry } from './registry.ts';
-import { socketPortFor } from './transport.ts';
+import { socketPortFor, type MessageTap } from './transport.ts';
 
 export interface GatewayOptions {
   readonly verifier: Verifier;
@@ -41,6 +41,8 @@ export interface GatewayOptions {
   readonly userConnections?: UserConnections;
   /** Receives counts and timings for metrics. */
   readonly observer?: GatewayObserver;
+  /** The runtime's direct message listener (`src/runtime/*`); default: Hono's `onMessage`. */
+  readonly messageTap?: MessageTap;
   /** Route of the WebSocket endpoint; default `/ws`. */
   readonly path?: string;
   readonly now?: () => number;
@@ -102,6 +104,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   };
 
   const app = new Hono();
+  const tap = options.messageTap;
   const upgrade = options.upgradeWebSocket((c: Context) => {
     // Called for every request on this route, upgrade or not: only read headers here.
     const origin = c.req.header('origin') ?? null;
@@ -138,10 +141,12 @@ export function createGateway(options: GatewayOptions): Gateway {
         });
         registry.add(connection);
         connection.open();
+        if (tap !== undefined) {
+          const receiver = connection;
+          tap.attach(ws, (frame) => receiver.receive(frame));
+        }
       },
-      onMessage(event: MessageEvent) {
-        connection?.receive(toFrame(event.data));
-      },
+      ...(tap === undefined ? { onMessage: (event: MessageEvent) => connection?.receive(toFrame(event.data)) } : {}),
       onClose(event: CloseEvent) {
         if (connection === undefined) slot?.release();
         connection?.peerClosed(event.code);

@@ -5,6 +5,7 @@
  * message; `ws` (Node) and Deno's WebSocket expose `bufferedAmount`.
  */
 import type { WSContext } from 'hono/ws';
+import type { Frame } from '../protocol/messages.ts';
 
 export type SendOutcome = 'sent' | 'dropped';
 
@@ -47,4 +48,14 @@ export function socketPortFor(ws: WSContext): SocketPort {
     terminate,
     bufferedAmount: () => (typeof raw?.bufferedAmount === 'number' ? raw.bufferedAmount : 0),
   };
+}
+
+/**
+ * A runtime's own message listener, used instead of the Hono adapter's `onMessage`: the adapters
+ * build a `MessageEvent` (and on Bun a `WSContext`) per message, which costs more than the rest of
+ * an echo. Given one, the gateway registers no `onMessage` and attaches in `onOpen`, before the
+ * runtime can deliver the socket's first message.
+ */
+export interface MessageTap {
+  attach(ws: WSContext, receive: (frame: Frame) => void): void;
 }

@@ -1,5 +1,7 @@
 /** Bun platform: `Bun.serve` with `hono/bun`'s WebSocket helper; frame limit enforced natively too. */
 import { getConnInfo, upgradeWebSocket, websocket } from 'hono/bun';
+import type { MessageTap } from '../core/transport.ts';
+import type { Frame } from '../protocol/messages.ts';
 import type { ListenOptions, Platform } from '../server/platform.ts';
 import { TLS_CIPHERS } from './tls.ts';
 
@@ -40,10 +42,37 @@ const HTTP_IDLE_TIMEOUT_S = 8;
 const isHalfUpgrade = (request: Request) =>
   request.headers.get('upgrade') !== null && !/(^|,)\s*upgrade\s*(,|$)/i.test(request.headers.get('connection') ?? '');
 
+/** What hono/bun keeps in `ws.data`, plus the gateway's receiver once the tap is attached. */
+interface SocketData {
+  receive?: (frame: Frame) => void;
+}
+interface BunSocket {
+  readonly data: SocketData;
+}
+
+/**
+ * hono/bun builds a MessageEvent and a fresh WSContext for every message; with the tap, Bun's
+ * message callback hands the frame to the gateway directly (text is a string, binary a Buffer).
+ */
+const bunMessageTap: MessageTap = {
+  attach(ctx, receive) {
+    (ctx.raw as BunSocket).data.receive = receive;
+  },
+};
+const tappedWebsocket = {
+  ...websocket,
+  message(ws: BunSocket, message: string | Uint8Array) {
+    const receive = ws.data.receive;
+    if (receive === undefined) return; // not open yet, or refused in onOpen: nothing listens
+    receive(typeof message === 'string' ? { kind: 'text', data: message, bytes: Buffer.byteLength(message) } : { kind: 'binary', bytes: message.byteLength });
+  },
+};
+
 export const bunPlatform: Platform = {
   name: 'bun',
   version: Bun.version,
   upgradeWebSocket,
+  messageTap: bunMessageTap,
   clientIp: (c) => getConnInfo(c).remote.address ?? null,
   readStatic: readStaticFromDisk,
   readTextFile: (path) => Bun.file(path).text(),
@@ -62,7 +91,7 @@ export const bunPlatform: Platform = {
       idleTimeout: HTTP_IDLE_TIMEOUT_S,
       // Server-wide: an oversize frame is refused by Bun itself with 1009 before the gateway sees it.
       websocket: {
-        ...websocket,
+        ...tappedWebsocket,
         maxPayloadLength: options.maxPayloadBytes,
         idleTimeout: websocketIdleTimeout(options.heartbeat),
         sendPings: true,

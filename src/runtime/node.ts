@@ -7,7 +7,8 @@ import type { Hono } from 'hono';
 import type { Duplex } from 'node:stream';
 import { serve, upgradeWebSocket } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import type { MessageTap } from '../core/transport.ts';
 import type { Listening, ListenOptions, Platform } from '../server/platform.ts';
 import { TLS_CIPHERS } from './tls.ts';
 
@@ -111,10 +112,25 @@ function withoutHalfUpgrade(app: Hono): Hono['fetch'] {
   };
 }
 
+/**
+ * Frames straight from `ws`: a Buffer (binaryType 'nodebuffer', fragments already joined, text
+ * already UTF-8-validated) whose length is the byte count, instead of node-server's MessageEvent.
+ */
+const wsMessageTap: MessageTap = {
+  attach(ctx, receive) {
+    (ctx.raw as WebSocket).on('message', (data: RawData, isBinary: boolean) => {
+      // Always a Buffer with ws's default binaryType; the other RawData forms only for safety.
+      const buffer = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+      receive(isBinary ? { kind: 'binary', bytes: buffer.length } : { kind: 'text', data: buffer.toString(), bytes: buffer.length });
+    });
+  },
+};
+
 export const nodePlatform: Platform = {
   name: 'node',
   version: process.versions.node,
   upgradeWebSocket,
+  messageTap: wsMessageTap,
   clientIp: (c) => getConnInfo(c).remote.address ?? null,
   readStatic: async (name) => {
     try {

@@ -74,6 +74,7 @@ export function assembleServer(config: Config, platform: Platform, logger: Logge
     admission: buildAdmission(config, clientIp, logger, metrics),
     userConnections: backends.userConnections,
     upgradeWebSocket: platform.upgradeWebSocket,
+    messageTap: platform.messageTap,
     clientIp,
     logger,
     observer: metrics,

@@ -1,5 +1,6 @@
 import type { Context, Hono } from 'hono';
 import type { UpgradeWebSocket } from 'hono/ws';
+import type { MessageTap } from '../core/transport.ts';
 
 export type RuntimeName = 'node' | 'bun' | 'deno';
 
@@ -28,6 +29,8 @@ export interface Platform {
   readonly version: string;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly upgradeWebSocket: UpgradeWebSocket<any, any>;
+  /** Delivers frames without the Hono adapter's per-message event objects, where the runtime allows. */
+  readonly messageTap?: MessageTap;
   clientIp(c: Context): string | null;
   /** A file of static/ by its name (from the fixed list in static-files.ts), or null. */
   readStatic(name: string): Promise<Uint8Array | null>;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { encode, parseAuthMessage, parseMessage, utf8ByteLength } from '../../src/protocol/index.ts';
+import { encode, parseAuthMessage, parseMessage, utf8ByteLength as exportedByteLength } from '../../src/protocol/index.ts';
+import { countUtf8Bytes } from '../../src/protocol/parse.ts';
 
 const TICKET = 'abcdefghijklmnop'; // 16 chars: the minimum
 
@@ -114,54 +115,57 @@ describe('parseAuthMessage', () => {
   });
 });
 
-describe('utf8ByteLength matches TextEncoder', () => {
-  const encoder = new TextEncoder();
-  const cases: [string, string, number][] = [
-    ['empty', '', 0],
-    ['ASCII', 'hello, world', 12],
-    ['ASCII control + DEL', '\u0000\u007f', 2],
-    ['2-byte (é, ß, U+07FF)', '\u00e9\u00df\u07ff', 6],
-    ['2-byte lower edge U+0080', '\u0080', 2],
-    ['3-byte (€, 中, U+0800, U+FFFF)', '\u20ac\u4e2d\u0800\uffff', 12],
-    ['emoji surrogate pair', '\u{1F600}', 4],
-    ['U+10000 and U+10FFFF', '\u{10000}\u{10FFFF}', 8],
-    ['mixed', 'a\u00e9\u20ac\u{1F600}z', 1 + 2 + 3 + 4 + 1],
-    ['lone high surrogate at end', 'ab\ud83d', 5],
-    ['lone high surrogate followed by ASCII', '\ud83dx', 4],
-    ['lone low surrogate', '\ude00', 3],
-    ['low before high (reversed pair)', '\ude00\ud83d', 6],
-    ['high + high + low', '\ud83d\ud83d\ude00', 3 + 4],
-    ['lone high then pair', '\ud800\u{1F600}', 3 + 4],
-  ];
-  for (const [label, text, expected] of cases) {
-    it(label, () => {
-      assert.equal(encoder.encode(text).length, expected, 'fixture sanity');
-      assert.equal(utf8ByteLength(text), expected);
-    });
-  }
-
-  it('agrees with TextEncoder on random strings over all code unit ranges', () => {
-    let seed = 42;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
-    const ranges = [
-      [0x00, 0x7f],
-      [0x80, 0x7ff],
-      [0x800, 0xd7ff],
-      [0xd800, 0xdbff],
-      [0xdc00, 0xdfff],
-      [0xe000, 0xffff],
-    ] as const;
-    for (let n = 0; n < 500; n++) {
-      let s = '';
-      const len = Math.floor(rand() * 20);
-      for (let i = 0; i < len; i++) {
-        const [lo, hi] = ranges[Math.floor(rand() * ranges.length)]!;
-        s += String.fromCharCode(lo + Math.floor(rand() * (hi - lo + 1)));
-      }
-      assert.equal(utf8ByteLength(s), encoder.encode(s).length, JSON.stringify(s));
+// Both the native count (Node, Bun) and the loop (Deno, browsers) are checked.
+for (const [name, utf8ByteLength] of [['utf8ByteLength', exportedByteLength], ['countUtf8Bytes', countUtf8Bytes]] as const) {
+  describe(`${name} matches TextEncoder`, () => {
+    const encoder = new TextEncoder();
+    const cases: [string, string, number][] = [
+      ['empty', '', 0],
+      ['ASCII', 'hello, world', 12],
+      ['ASCII control + DEL', '\u0000\u007f', 2],
+      ['2-byte (é, ß, U+07FF)', '\u00e9\u00df\u07ff', 6],
+      ['2-byte lower edge U+0080', '\u0080', 2],
+      ['3-byte (€, 中, U+0800, U+FFFF)', '\u20ac\u4e2d\u0800\uffff', 12],
+      ['emoji surrogate pair', '\u{1F600}', 4],
+      ['U+10000 and U+10FFFF', '\u{10000}\u{10FFFF}', 8],
+      ['mixed', 'a\u00e9\u20ac\u{1F600}z', 1 + 2 + 3 + 4 + 1],
+      ['lone high surrogate at end', 'ab\ud83d', 5],
+      ['lone high surrogate followed by ASCII', '\ud83dx', 4],
+      ['lone low surrogate', '\ude00', 3],
+      ['low before high (reversed pair)', '\ude00\ud83d', 6],
+      ['high + high + low', '\ud83d\ud83d\ude00', 3 + 4],
+      ['lone high then pair', '\ud800\u{1F600}', 3 + 4],
+    ];
+    for (const [label, text, expected] of cases) {
+      it(label, () => {
+        assert.equal(encoder.encode(text).length, expected, 'fixture sanity');
+        assert.equal(utf8ByteLength(text), expected);
+      });
     }
+
+    it('agrees with TextEncoder on random strings over all code unit ranges', () => {
+      let seed = 42;
+      const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+      const ranges = [
+        [0x00, 0x7f],
+        [0x80, 0x7ff],
+        [0x800, 0xd7ff],
+        [0xd800, 0xdbff],
+        [0xdc00, 0xdfff],
+        [0xe000, 0xffff],
+      ] as const;
+      for (let n = 0; n < 500; n++) {
+        let s = '';
+        const len = Math.floor(rand() * 20);
+        for (let i = 0; i < len; i++) {
+          const [lo, hi] = ranges[Math.floor(rand() * ranges.length)]!;
+          s += String.fromCharCode(lo + Math.floor(rand() * (hi - lo + 1)));
+        }
+        assert.equal(utf8ByteLength(s), encoder.encode(s).length, JSON.stringify(s));
+      }
+    });
   });
-});
+}
 
 describe('encode', () => {
   it('is JSON; an undefined id is omitted', () => {
