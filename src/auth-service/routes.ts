@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import type { Context } from 'hono';
 import { z } from 'zod';
 import { checkPassword, MAX_CREDENTIAL_LENGTH, parseBasicAuth } from './credentials.ts';
-import { safeEqual } from './crypto.ts';
+import { safeEqualSync } from './crypto.ts';
 import { acceptOptionalJson, limitBody, readJson, requireJson } from './json-body.ts';
 import { createAuthLimits, retryAfterSeconds } from './limits.ts';
 import type { ResolvedOptions } from './options.ts';
@@ -113,7 +113,7 @@ export function createRoutes(o: ResolvedOptions): Hono {
       // Checked before the body is read: without the secret, nothing about tickets leaks.
       const header = c.req.header('authorization') ?? '';
       const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
-      const same = await safeEqual(match?.[1] ?? '', o.verifySecret);
+      const same = safeEqualSync(match?.[1] ?? '', o.verifySecret);
       if (!same || match === null) {
         log.warn({ ip: o.clientIp(c) }, 'verify.unauthorized');
         return c.json({ error: 'unauthorized' }, 401);
@@ -132,7 +132,7 @@ export function createRoutes(o: ResolvedOptions): Hono {
 
   // 204 whether or not the session still existed (not worth revealing); 503 if the store is down.
   app.post('/auth/logout', async (c) => {
-    const sid = await cookieSid(o, c);
+    const sid = cookieSid(o, c);
     if (sid !== null) await endSession(o, sid);
     clearSessionCookie(o, c);
     return c.body(null, 204);

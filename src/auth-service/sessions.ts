@@ -6,7 +6,6 @@ import type { ResolvedOptions } from './options.ts';
 
 export const SESSION_COOKIE = 'hws_session';
 
-/** A random token is 43 base64url characters; anything much longer is not ours. */
 /** What startSession issues: 32 random bytes, base64url. Anything else cannot name a session. */
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 
@@ -15,8 +14,8 @@ const TOKEN = /^[A-Za-z0-9_-]{43}$/;
  * `sid = base64url(SHA-256(token))`. So a leaked store, log line or verify response cannot
  * be replayed as a cookie, and the sid is safe to hand to the gateway for logout fan-out.
  */
-async function sidOf(token: string): Promise<string> {
-  return toBase64Url(await sha256(token));
+function sidOf(token: string): string {
+  return toBase64Url(sha256(token));
 }
 
 type CookieOptions = NonNullable<Parameters<typeof setCookie>[3]>;
@@ -36,12 +35,12 @@ function cookieOptions(o: ResolvedOptions, maxAgeSeconds: number): CookieOptions
 /** Starts a login session and sets its cookie. */
 export async function startSession(o: ResolvedOptions, c: Context, sub: string): Promise<void> {
   const token = randomToken();
-  await o.sessions.put(await sidOf(token), { sub, exp: o.now() + o.sessionTtlMs });
+  await o.sessions.put(sidOf(token), { sub, exp: o.now() + o.sessionTtlMs });
   setCookie(c, SESSION_COOKIE, token, cookieOptions(o, Math.floor(o.sessionTtlMs / 1000)));
 }
 
 /** The sid the request's cookie names (whether or not the session still exists), or null. */
-export async function cookieSid(o: ResolvedOptions, c: Context): Promise<string | null> {
+export function cookieSid(o: ResolvedOptions, c: Context): string | null {
   const token = getCookie(c, SESSION_COOKIE, o.secureCookies ? 'host' : undefined);
   if (token === undefined || !TOKEN.test(token)) return null;
   return sidOf(token);
@@ -52,7 +51,7 @@ export async function currentSession(
   o: ResolvedOptions,
   c: Context,
 ): Promise<{ sid: string; record: SessionRecord } | null> {
-  const sid = await cookieSid(o, c);
+  const sid = cookieSid(o, c);
   if (sid === null) return null;
   const record = await o.sessions.get(sid);
   // The store's own clock may differ from ours (tests, shared stores): check expiry here too.
