@@ -204,6 +204,58 @@ describe('POST /auth/ticket', () => {
     assert.equal(ok.status, 201);
   });
 
+  describe('body size, decided on a declared Content-Length', () => {
+    /** A request that counts reads of its `body` stream getter (on Node that getter builds a whole Request). */
+    const spied = (body: string, headers: Record<string, string>) => {
+      const request = new Request('http://localhost/auth/ticket', { method: 'POST', body, headers });
+      const getter = Object.getOwnPropertyDescriptor(Request.prototype, 'body')?.get;
+      const reads = { count: 0 };
+      Object.defineProperty(request, 'body', {
+        get() {
+          reads.count++;
+          return getter?.call(request);
+        },
+      });
+      return { request, reads };
+    };
+    const authorization = basic('alice', PASSWORD);
+
+    it('within the limit: the body is read without its stream getter', async () => {
+      const { app } = setup({ maxBodyBytes: 64 });
+      const { request, reads } = spied('{}', { authorization, 'content-type': 'application/json', 'content-length': '2' });
+      assert.equal((await app.request(request)).status, 201);
+      assert.equal(reads.count, 0);
+    });
+
+    it('a declared length over the limit is 413 before anything is read', async () => {
+      const { app } = setup({ maxBodyBytes: 64 });
+      const body = JSON.stringify({ pad: 'x'.repeat(100) });
+      const { request, reads } = spied(body, { authorization, 'content-type': 'application/json', 'content-length': String(body.length) });
+      const res = await app.request(request);
+      assert.equal(res.status, 413);
+      assert.deepEqual(await res.json(), { error: 'payload_too_large' });
+      assert.equal(reads.count, 0);
+    });
+
+    it('a body longer than its declared length is still 413 (checked again after reading)', async () => {
+      const { app } = setup({ maxBodyBytes: 64 });
+      const body = JSON.stringify({ pad: 'x'.repeat(100) });
+      const { request } = spied(body, { authorization, 'content-type': 'application/json', 'content-length': '2' });
+      assert.equal((await app.request(request)).status, 413);
+    });
+
+    it('without a usable length (none, or a transfer coding) the streamed bytes are counted', async () => {
+      const { app } = setup({ maxBodyBytes: 64 });
+      const body = JSON.stringify({ pad: 'x'.repeat(100) });
+      const extras: Array<Record<string, string>> = [{}, { 'transfer-encoding': 'chunked', 'content-length': '2' }, { 'content-length': '2, 2' }];
+      for (const extra of extras) {
+        const { request, reads } = spied(body, { authorization, 'content-type': 'application/json', ...extra });
+        assert.equal((await app.request(request)).status, 413, JSON.stringify(extra));
+        assert.ok(reads.count > 0, JSON.stringify(extra));
+      }
+    });
+  });
+
   it('503 unavailable when the ticket store is full', async () => {
     const { ticketWith } = setup({ tickets: new MemoryTicketStore({ maxEntries: 1 }) });
     const authorization = basic('alice', PASSWORD);
