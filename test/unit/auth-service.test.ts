@@ -422,6 +422,11 @@ describe('logging', () => {
     assert.deepEqual(byMessage('login.ok')[0], { component: 'auth-service', sub: 'alice', ip: '10.0.0.1' });
     assert.deepEqual(byMessage('ticket.issued')[0], { component: 'auth-service', sub: 'alice', ip: '10.0.0.1', origin: ORIGIN });
     assert.deepEqual(byMessage('ticket.verify').map((f) => [f.result, f.reason]), [['ok', null], ['rejected', 'unknown_ticket']]);
+    // Per-connect successes are debug (the gateway logs auth.ok); refusals stay in the info trail.
+    const levelsOf = (m: string) => logs.filter((e) => e.message === m).map((e) => e.level);
+    assert.deepEqual(levelsOf('ticket.issued'), ['debug', 'debug']);
+    assert.deepEqual(levelsOf('ticket.verify'), ['debug', 'info']);
+    assert.deepEqual(levelsOf('login.failed'), ['warn']);
     assert.deepEqual(byMessage('logout'), [{ component: 'auth-service', sub: 'alice' }]);
 
     const dump = JSON.stringify(logs);
