@@ -1,24 +1,31 @@
 const encoder = new TextEncoder();
 
-const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+const ascii = new TextDecoder();
+const BASE64URL = Uint8Array.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_', (ch) => ch.charCodeAt(0));
 
-/** base64url without padding (RFC 4648 §5), the form used for tickets and session tokens. */
+/**
+ * base64url without padding (RFC 4648 §5), the form used for tickets and session tokens. The
+ * characters go into a byte array decoded once: building the string a character at a time cost
+ * twice as much (and btoa over a binary string, then three replaces, three times as much).
+ */
 export function toBase64Url(bytes: Uint8Array): string {
-  let out = '';
+  const out = new Uint8Array(Math.ceil((bytes.length * 4) / 3));
+  let o = 0;
   let i = 0;
   for (; i + 2 < bytes.length; i += 3) {
     const n = ((bytes[i] as number) << 16) | ((bytes[i + 1] as number) << 8) | (bytes[i + 2] as number);
-    out += BASE64URL.charAt(n >>> 18) + BASE64URL.charAt((n >>> 12) & 63) + BASE64URL.charAt((n >>> 6) & 63) + BASE64URL.charAt(n & 63);
+    out[o++] = BASE64URL[n >>> 18] as number;
+    out[o++] = BASE64URL[(n >>> 12) & 63] as number;
+    out[o++] = BASE64URL[(n >>> 6) & 63] as number;
+    out[o++] = BASE64URL[n & 63] as number;
   }
-  const rest = bytes.length - i;
-  if (rest === 1) {
-    const n = (bytes[i] as number) << 16;
-    out += BASE64URL.charAt(n >>> 18) + BASE64URL.charAt((n >>> 12) & 63);
-  } else if (rest === 2) {
-    const n = ((bytes[i] as number) << 16) | ((bytes[i + 1] as number) << 8);
-    out += BASE64URL.charAt(n >>> 18) + BASE64URL.charAt((n >>> 12) & 63) + BASE64URL.charAt((n >>> 6) & 63);
+  if (i < bytes.length) {
+    const n = ((bytes[i] as number) << 16) | (i + 1 < bytes.length ? (bytes[i + 1] as number) << 8 : 0);
+    out[o++] = BASE64URL[n >>> 18] as number;
+    out[o++] = BASE64URL[(n >>> 12) & 63] as number;
+    if (i + 1 < bytes.length) out[o++] = BASE64URL[(n >>> 6) & 63] as number;
   }
-  return out;
+  return ascii.decode(out);
 }
 
 /** An unguessable token: 32 random bytes (256 bits), base64url. */
