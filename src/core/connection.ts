@@ -14,8 +14,8 @@ import { CloseCodes, type CloseCodeInfo } from './close-codes.ts';
 import { dispatch } from './dispatch.ts';
 import type { Handler, HandlerContext, Handlers } from './handlers.ts';
 import type { Limits } from './limits.ts';
-import type { Logger } from './logger.ts';
-import { setLongTimeout, type LongTimeout } from './long-timeout.ts';
+import { BoundLogger, type Logger } from './logger.ts';
+import type { SessionClock, SessionClockWatcher } from './session-clock.ts';
 import { admitSafely, verifyWithin } from './verification.ts';
 import type { GatewayObserver } from './observer.ts';
 import type { SocketPort } from './transport.ts';
@@ -37,17 +37,20 @@ export interface ConnectionDeps {
   readonly verifier: Verifier;
   readonly handlers: Handlers;
   readonly limits: Limits;
+  /** Receives this connection's lines with conn, ip and origin (and sub once authenticated) in their fields. */
   readonly logger: Logger;
   readonly origin: string | null;
   readonly ip: string | null;
   readonly now: () => number;
+  /** The gateway's one timer for every socket's session warning and expiry. */
+  readonly sessionClock: SessionClock;
   readonly admit?: Admit;
   readonly observer?: GatewayObserver;
   /** Called once, when the runtime reports the socket closed (whoever started the close). */
   readonly onClosed: (connection: Connection) => void;
 }
 
-export class Connection {
+export class Connection implements SessionClockWatcher, HandlerContext {
   readonly id: string;
   #state: ConnState = initialState;
   #chain: Promise<void> = Promise.resolve();
@@ -56,19 +59,20 @@ export class Connection {
   /** Events running or queued; 0 means the next event may run synchronously. */
   #busy = 0;
   #deadline: ReturnType<typeof setTimeout> | undefined;
-  #sessionTimers: LongTimeout[] = [];
+  /** The session end the clock is armed for (epoch seconds), and the second of its warning. */
+  #sessionExp: number | undefined;
+  #warningSecond: number | undefined;
   #closedNotified = false;
   #closeCallbacks: (() => void)[] = [];
   #terminateTimer: ReturnType<typeof setTimeout> | undefined;
-  #handlerContext: HandlerContext | undefined;
-  #logger: Logger;
+  /** The user, once authenticated: every later line of this connection names them. */
+  #sub: string | undefined;
   readonly #rate: TokenBucket;
   readonly #deps: ConnectionDeps;
 
   constructor(deps: ConnectionDeps) {
     this.#deps = deps;
     this.id = deps.id;
-    this.#logger = deps.logger;
     this.#rate = new TokenBucket(deps.limits.messageRate, deps.now());
   }
 
@@ -100,7 +104,7 @@ export class Connection {
   /** The socket closed (either side). Idempotent: Deno fires close twice. */
   peerClosed(code: number): void {
     if (this.#state.phase !== 'closed') {
-      this.#logger.info({ code, phase: this.#state.phase }, 'ws.closed_by_peer');
+      this.logger.info({ code, phase: this.#state.phase }, 'ws.closed_by_peer');
     }
     this.#apply({ type: 'peer_closed', code });
     if (!this.#closedNotified) this.#deps.observer?.closed?.(code);
@@ -118,7 +122,7 @@ export class Connection {
   }
 
   #limitHit(limit: string, info: CloseCodeInfo): void {
-    this.#logger.warn({ limit, code: info.code }, 'limit.hit');
+    this.logger.warn({ limit, code: info.code }, 'limit.hit');
     this.#deps.observer?.limitHit?.(limit);
     this.#apply({ type: 'close_requested', close: info, cause: limit });
   }
@@ -177,7 +181,7 @@ export class Connection {
   #internalError(error: unknown, event: ConnEvent): void {
     // Our own code threw (client input is parsed without throwing): name and message are safe to log.
     const err = error instanceof Error ? { name: error.name, message: error.message.slice(0, 200) } : { name: typeof error };
-    this.#logger.error({ err, event: event.type }, 'ws.internal_error');
+    this.logger.error({ err, event: event.type }, 'ws.internal_error');
     if (this.#state.phase !== 'closed') {
       this.#apply({ type: 'close_requested', close: CloseCodes.internalError, cause: 'internal_error' });
     }
@@ -206,7 +210,7 @@ export class Connection {
         if (this.#state.phase === 'closed') return;
         return dispatch(effect.frame, this.#deps.handlers, this.#context(), this.#refresh);
       case 'close':
-        this.#logger.info({ code: effect.code, cause: effect.cause }, 'ws.close');
+        this.logger.info({ code: effect.code, cause: effect.cause }, 'ws.close');
         try {
           this.#deps.socket.close(effect.code, effect.reason);
         } catch {
@@ -217,11 +221,11 @@ export class Connection {
       case 'audit':
         if (effect.event === 'auth.ok' && this.#state.phase === 'authenticated') {
           // From here on every line of this connection names its user.
-          this.#logger = this.#logger.child({ sub: this.#state.identity.sub });
-          this.#logger.info({ exp: this.#state.identity.exp }, effect.event);
+          this.#sub = this.#state.identity.sub;
+          this.logger.info({ exp: this.#state.identity.exp }, effect.event);
           return;
         }
-        this.#logger.info({ ...effect.fields }, effect.event);
+        this.logger.info(effect.fields ?? {}, effect.event);
         return;
     }
   }
@@ -237,7 +241,7 @@ export class Connection {
       if (purpose === 'refresh') return this.#enqueue({ type: 'refresh_verified', result, id });
       const refusal = result.kind === 'ok' && admit !== undefined ? await admitSafely(admit, result.identity, this) : null;
       if (refusal !== null) {
-        this.#logger.warn({ limit: 'user_connections', code: refusal.code }, 'limit.hit');
+        this.logger.warn({ limit: 'user_connections', code: refusal.code }, 'limit.hit');
         this.#deps.observer?.limitHit?.('user_connections');
         return this.#enqueue({ type: 'close_requested', close: refusal, cause: 'admission_refused' });
       }
@@ -246,35 +250,69 @@ export class Connection {
   }
 
   #armSessionTimers(exp: number): void {
-    for (const timer of this.#sessionTimers) timer.clear();
-    const untilExpiry = exp * 1000 - this.#deps.now();
-    const warning = this.#deps.limits.sessionWarningMs;
-    this.#sessionTimers = [setLongTimeout(() => this.#enqueue({ type: 'session_expired', exp }), untilExpiry)];
-    if (warning > 0 && untilExpiry > warning) {
-      this.#sessionTimers.push(setLongTimeout(() => this.#enqueue({ type: 'session_warning', exp }), untilExpiry - warning));
+    this.#disarmSessionTimers();
+    const warningMs = this.#deps.limits.sessionWarningMs;
+    this.#sessionExp = exp;
+    this.#deps.sessionClock.add(exp, this);
+    if (warningMs > 0 && exp * 1000 - this.#deps.now() > warningMs) {
+      this.#warningSecond = Math.floor((exp * 1000 - warningMs) / 1000);
+      this.#deps.sessionClock.add(this.#warningSecond, this);
     }
+  }
+
+  #disarmSessionTimers(): void {
+    const clock = this.#deps.sessionClock;
+    if (this.#sessionExp !== undefined) clock.delete(this.#sessionExp, this);
+    if (this.#warningSecond !== undefined) clock.delete(this.#warningSecond, this);
+    this.#sessionExp = this.#warningSecond = undefined;
+  }
+
+  /** From the session clock: the warning or the end of the session is due (the state machine ignores stale ones). */
+  sessionTick(now: number): void {
+    const exp = this.#sessionExp;
+    if (exp === undefined) return;
+    if (now >= exp * 1000) {
+      this.#disarmSessionTimers();
+      this.#enqueue({ type: 'session_expired', exp });
+    } else if (this.#warningSecond !== undefined && now >= this.#warningSecond * 1000) {
+      this.#warningSecond = undefined;
+      this.#enqueue({ type: 'session_warning', exp });
+    }
+  }
+
+  // --- HandlerContext: the connection is its own handlers' context (no per-socket closures) ---
+
+  get connectionId(): string {
+    return this.id;
+  }
+
+  get identity(): Identity {
+    if (this.#state.phase !== 'authenticated') throw new Error('identity outside authenticated state');
+    return this.#state.identity;
+  }
+
+  /** This connection's lines: conn, ip, origin (and sub once authenticated) merged into each. */
+  get logger(): Logger {
+    const { id, ip, origin } = this.#deps;
+    return new BoundLogger(this.#deps.logger, this.#sub === undefined ? { conn: id, ip, origin } : { conn: id, ip, origin, sub: this.#sub });
+  }
+
+  get closed(): boolean {
+    return this.#closedNotified || this.#state.phase === 'closed';
+  }
+
+  send(message: OutboundMessage): void {
+    this.#send(message);
+  }
+
+  onClose(callback: () => void): void {
+    if (this.#closedNotified) callback();
+    else this.#closeCallbacks.push(callback);
   }
 
   #context(): HandlerContext {
     if (this.#state.phase !== 'authenticated') throw new Error('dispatch outside authenticated state');
-    const identity = this.#state.identity;
-    if (this.#handlerContext?.identity !== identity) {
-      const isClosed = () => this.#closedNotified || this.#state.phase === 'closed';
-      this.#handlerContext = {
-        connectionId: this.id,
-        identity,
-        logger: this.#logger,
-        get closed() {
-          return isClosed();
-        },
-        send: (message) => this.#send(message),
-        onClose: (callback) => {
-          if (this.#closedNotified) callback();
-          else this.#closeCallbacks.push(callback);
-        },
-      };
-    }
-    return this.#handlerContext;
+    return this;
   }
 
   #send(message: OutboundMessage): void {
@@ -296,8 +334,7 @@ export class Connection {
 
   #clearTimers(): void {
     clearTimeout(this.#deadline);
-    for (const timer of this.#sessionTimers) timer.clear();
-    this.#sessionTimers = [];
+    this.#disarmSessionTimers();
   }
 
   #notifyClosed(): void {
@@ -309,7 +346,7 @@ export class Connection {
       try {
         callback();
       } catch (error) {
-        this.#logger.error({ err: error instanceof Error ? error.name : typeof error }, 'ws.close_callback_failed');
+        this.logger.error({ err: error instanceof Error ? error.name : typeof error }, 'ws.close_callback_failed');
       }
     }
     this.#deps.onClosed(this);

@@ -19,6 +19,7 @@ import type { GatewayObserver } from './observer.ts';
 import { resolveLimits, type Limits } from './limits.ts';
 import { silentLogger, type Logger } from './logger.ts';
 import { ConnectionRegistry } from './registry.ts';
+import { SessionClock } from './session-clock.ts';
 import { socketPortFor, type MessageTap } from './transport.ts';
 
 export interface GatewayOptions {
@@ -78,6 +79,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const logger = options.logger ?? silentLogger;
   const now = options.now ?? Date.now;
   const registry = new ConnectionRegistry();
+  const sessionClock = new SessionClock(now);
   let onEmpty: (() => void) | undefined;
 
   const userConnections = options.userConnections ?? new MemoryUserConnections();
@@ -126,10 +128,11 @@ export function createGateway(options: GatewayOptions): Gateway {
           verifier: options.verifier,
           handlers,
           limits,
-          logger: logger.child({ conn: id, ip, origin }),
+          logger,
           origin,
           ip,
           now,
+          sessionClock,
           admit,
           observer: options.observer,
           onClosed: (closed) => {

@@ -27,27 +27,42 @@ interface RawSocketLike {
 
 export function socketPortFor(ws: WSContext): SocketPort {
   const raw = ws.raw as RawSocketLike | undefined;
-  const close = (code: number, reason: string) => ws.close(code, reason);
-  // ws (Node) and Bun have terminate(); Deno closes its TCP connection promptly on its own.
-  const terminate = () => (typeof raw?.terminate === 'function' ? raw.terminate() : undefined);
-  if (raw !== undefined && typeof raw.getBufferedAmount === 'function' && typeof raw.send === 'function') {
-    const bun = raw as Required<Pick<RawSocketLike, 'getBufferedAmount' | 'send'>>;
-    return {
-      send: (text) => (bun.send(text) === 0 ? 'dropped' : 'sent'),
-      close,
-      terminate,
-      bufferedAmount: () => bun.getBufferedAmount(),
-    };
+  if (raw !== undefined && typeof raw.getBufferedAmount === 'function' && typeof raw.send === 'function') return new BunSocketPort(ws, raw);
+  return new StandardSocketPort(ws, raw);
+}
+
+/** Classes rather than closures: an idle server holds one of these per socket. */
+class StandardSocketPort implements SocketPort {
+  constructor(
+    protected readonly ws: WSContext,
+    protected readonly raw: RawSocketLike | undefined,
+  ) {}
+
+  send(text: string): SendOutcome {
+    this.ws.send(text);
+    return 'sent';
   }
-  return {
-    send: (text) => {
-      ws.send(text);
-      return 'sent';
-    },
-    close,
-    terminate,
-    bufferedAmount: () => (typeof raw?.bufferedAmount === 'number' ? raw.bufferedAmount : 0),
-  };
+  close(code: number, reason: string): void {
+    this.ws.close(code, reason);
+  }
+  // ws (Node) and Bun have terminate(); Deno closes its TCP connection promptly on its own.
+  terminate(): void {
+    if (typeof this.raw?.terminate === 'function') this.raw.terminate();
+  }
+  bufferedAmount(): number {
+    return typeof this.raw?.bufferedAmount === 'number' ? this.raw.bufferedAmount : 0;
+  }
+}
+
+class BunSocketPort extends StandardSocketPort {
+  declare protected readonly raw: Required<Pick<RawSocketLike, 'getBufferedAmount' | 'send'>> & RawSocketLike;
+
+  override send(text: string): SendOutcome {
+    return this.raw.send(text) === 0 ? 'dropped' : 'sent';
+  }
+  override bufferedAmount(): number {
+    return this.raw.getBufferedAmount();
+  }
 }
 
 /**

@@ -8,6 +8,7 @@ import { toFrame } from '../../src/core/frames.ts';
 import type { Handler, Handlers } from '../../src/core/handlers.ts';
 import { resolveLimits, type Limits } from '../../src/core/limits.ts';
 import { silentLogger, type Logger } from '../../src/core/logger.ts';
+import { SessionClock } from '../../src/core/session-clock.ts';
 import type { InboundMessage } from '../../src/protocol/messages.ts';
 import { spyLogger, type LogEntry } from '../support/spy-logger.ts';
 
@@ -91,6 +92,7 @@ function setup(opts: { limits?: Partial<Limits>; handlers?: Handlers; verifier?:
     origin: 'https://app.example',
     ip: '203.0.113.7',
     now: () => NOW,
+    sessionClock: new SessionClock(() => NOW),
     onClosed: (c) => closedCalls.push(c),
   });
   const sendText = (value: unknown) => conn.receive(toFrame(typeof value === 'string' ? value : JSON.stringify(value)));

@@ -10,6 +10,7 @@ import { CloseCodes } from '../../src/core/close-codes.ts';
 import { Connection, type Admit } from '../../src/core/connection.ts';
 import { resolveLimits, type Limits } from '../../src/core/limits.ts';
 import { silentLogger } from '../../src/core/logger.ts';
+import { SessionClock } from '../../src/core/session-clock.ts';
 import type { SendOutcome, SocketPort } from '../../src/core/transport.ts';
 import { builtinHandlers } from '../../src/handlers/index.ts';
 import { utf8ByteLength } from '../../src/protocol/parse.ts';
@@ -158,6 +159,7 @@ function driver(options: { verifier?: Verifier; limits?: Partial<Limits>; admit?
     origin: null,
     ip: '127.0.0.1',
     now: options.now ?? Date.now,
+    sessionClock: new SessionClock(options.now ?? Date.now),
     admit: options.admit,
     onClosed: (c) => closed.push(c),
   });

@@ -1,0 +1,84 @@
+/**
+ * Session deadlines (expiry and the warning before it) for every socket of a gateway on one timer.
+ * `exp` is in whole epoch seconds, so sockets are kept in buckets by second and a single timeout
+ * aims at the earliest bucket. Two timers per socket cost more memory than the rest of an idle
+ * connection's own state (on Node every distinct delay also gets its own timer list).
+ */
+export interface SessionClockWatcher {
+  /** A second this watcher was added for has come (`now` in ms); it decides what is due. */
+  sessionTick(now: number): void;
+}
+
+/** setTimeout caps delays at 2^31-1 ms (~24.8 days); a later bucket is re-aimed at in steps. */
+const MAX_DELAY = 2 ** 31 - 1;
+
+export class SessionClock {
+  readonly #buckets = new Map<number, Set<SessionClockWatcher>>();
+  readonly #now: () => number;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  /** The second the timer aims at (Infinity when none). */
+  #aim = Infinity;
+
+  constructor(now: () => number) {
+    this.#now = now;
+  }
+
+  /** Calls `watcher.sessionTick` once `second` (epoch seconds) has come. */
+  add(second: number, watcher: SessionClockWatcher): void {
+    let bucket = this.#buckets.get(second);
+    if (bucket === undefined) this.#buckets.set(second, (bucket = new Set()));
+    bucket.add(watcher);
+    if (second < this.#aim) this.#arm(second);
+  }
+
+  delete(second: number, watcher: SessionClockWatcher): void {
+    const bucket = this.#buckets.get(second);
+    if (bucket === undefined) return;
+    bucket.delete(watcher);
+    if (bucket.size > 0) return;
+    this.#buckets.delete(second); // if the timer aims at it, it fires, finds nothing and re-aims
+    if (this.#buckets.size === 0) this.#disarm(); // nothing waits: no timer holds the process open
+  }
+
+  /** Watchers still waiting (for tests and metrics). */
+  get size(): number {
+    let size = 0;
+    for (const bucket of this.#buckets.values()) size += bucket.size;
+    return size;
+  }
+
+  #disarm(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#aim = Infinity;
+  }
+
+  #arm(second: number): void {
+    clearTimeout(this.#timer);
+    this.#aim = second;
+    this.#timer = setTimeout(() => this.#fire(), Math.max(0, Math.min(second * 1000 - this.#now(), MAX_DELAY)));
+  }
+
+  #fire(): void {
+    this.#timer = undefined;
+    this.#aim = Infinity;
+    const now = this.#now();
+    let next = Infinity;
+    for (const [second, bucket] of this.#buckets) {
+      if (second * 1000 > now) {
+        next = Math.min(next, second);
+        continue;
+      }
+      this.#buckets.delete(second);
+      for (const watcher of bucket) {
+        try {
+          watcher.sessionTick(now);
+        } catch {
+          // One watcher's failure must not stop the others' deadlines (the driver never throws here).
+        }
+      }
+    }
+    // Watchers may have added buckets while ticking; those already re-aimed the timer if earlier.
+    if (next < this.#aim) this.#arm(next);
+  }
+}
