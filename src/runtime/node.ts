@@ -3,13 +3,15 @@ import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { Hono } from 'hono';
+import type { Context, Hono } from 'hono';
+import { defineWebSocketHelper, type UpgradeWebSocket, type WSEvents } from 'hono/ws';
 import type { Duplex } from 'node:stream';
-import { serve, upgradeWebSocket } from '@hono/node-server';
+import { serve, upgradeWebSocket, type WebSocketLike } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { MessageTap } from '../core/transport.ts';
-import type { Listening, ListenOptions, Platform } from '../server/platform.ts';
+import type { Listening, Platform } from '../server/platform.ts';
+import { startHeartbeat } from './node-heartbeat.ts';
 import { TLS_CIPHERS } from './tls.ts';
 
 const staticDir = new URL('../../static/', import.meta.url);
@@ -28,43 +30,6 @@ const HTTP_TIMEOUTS = {
   connectionsCheckingInterval: 1_000,
 } as const;
 const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
-
-/**
- * Dead-peer reaping, the `ws` recipe with times instead of a flag: every socket is pinged once
- * `intervalMs` has passed since its last ping was answered, and terminated (no close frame, the
- * peer sees 1006; the gateway's onClose gets 1006) if that ping is still unanswered `timeoutMs`
- * later. The sweep runs every min(interval, timeout), so a dead peer goes within
- * interval + timeout + one sweep of its last pong. Only a pong counts as an answer.
- */
-function startHeartbeat(wss: WebSocketServer, { intervalMs, timeoutMs }: ListenOptions['heartbeat']): () => void {
-  /** When the unanswered ping was sent, or when the last ping was answered (`pending` false). */
-  const state = new WeakMap<WebSocket, { since: number; pending: boolean }>();
-  // node-server emits 'connection' on our wss for every upgraded socket (after handleUpgrade).
-  wss.on('connection', (ws: WebSocket) => {
-    const entry = { since: Date.now(), pending: false };
-    state.set(ws, entry);
-    ws.on('pong', () => {
-      entry.pending = false;
-      entry.since = Date.now();
-    });
-  });
-  const sweep = setInterval(() => {
-    const now = Date.now();
-    for (const ws of wss.clients) {
-      const entry = state.get(ws);
-      if (entry === undefined) continue;
-      if (entry.pending) {
-        if (now - entry.since >= timeoutMs) ws.terminate();
-      } else if (now - entry.since >= intervalMs) {
-        entry.pending = true;
-        entry.since = now;
-        ws.ping();
-      }
-    }
-  }, Math.min(intervalMs, timeoutMs));
-  sweep.unref();
-  return () => clearInterval(sweep);
-}
 
 /**
  * node-server 2.1.9 ignores an `Upgrade:` other than websocket (e.g. `h2c`) and leaves the socket
@@ -126,10 +91,46 @@ const wsMessageTap: MessageTap = {
   },
 };
 
+/**
+ * node-server's per-socket closures keep the Context they were given reachable for the socket's
+ * life: with Hono's own `c`, that is the upgrade's Request, headers, route match, context variables
+ * and the IncomingMessage under `c.env.incoming` (together most of an idle socket's heap in a
+ * snapshot). So node-server is handed a minimal context instead, holding only what it reads (the
+ * `upgrade` header, the URL, env), and `env.incoming` is dropped once the socket is open (the
+ * client IP was taken during the upgrade). Relies on what node-server 2.1.x reads from `c`; the
+ * Node conformance and adversarial suites run through this path.
+ */
+function leanContext(c: Context): Context {
+  const upgrade = c.req.header('upgrade');
+  const url = c.req.url;
+  return { env: c.env, req: { url, header: (name: string) => (name.toLowerCase() === 'upgrade' ? upgrade : undefined) } } as unknown as Context;
+}
+
+function releasingRequest(events: NodeEvents, env: { incoming?: unknown }): NodeEvents {
+  return {
+    ...events,
+    onOpen(event, ws) {
+      try {
+        events.onOpen?.(event, ws);
+      } finally {
+        env.incoming = undefined;
+      }
+    },
+  };
+}
+
+type NodeEvents = WSEvents<WebSocketLike>;
+
+const upgradeWithLeanContext: UpgradeWebSocket = defineWebSocketHelper(async (c: Context, events: NodeEvents, options) => {
+  if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') return undefined; // not an upgrade: next handler
+  const lean = leanContext(c);
+  return upgradeWebSocket(lean, releasingRequest(events, lean.env as { incoming?: unknown }), options);
+});
+
 export const nodePlatform: Platform = {
   name: 'node',
   version: process.versions.node,
-  upgradeWebSocket,
+  upgradeWebSocket: upgradeWithLeanContext,
   messageTap: wsMessageTap,
   clientIp: (c) => getConnInfo(c).remote.address ?? null,
   readStatic: async (name) => {
