@@ -104,7 +104,9 @@ export class Connection implements SessionClockWatcher, HandlerContext {
   /** The socket closed (either side). Idempotent: Deno fires close twice. */
   peerClosed(code: number): void {
     if (this.#state.phase !== 'closed') {
-      this.logger.info({ code, phase: this.#state.phase }, 'ws.closed_by_peer');
+      // Debug: a client leaving is routine (counted by code in hws_connections_closed_total); the
+      // audit trail is auth.ok and the server's own closes (ws.close) at info.
+      this.logger.debug({ code, phase: this.#state.phase }, 'ws.closed_by_peer');
     }
     this.#apply({ type: 'peer_closed', code });
     if (!this.#closedNotified) this.#deps.observer?.closed?.(code);

@@ -11,6 +11,9 @@ export interface RateSpec {
 
 export type TakeResult = { readonly ok: true } | { readonly ok: false; readonly retryAfterMs: number };
 
+/** One answer for every granted take: the per-message path allocates nothing here. */
+const GRANTED: TakeResult = Object.freeze({ ok: true });
+
 export class TokenBucket {
   #tokens: number;
   #updated: number;
@@ -26,7 +29,7 @@ export class TokenBucket {
     this.#updated = now;
     if (this.#tokens >= cost) {
       this.#tokens -= cost;
-      return { ok: true };
+      return GRANTED;
     }
     return { ok: false, retryAfterMs: Math.ceil(((cost - this.#tokens) / this.spec.perSecond) * 1000) };
   }
