@@ -22,20 +22,24 @@ interface RawSocketLike {
   readonly bufferedAmount?: unknown;
   getBufferedAmount?: () => number;
   send?: (data: string) => unknown;
+  close?: (code: number, reason: string) => void;
   terminate?: () => void;
 }
+type BunSocketLike = Required<Pick<RawSocketLike, 'getBufferedAmount' | 'send' | 'close' | 'terminate'>>;
 
 export function socketPortFor(ws: WSContext): SocketPort {
   const raw = ws.raw as RawSocketLike | undefined;
-  if (raw !== undefined && typeof raw.getBufferedAmount === 'function' && typeof raw.send === 'function') return new BunSocketPort(ws, raw);
+  if (raw !== undefined && typeof raw.getBufferedAmount === 'function' && typeof raw.send === 'function' && typeof raw.close === 'function' && typeof raw.terminate === 'function') {
+    return new BunSocketPort(raw as BunSocketLike);
+  }
   return new StandardSocketPort(ws, raw);
 }
 
 /** Classes rather than closures: an idle server holds one of these per socket. */
 class StandardSocketPort implements SocketPort {
   constructor(
-    protected readonly ws: WSContext,
-    protected readonly raw: RawSocketLike | undefined,
+    private readonly ws: WSContext,
+    private readonly raw: RawSocketLike | undefined,
   ) {}
 
   send(text: string): SendOutcome {
@@ -45,7 +49,7 @@ class StandardSocketPort implements SocketPort {
   close(code: number, reason: string): void {
     this.ws.close(code, reason);
   }
-  // ws (Node) and Bun have terminate(); Deno closes its TCP connection promptly on its own.
+  // ws (Node) has terminate(); Deno closes its TCP connection promptly on its own.
   terminate(): void {
     if (typeof this.raw?.terminate === 'function') this.raw.terminate();
   }
@@ -54,13 +58,20 @@ class StandardSocketPort implements SocketPort {
   }
 }
 
-class BunSocketPort extends StandardSocketPort {
-  declare protected readonly raw: Required<Pick<RawSocketLike, 'getBufferedAmount' | 'send'>> & RawSocketLike;
+/** Bun's ServerWebSocket directly: hono/bun's WSContext (and the URL it holds) need not stay alive. */
+class BunSocketPort implements SocketPort {
+  constructor(private readonly raw: BunSocketLike) {}
 
-  override send(text: string): SendOutcome {
+  send(text: string): SendOutcome {
     return this.raw.send(text) === 0 ? 'dropped' : 'sent';
   }
-  override bufferedAmount(): number {
+  close(code: number, reason: string): void {
+    this.raw.close(code, reason);
+  }
+  terminate(): void {
+    this.raw.terminate();
+  }
+  bufferedAmount(): number {
     return this.raw.getBufferedAmount();
   }
 }

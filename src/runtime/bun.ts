@@ -45,6 +45,7 @@ const isHalfUpgrade = (request: Request) =>
 /** What hono/bun keeps in `ws.data`, plus the gateway's receiver once the tap is attached. */
 interface SocketData {
   receive?: (frame: Frame) => void;
+  url?: URL;
 }
 interface BunSocket {
   readonly data: SocketData;
@@ -56,7 +57,11 @@ interface BunSocket {
  */
 const bunMessageTap: MessageTap = {
   attach(ctx, receive) {
-    (ctx.raw as BunSocket).data.receive = receive;
+    const data = (ctx.raw as BunSocket).data;
+    data.receive = receive;
+    // hono/bun keeps the upgrade URL for the socket's life only to put it on each event's WSContext;
+    // nothing here reads it after the open (a WSContext without it has url null).
+    data.url = undefined;
   },
 };
 const tappedWebsocket = {
