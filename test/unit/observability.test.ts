@@ -6,7 +6,7 @@ import { upgradeWebSocket } from '@hono/node-server';
 import { register as globalRegister } from 'prom-client';
 import { loadConfig, type Config } from '../../src/config/index.ts';
 import { assembleServer } from '../../src/server/assemble.ts';
-import { createLogger, prettyLine, secretFields } from '../../src/server/logger.ts';
+import { censorSecrets, createLogger, prettyLine, secretFields } from '../../src/server/logger.ts';
 import { PACKAGE_VERSION, authReasonLabel, closeCodeLabel, createMetrics } from '../../src/server/metrics.ts';
 import type { Platform } from '../../src/server/platform.ts';
 import { parseMetrics, sample } from '../conformance/metrics.ts';
@@ -124,6 +124,16 @@ describe('logger', () => {
     const out = lines.join('');
     assert.ok(!out.includes('SECRET-'), out.split('\n').find((l) => l.includes('SECRET-')));
     assert.equal(out.split('[redacted]').length - 1, secretFields.length * 4);
+  });
+
+  it('censors inside arrays and never modifies the caller\'s objects', () => {
+    const fields = { list: [{ ticket: 'T1' }, 'plain'], nested: { cookie: 'C1', keep: 1 }, sub: 'alice' };
+    const before = JSON.stringify(fields);
+    const out = censorSecrets(fields);
+    assert.deepEqual(out, { list: [{ ticket: '[redacted]' }, 'plain'], nested: { cookie: '[redacted]', keep: 1 }, sub: 'alice' });
+    assert.equal(JSON.stringify(fields), before, 'the logged object is copied, not censored in place');
+    const clean = { a: { b: 1 }, c: [1] };
+    assert.equal(censorSecrets(clean), clean, 'nothing to censor: no copy');
   });
 
   it('covers the secrets the server actually handles', () => {
