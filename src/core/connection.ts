@@ -136,7 +136,7 @@ export class Connection implements SessionClockWatcher, HandlerContext {
    */
   #enqueue(event: ConnEvent): void {
     if (this.#busy === 0) {
-      this.#busy++; // a reentrant enqueue during this synchronous run must queue, not overtake
+      this.#busy++; // an enqueue from inside this run (none today: events come from the event loop) queues
       const pending = this.#run(event);
       if (pending === undefined) this.#busy--;
       else this.#chain = pending.then(() => void this.#busy--);
@@ -327,7 +327,7 @@ export class Connection implements SessionClockWatcher, HandlerContext {
       return; // The socket is going away; its close event will settle the state.
     }
     if (this.#deps.observer?.messageOut) this.#deps.observer.messageOut(utf8ByteLength(text));
-    if (outcome === 'dropped' || this.#deps.socket.bufferedAmount() > this.#deps.limits.maxBufferedBytes) {
+    if (outcome === 'dropped' || (outcome === 'sent' && this.#deps.socket.bufferedAmount() > this.#deps.limits.maxBufferedBytes)) {
       this.#limitHit('send_buffer', CloseCodes.slowConsumer);
       // Our close frame waits behind everything the reader has not read: do not wait for its answer.
       this.#terminateTimer ??= setTimeout(() => this.#deps.socket.terminate(), SLOW_CONSUMER_GRACE_MS);

@@ -7,7 +7,11 @@
 import type { WSContext } from 'hono/ws';
 import type { Frame } from '../protocol/messages.ts';
 
-export type SendOutcome = 'sent' | 'dropped';
+/**
+ * `sent`: accepted, possibly buffered (check bufferedAmount); `flushed`: written to the network
+ * whole, nothing is buffered (Bun says so; saves a call per message); `dropped`: not sent.
+ */
+export type SendOutcome = 'sent' | 'flushed' | 'dropped';
 
 export interface SocketPort {
   send(text: string): SendOutcome;
@@ -43,7 +47,10 @@ class StandardSocketPort implements SocketPort {
   ) {}
 
   send(text: string): SendOutcome {
-    this.ws.send(text);
+    // The runtime's socket directly where it has send() (ws, Deno): the adapter's wrapper adds an
+    // options object and a call per message.
+    if (typeof this.raw?.send === 'function') this.raw.send(text);
+    else this.ws.send(text);
     return 'sent';
   }
   close(code: number, reason: string): void {
@@ -62,8 +69,10 @@ class StandardSocketPort implements SocketPort {
 class BunSocketPort implements SocketPort {
   constructor(private readonly raw: BunSocketLike) {}
 
+  // Bun: bytes written (> 0), -1 queued behind backpressure, 0 dropped.
   send(text: string): SendOutcome {
-    return this.raw.send(text) === 0 ? 'dropped' : 'sent';
+    const result = this.raw.send(text) as number;
+    return result > 0 ? 'flushed' : result === 0 ? 'dropped' : 'sent';
   }
   close(code: number, reason: string): void {
     this.raw.close(code, reason);

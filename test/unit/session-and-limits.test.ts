@@ -206,6 +206,20 @@ describe('driver: limits after auth', () => {
     assert.deepEqual(d.socket.closes, [4413]);
   });
 
+  it('a send the runtime reports written whole (Bun > 0) skips the buffer check; one it queued does not', async () => {
+    const d = driver({ limits: { maxBufferedBytes: 2048 } });
+    await authenticate(d);
+    d.socket.buffered = 4096; // what a stale bufferedAmount would say
+    d.socket.outcome = 'flushed';
+    d.connection.receive(frame({ type: 'ping', id: 1 }));
+    await sleep(10);
+    assert.deepEqual(d.socket.closes, [], 'flushed: nothing is buffered, whatever the count says');
+    d.socket.outcome = 'sent';
+    d.connection.receive(frame({ type: 'ping', id: 2 }));
+    await sleep(10);
+    assert.deepEqual(d.socket.closes, [4413]);
+  });
+
   it('an identity the admission refuses is closed with its code and never gets auth.ok', async () => {
     const d = driver({ admit: () => CloseCodes.userConnectionLimit });
     d.connection.receive(frame({ type: 'auth', ticket: 'first-ticket-0123456789' }));
