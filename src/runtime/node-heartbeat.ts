@@ -15,9 +15,10 @@ export interface HeartbeatOptions {
   readonly timeoutMs: number;
 }
 
-const TICK_MS = 100;
+/** Short ticks with small batches: each tick's pings are one synchronous loop that others wait behind. */
+const TICK_MS = 25;
 /** At least this many pings per tick, and twice the steady-state rate (all sockets once per interval). */
-const MIN_PINGS_PER_TICK = 200;
+const MIN_PINGS_PER_TICK = 50;
 
 export function startHeartbeat(wss: WebSocketServer, { intervalMs, timeoutMs }: HeartbeatOptions): () => void {
   const idle = new Map<WebSocket, number>();
