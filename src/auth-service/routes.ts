@@ -73,9 +73,9 @@ export function createRoutes(o: ResolvedOptions): Hono {
     }
     const origin = c.req.header('origin') ?? null;
     const issued = await issueTicket(o, { ...who, origin, ip, claims: o.claimsFor(who.sub) });
-    // Debug, not info: one line per connect is a large share of its CPU (pino's redaction walks
-    // every censored path per line). The audit trail at info keeps refusals here (limit.hit,
-    // login.failed), ticket.verify rejections, and the gateway's auth.ok / auth.rejected.
+    // Debug, not info: a line per connect is a large share of its CPU. The audit trail at info
+    // keeps refusals here (limit.hit, login.failed), ticket.verify rejections, and the gateway's
+    // auth.ok / auth.rejected.
     log.debug({ sub: who.sub, ip, origin }, 'ticket.issued');
     return c.json(issued, 201);
   });
