@@ -1,13 +1,13 @@
 /* global process, console */
 /**
- * `node bench/profile.mjs <echo|connect|fanout> [product-node|ws|socketio] [seconds]`: runs one
- * Node server under `--cpu-prof` with the scenario's load, then prints the top functions by self
+ * `node bench/profile.mjs <echo|connect|fanout> [product-node|product-bun|ws|…] [seconds]`: runs one
+ * server under `--cpu-prof` with the scenario's load, then prints the top functions by self
  * time and the top files, from the .cpuprofile (kept in .tmp/bench-prof/ for DevTools).
- * Bun servers: profile with `BUN_INSPECT`/`bun --cpu-prof` where available; see BENCHMARKS.md.
+ * Bun servers (product-bun, bun-serve) are profiled the same way, with `bun run --cpu-prof`.
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { root, startServer } from './lib/servers.mjs';
+import { root, SERVERS, startServer } from './lib/servers.mjs';
 import { runLoad, serverDescriptor } from './lib/trial.mjs';
 
 const [scenario = 'echo', serverName = 'product-node', seconds = '5'] = process.argv.slice(2);
@@ -20,7 +20,9 @@ rmSync(dir, { recursive: true, force: true });
 mkdirSync(dir, { recursive: true });
 const scripts = { echo: ['echo.mjs', { connections: 16, depth: 64 }], connect: ['connect.mjs', { lanes: 8 }], fanout: ['fanout.mjs', { subscribers: 1000, window: 2 }], rtt: ['rtt.mjs', { connections: 10 }] };
 const [script, params] = scripts[scenario];
-const server = await startServer(serverName, { extraArgs: ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-interval', '200'] });
+// Node and Bun both write a .cpuprofile on exit (the server exits on SIGTERM); Bun wants `=`.
+const bun = SERVERS[serverName]?.command !== process.execPath;
+const server = await startServer(serverName, { extraArgs: bun ? ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=200'] : ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-interval', '200'] });
 await runLoad(script, { ...params, server: serverDescriptor(server), warmupMs: 500, measureMs: Number(seconds) * 1000 }).done;
 await server.stop();
 const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));

@@ -73,7 +73,8 @@ for (const spec of (process.env.BENCH_EXPERIMENT ?? '').split(',').filter(Boolea
 export async function startServer(name, { core = 0, extraArgs = [], timeoutMs = 30_000 } = {}) {
   const def = SERVERS[name];
   if (def === undefined) throw new Error(`unknown server ${name}`);
-  const args = def.command === process.execPath ? [...extraArgs, ...def.args] : def.args;
+  // Runtime flags go before the script: after `node`, or after `bun run`.
+  const args = def.command === process.execPath ? [...extraArgs, ...def.args] : def.args[0] === 'run' ? ['run', ...extraArgs, ...def.args.slice(1)] : def.args;
   const child = spawn('taskset', ['-c', String(core), def.command, ...args], {
     cwd: root,
     env: { ...process.env, NODE_ENV: 'production' },
