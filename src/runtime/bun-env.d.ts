@@ -16,7 +16,14 @@ declare namespace Bun {
     /** HTTP idle timeout in seconds (default 10); the WebSocket one is `websocket.idleTimeout`. */
     idleTimeout?: number;
     // Hono's handler object plus Bun's server-wide options.
-    websocket?: object & { maxPayloadLength?: number; idleTimeout?: number; sendPings?: boolean };
+    websocket?: object & {
+      open?(ws: never): void;
+      pong?(ws: never): void;
+      close?(ws: never, code: number, reason: string): void;
+      maxPayloadLength?: number;
+      idleTimeout?: number;
+      sendPings?: boolean;
+    };
     tls?: { cert: string; key: string; ciphers?: string };
   }
   interface Server {

@@ -3,6 +3,7 @@ import { getConnInfo, upgradeWebSocket, websocket } from 'hono/bun';
 import type { MessageTap } from '../core/transport.ts';
 import type { Frame } from '../protocol/messages.ts';
 import type { ListenOptions, Platform } from '../server/platform.ts';
+import { Heartbeat } from './heartbeat.ts';
 import { TLS_CIPHERS } from './tls.ts';
 
 const staticDir = new URL('../../static/', import.meta.url);
@@ -18,14 +19,13 @@ async function readStaticFromDisk(name: string): Promise<Uint8Array | null> {
 }
 
 /**
- * Dead-peer reaping is Bun's own: `websocket.idleTimeout` (seconds, server-wide) closes a socket
- * that has received nothing for that long, and `sendPings` makes Bun ping a silent socket first.
- * Any received frame counts as alive. Bun 1.4.5 (uWS) times in 4 s steps with a margin m of 4, 8
- * or 16 s: the ping goes out about m before the deadline and the deadline is rounded up to 4 s,
- * never under 8 s. Measured: idleTimeout 1–8 → ping at 4 s, closed at 8 s; 12 → 8/12 s;
- * 16 → 8/16 s; 20 → 12/20 s; 30 → 24/32 s. The close sends no close frame: the peer sees 1006,
- * the server's close handler gets 1006 "WebSocket timed out from inactivity".
- * Mapped so a silent peer goes after interval + timeout (rounded as above); 960 is Bun's maximum.
+ * Dead-peer reaping: our Heartbeat pings (see heartbeat.ts: Bun's own `sendPings` go out in uWS's
+ * 4 s timer steps, thousands of sockets in one native loop) and Bun's `websocket.idleTimeout`
+ * (seconds, server-wide) stays as a backstop: it closes a socket that has received nothing for
+ * that long (any frame, a pong too, resets it). Bun 1.4.5 (uWS) times in 4 s steps and never
+ * under 8 s (measured: idleTimeout 1–8 → closed at 8 s; 12 → 12 s; 20 → 20 s; 30 → 32 s). It
+ * sends no close frame: the peer sees 1006, the server's close handler gets 1006. Mapped to
+ * interval + timeout (rounded as above); 960 is Bun's maximum.
  */
 const websocketIdleTimeout = ({ intervalMs, timeoutMs }: ListenOptions['heartbeat']) =>
   Math.min(960, Math.max(1, Math.ceil((intervalMs + timeoutMs) / 1000)));
@@ -49,6 +49,8 @@ interface SocketData {
 }
 interface BunSocket {
   readonly data: SocketData;
+  ping(): unknown;
+  terminate(): void;
 }
 
 /**
@@ -82,6 +84,7 @@ export const bunPlatform: Platform = {
   readStatic: readStaticFromDisk,
   readTextFile: (path) => Bun.file(path).text(),
   listen: async (app, options) => {
+    const heartbeat = new Heartbeat<BunSocket>(options.heartbeat);
     const server = Bun.serve({
       fetch: (request, bunServer) => {
         if (isHalfUpgrade(request)) {
@@ -97,9 +100,20 @@ export const bunPlatform: Platform = {
       // Server-wide: an oversize frame is refused by Bun itself with 1009 before the gateway sees it.
       websocket: {
         ...tappedWebsocket,
+        open(ws: BunSocket) {
+          heartbeat.add(ws);
+          websocket.open(ws as never);
+        },
+        pong(ws: BunSocket) {
+          heartbeat.answered(ws);
+        },
+        close(ws: BunSocket, code: number, reason: string) {
+          heartbeat.remove(ws);
+          websocket.close(ws as never, code, reason);
+        },
         maxPayloadLength: options.maxPayloadBytes,
         idleTimeout: websocketIdleTimeout(options.heartbeat),
-        sendPings: true,
+        sendPings: false,
       },
       ...(options.tls ? { tls: { cert: options.tls.cert, key: options.tls.key, ciphers: TLS_CIPHERS } } : {}),
     });
@@ -108,6 +122,7 @@ export const bunPlatform: Platform = {
       // The gateway has already closed its sockets with its own reason; stop(true) would send a
       // bare 1001 to any straggler (and drops in-flight requests) instead of waiting for them.
       close: async () => {
+        heartbeat.stop();
         await server.stop(true);
       },
     };

@@ -11,7 +11,7 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { MessageTap } from '../core/transport.ts';
 import type { Listening, Platform } from '../server/platform.ts';
-import { startHeartbeat } from './node-heartbeat.ts';
+import { Heartbeat, type HeartbeatOptions } from './heartbeat.ts';
 import { TLS_CIPHERS } from './tls.ts';
 
 const staticDir = new URL('../../static/', import.meta.url);
@@ -30,6 +30,24 @@ const HTTP_TIMEOUTS = {
   connectionsCheckingInterval: 1_000,
 } as const;
 const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+
+/** Every upgraded socket of `wss` on the heartbeat; shared listeners (`this` is the socket), no closure per socket. */
+function startHeartbeat(wss: WebSocketServer, options: HeartbeatOptions): () => void {
+  const heartbeat = new Heartbeat<WebSocket>(options);
+  function onPong(this: WebSocket) {
+    heartbeat.answered(this);
+  }
+  function onClose(this: WebSocket) {
+    heartbeat.remove(this);
+  }
+  // node-server emits 'connection' on our wss for every upgraded socket (after handleUpgrade).
+  wss.on('connection', (ws: WebSocket) => {
+    heartbeat.add(ws);
+    ws.on('pong', onPong);
+    ws.on('close', onClose);
+  });
+  return () => heartbeat.stop();
+}
 
 /**
  * node-server 2.1.9 ignores an `Upgrade:` other than websocket (e.g. `h2c`) and leaves the socket

@@ -1,40 +1,38 @@
 import assert from 'node:assert/strict';
-import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
-import type { WebSocketServer } from 'ws';
-import { startHeartbeat } from '../../src/runtime/node-heartbeat.ts';
+import { Heartbeat, type Pingable } from '../../src/runtime/heartbeat.ts';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** A `ws` socket as the heartbeat uses it: pings are counted, a live one answers each with a pong. */
-class FakeSocket extends EventEmitter {
+/** A socket as the heartbeat uses it: pings are counted, a live one answers each with a pong. */
+class FakeSocket implements Pingable {
   pings: number[] = [];
   terminated = false;
-  constructor(readonly answers: boolean) {
-    super();
-  }
+  constructor(
+    readonly heartbeat: Heartbeat<FakeSocket>,
+    readonly answers: boolean,
+  ) {}
   ping(): void {
     this.pings.push(Date.now());
-    if (this.answers) queueMicrotask(() => this.emit('pong'));
+    if (this.answers) queueMicrotask(() => this.heartbeat.answered(this));
   }
   terminate(): void {
     this.terminated = true;
-    queueMicrotask(() => this.emit('close'));
+    queueMicrotask(() => this.heartbeat.remove(this));
   }
 }
 
 function start(intervalMs: number, timeoutMs: number) {
-  const wss = new EventEmitter();
-  const stop = startHeartbeat(wss as unknown as WebSocketServer, { intervalMs, timeoutMs });
+  const heartbeat = new Heartbeat<FakeSocket>({ intervalMs, timeoutMs });
   const connect = (answers: boolean) => {
-    const ws = new FakeSocket(answers);
-    wss.emit('connection', ws);
+    const ws = new FakeSocket(heartbeat, answers);
+    heartbeat.add(ws);
     return ws;
   };
-  return { connect, stop };
+  return { connect, stop: () => heartbeat.stop(), heartbeat };
 }
 
-describe('Node heartbeat', () => {
+describe('Heartbeat (Node and Bun)', () => {
   it('pings after the interval, keeps a socket that answers, terminates one that does not after the timeout', async () => {
     const hb = start(300, 300);
     const live = hb.connect(true);
@@ -72,7 +70,17 @@ describe('Node heartbeat', () => {
   it('forgets closed sockets: a socket that closed is never pinged', async () => {
     const hb = start(200, 200);
     const ws = hb.connect(false);
-    ws.emit('close');
+    hb.heartbeat.remove(ws);
+    await sleep(350);
+    assert.deepEqual(ws.pings, []);
+    hb.stop();
+  });
+
+  it('a pong that arrives after the close does not bring the socket back', async () => {
+    const hb = start(200, 200);
+    const ws = hb.connect(false);
+    hb.heartbeat.remove(ws);
+    hb.heartbeat.answered(ws);
     await sleep(350);
     assert.deepEqual(ws.pings, []);
     hb.stop();
