@@ -66,8 +66,13 @@ describe('HAProxy (deploy/haproxy.cfg) in front of two instances', () => {
   };
 
   /** Which instance logged an authentication since `marks` (counts of lines taken before). */
-  const landedOn = (marks: Map<Instance, number>): Instance[] =>
+  const authedSince = (marks: Map<Instance, number>): Instance[] =>
     [app1, app2].filter((instance) => instance.server.logs().slice(marks.get(instance)).some((line) => line.msg === 'auth.ok'));
+  /** Instances whose log has an auth.ok since `marks`. The client can see auth.ok before the test has read the server's stdout. */
+  const landedOn = async (marks: Map<Instance, number>): Promise<Instance[]> => {
+    await until(() => authedSince(marks).length > 0, 5_000, 'an auth.ok line');
+    return authedSince(marks);
+  };
   const mark = () => new Map([app1, app2].map((instance) => [instance, instance.server.logs().length]));
 
   before(async () => {
@@ -134,10 +139,10 @@ describe('HAProxy (deploy/haproxy.cfg) in front of two instances', () => {
     // Two sockets one after the other: leastconn sends the second to the instance without one.
     let marks = mark();
     const first = await lb.socket(cookie);
-    const firstOn = landedOn(marks);
+    const firstOn = await landedOn(marks);
     marks = mark();
     const second = await lb.socket(cookie);
-    const secondOn = landedOn(marks);
+    const secondOn = await landedOn(marks);
     assert.equal(firstOn.length, 1, 'the first socket authenticated on exactly one instance');
     assert.equal(secondOn.length, 1, 'the second socket authenticated on exactly one instance');
     assert.notEqual(firstOn[0], secondOn[0], 'the two sockets landed on different instances');
@@ -165,7 +170,7 @@ describe('HAProxy (deploy/haproxy.cfg) in front of two instances', () => {
     for (let i = 0; i < 4; i++) {
       const marks = mark();
       const socket = await lb.socket(i % 2 === 0 ? cookie : await lb.login('lb3'));
-      assert.deepEqual(landedOn(marks), [survivor]);
+      assert.deepEqual(await landedOn(marks), [survivor]);
       assert.deepEqual(await call(socket, { type: 'ping', id: i }), { type: 'pong', id: i });
       socket.close();
     }
