@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { memoryTrial } from './lib/memory.mjs';
 import { machineInfo, renderMarkdown, renderSvg, updateBenchmarksMd } from './lib/report.mjs';
-import { root } from './lib/servers.mjs';
+import { root, SERVERS } from './lib/servers.mjs';
 import { summary } from './lib/stats.mjs';
 import { NOISE, quietCheck, SATURATED, setRetries, trial } from './lib/trial.mjs';
 
@@ -174,7 +174,7 @@ async function main() {
     memory = [];
     for (const name of MEMORY_SERVERS) {
       try {
-        memory.push(await memoryTrial(name, { steps: T.memSteps, settleMs: T.settleMs, probeIdleMs: T.probeIdleMs, probeLoadedMs: name.startsWith('product') ? T.probeLoadedMs : 0, log }));
+        memory.push(await memoryTrial(name, { steps: T.memSteps, settleMs: T.settleMs, probeIdleMs: T.probeIdleMs, probeLoadedMs: SERVERS[name]?.kind === 'product' ? T.probeLoadedMs : 0, log }));
       } catch (error) {
         log(`  ${name}: memory trial failed: ${error.message.split('\n')[0]}`);
         memory.push({ server: name, error: error.message.slice(0, 500) });
