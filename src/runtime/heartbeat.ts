@@ -22,9 +22,9 @@ export interface Pingable {
 }
 
 /** Short ticks with small batches: each tick's pings are one synchronous loop that others wait behind. */
-const TICK_MS = 25;
+const TICK_MS = 10;
 /** At least this many pings per tick, and twice the steady-state rate (all sockets once per interval). */
-const MIN_PINGS_PER_TICK = 50;
+const MIN_PINGS_PER_TICK = 20;
 
 export class Heartbeat<S extends Pingable> {
   readonly #idle = new Map<S, number>();
