@@ -1,4 +1,4 @@
-import { safeEqualSync } from './crypto.ts';
+import { safeEqual } from './crypto.ts';
 
 /** Longest username or password accepted anywhere (JSON body or Basic auth). */
 export const MAX_CREDENTIAL_LENGTH = 256;
@@ -37,7 +37,7 @@ export async function checkPassword(
   password: string,
 ): Promise<boolean> {
   const expected = users.get(username);
-  const match = safeEqualSync(password, expected ?? DUMMY_PASSWORD);
+  const match = safeEqual(password, expected ?? DUMMY_PASSWORD);
   return match && expected !== undefined;
 }
 

@@ -50,15 +50,10 @@ export function sha256(data: Uint8Array | string): Uint8Array {
  * 32 bytes: the time depends neither on where the inputs differ nor on their lengths (the hash's
  * own time grows with the length of its input, in 64-byte steps, and never with its content).
  */
-export function safeEqualSync(a: string, b: string): boolean {
+export function safeEqual(a: string, b: string): boolean {
   const x = sha256(a);
   const y = sha256(b);
   let diff = 0;
   for (let i = 0; i < 32; i++) diff |= (x[i] as number) ^ (y[i] as number);
   return diff === 0;
-}
-
-/** {@link safeEqualSync} behind the promise its callers (admin and metrics tokens, passwords) await. */
-export async function safeEqual(a: string, b: string): Promise<boolean> {
-  return safeEqualSync(a, b);
 }

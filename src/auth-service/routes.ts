@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import type { Context } from 'hono';
 import { z } from 'zod';
 import { checkPassword, MAX_CREDENTIAL_LENGTH, parseBasicAuth } from './credentials.ts';
-import { safeEqualSync } from './crypto.ts';
+import { safeEqual } from './crypto.ts';
 import { acceptOptionalJson, limitBody, readJson, requireJson } from './json-body.ts';
 import { createAuthLimits, retryAfterSeconds } from './limits.ts';
 import type { ResolvedOptions } from './options.ts';
@@ -116,7 +116,7 @@ export function createRoutes(o: ResolvedOptions): Hono {
       // Checked before the body is read: without the secret, nothing about tickets leaks.
       const header = c.req.header('authorization') ?? '';
       const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
-      const same = safeEqualSync(match?.[1] ?? '', o.verifySecret);
+      const same = safeEqual(match?.[1] ?? '', o.verifySecret);
       if (!same || match === null) {
         log.warn({ ip: o.clientIp(c) }, 'verify.unauthorized');
         return c.json({ error: 'unauthorized' }, 401);

@@ -15,7 +15,7 @@ export function adminRoutes(token: string, gateway: Gateway, revocations: Revoca
   app.use('/admin/*', async (c, next) => {
     const header = c.req.header('authorization') ?? '';
     const presented = header.startsWith('Bearer ') ? header.slice(7) : '';
-    if (!(await safeEqual(presented, token))) {
+    if (!safeEqual(presented, token)) {
       logger.warn({ path: c.req.path, ok: false }, 'admin.denied');
       return c.json({ error: 'unauthorized' }, 401, { 'www-authenticate': 'Bearer' });
     }

@@ -26,7 +26,7 @@ export function protectedMetricsRoutes(metrics: GatewayMetrics, token: string, l
   app.get('/metrics', async (c) => {
     const header = c.req.header('authorization') ?? '';
     const presented = header.startsWith('Bearer ') ? header.slice(7) : '';
-    if (!(await safeEqual(presented, token))) {
+    if (!safeEqual(presented, token)) {
       logger.warn({ path: c.req.path }, 'metrics.denied');
       return c.json({ error: 'unauthorized' }, 401, { 'www-authenticate': 'Bearer' });
     }

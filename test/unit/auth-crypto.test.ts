@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { randomToken, safeEqual, safeEqualSync, sha256, toBase64Url } from '../../src/auth-service/crypto.ts';
+import { randomToken, safeEqual, sha256, toBase64Url } from '../../src/auth-service/crypto.ts';
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 const webDigest = async (bytes: Uint8Array<ArrayBuffer>) => new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
@@ -59,13 +59,13 @@ describe('toBase64Url', () => {
 });
 
 describe('safeEqual', () => {
-  it('is true only for equal strings, whatever their lengths', async () => {
-    assert.equal(safeEqualSync('secret-value', 'secret-value'), true);
-    assert.equal(safeEqualSync('secret-value', 'secret-valuf'), false);
-    assert.equal(safeEqualSync('secret-value', 'secret-value '), false);
-    assert.equal(safeEqualSync('', ''), true);
-    assert.equal(safeEqualSync('', 'x'), false);
-    assert.equal(await safeEqual('a'.repeat(1000), 'a'.repeat(1000)), true);
-    assert.equal(await safeEqual('a'.repeat(1000), `${'a'.repeat(999)}b`), false);
+  it('is true only for equal strings, whatever their lengths', () => {
+    assert.equal(safeEqual('secret-value', 'secret-value'), true);
+    assert.equal(safeEqual('secret-value', 'secret-valuf'), false);
+    assert.equal(safeEqual('secret-value', 'secret-value '), false);
+    assert.equal(safeEqual('', ''), true);
+    assert.equal(safeEqual('', 'x'), false);
+    assert.equal(safeEqual('a'.repeat(1000), 'a'.repeat(1000)), true);
+    assert.equal(safeEqual('a'.repeat(1000), `${'a'.repeat(999)}b`), false);
   });
 });
