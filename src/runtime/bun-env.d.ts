@@ -18,6 +18,7 @@ declare namespace Bun {
     // Hono's handler object plus Bun's server-wide options.
     websocket?: object & {
       open?(ws: never): void;
+      message?(ws: never, message: string | Uint8Array): void;
       pong?(ws: never): void;
       close?(ws: never, code: number, reason: string): void;
       maxPayloadLength?: number;

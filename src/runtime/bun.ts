@@ -55,7 +55,7 @@ interface BunSocket {
 
 /**
  * hono/bun builds a MessageEvent and a fresh WSContext for every message; with the tap, Bun's
- * message callback hands the frame to the gateway directly (text is a string, binary a Buffer).
+ * message callback (in `listen` below) hands the frame to the gateway directly.
  */
 const bunMessageTap: MessageTap = {
   attach(ctx, receive) {
@@ -66,15 +66,6 @@ const bunMessageTap: MessageTap = {
     data.url = undefined;
   },
 };
-const tappedWebsocket = {
-  ...websocket,
-  message(ws: BunSocket, message: string | Uint8Array) {
-    const receive = ws.data.receive;
-    if (receive === undefined) return; // not open yet, or refused in onOpen: nothing listens
-    receive(typeof message === 'string' ? { kind: 'text', data: message, bytes: Buffer.byteLength(message) } : { kind: 'binary', bytes: message.byteLength });
-  },
-};
-
 export const bunPlatform: Platform = {
   name: 'bun',
   version: Bun.version,
@@ -98,11 +89,16 @@ export const bunPlatform: Platform = {
       hostname: options.host,
       idleTimeout: HTTP_IDLE_TIMEOUT_S,
       // Server-wide: an oversize frame is refused by Bun itself with 1009 before the gateway sees it.
+      // hono/bun's open and close, with the heartbeat around them; messages go through the tap.
       websocket: {
-        ...tappedWebsocket,
         open(ws: BunSocket) {
           heartbeat.add(ws);
           websocket.open(ws as never);
+        },
+        message(ws: BunSocket, message: string | Uint8Array) {
+          const receive = ws.data.receive;
+          if (receive === undefined) return; // not open yet, or refused in onOpen: nothing listens
+          receive(typeof message === 'string' ? { kind: 'text', data: message, bytes: Buffer.byteLength(message) } : { kind: 'binary', bytes: message.byteLength });
         },
         pong(ws: BunSocket) {
           heartbeat.answered(ws);
