@@ -140,11 +140,11 @@ function renderOnly(file) {
 
 async function main() {
   if (flag('--render')) return renderOnly(flag('--render'));
-  if (!existsSync(path.join(root, 'dist/entry/node.js'))) {
+  if (!existsSync(path.join(root, 'dist/index.js'))) {
     console.error('dist/ is missing: run `npm run build` first (the Node product runs from dist/).');
     process.exit(2);
   }
-  const stale = newestMtime(path.join(root, 'src')) > statSync(path.join(root, 'dist/entry/node.js')).mtimeMs;
+  const stale = newestMtime(path.join(root, 'src')) > statSync(path.join(root, 'dist/index.js')).mtimeMs;
   if (stale) log('note: src/ is newer than dist/ — the Node figures are for the last build (npm run build).');
   const machine = machineInfo();
   const quiet = await quietCheck();

@@ -1,7 +1,7 @@
 /**
  * `npm run build:binary`: the single self-contained executable build/hardened-ws.
  * 1. generates src/runtime/static-manifest.gen.ts (the static files to embed, from static-files.ts);
- * 2. `bun build --compile` of src/entry/binary.ts (Bun platform, static files read from the binary).
+ * 2. `bun build --compile` of src/binary.ts (Bun platform, static files read from the binary).
  *
  * The embedded files come from per-import `with { type: 'file' }` attributes, so no global
  * `--loader .js:file` is passed: that would turn every .js module of node_modules into a file too.
@@ -19,7 +19,7 @@ generateStaticManifest();
 mkdirSync(new URL('../build/', import.meta.url), { recursive: true });
 
 // No autoloading of .env / bunfig.toml from whatever directory the binary is started in.
-const args = ['build', '--compile', '--no-compile-autoload-dotenv', '--no-compile-autoload-bunfig', '--asset-naming=[name].[ext]', `--outfile=${outfile}`, 'src/entry/binary.ts'];
+const args = ['build', '--compile', '--no-compile-autoload-dotenv', '--no-compile-autoload-bunfig', '--asset-naming=[name].[ext]', `--outfile=${outfile}`, 'src/binary.ts'];
 process.stdout.write(`bun ${args.join(' ')}\n`);
 const result = spawnSync(bun, args, { cwd: root, stdio: 'inherit' });
 if (result.error) throw result.error;

@@ -4,10 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-echo "deno check: src/entry/deno.ts"
-node_modules/.bin/deno check src/entry/deno.ts
+echo "deno check: src/index.ts src/runtime/deno.ts"
+node_modules/.bin/deno check src/index.ts src/runtime/deno.ts
 
-echo "tsc: src/entry/bun.ts src/entry/binary.ts (with src/runtime/bun-env.d.ts)"
+echo "tsc: src/runtime/bun.ts src/binary.ts (with src/runtime/bun-env.d.ts)"
 node --import tsx scripts/gen-static-manifest.ts >/dev/null
 mkdir -p .tmp
 cat > .tmp/tsconfig.bun.json <<'JSON'
@@ -15,7 +15,7 @@ cat > .tmp/tsconfig.bun.json <<'JSON'
   "extends": "../tsconfig.json",
   "compilerOptions": { "noEmit": true },
   "include": [],
-  "files": ["../src/runtime/bun-env.d.ts", "../src/entry/bun.ts", "../src/entry/binary.ts"],
+  "files": ["../src/runtime/bun-env.d.ts", "../src/runtime/bun.ts", "../src/binary.ts"],
   "exclude": []
 }
 JSON

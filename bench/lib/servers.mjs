@@ -34,19 +34,19 @@ export const SERVERS = {
     label: 'hardened-ws (Node)',
     kind: 'product',
     command: process.execPath,
-    args: ['--expose-gc', '--import', gcHook, path.join(root, 'dist/entry/node.js'), '--port', '0', '--metrics-port', '0', ...PRODUCT_BENCH_FLAGS],
+    args: ['--expose-gc', '--import', gcHook, path.join(root, 'dist/index.js'), '--port', '0', '--metrics-port', '0', ...PRODUCT_BENCH_FLAGS],
   },
   'product-bun': {
     label: 'hardened-ws (Bun)',
     kind: 'product',
     command: bin('bun'),
-    args: ['run', '--preload', gcHook, path.join(root, 'src/entry/bun.ts'), '--port', '0', '--metrics-port', '0', ...PRODUCT_BENCH_FLAGS],
+    args: ['run', '--preload', gcHook, path.join(root, 'src/index.ts'), '--port', '0', '--metrics-port', '0', ...PRODUCT_BENCH_FLAGS],
   },
   'product-deno': {
     label: 'hardened-ws (Deno)',
     kind: 'product',
     command: bin('deno'),
-    args: ['run', '--allow-net', '--allow-read', '--allow-env', '--allow-sys=hostname', `--config=${path.join(root, 'deno.json')}`, path.join(root, 'src/entry/deno.ts'), '--port', '0', '--metrics-port', '0', ...PRODUCT_BENCH_FLAGS],
+    args: ['run', '--allow-net', '--allow-read', '--allow-env', '--allow-sys=hostname', `--config=${path.join(root, 'deno.json')}`, path.join(root, 'src/index.ts'), '--port', '0', '--metrics-port', '0', ...PRODUCT_BENCH_FLAGS],
   },
   ws: { label: 'ws (Node)', kind: 'plain', command: process.execPath, args: ['--expose-gc', '--import', gcHook, baseline('ws-node.mjs'), '--port', '0'] },
   'bun-serve': { label: 'Bun.serve', kind: 'plain', command: bin('bun'), args: ['run', '--preload', gcHook, baseline('bun-serve.mjs'), '--port', '0'] },
@@ -62,8 +62,8 @@ export const SERVERS = {
 for (const spec of (process.env.BENCH_EXPERIMENT ?? '').split(',').filter(Boolean)) {
   const [name, dir0] = spec.includes('=') ? spec.split('=') : ['exp', spec];
   const dir = path.resolve(root, dir0);
-  SERVERS[`${name}-node`] = { ...SERVERS['product-node'], label: `${name} (Node, ${dir0})`, args: SERVERS['product-node'].args.map((a) => (a.endsWith('dist/entry/node.js') ? path.join(dir, 'dist/entry/node.js') : a)) };
-  SERVERS[`${name}-bun`] = { ...SERVERS['product-bun'], label: `${name} (Bun, ${dir0})`, args: SERVERS['product-bun'].args.map((a) => (a.endsWith('src/entry/bun.ts') ? path.join(dir, 'src/entry/bun.ts') : a)) };
+  SERVERS[`${name}-node`] = { ...SERVERS['product-node'], label: `${name} (Node, ${dir0})`, args: SERVERS['product-node'].args.map((a) => (a.endsWith('dist/index.js') ? path.join(dir, 'dist/index.js') : a)) };
+  SERVERS[`${name}-bun`] = { ...SERVERS['product-bun'], label: `${name} (Bun, ${dir0})`, args: SERVERS['product-bun'].args.map((a) => (a.endsWith('src/index.ts') ? path.join(dir, 'src/index.ts') : a)) };
 }
 
 /**

@@ -4,7 +4,7 @@
  * scripts/gen-static-manifest.ts) instead of a static/ directory beside the sources.
  */
 import type { Platform } from '../server/platform.ts';
-import { bunPlatform } from './bun.ts';
+import { platform as bunPlatform } from './bun.ts';
 import { embeddedStaticFiles } from './static-manifest.gen.ts';
 
 async function readEmbedded(name: string): Promise<Uint8Array | null> {

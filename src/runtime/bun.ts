@@ -66,7 +66,7 @@ const bunMessageTap: MessageTap = {
     data.url = undefined;
   },
 };
-export const bunPlatform: Platform = {
+export const platform: Platform = {
   name: 'bun',
   version: Bun.version,
   upgradeWebSocket,

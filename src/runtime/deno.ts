@@ -115,7 +115,7 @@ async function serveRequest(app: Hono, request: Request, info: Deno.ServeHandler
   return response.status === 101 ? response : closeAfter(response);
 }
 
-export const denoPlatform: Platform = {
+export const platform: Platform = {
   name: 'deno',
   version: Deno.version.deno,
   upgradeWebSocket,

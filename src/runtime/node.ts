@@ -145,7 +145,7 @@ const upgradeWithLeanContext: UpgradeWebSocket = defineWebSocketHelper(async (c:
   return upgradeWebSocket(lean, releasingRequest(events, lean.env as { incoming?: unknown }), options);
 });
 
-export const nodePlatform: Platform = {
+export const platform: Platform = {
   name: 'node',
   version: process.versions.node,
   upgradeWebSocket: upgradeWithLeanContext,

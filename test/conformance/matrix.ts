@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { testCerts } from '../support/certs.ts';
 import { authenticated, issuedSecrets } from '../support/flow.ts';
-import { serverCommand, startServer, type RuntimeTarget, type ServerProcess } from '../support/server-process.ts';
+import { projectRoot, serverCommand, startServer, type RuntimeTarget, type ServerProcess } from '../support/server-process.ts';
 import { ADMIN_TOKEN, conformanceServerArgs, conformanceSuite } from './suite.ts';
 import { externalAuthSuite } from './external-auth.ts';
 import { metricsSuite } from './metrics.ts';
@@ -48,7 +48,7 @@ export function runtimeMatrix(runtime: RuntimeTarget): void {
   describe(`${runtime}: configuration errors`, () => {
     it('exits 2 with one line naming the bad option', () => {
       const { command, args } = serverCommand(runtime);
-      const result = spawnSync(command, [...args, '--port', 'not-a-port'], { encoding: 'utf8', timeout: 20_000 });
+      const result = spawnSync(command, [...args, '--port', 'not-a-port'], { cwd: projectRoot, encoding: 'utf8', timeout: 20_000 });
       assert.equal(result.status, 2, result.stderr);
       const lines = result.stderr.trim().split('\n');
       assert.equal(lines.length, 1, result.stderr);
@@ -57,7 +57,7 @@ export function runtimeMatrix(runtime: RuntimeTarget): void {
 
     it('prints --help listing every option', () => {
       const { command, args } = serverCommand(runtime);
-      const result = spawnSync(command, [...args, '--help'], { encoding: 'utf8', timeout: 20_000 });
+      const result = spawnSync(command, [...args, '--help'], { cwd: projectRoot, encoding: 'utf8', timeout: 20_000 });
       assert.equal(result.status, 0);
       for (const flag of ['--port', '--host', '--tls', '--auth-verify-url', '--ticket-ttl', '--auth-timeout']) assert.match(result.stdout, new RegExp(flag));
     });

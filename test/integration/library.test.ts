@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { serve, upgradeWebSocket, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
 import { WebSocketServer } from 'ws';
-import { createGateway, type Handler, type Verifier, type VerifyResult } from '../../src/index.ts';
+import { createGateway, type Handler, type Verifier, type VerifyResult } from '../../src/lib.ts';
 import { sleep } from '../support/flow.ts';
 import { TestSocket } from '../support/ws-client.ts';
 

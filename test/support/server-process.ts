@@ -13,17 +13,22 @@ const bin = (name: string) => path.join(projectRoot, 'node_modules/.bin', name);
 
 export type RuntimeTarget = 'node' | 'bun' | 'deno' | 'binary';
 
-/** The command that starts the server on each runtime, exactly as the README documents it. */
+/**
+ * The command that starts the server on each runtime, exactly as the README and the design card
+ * give it (`node dist/index.js`, `bun run src/index.ts`, `deno run … src/index.ts`), run from the
+ * project root.
+ */
 export function serverCommand(runtime: RuntimeTarget): { command: string; args: string[] } {
   switch (runtime) {
     case 'node':
-      return { command: process.execPath, args: [path.join(projectRoot, 'dist/entry/node.js')] };
+      return { command: process.execPath, args: ['dist/index.js'] };
     case 'bun':
-      return { command: bin('bun'), args: ['run', path.join(projectRoot, 'src/entry/bun.ts')] };
+      return { command: bin('bun'), args: ['run', 'src/index.ts'] };
     case 'deno':
       return {
         command: bin('deno'),
-        args: ['run', '--allow-net', '--allow-read', '--allow-env', '--allow-sys=hostname', `--config=${path.join(projectRoot, 'deno.json')}`, path.join(projectRoot, 'src/entry/deno.ts')],
+        // deno.json (the import map) is found from the working directory.
+        args: ['run', '--allow-net', '--allow-read', '--allow-env', '--allow-sys=hostname', 'src/index.ts'],
       };
     case 'binary':
       return { command: path.join(projectRoot, 'build/hardened-ws'), args: [] };
@@ -48,7 +53,6 @@ export interface ServerProcess {
 export interface StartOptions {
   readonly args?: readonly string[];
   readonly env?: Record<string, string>;
-  readonly cwd?: string;
   readonly tls?: boolean;
   readonly timeoutMs?: number;
 }
@@ -56,7 +60,7 @@ export interface StartOptions {
 export async function startServer(runtime: RuntimeTarget, options: StartOptions = {}): Promise<ServerProcess> {
   const { command, args } = serverCommand(runtime);
   const child = spawn(command, [...args, '--port', '0', '--metrics-port', '0', ...(options.args ?? [])], {
-    cwd: options.cwd ?? projectRoot,
+    cwd: projectRoot,
     env: { ...process.env, LOG_LEVEL: 'info', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,4 +1,0 @@
-import { bunPlatform } from '../runtime/bun.ts';
-import { runServerCommand } from '../server/command.ts';
-
-await runServerCommand(bunPlatform);
