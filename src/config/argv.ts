@@ -5,8 +5,12 @@
  */
 import type { OptionSpec } from './schema.ts';
 
+/** `flag` names the option at fault; null when the token names no option (the message says it all). */
 export class ArgvError extends Error {
-  constructor(readonly flag: string, detail: string) {
+  constructor(
+    readonly flag: string | null,
+    detail: string,
+  ) {
     super(detail);
   }
 }
@@ -17,7 +21,7 @@ export function tokenize(argv: readonly string[], specs: readonly OptionSpec[]):
   const values = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
     const token = argv[i]!;
-    if (!token.startsWith('--')) throw new ArgvError(safeName(token.replace(/^-+/, '')), 'unexpected argument (options start with --)');
+    if (!token.startsWith('--')) throw new ArgvError(null, notAnOption(token, specs));
     const eq = token.indexOf('=');
     const name = token.slice(2, eq === -1 ? undefined : eq);
     const inline = eq === -1 ? undefined : token.slice(eq + 1);
@@ -27,7 +31,7 @@ export function tokenize(argv: readonly string[], specs: readonly OptionSpec[]):
       continue;
     }
     const spec = byFlag.get(name);
-    if (spec === undefined) throw new ArgvError(safeName(name), 'unknown option (see --help)');
+    if (spec === undefined) throw new ArgvError(null, `unknown option "--${safeName(name)}" (see --help)`);
     if (spec.kind === 'boolean') {
       values.set(spec.flag, inline ?? 'true');
       continue;
@@ -42,4 +46,13 @@ export function tokenize(argv: readonly string[], specs: readonly OptionSpec[]):
 /** Names come from the command line: keep them short and printable in error messages. */
 function safeName(name: string): string {
   return JSON.stringify(name.slice(0, 40)).slice(1, -1);
+}
+
+/** `-p 80` or a stray word: say that options are long, and which one a single letter may have meant. */
+function notAnOption(token: string, specs: readonly OptionSpec[]): string {
+  if (!token.startsWith('-')) return `unexpected argument "${safeName(token)}" (options start with --; see --help)`;
+  const letters = token.replace(/^-+/, '');
+  const matches = specs.filter((s) => letters !== '' && s.flag.startsWith(letters));
+  const hint = matches.length === 1 ? ` (did you mean --${matches[0]!.flag}?)` : '';
+  return `unknown option "${safeName(token)}"${hint}: options have long names such as --port; see --help`;
 }

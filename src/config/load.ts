@@ -4,8 +4,12 @@ import { optionSpecs, type Config, type OptionName, type OptionSpec } from './sc
 /** A bad option: the message is one line naming the option and never echoing a secret value. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
-  constructor(readonly option: string, detail: string) {
-    super(`invalid option --${option}: ${detail}`);
+  /** `option` null: the command line named no known option, and `detail` is the whole message. */
+  constructor(
+    readonly option: string | null,
+    detail: string,
+  ) {
+    super(option === null ? detail : `invalid option --${option}: ${detail}`);
   }
 }
 

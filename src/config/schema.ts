@@ -41,8 +41,8 @@ export const optionSpecs = {
   verifyTimeout: spec({ flag: 'verify-timeout', env: 'VERIFY_TIMEOUT', default: '2s', kind: 'string', help: 'Timeout of one ticket verification (then 1013)', schema: duration(50, 30_000) }),
   maxAuthFrame: spec({ flag: 'max-auth-frame', env: 'MAX_AUTH_FRAME', default: '4KiB', kind: 'string', help: 'Largest accepted auth message', schema: byteSize(256, 65_536) }),
   maxMessage: spec({ flag: 'max-message', env: 'MAX_MESSAGE', default: '64KiB', kind: 'string', help: 'Largest accepted message after auth (then 1009)', schema: byteSize(256, 16 * 1024 * 1024) }),
-  demoUsers: spec({ flag: 'demo-users', env: 'DEMO_USERS', default: 'demo:demo', kind: 'string', secret: true,
-    help: 'Embedded auth service users as user:password,user2:password2 (default demo:demo)', schema: z.string().min(3).max(65_536) }),
+  demoUsers: spec({ flag: 'demo-users', env: 'DEMO_USERS', default: 'demo:demo,alice:alice', kind: 'string', secret: true,
+    help: 'Embedded auth service users as user:password,user2:password2 (default demo:demo,alice:alice: two people can try the chat)', schema: z.string().min(3).max(65_536) }),
   // --- before the upgrade
   allowedOrigins: spec({ flag: 'allowed-origins', env: 'ALLOWED_ORIGINS', default: 'self', kind: 'string',
     help: 'Comma-separated origins allowed to open /ws (exact scheme://host:port); "self" = the server\'s own origin; "*" = any (warns)',

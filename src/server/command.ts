@@ -6,6 +6,7 @@ import { ConfigError, helpText, loadConfig, type Config } from '../config/index.
 import { CloseCodes } from '../core/close-codes.ts';
 import type { Logger } from '../core/logger.ts';
 import { assembleServer } from './assemble.ts';
+import { listenConfigError } from './listen-errors.ts';
 import { createLogger } from './logger.ts';
 import { listenMetrics } from './metrics-http.ts';
 import type { Platform } from './platform.ts';
@@ -45,16 +46,25 @@ async function start(config: Config, platform: Platform, logger: Logger): Promis
     : undefined;
   // Before the main listener, so that `metrics.listening` is logged before `listening` (tests read both, in that order).
   const metricsListening = await listenMetrics(config, platform, server.metrics, logger);
-  const listening = await platform.listen(server.app, {
-    port: config.port,
-    host: config.host,
-    tls,
-    maxPayloadBytes: config.maxMessage,
-    heartbeat: { intervalMs: config.heartbeatInterval, timeoutMs: config.heartbeatTimeout },
-  });
+  const listening = await platform
+    .listen(server.app, {
+      port: config.port,
+      host: config.host,
+      tls,
+      maxPayloadBytes: config.maxMessage,
+      heartbeat: { intervalMs: config.heartbeatInterval, timeoutMs: config.heartbeatTimeout },
+    })
+    .catch(async (error: unknown) => {
+      await metricsListening?.close();
+      throw listenConfigError(error, { portOption: 'port', hostOption: 'host', host: config.host, port: config.port }) ?? error;
+    });
   const scheme = config.tls ? 'https' : 'http';
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  logger.info({ runtime: platform.name, version: platform.version, url: `${scheme}://${host}:${listening.port}` }, 'listening');
+  logger.info({ runtime: platform.name, version: platform.version, url: `${scheme}://${urlHost(config.host)}:${listening.port}` }, 'listening');
+  if (config.authVerifyUrl === undefined) {
+    // Where a newcomer goes next: the demo page (its login needs the embedded auth service).
+    const page = `${scheme}://${urlHost(browsableHost(config.host))}:${listening.port}/client.html`;
+    logger.info({ url: page }, `open ${page}`);
+  }
 
   let stopping = false;
   platform.onShutdownSignal(async (signal) => {
@@ -79,3 +89,7 @@ async function readPem(platform: Platform, path: string, option: 'cert' | 'key')
     throw new ConfigError(option, `cannot read ${path} (run \`npm run cert\` to make a local CA and certificate)`);
   }
 }
+
+const urlHost = (host: string) => (host.includes(':') ? `[${host}]` : host);
+/** A wildcard listen address is no address to open in a browser: its loopback twin is. */
+const browsableHost = (host: string) => (host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host);

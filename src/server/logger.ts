@@ -5,7 +5,7 @@
  * below (pino-pretty is not a dependency, and a terminal needs no more than this).
  */
 import { pino, type Logger as PinoLogger } from 'pino';
-import type { Logger } from '../core/logger.ts';
+import { BoundLogger, type Logger } from '../core/logger.ts';
 
 export type LogFormat = 'json' | 'pretty';
 
@@ -62,15 +62,21 @@ export function createLogger(level: string, write?: (line: string) => void, form
   return censoring(write ? pino(options, { write }) : pino(options));
 }
 
-/** pino applies no formatter to a child's bindings: they are censored on the way in. */
+/**
+ * Children merge their bindings into each line's fields (BoundLogger) instead of being pino
+ * children: pino writes a child's bindings and the line's fields side by side, so a key set at two
+ * levels (`component` by a caller and by its callee) appeared twice in one JSON line. Merged, the
+ * innermost value wins, and the fields formatter censors bindings like any other field.
+ */
 function censoring(instance: PinoLogger): Logger {
-  return {
+  const logger: Logger = {
     debug: instance.debug.bind(instance),
     info: instance.info.bind(instance),
     warn: instance.warn.bind(instance),
     error: instance.error.bind(instance),
-    child: (bindings) => censoring(instance.child(censorSecrets(bindings))),
+    child: (bindings) => new BoundLogger(logger, bindings),
   };
+  return logger;
 }
 
 const LEVELS: Readonly<Record<number, string>> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };

@@ -8,6 +8,7 @@ import { safeEqual } from '../auth-service/crypto.ts';
 import type { Config } from '../config/index.ts';
 import type { Logger } from '../core/logger.ts';
 import type { GatewayMetrics } from './metrics.ts';
+import { listenConfigError } from './listen-errors.ts';
 import type { Listening, Platform } from './platform.ts';
 
 const serve = async (c: Context, metrics: GatewayMetrics) => c.body(await metrics.scrape(), 200, { 'content-type': metrics.contentType, 'cache-control': 'no-store' });
@@ -38,13 +39,17 @@ export function protectedMetricsRoutes(metrics: GatewayMetrics, token: string, l
 /** Starts the metrics listener unless `--metrics-port off`; logs `metrics.listening` with its URL. */
 export async function listenMetrics(config: Config, platform: Platform, metrics: GatewayMetrics, logger: Logger): Promise<Listening | null> {
   if (config.metricsPort === null) return null;
-  const listening = await platform.listen(metricsApp(metrics), {
-    port: config.metricsPort,
-    host: config.metricsHost,
-    // No WebSocket route on this listener; these only satisfy the listen contract.
-    maxPayloadBytes: 1024,
-    heartbeat: { intervalMs: 60_000, timeoutMs: 60_000 },
-  });
+  const listening = await platform
+    .listen(metricsApp(metrics), {
+      port: config.metricsPort,
+      host: config.metricsHost,
+      // No WebSocket route on this listener; these only satisfy the listen contract.
+      maxPayloadBytes: 1024,
+      heartbeat: { intervalMs: 60_000, timeoutMs: 60_000 },
+    })
+    .catch((error: unknown) => {
+      throw listenConfigError(error, { portOption: 'metrics-port', hostOption: 'metrics-host', host: config.metricsHost, port: config.metricsPort! }) ?? error;
+    });
   const host = config.metricsHost.includes(':') ? `[${config.metricsHost}]` : config.metricsHost;
   logger.info({ url: `http://${host}:${listening.port}/metrics` }, 'metrics.listening');
   return listening;

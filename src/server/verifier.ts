@@ -29,7 +29,7 @@ export function buildVerifier(config: Config, deps: VerifierDeps): Verifier {
     if (config.authVerifySecret === undefined) throw new ConfigError('auth-verify-secret', 'required when --auth-verify-url is set');
     return resilient(new HttpVerifier({ url: config.authVerifyUrl, secret: config.authVerifySecret, timeoutMs: config.verifyTimeout }), config, deps);
   }
-  const users = parseDemoUsers(config.demoUsers);
+  const users = demoUsers(config.demoUsers);
   const secret = config.authVerifySecret ?? randomSecret();
   const auth = createAuthService({
     users,
@@ -78,4 +78,13 @@ function resilient(inner: Verifier, config: Config, { logger, onBreakerState }: 
 function randomSecret(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(32));
   return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+/** `--demo-users` is secret: the error names the entry's position, never its text. */
+function demoUsers(spec: string): Map<string, string> {
+  try {
+    return parseDemoUsers(spec);
+  } catch (error) {
+    throw new ConfigError('demo-users', (error instanceof Error ? error.message : 'invalid').replace(/^demo users: /, ''));
+  }
 }

@@ -1,6 +1,8 @@
 /** One runtime's full check: the conformance suite plain and over TLS, external auth, metrics and readiness, shutdown, config errors. */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { testCerts } from '../support/certs.ts';
 import { authenticated, issuedSecrets } from '../support/flow.ts';
@@ -46,13 +48,33 @@ export function runtimeMatrix(runtime: RuntimeTarget): void {
   metricsSuite(runtime);
 
   describe(`${runtime}: configuration errors`, () => {
-    it('exits 2 with one line naming the bad option', () => {
+    /** Runs the command with `argv`; asserts exit 2 and ONE line on stderr matching `expected`. */
+    const assertCliError = (argv: readonly string[], expected: RegExp) => {
       const { command, args } = serverCommand(runtime);
-      const result = spawnSync(command, [...args, '--port', 'not-a-port'], { cwd: projectRoot, encoding: 'utf8', timeout: 20_000 });
-      assert.equal(result.status, 2, result.stderr);
+      const result = spawnSync(command, [...args, ...argv], { cwd: projectRoot, encoding: 'utf8', timeout: 20_000 });
+      assert.equal(result.status, 2, `${argv.join(' ')}: ${result.stderr}`);
       const lines = result.stderr.trim().split('\n');
       assert.equal(lines.length, 1, result.stderr);
-      assert.match(lines[0]!, /--port/);
+      assert.match(lines[0]!, expected);
+    };
+
+    it('exits 2 with one line naming the bad option', () => {
+      assertCliError(['--port', 'not-a-port'], /--port/);
+      assertCliError(['--port', '70000'], /--port/);
+      assertCliError(['--demo-users', 'demo'], /--demo-users: entry 1 is not in user:password form/);
+      assertCliError(['-p', '80'], /unknown option "-p" \(did you mean --port\?\)/);
+    });
+
+    it('a port in use: exit 2 and one line naming the option and the port, for the main and the metrics listener', async () => {
+      const taken = net.createServer().listen(0, '127.0.0.1');
+      await once(taken, 'listening');
+      const port = (taken.address() as net.AddressInfo).port;
+      try {
+        assertCliError(['--port', String(port)], new RegExp(`--port: 127\\.0\\.0\\.1:${port} is already in use`));
+        assertCliError(['--metrics-port', String(port)], new RegExp(`--metrics-port: 127\\.0\\.0\\.1:${port} is already in use`));
+      } finally {
+        taken.close();
+      }
     });
 
     it('prints --help listing every option', () => {

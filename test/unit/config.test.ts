@@ -44,7 +44,7 @@ describe('loadConfig: defaults', () => {
       verifyTimeout: 2_000,
       maxAuthFrame: 4096,
       maxMessage: 65_536,
-      demoUsers: 'demo:demo',
+      demoUsers: 'demo:demo,alice:alice',
       logLevel: 'info',
       logFormat: 'json',
       metricsPort: 9464,
@@ -260,19 +260,35 @@ describe('loadConfig: bad values → one-line ConfigError naming the flag', () =
 });
 
 describe('loadConfig: unknown flags and help', () => {
-  it('an unknown long flag → ConfigError naming it', () => {
+  /** An unknown token: one line that quotes it as typed, not an "invalid option" of a flag that does not exist. */
+  function assertUnknown(error: ConfigError, token: string): void {
+    assert.equal(error.option, null);
+    assert.ok(error.message.includes(`"${token}"`), `message must quote ${token}: ${error.message}`);
+    assert.ok(!/[\r\n]/.test(error.message), `message must be ONE line: ${JSON.stringify(error.message)}`);
+  }
+
+  it('an unknown long flag → ConfigError quoting it', () => {
     const error = configError(['--bogus']);
-    assertNamesFlag(error, 'bogus');
+    assertUnknown(error, '--bogus');
     assert.match(error.message, /unknown option/);
-    assertNamesFlag(configError(['--port', '80', '--verify-timeouts=1s']), 'verify-timeouts');
+    assertUnknown(configError(['--port', '80', '--verify-timeouts=1s']), '--verify-timeouts');
   });
 
-  it('an unknown short flag → ConfigError', () => {
-    assertNamesFlag(configError(['-x']), 'x');
+  it('a short flag → says options are long, and names the one a unique letter stands for', () => {
+    assertUnknown(configError(['-x']), '-x');
+    const error = configError(['-p', '80']);
+    assertUnknown(error, '-p');
+    assert.match(error.message, /did you mean --port\?/);
+  });
+
+  it('a stray word → unexpected argument', () => {
+    const error = configError(['8080']);
+    assertUnknown(error, '8080');
+    assert.match(error.message, /unexpected argument/);
   });
 
   it('--no-<flag> exists only for booleans', () => {
-    assertNamesFlag(configError(['--no-port']), 'no-port');
+    assertUnknown(configError(['--no-port']), '--no-port');
   });
 
   it('--help and -h → kind help, even next to bad options', () => {

@@ -149,6 +149,16 @@ describe('logger', () => {
     assert.deepEqual({ ...entry, time: typeof entry.time }, { level: 30, time: 'number', conn: 'c1', code: 1000, msg: 'ws.close' });
   });
 
+  it('never writes a key twice: a child of a child, or a field named like a binding, keeps the innermost value', () => {
+    const lines: string[] = [];
+    const logger = createLogger('info', (line) => lines.push(line));
+    logger.child({ component: 'redis' }).child({ component: 'redis-broker', connection: 'sub' }).info({}, 'redis.ready');
+    logger.child({ component: 'admin' }).info({ component: 'metrics' }, 'x');
+    for (const line of lines) assert.equal(line.match(/"component"/g)?.length, 1, line);
+    assert.equal((JSON.parse(lines[0]!) as { component: string }).component, 'redis-broker');
+    assert.equal((JSON.parse(lines[1]!) as { component: string }).component, 'metrics');
+  });
+
   it('pretty: time level msg key=value, one line whatever the values hold', () => {
     const lines: string[] = [];
     createLogger('info', (line) => lines.push(line), 'pretty').warn({ limit: 'message_rate', code: 4429, origin: 'x\ny z', ticket: 't' }, 'limit.hit');
