@@ -1,18 +1,31 @@
 /**
- * hardened-ws, the library: ticket-authenticated WebSockets for any Hono app.
- * Web-standard only; the runtime's `upgradeWebSocket` is passed in.
+ * hardened-ws, the library (the package's "." export): ticket-authenticated WebSockets for any
+ * Hono app, with the pieces the server itself is assembled from. Web-standard only; the
+ * runtime's `upgradeWebSocket` is passed in. Redis backends: `hardened-ws/redis`; the client
+ * SDK: `hardened-ws/client`.
  */
-export { createGateway, type Gateway, type GatewayOptions, type RevocationTarget } from './core/gateway.ts';
-export type { Handler, HandlerContext, Handlers } from './core/handlers.ts';
-export { createAdmission, parseOriginPolicy, type Admission, type AdmissionOptions, type OriginPolicy, type Slot } from './core/admission/index.ts';
+// The gateway and its defaults
+export { createGateway, type LibraryGatewayOptions as GatewayOptions, type RuntimeAdapter } from './library/create-gateway.ts';
+export { admissionDefaults, heartbeatDefaults, type AdmissionSettings } from './library/defaults.ts';
+export type { Gateway, RevocationTarget } from './core/gateway.ts';
 export { defaultLimits, type Limits } from './core/limits.ts';
+export type { GatewayObserver } from './core/observer.ts';
+export { createAdmission, parseOriginPolicy, type Admission, type AdmissionOptions, type OriginPolicy, type RefusalReason, type Slot } from './core/admission/index.ts';
 export { CloseCodes, retryClassOf, type CloseCodeInfo, type RetryClass } from './core/close-codes.ts';
 export { silentLogger, type Logger } from './core/logger.ts';
+export type { RateSpec } from './limits/token-bucket.ts';
+// Handlers and channels
+export type { Handler, HandlerContext, Handlers } from './core/handlers.ts';
+export { builtinHandlers, echo, ping } from './handlers/index.ts';
+export { channelHandlers, isAllowed, isValidChannel, type ChannelAction, type ChannelOptions } from './channels/index.ts';
+export { MemoryBroker, type Broker, type BrokerMessage, type Listener, type MemoryBrokerOptions } from './broker/index.ts';
+export { MemoryUserConnections, type UserConnections } from './cluster/index.ts';
+export type { InboundMessage, OutboundMessage } from './protocol/messages.ts';
+// Verification
 export type { Identity, Verifier, VerifyRequest, VerifyResult } from './auth/verifier.ts';
 export { HttpVerifier, type HttpVerifierOptions } from './auth/verifiers/http.ts';
 export { withResilience, type ResilienceOptions, type ResilientVerifier, type BreakerState } from './auth/verifiers/resilient.ts';
-export { builtinHandlers, echo, ping } from './handlers/index.ts';
-export type { InboundMessage, OutboundMessage } from './protocol/messages.ts';
+// The embedded (simulated) auth service and its stores
 export { createAuthService, parseDemoUsers, type AuthService, type AuthServiceOptions } from './auth-service/index.ts';
 export type { TicketStore, TicketRecord } from './store/ticket-store.ts';
 export type { SessionStore, SessionRecord } from './store/session-store.ts';

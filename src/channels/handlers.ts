@@ -11,14 +11,18 @@ import { isAllowed, type ChannelAction } from './permissions.ts';
 
 export interface ChannelOptions {
   readonly broker: Broker;
-  /** Channels one connection may be subscribed to at once. */
-  readonly maxChannelsPerConnection: number;
+  /** Channels one connection may be subscribed to at once; default 32 (the server's `--max-channels`). */
+  readonly maxChannelsPerConnection?: number;
   readonly observer?: Pick<GatewayObserver, 'published' | 'delivered'>;
 }
 
 type Unsubscribe = () => void;
 
+/** The default of `maxChannelsPerConnection`. */
+export const DEFAULT_MAX_CHANNELS = 32;
+
 export function channelHandlers(options: ChannelOptions): Handlers {
+  const maxChannels = options.maxChannelsPerConnection ?? DEFAULT_MAX_CHANNELS;
   // Per connection: channel → how to stop listening. Emptied and deleted when the socket closes.
   const subscriptions = new Map<string, Map<string, Unsubscribe>>();
 
@@ -41,7 +45,7 @@ export function channelHandlers(options: ChannelOptions): Handlers {
     if (channel === null) return;
     const subs = subscriptionsOf(ctx);
     if (subs.has(channel)) return ack(ctx, message);
-    if (subs.size >= options.maxChannelsPerConnection) return refuse(ctx, message, 'too_many_channels');
+    if (subs.size >= maxChannels) return refuse(ctx, message, 'too_many_channels');
     let stop: Unsubscribe;
     try {
       stop = await options.broker.subscribe(channel, (delivery) => {

@@ -8,7 +8,11 @@ export interface WebSocketLike {
   readonly readyState: number;
   send(data: string): void;
   close(code?: number, reason?: string): void;
-  addEventListener(type: 'open' | 'message' | 'close' | 'error', listener: (event: never) => void): void;
+  // One overload per event, each taking the fields the SDK reads: the browser's WebSocket and
+  // `ws`'s (whose addEventListener is generic over its event map) both fit without a cast.
+  addEventListener(type: 'open' | 'error', listener: () => void): void;
+  addEventListener(type: 'message', listener: (event: { readonly data: unknown }) => void): void;
+  addEventListener(type: 'close', listener: (event: { readonly code: number; readonly reason: string }) => void): void;
 }
 
 export type WebSocketConstructor = new (url: string) => WebSocketLike;

@@ -1,13 +1,12 @@
 /**
- * `createGateway`: the library's front door. Returns a Hono app serving `GET /ws` (path
- * configurable) with ticket-authenticated WebSockets; mount it in your own Hono app.
+ * The gateway: a Hono app serving `GET /ws` (path configurable) with ticket-authenticated
+ * WebSockets. Every part is passed in; the library's `createGateway` (src/library/) fills in the
+ * safe defaults, and the server assembles its own.
  */
 import { Hono, type Context } from 'hono';
 import type { UpgradeWebSocket, WSContext } from 'hono/ws';
 import { withRetryHint } from '../auth/state-machine.ts';
 import type { Identity, Verifier } from '../auth/verifier.ts';
-import { builtinHandlers } from '../handlers/index.ts';
-import { MemoryUserConnections } from '../cluster/memory-user-connections.ts';
 import type { UserConnections } from '../cluster/user-connections.ts';
 import type { Admission } from './admission/index.ts';
 import { CloseCodes, type CloseCodeInfo } from './close-codes.ts';
@@ -27,8 +26,8 @@ export interface GatewayOptions {
   /** The runtime adapter's helper: `hono/bun`, `hono/deno` or `@hono/node-server`. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   readonly upgradeWebSocket: UpgradeWebSocket<any, any>;
-  /** Message handlers by `type`; default: echo and ping. `refresh` is reserved by the protocol. */
-  readonly handlers?: Handlers;
+  /** Message handlers by `type`. `refresh` is reserved by the protocol. */
+  readonly handlers: Handlers;
   readonly limits?: Partial<Limits>;
   readonly logger?: Logger;
   /** Client IP of the upgrade request (runtime-specific); default: unknown. */
@@ -38,8 +37,8 @@ export interface GatewayOptions {
    * HTTP status. Its middleware is mounted app-wide: `GET //evil.com/ws` matches no `/ws` route.
    */
   readonly admission?: Pick<Admission, 'middleware' | 'claim'>;
-  /** Counts each user's sockets for the per-user cap; default in-process. Pass the Redis one to cap across instances. */
-  readonly userConnections?: UserConnections;
+  /** Counts each user's sockets for the per-user cap (in-process, or Redis to cap across instances). */
+  readonly userConnections: UserConnections;
   /** Receives counts and timings for metrics. */
   readonly observer?: GatewayObserver;
   /** The runtime's direct message listener (`src/runtime/*`); default: Hono's `onMessage`. */
@@ -75,14 +74,14 @@ const MIN_RECONNECT_HINT_MS = 250;
 
 export function createGateway(options: GatewayOptions): Gateway {
   const limits = resolveLimits(options.limits);
-  const handlers = options.handlers ?? builtinHandlers;
+  const handlers = options.handlers;
   const logger = options.logger ?? silentLogger;
   const now = options.now ?? Date.now;
   const registry = new ConnectionRegistry();
   const sessionClock = new SessionClock(now);
   let onEmpty: (() => void) | undefined;
 
-  const userConnections = options.userConnections ?? new MemoryUserConnections();
+  const userConnections = options.userConnections;
   const acquired = new Set<Connection>();
 
   /**

@@ -145,20 +145,11 @@ const upgradeWithLeanContext: UpgradeWebSocket = defineWebSocketHelper(async (c:
   return upgradeWebSocket(lean, releasingRequest(events, lean.env as { incoming?: unknown }), options);
 });
 
-export const platform: Platform = {
-  name: 'node',
-  version: process.versions.node,
+/** The Node runtime adapter: what the gateway needs (upgrade, frame tap, client IP) and a listener. */
+export const nodeRuntime: Pick<Platform, 'upgradeWebSocket' | 'messageTap' | 'clientIp' | 'listen'> = {
   upgradeWebSocket: upgradeWithLeanContext,
   messageTap: wsMessageTap,
   clientIp: (c) => getConnInfo(c).remote.address ?? null,
-  readStatic: async (name) => {
-    try {
-      return new Uint8Array(await readFile(new URL(name, staticDir)));
-    } catch {
-      return null;
-    }
-  },
-  readTextFile: (path) => readFile(path, 'utf8'),
   listen: (app, options) =>
     new Promise<Listening>((resolve, reject) => {
       const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes });
@@ -199,6 +190,20 @@ export const platform: Platform = {
         reject(error);
       });
     }),
+};
+
+export const platform: Platform = {
+  name: 'node',
+  version: process.versions.node,
+  ...nodeRuntime,
+  readStatic: async (name) => {
+    try {
+      return new Uint8Array(await readFile(new URL(name, staticDir)));
+    } catch {
+      return null;
+    }
+  },
+  readTextFile: (path) => readFile(path, 'utf8'),
   onShutdownSignal: (handler) => {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => handler(signal));
   },

@@ -1,0 +1,65 @@
+/**
+ * The library's `createGateway`: the gateway with the server's safe defaults filled in — the
+ * built-in handlers, an in-process per-user counter, and admission (same-origin only, per-IP caps
+ * and upgrade rate) — unless the caller chooses otherwise explicitly.
+ */
+import { MemoryUserConnections } from '../cluster/memory-user-connections.ts';
+import { createAdmission, type Admission } from '../core/admission/index.ts';
+import { createGateway as createCoreGateway, type Gateway, type GatewayOptions } from '../core/gateway.ts';
+import type { Handlers } from '../core/handlers.ts';
+import { silentLogger } from '../core/logger.ts';
+import { builtinHandlers } from '../handlers/index.ts';
+import { admissionDefaults, type AdmissionSettings } from './defaults.ts';
+
+/** A runtime adapter (`hardened-ws/node`): its upgrade, its direct frame listener and the client IP. */
+export type RuntimeAdapter = Pick<GatewayOptions, 'upgradeWebSocket' | 'messageTap'> & { clientIp(c: Parameters<NonNullable<GatewayOptions['clientIp']>>[0]): string | null };
+
+/** Either a runtime adapter, or Hono's own `upgradeWebSocket` for the runtime (`hono/bun`, `hono/deno`). */
+type Upgrade =
+  | { readonly runtime: RuntimeAdapter; readonly upgradeWebSocket?: never; readonly messageTap?: never }
+  | { readonly runtime?: never; readonly upgradeWebSocket: GatewayOptions['upgradeWebSocket'] };
+
+export type LibraryGatewayOptions = Upgrade & LibraryOptions;
+
+interface LibraryOptions extends Omit<GatewayOptions, 'handlers' | 'userConnections' | 'admission' | 'upgradeWebSocket' | 'messageTap'> {
+  /**
+   * Message handlers by `type`. Default: the built-ins (echo, ping). Given, they replace the
+   * defaults: spread `builtinHandlers` (and `channelHandlers({ broker })`) to keep them.
+   */
+  readonly handlers?: Handlers;
+  /** Default: in-process. Pass `RedisUserConnections` to cap a user's sockets across instances. */
+  readonly userConnections?: GatewayOptions['userConnections'];
+  /**
+   * The checks before the upgrade. Default: `admissionDefaults` — only the server's own origin
+   * (403 for any other Origin), 256 sockets per IP, 20 upgrades/s per IP (burst 60), 20,000 in
+   * all. Pass some settings to change those (e.g. `{ allowedOrigins: 'https://app.example' }`),
+   * an `Admission` from `createAdmission` to share one, or `false` to switch every check off.
+   * Per-IP limits need `clientIp`.
+   */
+  readonly admission?: Partial<AdmissionSettings> | Admission | false;
+}
+
+export function createGateway(options: LibraryGatewayOptions): Gateway {
+  const logger = options.logger ?? silentLogger;
+  const { runtime } = options;
+  const clientIp = options.clientIp ?? runtime?.clientIp.bind(runtime);
+  return createCoreGateway({
+    ...options,
+    upgradeWebSocket: runtime?.upgradeWebSocket ?? options.upgradeWebSocket!,
+    messageTap: runtime?.messageTap,
+    clientIp,
+    handlers: options.handlers ?? builtinHandlers,
+    userConnections: options.userConnections ?? new MemoryUserConnections(),
+    admission: admissionFor(options, clientIp, logger),
+  });
+}
+
+function admissionFor(options: LibraryGatewayOptions, clientIp: GatewayOptions['clientIp'], logger: NonNullable<GatewayOptions['logger']>): GatewayOptions['admission'] {
+  const { admission } = options;
+  if (admission === false) {
+    logger.warn({}, 'admission switched off: any web page may open sockets, and no per-IP cap or upgrade rate applies');
+    return undefined;
+  }
+  if (admission !== undefined && 'middleware' in admission) return admission;
+  return createAdmission({ ...admissionDefaults, ...admission, clientIp: clientIp ?? (() => null), logger });
+}
