@@ -61,8 +61,16 @@ export function assembleServer(config: Config, platform: Platform, logger: Logge
     }),
   );
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  // Ready means a new socket can authenticate here: not draining, shared state reachable, and the
+  // auth service's breaker closed (it probes by itself, so an open breaker does not wait for traffic).
   app.get('/readyz', (c) => {
-    const status = draining ? 'draining' : !backends.healthy() || !revocations.listening ? 'backend_unavailable' : 'ready';
+    const status = draining
+      ? 'draining'
+      : !backends.healthy() || !revocations.listening
+        ? 'backend_unavailable'
+        : verifier.state !== 'closed'
+          ? 'auth_unavailable'
+          : 'ready';
     return c.json({ status, backend: backends.kind }, status === 'ready' ? 200 : 503);
   });
 
@@ -109,6 +117,7 @@ export function assembleServer(config: Config, platform: Platform, logger: Logge
       draining = true;
     },
     close: async () => {
+      verifier.close();
       revocations.close();
       await backends.close();
     },

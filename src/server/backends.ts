@@ -22,6 +22,8 @@ export interface Backends {
   readonly userConnections: UserConnections;
   /** Readiness: can shared state be reached right now? */
   healthy(): boolean;
+  /** Calls `listener` each time the shared Redis connection is (re)established; never in memory. */
+  onReconnected(listener: () => void): void;
   close(): Promise<void>;
 }
 
@@ -43,6 +45,7 @@ export function createBackends(config: Config, logger: Logger, hooks: BackendHoo
       broker,
       userConnections,
       healthy: () => true,
+      onReconnected: () => {},
       close: async () => {
         await Promise.all([broker.close(), userConnections.close(), tickets.close(), sessions.close()]);
       },
@@ -62,6 +65,7 @@ export function createBackends(config: Config, logger: Logger, hooks: BackendHoo
     broker,
     userConnections,
     healthy: () => broker.healthy && isReady(client),
+    onReconnected: (listener) => void client.on('ready', listener),
     close: async () => {
       await Promise.all([broker.close(), userConnections.close()]);
       await Promise.all([tickets.close(), sessions.close()]);
