@@ -64,7 +64,7 @@ export function createBackends(config: Config, logger: Logger, hooks: BackendHoo
     sessions,
     broker,
     userConnections,
-    healthy: () => broker.healthy && isReady(client),
+    healthy: () => broker.healthy && isReady(client) && userConnections.healthy,
     onReconnected: (listener) => void client.on('ready', listener),
     close: async () => {
       await Promise.all([broker.close(), userConnections.close()]);
