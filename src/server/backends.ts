@@ -20,7 +20,7 @@ export interface Backends {
   readonly sessions: SessionStore;
   readonly broker: Broker;
   readonly userConnections: UserConnections;
-  /** Readiness: can shared state be reached right now? */
+  /** Readiness: can shared state be reached right now, with this instance's open sockets counted in it? */
   healthy(): boolean;
   /** Calls `listener` each time the shared Redis connection is (re)established; never in memory. */
   onReconnected(listener: () => void): void;
