@@ -1,4 +1,4 @@
-# hardened-ws container: the single Bun-compiled binary on a small Debian base, run as non-root.
+# hardened-ws container: the single Bun-compiled binary on distroless (glibc, no shell), run as non-root.
 #
 #   docker build -t hardened-ws .
 #   docker run --rm -p 8080:8080 --read-only --cap-drop=ALL --security-opt=no-new-privileges \
@@ -17,7 +17,9 @@
 # it), and `npm ci` installs the Bun that compiles the binary as the pinned `bun` devDependency
 # (node_modules/.bin/bun), so the Bun version comes from the lockfile, exactly as on a developer's
 # machine and in CI, instead of from a second place (an image tag) that could drift.
-FROM node:20-bookworm-slim AS build
+# Node 24, the active LTS line (Node 20 no longer gets security fixes). The build needs only Node
+# >= 20 (package.json "engines"); Node only runs npm and the build scripts, none of it ships.
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 # Dependencies first, so this layer is cached until the lockfile changes.
 COPY package.json package-lock.json ./
@@ -32,35 +34,21 @@ COPY static ./static
 RUN npm run build:binary && ./build/hardened-ws --help >/dev/null
 
 # ---- runtime ------------------------------------------------------------------------------------------
-# Why debian:bookworm-slim and not gcr.io/distroless/cc-debian12:nonroot:
-# - The binary is a dynamically linked glibc executable (Bun's runtime plus the bundle). Its only
-#   dependencies are libc, libm, libpthread, libdl and the loader (`ldd build/hardened-ws`; glibc
-#   ≥ 2.17). Distroless/cc (even distroless/base) would run it.
-# - But distroless has no shell, curl or wget, and the binary has no health probe of its own, so a
-#   distroless image could not have a working HEALTHCHECK. Correctness first: Debian slim plus curl.
-# - To switch to distroless later (about 70 MB smaller), add a `hardened-ws healthcheck` subcommand
-#   (GET http://127.0.0.1:$PORT/readyz, exit 0 on 200) and use
-#     FROM gcr.io/distroless/cc-debian12:nonroot
-#     HEALTHCHECK CMD ["/usr/local/bin/hardened-ws", "healthcheck"]
-FROM debian:bookworm-slim AS runtime
-
-# curl is only for HEALTHCHECK. The user has fixed ids (those of distroless "nonroot"), so that
-# Kubernetes `runAsNonRoot` can verify them and file ownership on mounted volumes is predictable.
-# hadolint ignore=DL3008
-RUN apt-get update \
- && apt-get install -y --no-install-recommends curl \
- && rm -rf /var/lib/apt/lists/* \
- && groupadd --system --gid 65532 nonroot \
- && useradd --system --uid 65532 --gid 65532 --no-create-home --home-dir /nonexistent \
-      --shell /usr/sbin/nologin nonroot
+# gcr.io/distroless/cc-debian12: glibc, libgcc, libstdc++ and CA certificates, and nothing else (no
+# shell, no package manager, no curl). The binary is a dynamically linked glibc executable (Bun's
+# runtime plus the bundle) whose only dependencies are libc, libm, libpthread, libdl and the loader
+# (`ldd build/hardened-ws`; `npm run check:docker` checks them). Its health probe is the binary
+# itself (`hardened-ws healthcheck`), so no HTTP client is needed in the image. The `nonroot` tag
+# runs as uid/gid 65532, fixed ids that Kubernetes `runAsNonRoot` can verify.
+FROM gcr.io/distroless/cc-debian12:nonroot AS runtime
 
 # Owned by root and not writable by the process that runs it.
 COPY --from=build /app/build/hardened-ws /usr/local/bin/hardened-ws
 
 # Read-only-filesystem friendly: the server writes nothing to disk (logs go to stdout as JSON, the
 # default ticket store and broker are in memory, static files are embedded), so `--read-only`
-# needs no tmpfs. The working directory is root-owned and empty on purpose: a Bun-compiled
-# executable autoloads `.env` and `bunfig.toml` from its working directory.
+# needs no tmpfs. The working directory is root-owned and holds no .env or bunfig.toml (the binary
+# is also compiled not to autoload them).
 WORKDIR /
 # Metrics (Prometheus) listen on their own port; inside the container that must be all interfaces
 # for a scraper to reach it. Publish 9464 only to your monitoring network, never to the internet.
@@ -71,16 +59,19 @@ ENV HOST=0.0.0.0 \
 EXPOSE 8080 9464
 USER 65532:65532
 
-# Readiness, not liveness: /readyz turns 503 while the server drains after SIGTERM. Plain HTTP on
-# the container's own loopback; if you run with --tls inside the container, override this
-# (e.g. `curl -fsS --cacert /certs/ca.pem https://localhost:${PORT}/readyz`).
+# Liveness, not readiness: GET /healthz on the container's own loopback (HOST, PORT and TLS from
+# this environment, as the server reads them), exit 0 on 200. /readyz is for the load balancer
+# (deploy/haproxy.cfg): it turns 503 while Redis is unreachable or the server drains, and a
+# HEALTHCHECK on it would mark every container unhealthy during one Redis outage, so an
+# orchestrator that replaces unhealthy containers would restart them all at once. With TLS inside
+# the container, the certificate must be valid for 127.0.0.1 and trusted (NODE_EXTRA_CA_CERTS).
 HEALTHCHECK --interval=30s --timeout=3s --start-period=5s --retries=3 \
-  CMD curl -fsS --max-time 2 -o /dev/null "http://127.0.0.1:${PORT}/readyz" || exit 1
+  CMD ["/usr/local/bin/hardened-ws", "healthcheck"]
 
-# The binary handles SIGTERM itself (drain: readiness 503, sockets closed with 1001, exit 0) and
-# spawns no children, so it can be PID 1 without an init. Draining may take up to 10 s: give
-# `docker stop` / Kubernetes a longer grace period than that (--stop-timeout=15,
-# terminationGracePeriodSeconds: 15).
+# The binary handles SIGTERM itself (drain: readiness, upgrades, logins and tickets 503, sockets
+# closed with 1001 and a retry hint, exit 0) and spawns no children, so it can be PID 1 without an
+# init. Draining may take up to 10 s: give `docker stop` / Kubernetes a longer grace period than
+# that (--stop-timeout=15, terminationGracePeriodSeconds: 15).
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["/usr/local/bin/hardened-ws"]
 CMD []

@@ -2,17 +2,22 @@
 # Check the Dockerfile without a Docker engine (npm run check:docker).
 #
 # 1. Static checks: the final stage runs as a non-root USER, sets HOST/PORT, EXPOSEs the port and
-#    has a HEALTHCHECK; hadolint and `docker build --check` run too when they can.
+#    has a liveness HEALTHCHECK (not /readyz); hadolint and `docker build --check` run too when
+#    they can.
 # 2. Replay: the build stages' COPY/RUN/WORKDIR/ENV lines are read from the Dockerfile (not copied
 #    into this script) and run, in order, in a fresh temporary directory whose "build context" is
 #    the working tree as git sees it (tracked + untracked, not ignored) minus .dockerignore.
-#    Host tools stand in for the base image (same Node major is checked).
+#    Host tools stand in for the base image. For a node:N image the image's Node must satisfy
+#    package.json engines.node; the replay runs on the host's Node, or on CHECK_DOCKER_NODE (a node
+#    binary of major N) when set, and says which major it proved the build on.
 # 3. Image: only what the final stage COPYs --from a build stage is placed into a second, clean
 #    directory (the "image"). The final stage's own RUN lines (apt-get, useradd) are NOT run.
 # 4. Run: the ENTRYPOINT starts from that directory as the final stage's USER (setpriv, when run as
 #    root), with the final stage's ENV plus HOST=127.0.0.1 PORT=<free port>; then /readyz and
-#    /healthz must answer 200, the HEALTHCHECK command must pass, a ticket-authenticated WebSocket
-#    must work, no file may be written (when strace is available), and SIGTERM must exit 0.
+#    /healthz must answer 200, the HEALTHCHECK command (exec form: run from the image directory
+#    with the image's ENV) must pass, a ticket-authenticated WebSocket must work, no file may be
+#    written (when strace is available), SIGTERM must exit 0, and then the HEALTHCHECK must fail
+#    (exit 1, one line).
 #
 # Exits non-zero on the first failure. KEEP_TMP=1 keeps the temporary directory for inspection.
 set -euo pipefail
@@ -87,6 +92,9 @@ ok "ENV $env_text"
 [[ -n "$final_expose" ]] || fail "the final stage has no EXPOSE"
 ok "EXPOSE $final_expose"
 [[ "$final_healthcheck" == *CMD* ]] || fail "the final stage has no HEALTHCHECK CMD"
+# Liveness for the container: a readiness probe would mark every container unhealthy during one
+# Redis outage (and an orchestrator would restart them all at once). Readiness is the load balancer's.
+[[ "$final_healthcheck" != *readyz* ]] || fail "the HEALTHCHECK probes /readyz (readiness); the container's probe must be liveness"
 ok "HEALTHCHECK $final_healthcheck"
 [[ "$final_entrypoint" == \[* ]] || fail "ENTRYPOINT must be in exec (JSON) form so that the binary is PID 1 and receives SIGTERM"
 ok "ENTRYPOINT $final_entrypoint"
@@ -129,7 +137,7 @@ ok "$(find "$context" -type f | wc -l) files in the context"
 
 # ---- replay the build stages ------------------------------------------------------------------------
 declare -A stage_root=()
-stage_dir='' stage_name='' workdir='/' stage_env=()
+stage_dir='' stage_name='' workdir='/' stage_env=() stage_path="$clean_path" replayed_on='host tools'
 
 # COPY [--from=stage] src... dest, with Docker's rules: a directory's contents are copied, a
 # missing source is an error, several sources or a trailing / make dest a directory.
@@ -190,15 +198,34 @@ for line in "${instructions[@]}"; do
     read -r -a parts <<<"$args"
     image="${parts[0]}" stage_name="stage$stage"
     [[ "${parts[1]:-}" =~ ^[Aa][Ss]$ ]] && stage_name="${parts[2]}"
-    stage_dir="$work/stages/$stage_name" workdir='/' stage_env=()
+    stage_dir="$work/stages/$stage_name" workdir='/' stage_env=() stage_path="$clean_path"
     mkdir -p "$stage_dir"
     step "replay build stage '$stage_name' (FROM $image)"
     if [[ -n "${stage_root[$image]:-}" ]]; then
       cp -a "${stage_root[$image]}/." "$stage_dir/"
     elif [[ "$image" =~ ^node:([0-9]+) ]]; then
-      host_major="$(node -p 'process.versions.node.split(".")[0]')"
-      [[ "$host_major" == "${BASH_REMATCH[1]}" ]] || fail "the image has Node ${BASH_REMATCH[1]} but this host has Node $host_major"
-      note "base image not pulled; host Node $(node -v) / npm $(npm -v) stand in for $image"
+      image_major="${BASH_REMATCH[1]}"
+      engines="$(node -p 'require(process.argv[1]).engines?.node ?? ""' "$root/package.json")"
+      [[ "$engines" =~ ^\>=[[:space:]]*([0-9]+) ]] || fail "package.json engines.node ($engines) is not of the form >=N"
+      min_major="${BASH_REMATCH[1]}"
+      ((image_major >= min_major)) || fail "the image's Node $image_major does not satisfy package.json engines.node $engines"
+      ok "the image's Node $image_major satisfies package.json engines.node $engines"
+      replay_node="${CHECK_DOCKER_NODE:-$(command -v node)}"
+      [[ -x "$replay_node" ]] || fail "CHECK_DOCKER_NODE=$replay_node is not an executable"
+      replay_version="$("$replay_node" -v)" replay_major="$("$replay_node" -p 'process.versions.node.split(".")[0]')"
+      stage_path="$(dirname "$replay_node"):$clean_path"
+      if [[ -n "${CHECK_DOCKER_NODE:-}" && "$replay_major" != "$image_major" ]]; then
+        fail "CHECK_DOCKER_NODE is Node $replay_version but the image has Node $image_major"
+      fi
+      replay_npm="$(env -i HOME="$HOME" PATH="$stage_path" npm -v)"
+      if [[ "$replay_major" == "$image_major" ]]; then
+        ok "base image not pulled; Node $replay_version (the image's major) / npm $replay_npm stand in for $image"
+        replayed_on="Node $replay_version, the image's major"
+      else
+        ((replay_major >= min_major)) || fail "this host's Node $replay_version does not satisfy engines.node $engines"
+        note "base image not pulled, and its Node major differs from this host's: the replay runs on Node $replay_version / npm $replay_npm, which proves the build on Node $replay_major (engines.node $engines), not on Node $image_major; set CHECK_DOCKER_NODE to a Node $image_major binary to replay on the image's major"
+        replayed_on="Node $replay_version, NOT the image's Node $image_major"
+      fi
     else
       note "base image $image not pulled; host tools stand in for it"
     fi
@@ -229,7 +256,7 @@ for line in "${instructions[@]}"; do
       [[ "$args" == \[* ]] && fail "JSON-form RUN is not supported by this check: $args"
       [[ "$args" == --* ]] && fail "RUN flags (--mount etc.) are not supported by this check: $args"
       echo "  RUN $args"
-      (cd "$stage_dir/${workdir#/}" && env -i HOME="$HOME" PATH="$clean_path" TERM=dumb "${stage_env[@]}" sh -c "$args") ||
+      (cd "$stage_dir/${workdir#/}" && env -i HOME="$HOME" PATH="$stage_path" TERM=dumb "${stage_env[@]}" sh -c "$args") ||
         fail "RUN $args (exit $?)" ;;
     ARG | LABEL | SHELL | USER | EXPOSE | HEALTHCHECK | CMD | ENTRYPOINT | STOPSIGNAL | ONBUILD | VOLUME)
       note "$instr in a build stage is not replayed: $args" ;;
@@ -329,10 +356,20 @@ proc_uid="$(awk '/^Uid:/ {print $2}' "/proc/$server_pid/status")"
 ok "server process $server_pid runs with uid $proc_uid"
 [[ -z "${as_user[*]}" || "$proc_uid" != 0 ]] || fail "the server runs as root"
 
+# The HEALTHCHECK as Docker runs it: exec form (no shell in the image) with the image's ENV, from
+# its working directory; an absolute program path is taken inside the image directory.
 healthcheck_cmd="${final_healthcheck#*CMD }"
-[[ "$healthcheck_cmd" == \[* ]] && fail "exec-form HEALTHCHECK is not supported by this check"
-(env -i "${run_env[@]}" sh -c "$healthcheck_cmd") || fail "HEALTHCHECK command failed: $healthcheck_cmd"
-ok "HEALTHCHECK passes: $healthcheck_cmd"
+if [[ "$healthcheck_cmd" == \[* ]]; then
+  mapfile -t probe < <(node -e 'for (const a of JSON.parse(process.argv[1])) console.log(a)' "$healthcheck_cmd")
+  [[ "${probe[0]}" == /* ]] && probe[0]="$image_root/${probe[0]#/}"
+  [[ -x "${probe[0]}" ]] || fail "the HEALTHCHECK program ${probe[0]#"$image_root"} is not an executable file in the image"
+else
+  probe=(sh -c "$healthcheck_cmd")
+fi
+run_probe() { (cd "$image_root/${final_workdir#/}" && exec env -i "${run_env[@]}" "${as_user[@]}" "${probe[@]}"); }
+probe_out="$(run_probe 2>&1)" || fail "HEALTHCHECK command failed: $healthcheck_cmd: $probe_out"
+[[ -z "$probe_out" ]] || fail "the HEALTHCHECK printed on success: $probe_out"
+ok "HEALTHCHECK passes (exit 0, silent): $healthcheck_cmd"
 
 # The product itself: Basic-auth ticket, WebSocket, auth.ok, echo (client from the repo's `ws`).
 (cd "$root" && node -e '
@@ -363,6 +400,11 @@ wait "$launcher_pid" || rc=$?
 server_pid=''
 ((rc == 0)) || { tail -5 "$log"; fail "exit status $rc after SIGTERM (expected 0)"; }
 ok "exited 0 after SIGTERM"
+probe_rc=0
+probe_out="$(run_probe 2>&1)" || probe_rc=$?
+((probe_rc == 1)) || fail "with the server gone the HEALTHCHECK exited $probe_rc (expected 1): $probe_out"
+[[ "$(printf '%s\n' "$probe_out" | wc -l)" == 1 ]] || fail "the failing HEALTHCHECK printed more than one line: $probe_out"
+ok "with the server gone the HEALTHCHECK fails: exit 1, \"$probe_out\""
 grep -q '"shutdown.done"' "$log" || fail "the log has no shutdown.done"
 ok "log: shutdown.start … shutdown.done"
 if grep -qE '"level":(50|60)' "$log"; then grep -E '"level":(50|60)' "$log" | head -5; fail "errors in the server log"; fi
@@ -379,10 +421,13 @@ fi
 
 step "check:docker passed"
 cat <<EOF
-  Proven: the build stages' COPY/RUN lines work from a clean checkout; the final stage's COPY
-  picks up a binary that runs alone (no node_modules, no static/), as uid ${uid:-$(id -u)}, with the image's
-  ENV; /readyz, /healthz, the HEALTHCHECK command, the ticket + WebSocket flow and SIGTERM → 0.
-  Not proven: the base images themselves (not pulled), the final stage's RUN (apt-get, useradd),
-  --chown/--chmod, real .dockerignore semantics beyond simple globs, container networking
-  (HOST=0.0.0.0, published ports), and other CPU architectures.
+  Proven: the build stages' COPY/RUN lines work from a clean checkout (on $replayed_on);
+  the final stage's COPY picks up a binary that runs alone (no node_modules, no static/, no shell or
+  other program next to it), as uid ${uid:-$(id -u)}, with the image's ENV; /readyz, /healthz, the
+  HEALTHCHECK (the binary's own healthcheck subcommand), the ticket + WebSocket flow, SIGTERM → 0,
+  and the HEALTHCHECK failing once the server is gone.
+  Not proven: the base images themselves (not pulled; distroless/cc is taken to provide Debian 12's
+  glibc 2.36 and the libraries listed above), the final stage's RUN lines if any, --chown/--chmod,
+  real .dockerignore semantics beyond simple globs, container networking (HOST=0.0.0.0, published
+  ports), and other CPU architectures.
 EOF

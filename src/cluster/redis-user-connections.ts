@@ -3,7 +3,9 @@
  * member = connection id, score = lease expiry (ms, Redis server clock). Acquire is one Lua script
  * (drop lapsed leases, count, add) so two instances cannot both take the last slot. Each instance
  * renews its own live members every leaseMs/3; if it crashes, its entries lapse after leaseMs and
- * the user's slots come back without anyone cleaning up.
+ * the user's slots come back without anyone cleaning up. When its Redis connection comes back (a
+ * restart may have emptied Redis), it writes all its live members back at once, and reports
+ * unhealthy (and holds new acquires) until it has: open sockets never stop counting.
  *
  * Times come from Redis `TIME` inside the scripts, not from each instance's clock, so instances
  * with skewed clocks still agree on which leases have lapsed.
@@ -39,19 +41,20 @@ end
 return 0`;
 
 /**
- * KEYS[1] user key; ARGV: leaseMs, connectionId... Re-scores members that still exist (a lapsed one is
- * not resurrected: its slot may already be someone else's). Returns how many had lapsed.
+ * KEYS[1] user key; ARGV: leaseMs, connectionId... Writes every live connection of this instance
+ * with a fresh expiry. A member that is missing (Redis restarted empty, or its lease lapsed during
+ * a long outage) is added back: the socket is still open and must count, even if that puts the
+ * user over the cap for a while (new sockets are refused until it is under again). Returns how
+ * many were missing.
  */
 const RENEW = `${NOW}
 local lease = tonumber(ARGV[1])
-local lapsed = 0
+local restored = 0
 for i = 2, #ARGV do
-  if redis.call('ZADD', KEYS[1], 'XX', 'CH', now + lease, ARGV[i]) == 0 and not redis.call('ZSCORE', KEYS[1], ARGV[i]) then
-    lapsed = lapsed + 1
-  end
+  restored = restored + redis.call('ZADD', KEYS[1], now + lease, ARGV[i])
 end
-if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('PEXPIRE', KEYS[1], lease) end
-return lapsed`;
+redis.call('PEXPIRE', KEYS[1], lease)
+return restored`;
 
 export class RedisUserConnections implements UserConnections {
   readonly #redis: OwnedClient;
@@ -64,6 +67,16 @@ export class RedisUserConnections implements UserConnections {
   #renewSha: string | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
   #closed = false;
+  /** Set when the connection dropped; cleared by the first renewal round that succeeds after it. */
+  #stale = false;
+  /** The re-registration round started by the reconnect; acquires wait for it. */
+  #reregistering: Promise<void> | undefined;
+  readonly #onClose = () => {
+    this.#stale = true;
+  };
+  readonly #onReady = () => {
+    if (this.#stale) this.#reregistering = this.#renew().finally(() => (this.#reregistering = undefined));
+  };
 
   constructor(options: RedisUserConnectionsOptions) {
     this.#log = (options.logger ?? silentLogger).child({ component: 'redis-user-connections' });
@@ -72,14 +85,19 @@ export class RedisUserConnections implements UserConnections {
     this.#leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
     if (!(this.#leaseMs >= 30)) throw new RangeError('leaseMs must be at least 30'); // renewal runs every leaseMs/3
     this.#acquireSha = sha1Hex(ACQUIRE);
+    this.#redis.client.on('close', this.#onClose);
+    this.#redis.client.on('ready', this.#onReady);
   }
 
+  /** Connected, and this instance's live connections are all counted in Redis. */
   get healthy(): boolean {
-    return isReady(this.#redis.client);
+    return isReady(this.#redis.client) && !this.#stale;
   }
 
   async acquire(sub: string, connectionId: string, max: number): Promise<boolean> {
     if (this.#closed) throw unavailable('user connections', new Error('closed'));
+    // Right after a reconnect, this instance's own sockets must be back in the count before it admits more.
+    if (this.#reregistering !== undefined) await this.#reregistering;
     let acquired: unknown;
     try {
       acquired = await this.#evalAcquire(this.#prefix + sub, [connectionId, String(max), String(this.#leaseMs)]);
@@ -112,6 +130,8 @@ export class RedisUserConnections implements UserConnections {
     if (this.#closed) return;
     this.#closed = true;
     this.#stopRenewing();
+    this.#redis.client.off('close', this.#onClose);
+    this.#redis.client.off('ready', this.#onReady);
     // Free this instance's slots now rather than after leaseMs (best effort).
     if (this.#local.size > 0 && isReady(this.#redis.client)) {
       const pipeline = this.#redis.client.pipeline();
@@ -143,23 +163,32 @@ export class RedisUserConnections implements UserConnections {
     this.#timer = undefined;
   }
 
-  /** One pipeline per round: SCRIPT LOAD first (so EVALSHA cannot miss after a restart), then one EVALSHA per user. */
+  /**
+   * One pipeline per round: SCRIPT LOAD first (so EVALSHA cannot miss after a restart), then one
+   * EVALSHA per user. Runs every leaseMs/3 and at once after a reconnect; a round that succeeds
+   * clears `stale`.
+   */
   async #renew(): Promise<void> {
     const client = this.#redis.client;
-    if (this.#local.size === 0 || !isReady(client)) return;
+    if (!isReady(client)) return;
+    if (this.#local.size === 0) {
+      this.#stale = false;
+      return;
+    }
     const pipeline = client.pipeline();
     pipeline.script('LOAD', RENEW);
     this.#renewSha ??= await sha1Hex(RENEW);
     for (const [sub, ids] of this.#local) pipeline.evalsha(this.#renewSha, 1, this.#prefix + sub, String(this.#leaseMs), ...ids);
     try {
       const results = (await pipeline.exec()) ?? [];
-      let lapsed = 0;
+      let restored = 0;
       for (const [error, value] of results) {
         if (error) throw error;
-        if (typeof value === 'number') lapsed += value;
+        if (typeof value === 'number') restored += value;
       }
-      // Renewals ran late (Redis was away longer than the lease): those sockets no longer count against the cap.
-      if (lapsed > 0) this.#log.warn({ lapsed }, 'connection leases lapsed before renewal');
+      this.#stale = false;
+      // Redis lost them (a restart, or renewals late by more than the lease): they count again from now.
+      if (restored > 0) this.#log.warn({ restored }, 'connection leases were missing in redis; written back');
     } catch (error) {
       this.#log.warn({ err: describe(error) }, 'lease renewal failed; retrying next round');
     }

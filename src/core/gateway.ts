@@ -62,7 +62,8 @@ export interface Gateway {
   revoke(target: RevocationTarget, info: CloseCodeInfo, cause: string): number;
   /**
    * Closes every connection and resolves once all are gone or after `timeoutMs`, when the rest
-   * are terminated. With
+   * are terminated; a socket that opens after the call (its upgrade was under way) is closed the
+   * same way. With
    * `reconnectJitterMs`, each close reason carries its own random `retry-after-ms` hint so that
    * clients do not all come back at once.
    */
@@ -83,6 +84,8 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   const userConnections = options.userConnections;
   const acquired = new Set<Connection>();
+  /** Set by closeAll: a socket whose upgrade was already under way is closed the same way once it opens. */
+  let closeLate: ((connection: Connection) => void) | undefined;
 
   /**
    * Per-user cap: the counter checks and records in one step (a Lua script on Redis), so
@@ -147,6 +150,7 @@ export function createGateway(options: GatewayOptions): Gateway {
           const receiver = connection;
           tap.attach(ws, (frame) => receiver.receive(frame));
         }
+        closeLate?.(connection);
       },
       ...(tap === undefined ? { onMessage: (event: MessageEvent) => connection?.receive(toFrame(event.data)) } : {}),
       onClose(event: CloseEvent) {
@@ -173,14 +177,15 @@ export function createGateway(options: GatewayOptions): Gateway {
       return targets.length;
     },
     async closeAll({ info = CloseCodes.goingAway, cause = 'shutdown', timeoutMs = 5_000, reconnectJitterMs } = {}) {
+      closeLate = (connection) => {
+        const hint = reconnectJitterMs === undefined ? undefined : MIN_RECONNECT_HINT_MS + Math.random() * Math.max(0, reconnectJitterMs - MIN_RECONNECT_HINT_MS);
+        connection.close(withRetryHint(info, hint), cause);
+      };
       if (registry.all.size === 0) return;
       const drained = new Promise<void>((resolve) => {
         onEmpty = resolve;
       });
-      for (const connection of [...registry.all]) {
-        const hint = reconnectJitterMs === undefined ? undefined : MIN_RECONNECT_HINT_MS + Math.random() * Math.max(0, reconnectJitterMs - MIN_RECONNECT_HINT_MS);
-        connection.close(withRetryHint(info, hint), cause);
-      }
+      for (const connection of [...registry.all]) closeLate(connection);
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([drained, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
       clearTimeout(timer);

@@ -17,6 +17,7 @@ import { builtinHandlers } from '../handlers/index.ts';
 import { adminRoutes } from './admin.ts';
 import { createBackends } from './backends.ts';
 import { clientIpResolver } from './client-ip.ts';
+import { drainGate } from './drain-gate.ts';
 import { createMetrics, type GatewayMetrics } from './metrics.ts';
 import { protectedMetricsRoutes } from './metrics-http.ts';
 import type { Platform } from './platform.ts';
@@ -28,7 +29,7 @@ export interface AssembledServer {
   readonly app: Hono;
   readonly gateway: Gateway;
   readonly metrics: GatewayMetrics;
-  /** Flip readiness to 503 while draining. */
+  /** Start draining: readiness 503, and upgrades, logins and ticket requests 503 + Retry-After. */
   setDraining(): void;
   close(): Promise<void>;
 }
@@ -60,9 +61,19 @@ export function assembleServer(config: Config, platform: Platform, logger: Logge
       referrerPolicy: 'no-referrer',
     }),
   );
+  // Before the auth routes and the gateway, so a draining instance starts nothing it would cut.
+  app.use(drainGate(() => draining, [WS_PATH, '/auth/login', '/auth/ticket']));
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  // Ready means a new socket can authenticate here: not draining, shared state reachable, and the
+  // auth service's breaker closed (it probes by itself, so an open breaker does not wait for traffic).
   app.get('/readyz', (c) => {
-    const status = draining ? 'draining' : !backends.healthy() || !revocations.listening ? 'backend_unavailable' : 'ready';
+    const status = draining
+      ? 'draining'
+      : !backends.healthy() || !revocations.listening
+        ? 'backend_unavailable'
+        : verifier.state !== 'closed'
+          ? 'auth_unavailable'
+          : 'ready';
     return c.json({ status, backend: backends.kind }, status === 'ready' ? 200 : 503);
   });
 
@@ -74,6 +85,7 @@ export function assembleServer(config: Config, platform: Platform, logger: Logge
     admission: buildAdmission(config, clientIp, logger, metrics),
     userConnections: backends.userConnections,
     upgradeWebSocket: platform.upgradeWebSocket,
+    path: WS_PATH,
     messageTap: platform.messageTap,
     clientIp,
     logger,
@@ -109,6 +121,7 @@ export function assembleServer(config: Config, platform: Platform, logger: Logge
       draining = true;
     },
     close: async () => {
+      verifier.close();
       revocations.close();
       await backends.close();
     },
@@ -136,6 +149,7 @@ function buildAdmission(config: Config, clientIp: (c: Context) => string | null,
   return admission;
 }
 
+const WS_PATH = '/ws';
 /** The path is the client's: logged, but not a megabyte of it. */
 const MAX_LOGGED_PATH = 256;
 const isStaticPath = (path: string) => path === '/' || Object.hasOwn(staticFiles, path.slice(1));

@@ -20,8 +20,10 @@ export interface Backends {
   readonly sessions: SessionStore;
   readonly broker: Broker;
   readonly userConnections: UserConnections;
-  /** Readiness: can shared state be reached right now? */
+  /** Readiness: can shared state be reached right now, with this instance's open sockets counted in it? */
   healthy(): boolean;
+  /** Calls `listener` each time the shared Redis connection is (re)established; never in memory. */
+  onReconnected(listener: () => void): void;
   close(): Promise<void>;
 }
 
@@ -43,6 +45,7 @@ export function createBackends(config: Config, logger: Logger, hooks: BackendHoo
       broker,
       userConnections,
       healthy: () => true,
+      onReconnected: () => {},
       close: async () => {
         await Promise.all([broker.close(), userConnections.close(), tickets.close(), sessions.close()]);
       },
@@ -61,7 +64,8 @@ export function createBackends(config: Config, logger: Logger, hooks: BackendHoo
     sessions,
     broker,
     userConnections,
-    healthy: () => broker.healthy && isReady(client),
+    healthy: () => broker.healthy && isReady(client) && userConnections.healthy,
+    onReconnected: (listener) => void client.on('ready', listener),
     close: async () => {
       await Promise.all([broker.close(), userConnections.close()]);
       await Promise.all([tickets.close(), sessions.close()]);

@@ -1,17 +1,20 @@
 /**
  * The `hardened-ws` server command, the same on every runtime: read config, assemble, listen,
- * and on SIGTERM/SIGINT drain (readiness 503, close sockets with 1001) and exit 0.
+ * and on SIGTERM/SIGINT drain (readiness, upgrades, logins and tickets 503; sockets closed with
+ * 1001 and a retry hint) and exit 0. `hardened-ws healthcheck` is the container's liveness probe.
  */
 import { ConfigError, helpText, loadConfig, type Config } from '../config/index.ts';
 import { CloseCodes } from '../core/close-codes.ts';
 import type { Logger } from '../core/logger.ts';
 import { assembleServer } from './assemble.ts';
+import { runHealthcheck } from './healthcheck.ts';
 import { listenConfigError } from './listen-errors.ts';
 import { createLogger } from './logger.ts';
 import { listenMetrics } from './metrics-http.ts';
 import type { Platform } from './platform.ts';
 
 export async function runServerCommand(platform: Platform): Promise<void> {
+  if (platform.argv[0] === 'healthcheck') return runHealthcheck(platform, platform.argv.slice(1));
   let config: Config;
   try {
     const loaded = loadConfig(platform.argv, platform.env);

@@ -1,12 +1,14 @@
 /**
  * The verifier the gateway uses: the embedded auth service (mounted on the app) or an external
- * one over HTTP, either way behind the in-flight cap and circuit breaker.
+ * one over HTTP, either way behind the in-flight cap and circuit breaker. The breaker probes the
+ * service itself (a random ticket: any definite answer proves it answers), and the embedded
+ * service's breaker probes at once when its Redis connection comes back.
  */
 import type { Context, Hono } from 'hono';
 import { createAuthService, parseDemoUsers } from '../auth-service/index.ts';
 import type { Verifier } from '../auth/verifier.ts';
 import { HttpVerifier, readIdentity } from '../auth/verifiers/http.ts';
-import { withResilience, type BreakerState } from '../auth/verifiers/resilient.ts';
+import { withResilience, type BreakerState, type ResilientVerifier } from '../auth/verifiers/resilient.ts';
 import { ConfigError, type Config } from '../config/index.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Backends } from './backends.ts';
@@ -24,7 +26,7 @@ export interface VerifierDeps {
 /** What the embedded demo users may do on channels (an external auth service returns its own claims). */
 const demoClaims = () => ({ subscribe: ['chat:*', 'user:{sub}'], publish: ['chat:*'] });
 
-export function buildVerifier(config: Config, deps: VerifierDeps): Verifier {
+export function buildVerifier(config: Config, deps: VerifierDeps): ResilientVerifier {
   if (config.authVerifyUrl !== undefined) {
     if (config.authVerifySecret === undefined) throw new ConfigError('auth-verify-secret', 'required when --auth-verify-url is set');
     return resilient(new HttpVerifier({ url: config.authVerifyUrl, secret: config.authVerifySecret, timeoutMs: config.verifyTimeout }), config, deps);
@@ -58,16 +60,21 @@ export function buildVerifier(config: Config, deps: VerifierDeps): Verifier {
       return identity ? { kind: 'ok', identity } : { kind: 'unavailable', reason: 'bad_response' };
     },
   };
-  return resilient(inProcess, config, deps);
+  const breaker = resilient(inProcess, config, deps);
+  // The embedded service's only dependency is shared state: once Redis is back, so is the service.
+  deps.backends.onReconnected(() => breaker.retryNow());
+  return breaker;
 }
 
 /** In-flight cap and circuit breaker around the auth service: fails fast with 1013, never open. */
-function resilient(inner: Verifier, config: Config, { logger, onBreakerState }: VerifierDeps): Verifier {
+function resilient(inner: Verifier, config: Config, { logger, onBreakerState }: VerifierDeps): ResilientVerifier {
   return withResilience(inner, {
     maxInFlight: config.maxVerifications,
     failureThreshold: config.breakerThreshold,
     coolDownMs: config.breakerCooldown,
     timeoutMs: config.verifyTimeout,
+    // A ticket nobody was ever given: the service answers `rejected` when it works.
+    probe: () => ({ ticket: randomSecret(), origin: null, ip: null }),
     onStateChange: (state) => {
       logger.warn({ state }, 'breaker.state');
       onBreakerState?.(state);

@@ -131,8 +131,10 @@ describe('Redis killed while running, then restarted', () => {
       await a.publish({ channel: 'survivor', data: 'after', from: 'alice' });
       await waitFor(() => got.length === 2, 3000, 'delivery after restart');
       assert.deepEqual(got.map((m) => m.data), ['before', 'after']);
-      // The restarted server is empty (no persistence) and has no scripts: acquire must still work.
-      assert.equal(await users.acquire('u', 'c3', 1), true);
+      // The restarted server is empty (no persistence) and has no scripts: acquire must still work,
+      // and c1, still held, was written back: it still counts.
+      assert.equal(await users.acquire('u', 'c3', 2), true);
+      assert.equal(await users.acquire('u', 'c4', 2), false);
       await tickets.put('t', record());
       assert.equal((await tickets.take('t'))?.sub, 'alice');
       // One warning per connection per outage (not one per retry), then the recovery.

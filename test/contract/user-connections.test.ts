@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { MemoryUserConnections } from '../../src/cluster/memory-user-connections.ts';
 import { RedisUserConnections } from '../../src/cluster/redis-user-connections.ts';
+import { startRedis, waitFor, type RedisServer } from '../support/redis-server.ts';
 import { contractFixture, samePair, twoInstances, whenHealthy } from './fixture.ts';
 import { userConnectionsContract } from './user-connections.contract.ts';
 
@@ -91,6 +92,39 @@ describe('RedisUserConnections specifics', () => {
     } finally {
       admin.disconnect();
       await a.close();
+    }
+  });
+});
+
+describe('RedisUserConnections when Redis restarts empty (its own redis-server, no persistence)', () => {
+  let redis: RedisServer;
+  before(async () => {
+    redis = await startRedis();
+  });
+  after(async () => {
+    await redis?.stop();
+  });
+
+  it('each instance writes its live leases back before it reports healthy: open sockets keep counting toward the cap', async () => {
+    const make = () => whenHealthy(new RedisUserConnections({ url: redis.url, prefix: 'restart:' }), 'counter healthy');
+    const [a, b] = await Promise.all([make(), make()]);
+    const admin = new Redis(redis.url, { retryStrategy: () => 200 });
+    admin.on('error', () => {});
+    try {
+      assert.equal(await a.acquire('u', 'c1', 3), true);
+      assert.equal(await a.acquire('u', 'c2', 3), true);
+      assert.equal(await b.acquire('u', 'c3', 3), true);
+      await redis.restart(); // SIGTERM and start again: with no persistence every key is gone
+      await waitFor(() => a.healthy && b.healthy, 10_000, 'both counters healthy again');
+      await waitFor(() => admin.status === 'ready', 10_000, 'the admin link');
+      assert.deepEqual((await admin.zrange('restart:u:u', '0', '-1')).sort(), ['c1', 'c2', 'c3'], 'every live lease is back in Redis');
+      assert.equal(await b.acquire('u', 'c4', 3), false, 'three sockets are still open: the cap is reached');
+      assert.equal(await a.acquire('u', 'c4', 3), false);
+      await a.release('u', 'c1');
+      assert.equal(await b.acquire('u', 'c4', 3), true, 'a release frees a slot as before');
+    } finally {
+      admin.disconnect();
+      await Promise.all([a.close(), b.close()]);
     }
   });
 });

@@ -1,6 +1,7 @@
 /**
  * The shipped deployment examples, checked without a Docker engine: both compose files parse and
- * have the intended shape (image from the repo's Dockerfile, read-only, healthchecks on /readyz,
+ * have the intended shape (image from the repo's Dockerfile, read-only, liveness healthchecks with
+ * the binary's own `healthcheck` subcommand, never /readyz,
  * configuration by environment that the server's own config loader accepts), and the scaled one
  * wires HAProxy (deploy/haproxy.cfg) to instances that exist, with the proxy trusted by address.
  */
@@ -10,6 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/index.ts';
+import { healthUrl } from '../../src/server/healthcheck.ts';
 import { projectRoot } from '../support/server-process.ts';
 
 const HAPROXY = process.env.HAPROXY ?? '/usr/sbin/haproxy';
@@ -48,14 +50,15 @@ function checkInstance(name: string, service: Service): Record<string, string> {
   assert.ok(existsSync(path.join(deployDir, context, 'Dockerfile')), `${name}: build context ${context} has the Dockerfile`);
   assert.equal(service.read_only, true, `${name}: read-only root filesystem`);
   assert.deepEqual(service.cap_drop, ['ALL'], `${name}: no capabilities`);
-  const probe = [service.healthcheck?.test ?? ''].flat().join(' ');
-  assert.match(probe, /\/readyz/, `${name}: healthcheck on /readyz`);
+  // Liveness: a readiness probe would turn every instance "unhealthy" during one Redis outage.
+  assert.deepEqual(service.healthcheck?.test, ['CMD', '/usr/local/bin/hardened-ws', 'healthcheck'], `${name}: healthcheck is the binary's liveness probe`);
   const values = composeDefaults(env(service));
   assert.equal(values.HOST, '0.0.0.0', `${name}: listens on all interfaces inside the container`);
-  assert.match(probe, new RegExp(`:${values.PORT ?? 8080}/readyz`), `${name}: the healthcheck probes the configured port`);
-  // The server's own loader accepts the environment exactly as given (no flags).
+  // The server's own loader accepts the environment exactly as given (no flags)…
   const loaded = loadConfig([], values);
   assert.equal(loaded.kind, 'config', name);
+  // …and the healthcheck, reading the same environment, probes the port the server listens on.
+  if (loaded.kind === 'config') assert.equal(healthUrl(loaded.config), `http://127.0.0.1:${values.PORT ?? 8080}/healthz`);
   return values;
 }
 
@@ -73,7 +76,8 @@ describe('deploy/: compose files and the haproxy example', () => {
     const text = read('docker-compose.yml');
     if (parseYaml === undefined) {
       t.diagnostic('js-yaml not installed: key fields checked by text only');
-      for (const field of ['build: ..', 'read_only: true', '/readyz', 'HOST: 0.0.0.0']) assert.ok(text.includes(field), field);
+      for (const field of ['build: ..', 'read_only: true', '"hardened-ws", "healthcheck"', 'HOST: 0.0.0.0']) assert.ok(text.includes(field), field);
+      assert.doesNotMatch(text, /readyz/);
       assert.doesNotMatch(text, /^\s*REDIS_URL:/m);
       return;
     }

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import net from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -80,7 +81,8 @@ describe('HAProxy (deploy/haproxy.cfg) in front of two instances', () => {
     redis = await startRedis();
     const lbPort = await freePort();
     lbOrigin = `http://127.0.0.1:${lbPort}`;
-    const args = ['--redis-url', redis.url, ...OPEN_LIMITS, '--trust-proxy', '127.0.0.1', '--allowed-origins', lbOrigin, '--demo-users', demoUsers(USERS)];
+    // A short drain, held open in 9c by a socket that never answers the close.
+    const args = ['--redis-url', redis.url, ...OPEN_LIMITS, '--trust-proxy', '127.0.0.1', '--allowed-origins', lbOrigin, '--drain-timeout', '5s', '--demo-users', demoUsers(USERS)];
     [app1, app2] = await Promise.all([startInstance('app1', 'node', args), startInstance('app2', 'bun', args)]);
     await Promise.all([waitForReady(app1), waitForReady(app2)]);
 
@@ -155,18 +157,44 @@ describe('HAProxy (deploy/haproxy.cfg) in front of two instances', () => {
     assert.deepEqual(deliveries(first, 'chat:lb'), [{ type: 'message', channel: 'chat:lb', data: 'across instances', from: 'lb1' }]);
   });
 
-  it('9c. with one instance stopped, new connections still succeed through the other', async () => {
+  it('9c. while one instance drains, and once it has stopped, new connections succeed through the other', async () => {
     const cookie = await lb.login('lb2');
     const stopped = app1;
     const survivor = app2;
     const onStopped = sockets.filter((s) => s.raw.readyState === s.raw.OPEN);
-    const exit = await stopped.server.stop('SIGTERM');
-    assert.equal(exit, 0);
+    // A socket straight to app1 that never answers the close keeps its drain going for 5 s, while
+    // HAProxy still thinks app1 is up (checks every 2 s, down after 2 failures) and leastconn
+    // prefers it: it has just closed its sockets.
+    const stubborn = net.connect(stopped.port, '127.0.0.1');
+    stubborn.on('error', () => {});
+    await once(stubborn, 'connect');
+    stubborn.write(`GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${stopped.port}\r\nOrigin: ${lbOrigin}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+    const [head] = (await once(stubborn, 'data')) as [Buffer];
+    assert.match(head.toString('latin1'), /^HTTP\/1\.1 101/);
+    stubborn.pause();
+    const exited = stopped.server.stop('SIGTERM');
+    await until(() => stopped.server.logs().some((line) => line.msg === 'shutdown.start'), 5_000, 'shutdown.start');
+    const drainingFrom = stopped.server.logs().length;
     // The sockets on the stopped instance were closed 1001 (drain); those on the survivor stay.
     const codes = await Promise.all(onStopped.map((s) => Promise.race([s.closed.then((c) => c.code), sleep(300).then(() => 'open')])));
     assert.deepEqual([...codes].sort(), [1001, 'open'], JSON.stringify(codes));
 
-    // At once (before the health check has noticed: retries redispatch) and then again.
+    // Reconnects during the drain: each one (its ticket request too) lands on the survivor; the
+    // draining instance's 503s are retried there by HAProxy, so no client sees an error.
+    let duringDrain = 0;
+    for (; duringDrain < 6 && stopped.server.child.exitCode === null; duringDrain++) {
+      const marks = mark();
+      const socket = await lb.socket(cookie);
+      assert.deepEqual(await landedOn(marks), [survivor], `reconnect ${duringDrain} during the drain`);
+      socket.close();
+    }
+    assert.ok(duringDrain >= 3, `only ${duringDrain} reconnects happened while app1 was still draining`);
+    const acceptedWhileDraining = stopped.server.logs().slice(drainingFrom).filter((line) => line.msg === 'auth.ok');
+    assert.deepEqual(acceptedWhileDraining, [], 'the draining instance started nothing');
+    stubborn.destroy();
+    assert.equal(await exited, 0);
+
+    // Once it has exited (refused connections are retried elsewhere before the health check notices), and again.
     for (let i = 0; i < 4; i++) {
       const marks = mark();
       const socket = await lb.socket(i % 2 === 0 ? cookie : await lb.login('lb3'));

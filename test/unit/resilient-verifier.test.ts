@@ -195,6 +195,127 @@ describe('withResilience: circuit breaker', () => {
   });
 });
 
+describe('withResilience: probe and retryNow (readiness follows the breaker)', () => {
+  const PROBE: VerifyRequest = { ticket: 'probe-ticket-that-cannot-exist', origin: null, ip: null };
+  /** An inner that answers per ticket: the probe's ticket and everyone else's are told apart. */
+  function byTicket(answer: { probe: () => Answer | 'pending'; client: () => Answer | 'pending' }) {
+    const seen: string[] = [];
+    const inner = fakeInner(() => (seen.at(-1) === PROBE.ticket ? answer.probe() : answer.client()));
+    const verifier: Verifier = {
+      verify(request) {
+        seen.push(request.ticket);
+        return inner.verifier.verify(request);
+      },
+    };
+    return { verifier, seen, inner };
+  }
+
+  it('retryNow() after an outage: the probe is the trial, a rejected probe closes the breaker, and the next client verification goes through', async () => {
+    let down = true;
+    const { verifier, seen } = byTicket({ probe: () => (down ? DOWN : REJECTED), client: () => (down ? DOWN : OK) });
+    const { v, states } = setup(verifier, { probe: () => PROBE });
+    try {
+      for (let i = 0; i < 3; i++) await v.verify(REQUEST);
+      assert.equal(v.state, 'open');
+      v.retryNow(); // the dependency says it is back, but it is not yet
+      await flush();
+      assert.equal(v.state, 'open', 'a failed probe reopens it');
+      down = false;
+      v.retryNow();
+      await flush();
+      assert.equal(v.state, 'closed', 'well before the cool-down ends');
+      assert.deepEqual(states, ['open', 'half_open', 'open', 'half_open', 'closed']);
+      assert.deepEqual(await v.verify(REQUEST), OK);
+      assert.deepEqual(seen, [REQUEST.ticket, REQUEST.ticket, REQUEST.ticket, PROBE.ticket, PROBE.ticket, REQUEST.ticket]);
+    } finally {
+      v.close();
+    }
+  });
+
+  it('while the probe runs, client verifications fail fast; none of them is the trial', async () => {
+    const { verifier, inner } = byTicket({ probe: () => 'pending', client: () => DOWN });
+    const { v } = setup(verifier, { probe: () => PROBE });
+    try {
+      for (let i = 0; i < 3; i++) await v.verify(REQUEST);
+      v.retryNow();
+      assert.equal(v.state, 'half_open');
+      const calls = inner.calls;
+      assert.deepEqual(await v.verify(REQUEST), { kind: 'unavailable', reason: 'circuit_open' });
+      v.retryNow(); // a second signal while the probe runs starts nothing
+      assert.equal(inner.calls, calls);
+      inner.release(REJECTED);
+      await flush();
+      assert.equal(v.state, 'closed');
+    } finally {
+      v.close();
+    }
+  });
+
+  it('with a probe, the end of the cool-down runs the probe by itself (nobody has to send a socket)', async () => {
+    let down = true;
+    const { verifier, seen } = byTicket({ probe: () => (down ? DOWN : REJECTED), client: () => DOWN });
+    const { v, states } = setup(verifier, { probe: () => PROBE, coolDownMs: 20, now: Date.now });
+    try {
+      for (let i = 0; i < 3; i++) await v.verify(REQUEST);
+      down = false;
+      const deadline = Date.now() + 5_000;
+      while (v.state !== 'closed' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+      assert.equal(v.state, 'closed');
+      assert.deepEqual(states, ['open', 'half_open', 'closed']);
+      assert.deepEqual(seen.slice(3), [PROBE.ticket]);
+    } finally {
+      v.close();
+    }
+  });
+
+  it('a lazy look after the cool-down (the readiness check) starts the probe rather than waiting for a client', async () => {
+    const { verifier, seen } = byTicket({ probe: () => REJECTED, client: () => DOWN });
+    const { v, clock } = setup(verifier, { probe: () => PROBE });
+    try {
+      for (let i = 0; i < 3; i++) await v.verify(REQUEST);
+      clock.t += 10_000; // the fake clock only: the real cool-down timer is still 10 s away
+
+      assert.equal(v.state, 'half_open');
+      await flush();
+      assert.equal(v.state, 'closed');
+      assert.deepEqual(seen.slice(3), [PROBE.ticket]);
+    } finally {
+      v.close();
+    }
+  });
+
+  it('a probe that cannot be built counts as a failed trial, never an unhandled rejection', async () => {
+    const inner = fakeInner(() => DOWN);
+    const { v } = setup(inner.verifier, {
+      probe: () => {
+        throw new Error('no probe');
+      },
+    });
+    try {
+      for (let i = 0; i < 3; i++) await v.verify(REQUEST);
+      v.retryNow();
+      await flush();
+      assert.equal(v.state, 'open');
+    } finally {
+      v.close();
+    }
+  });
+
+  it('without a probe, retryNow() half-opens the breaker so the next verification is the trial', async () => {
+    let answer: Answer = DOWN;
+    const inner = fakeInner(() => answer);
+    const { v, states } = setup(inner.verifier);
+    for (let i = 0; i < 3; i++) await v.verify(REQUEST);
+    v.retryNow();
+    assert.equal(v.state, 'half_open');
+    answer = OK;
+    assert.deepEqual(await v.verify(REQUEST), OK);
+    assert.deepEqual(states, ['open', 'half_open', 'closed']);
+    v.retryNow(); // closed: nothing to do
+    assert.deepEqual(states, ['open', 'half_open', 'closed']);
+  });
+});
+
 describe('withResilience: failing closed', () => {
   for (const kind of ['throw', 'throw_sync'] as const) {
     it(`an inner that throws (${kind === 'throw' ? 'rejected promise' : 'synchronously'}) is unavailable, counts as a failure, never throws out`, async () => {

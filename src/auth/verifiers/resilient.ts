@@ -3,6 +3,8 @@
  * verifications in flight, and a circuit breaker that fails fast while the service is down.
  * Every refusal is `unavailable` (the socket closes with 1013); nothing here can produce `ok`
  * except passing on an `ok` that the inner verifier returned. It never fails open.
+ * With a probe, the breaker tests the service itself (after the cool-down, or at once when told
+ * the dependency is back), so "closed" means a new socket can be verified: readiness can use it.
  */
 import type { Verifier, VerifyRequest, VerifyResult } from '../verifier.ts';
 
@@ -25,6 +27,13 @@ export interface ResilienceOptions {
   readonly now?: () => number;
   /** Called on every transition (metrics, logs). Exceptions it throws are swallowed. */
   readonly onStateChange?: (state: BreakerState) => void;
+  /**
+   * A verification that cannot succeed (a fresh random ticket), which the breaker sends itself as
+   * its trial when the cool-down ends and whenever `retryNow()` is called. A definite answer
+   * (`rejected`, or `ok`) proves the service answers and closes the breaker, so no client's socket
+   * has to be the trial. Without a probe, the first verification after the cool-down is the trial.
+   */
+  readonly probe?: () => VerifyRequest;
 }
 
 export interface ResilientVerifier extends Verifier {
@@ -32,13 +41,22 @@ export interface ResilientVerifier extends Verifier {
   readonly inFlight: number;
   /** Time until the open breaker lets a trial through, or 0 when it is not open. */
   retryAfterMs(): number;
+  /**
+   * The dependency the breaker tripped on is back (e.g. Redis reconnected): try the service now
+   * instead of waiting out the cool-down. Runs the probe at once, or without one half-opens the
+   * breaker so that the next verification is the trial. Does nothing while the breaker is closed
+   * or a trial is running.
+   */
+  retryNow(): void;
+  /** Stops the probe timer (the breaker keeps answering, without probing by itself). */
+  close(): void;
 }
 
 export function withResilience(inner: Verifier, options: ResilienceOptions): ResilientVerifier {
   return new Resilient(inner, validate(options));
 }
 
-type Settings = Required<Omit<ResilienceOptions, 'onStateChange'>> & Pick<ResilienceOptions, 'onStateChange'>;
+type Settings = Required<Omit<ResilienceOptions, 'onStateChange' | 'probe'>> & Pick<ResilienceOptions, 'onStateChange' | 'probe'>;
 
 const overloaded: VerifyResult = Object.freeze({ kind: 'unavailable', reason: 'overloaded' });
 
@@ -55,6 +73,9 @@ class Resilient implements ResilientVerifier {
    */
   #epoch = 0;
   #inFlight = 0;
+  /** The probe scheduled for the end of the cool-down (only with a probe). */
+  #probeTimer: ReturnType<typeof setTimeout> | undefined;
+  #closed = false;
 
   constructor(inner: Verifier, settings: Settings) {
     this.#inner = inner;
@@ -73,6 +94,36 @@ class Resilient implements ResilientVerifier {
   retryAfterMs(): number {
     this.#tick();
     return this.#state === 'open' ? Math.max(0, this.#openUntil - this.#o.now()) : 0;
+  }
+
+  retryNow(): void {
+    if (this.#state === 'closed' || this.#trialRunning) return;
+    if (this.#o.probe !== undefined) void this.#runProbe();
+    else if (this.#state === 'open') this.#transition('half_open');
+  }
+
+  close(): void {
+    this.#closed = true;
+    clearTimeout(this.#probeTimer);
+    this.#probeTimer = undefined;
+  }
+
+  /** The breaker's own trial: the probe request through the same bounded call, recorded like a trial. */
+  async #runProbe(): Promise<void> {
+    const probe = this.#o.probe;
+    if (probe === undefined || this.#closed || this.#state === 'closed' || this.#trialRunning) return;
+    if (this.#state === 'open') this.#transition('half_open');
+    this.#trialRunning = true;
+    const epoch = this.#epoch;
+    let result: VerifyResult;
+    try {
+      result = await this.#call(probe());
+    } catch {
+      result = { kind: 'unavailable', reason: 'verifier_error' }; // a probe that cannot even be built
+    } finally {
+      this.#trialRunning = false;
+    }
+    this.#record(result, epoch, true);
   }
 
   async verify(request: VerifyRequest): Promise<VerifyResult> {
@@ -138,16 +189,26 @@ class Resilient implements ResilientVerifier {
     else this.#failures = 0;
   }
 
-  /** The open breaker turns half-open lazily, when someone looks after the cool-down. */
+  /**
+   * The open breaker turns half-open lazily, when someone looks after the cool-down (or when the
+   * probe timer fires). With a probe, the probe is the trial.
+   */
   #tick(): void {
-    if (this.#state === 'open' && this.#o.now() >= this.#openUntil) this.#transition('half_open');
+    if (this.#state !== 'open' || this.#o.now() < this.#openUntil) return;
+    this.#transition('half_open');
+    void this.#runProbe();
   }
 
   #transition(state: BreakerState): void {
     this.#state = state;
     this.#epoch++;
     this.#failures = 0;
-    if (state === 'open') this.#openUntil = this.#o.now() + this.#o.coolDownMs;
+    clearTimeout(this.#probeTimer);
+    this.#probeTimer = undefined;
+    if (state === 'open') {
+      this.#openUntil = this.#o.now() + this.#o.coolDownMs;
+      if (this.#o.probe !== undefined && !this.#closed) this.#probeTimer = setTimeout(() => void this.#runProbe(), this.#o.coolDownMs);
+    }
     try {
       this.#o.onStateChange?.(state);
     } catch {
@@ -179,5 +240,6 @@ function validate(options: ResilienceOptions): Settings {
     timeoutMs: ms('timeoutMs', options.timeoutMs ?? 2_000),
     now: options.now ?? Date.now,
     onStateChange: options.onStateChange,
+    probe: options.probe,
   };
 }
