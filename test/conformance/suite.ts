@@ -19,6 +19,8 @@ export const conformanceServerArgs = [
   '--allowed-origins', 'self,http://a.example,http://b.example',
 ];
 
+const JSON_POST = (cookie: string, extra: Record<string, string> = {}) => ({ method: 'POST', headers: { cookie, 'content-type': 'application/json', ...extra }, body: '{}' });
+
 export function conformanceSuite(target: () => Target): void {
   it('authenticates with a ticket and answers echo and ping', async () => {
     const socket = await authenticated(target());
@@ -290,5 +292,19 @@ export function conformanceSuite(target: () => Target): void {
     assert.equal(script.status, 200);
     assert.match(String(script.headers['content-type']), /javascript/);
     assert.equal((await request(`${t.origin}/..%2fpackage.json`, { ca: t.ca })).status, 404);
+  });
+
+  it('after a refresh onto another login session, revocation follows the socket there', async () => {
+    const t = target();
+    const oldSession = await login(t);
+    const newSession = await login(t);
+    const socket = await authenticated(t, oldSession);
+    socket.send({ type: 'refresh', id: 'r', ticket: await ticket(t, newSession) });
+    assert.equal((await socket.message(1)).type, 'session.refreshed');
+    assert.equal((await request(`${t.origin}/auth/logout`, { ...JSON_POST(oldSession), ca: t.ca })).status, 204);
+    socket.send({ type: 'ping', id: 'still' });
+    assert.deepEqual(await socket.message(2), { type: 'pong', id: 'still' }, 'logging out the old session no longer ends it');
+    assert.equal((await request(`${t.origin}/auth/logout`, { ...JSON_POST(newSession), ca: t.ca })).status, 204);
+    assert.deepEqual(await socket.closeCode(), { code: 4409, reason: 'session revoked' });
   });
 }
