@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { authenticated, connect, login, sleep, ticket, type Target } from '../support/flow.ts';
 import { request } from '../support/http.ts';
-import type { TestSocket } from '../support/ws-client.ts';
+import { TestSocket } from '../support/ws-client.ts';
 
 export const ADMIN_TOKEN = 'admin-token-for-tests-0123456789abcdef';
 export const conformanceServerArgs = [
@@ -292,6 +292,27 @@ export function conformanceSuite(target: () => Target): void {
     assert.equal(script.status, 200);
     assert.match(String(script.headers['content-type']), /javascript/);
     assert.equal((await request(`${t.origin}/..%2fpackage.json`, { ca: t.ca })).status, 404);
+  });
+
+  it('DNS rebinding: a Host that is not one of the server\'s names gets 421 (upgrade and pages), never a 101; its other name is served', async () => {
+    const t = target();
+    const { port, protocol } = new URL(t.origin);
+    const evil = `evil.example:${port}`;
+    const rebound = new TestSocket(t.wsUrl, { origin: `${protocol}//${evil}`, headers: { host: evil }, ca: t.ca });
+    await assert.rejects(rebound.opened, /upgrade refused: 421/);
+    const loginRes = await request(`${t.origin}/auth/login`, {
+      method: 'POST', headers: { host: evil, origin: `${protocol}//${evil}`, 'content-type': 'application/json' }, body: JSON.stringify({ username: 'demo', password: 'demo' }), ca: t.ca, servername: 'localhost',
+    });
+    assert.equal(loginRes.status, 421);
+    assert.deepEqual(loginRes.json(), { error: 'unknown_host' });
+    assert.equal((await request(`${t.origin}/client.html`, { headers: { host: evil }, ca: t.ca, servername: 'localhost' })).status, 421);
+    // A loopback listener also answers to localhost, and its pages there are "self".
+    assert.equal((await request(`${t.origin}/client.html`, { headers: { host: `localhost:${port}` }, ca: t.ca, servername: 'localhost' })).status, 200);
+    const viaLocalhost = new TestSocket(t.wsUrl, { origin: `${protocol}//localhost:${port}`, headers: { host: `localhost:${port}` }, ca: t.ca });
+    await viaLocalhost.opened;
+    viaLocalhost.close();
+    // Probes are not name-checked: an orchestrator addresses an instance by whatever name it has.
+    assert.equal((await request(`${t.origin}/healthz`, { headers: { host: evil }, ca: t.ca, servername: 'localhost' })).status, 200);
   });
 
   it('after a refresh onto another login session, revocation follows the socket there', async () => {
