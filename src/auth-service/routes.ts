@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { checkPassword, MAX_CREDENTIAL_LENGTH, parseBasicAuth } from './credentials.ts';
 import { safeEqual } from './crypto.ts';
 import { acceptOptionalJson, limitBody, readJson, requireJson } from './json-body.ts';
-import { createAuthLimits, retryAfterSeconds } from './limits.ts';
+import { createAuthLimits, retryAfterSeconds, type PasswordAttempt } from './limits.ts';
+import { usernameForLog } from './log-names.ts';
 import type { ResolvedOptions } from './options.ts';
 import { clearSessionCookie, cookieSid, currentSession, endSession, startSession } from './sessions.ts';
 import { issueTicket, verifyTicketAudited } from './tickets.ts';
@@ -35,6 +36,7 @@ export function createRoutes(o: ResolvedOptions): Hono {
   const app = new Hono();
   const log = o.logger;
   const limits = createAuthLimits(o);
+  const logName = usernameForLog(o.users);
 
   // Tickets, cookies and identities must never sit in a cache, so every answer says no-store.
   app.use('*', async (c, next) => {
@@ -47,13 +49,14 @@ export function createRoutes(o: ResolvedOptions): Hono {
     if (!body.ok) return body.response;
     const { username, password } = body.value;
     const ip = o.clientIp(c);
-    const refused = admitPasswordAttempt(c, ip, username);
-    if (refused !== null) return refused;
-    if (!(await checkPassword(o.users, username, password))) {
-      log.warn({ username, ip }, 'login.failed');
+    const attempt = admitPasswordAttempt(c, ip, username);
+    if (attempt instanceof Response) return attempt;
+    const accepted = await checkPassword(o.users, username, password);
+    attempt.settle(accepted);
+    if (!accepted) {
+      log.warn({ ...logName(username), ip }, 'login.failed');
       return c.json({ error: 'invalid_credentials' }, 401);
     }
-    limits.passwordAccepted(username);
     await startSession(o, c, username);
     log.info({ sub: username, ip }, 'login.ok');
     return c.body(null, 204);
@@ -91,22 +94,23 @@ export function createRoutes(o: ResolvedOptions): Hono {
     }
     const basic = parseBasicAuth(c.req.header('authorization'));
     if (basic === null) return c.json({ error: 'unauthorized' }, 401);
-    const refused = admitPasswordAttempt(c, ip, basic.username);
-    if (refused !== null) return refused;
-    if (!(await checkPassword(o.users, basic.username, basic.password))) {
-      log.warn({ username: basic.username, ip }, 'login.failed');
+    const attempt = admitPasswordAttempt(c, ip, basic.username);
+    if (attempt instanceof Response) return attempt;
+    const accepted = await checkPassword(o.users, basic.username, basic.password);
+    attempt.settle(accepted);
+    if (!accepted) {
+      log.warn({ ...logName(basic.username), ip }, 'login.failed');
       return c.json({ error: 'unauthorized' }, 401);
     }
-    limits.passwordAccepted(basic.username);
     return { sub: basic.username, sid: null, sessionExp: o.now() + o.sessionTtlMs };
   }
 
-  /** null when the attempt may go ahead; otherwise the 429, decided before any hashing. */
-  function admitPasswordAttempt(c: Context, ip: string | null, username: string): Response | null {
+  /** The admitted attempt (settle it with the outcome), or the 429, decided before any hashing. */
+  function admitPasswordAttempt(c: Context, ip: string | null, username: string): PasswordAttempt | Response {
     const admission = limits.admitPasswordAttempt(ip, username, o.now());
-    if (admission.ok) return null;
-    // The username may be logged (login.failed does too); the password never reaches this point.
-    log.warn({ limit: admission.limit, ip, username }, 'limit.hit');
+    if (admission.ok) return admission;
+    // Logged like login.failed: by name only when it names a user (it may be a mistyped password).
+    log.warn({ limit: admission.limit, ip, ...logName(username) }, 'limit.hit');
     return tooMany(c, 'too_many_attempts', admission.retryAfterMs);
   }
 

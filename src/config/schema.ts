@@ -67,7 +67,7 @@ export const optionSpecs = {
   breakerThreshold: spec({ flag: 'breaker-threshold', env: 'BREAKER_THRESHOLD', default: '5', kind: 'string', help: 'Consecutive auth-service failures that open the circuit breaker', schema: count(1, 1_000) }),
   breakerCooldown: spec({ flag: 'breaker-cooldown', env: 'BREAKER_COOLDOWN', default: '10s', kind: 'string', help: 'How long the open breaker fails fast (1013) before letting one verification through', schema: duration(100, 600_000) }),
   // --- embedded auth service brute-force limits
-  loginRate: spec({ flag: 'login-rate', env: 'LOGIN_RATE', default: '0.2/s,10', kind: 'string', help: 'Login attempts per client IP and per username: rate/s,burst (then 429)', schema: rate }),
+  loginRate: spec({ flag: 'login-rate', env: 'LOGIN_RATE', default: '0.2/s,10', kind: 'string', help: 'Password attempts per client IP, and failures per username from addresses that failed for it in the last 15 min: rate/s,burst (then 429)', schema: rate }),
   ticketRate: spec({ flag: 'ticket-rate', env: 'TICKET_RATE', default: '1/s,20', kind: 'string', help: 'Tickets per login session: rate/s,burst (then 429)', schema: rate }),
   // --- scale-out
   redisUrl: spec({ flag: 'redis-url', env: 'REDIS_URL', default: undefined, kind: 'string', secret: true,

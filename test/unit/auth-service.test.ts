@@ -10,6 +10,7 @@ import { spyLogger, type LogEntry } from '../support/spy-logger.ts';
 const PASSWORD = 'correct-horse-battery-staple';
 const SECRET = 'gateway-shared-secret-0123456789';
 const ORIGIN = 'https://app.example';
+const JSON_TYPE = { 'content-type': 'application/json' };
 
 
 function setup(overrides: Partial<AuthServiceOptions> = {}) {
@@ -434,5 +435,33 @@ describe('logging', () => {
       assert.ok(secret.length > 8);
       assert.equal(dump.includes(secret), false, 'a secret reached the log');
     }
+  });
+});
+
+describe('usernames in the log', () => {
+  it('login.failed names a known user; anything else (maybe a password typed as username) only as a short keyed hash', async () => {
+    const { login, logs, post } = setup();
+    const typedPassword = 'hunter2-Typed-Into-Username';
+    await login('alice', 'wrong-password-one');
+    await login(typedPassword, 'x');
+    await login(typedPassword, 'y');
+    await login('mallory', 'z');
+    await post('/auth/ticket', { body: '{}', headers: { ...JSON_TYPE, authorization: basic(typedPassword, 'x') } });
+    const failed = logs.filter((e) => e.message === 'login.failed').map(({ fields: { component: _c, ...fields } }) => fields);
+    assert.deepEqual(failed[0], { username: 'alice', ip: '10.0.0.1' });
+    const hashes = failed.slice(1).map((f) => f.usernameHash);
+    for (const [i, f] of failed.slice(1).entries()) {
+      assert.deepEqual(Object.keys(f).sort(), ['ip', 'usernameHash'], String(i));
+      assert.match(String(f.usernameHash), /^[0-9a-f]{12}$/);
+    }
+    assert.equal(hashes[0], hashes[1], 'the same input correlates');
+    assert.equal(hashes[0], hashes[3], 'the same input correlates across login and Basic auth');
+    assert.notEqual(hashes[0], hashes[2]);
+    assert.equal(JSON.stringify(logs).includes(typedPassword), false);
+    assert.equal(JSON.stringify(logs).includes('mallory'), false);
+    // Keyed per process (per service): another service hashes the same input differently.
+    const other = setup();
+    await other.login(typedPassword, 'x');
+    assert.notEqual(other.logs.find((e) => e.message === 'login.failed')?.fields.usernameHash, hashes[0]);
   });
 });
