@@ -1,4 +1,5 @@
 import type { Context, Hono } from 'hono';
+import { createOriginGuard, type OriginGuard } from '../core/admission/origin-guard.ts';
 import { type Logger, silentLogger } from '../core/logger.ts';
 import type { SessionStore } from '../store/session-store.ts';
 import type { TicketStore } from '../store/ticket-store.ts';
@@ -17,6 +18,13 @@ export interface AuthServiceOptions {
   ticketTtlMs?: number;
   /** Login session lifetime (cookie Max-Age). Default 8 h; at most 400 days (cookie limit). */
   sessionTtlMs?: number;
+  /**
+   * Host and Origin checks for the routes that change state (login, ticket, logout): pass
+   * `admission.origins`, so a page that may not open the socket is refused a ticket too (403
+   * origin_not_allowed), and a foreign Host gets 421. Default: only the page's own origin, on an
+   * IP-literal or `localhost` Host (`createOriginGuard({ allowedOrigins: 'self', allowMissingOrigin: true })`).
+   */
+  origins?: OriginGuard;
   /** True under TLS: the cookie gets Secure and the `__Host-` prefix. Default false. */
   secureCookies?: boolean;
   /** Default true: verify rejects when both IPs are known and differ. */
@@ -96,6 +104,7 @@ export function resolveOptions(options: AuthServiceOptions): ResolvedOptions {
     sessions: options.sessions,
     ticketTtlMs: positiveInt('ticketTtlMs', options.ticketTtlMs ?? d.ticketTtlMs),
     sessionTtlMs: positiveInt('sessionTtlMs', options.sessionTtlMs ?? d.sessionTtlMs, MAX_COOKIE_AGE_MS),
+    origins: options.origins ?? createOriginGuard({ allowedOrigins: 'self', allowMissingOrigin: true }),
     secureCookies: options.secureCookies ?? d.secureCookies,
     bindTicketToIp: options.bindTicketToIp ?? d.bindTicketToIp,
     clientIp: options.clientIp ?? (() => null),

@@ -1,9 +1,9 @@
 import { Hono } from 'hono';
-import type { Context } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import { checkPassword, MAX_CREDENTIAL_LENGTH, parseBasicAuth } from './credentials.ts';
 import { safeEqual } from './crypto.ts';
-import { acceptOptionalJson, limitBody, readJson, requireJson } from './json-body.ts';
+import { limitBody, readJson, requireJson } from './json-body.ts';
 import { createAuthLimits, retryAfterSeconds, type PasswordAttempt } from './limits.ts';
 import { usernameForLog } from './log-names.ts';
 import type { ResolvedOptions } from './options.ts';
@@ -12,13 +12,18 @@ import { issueTicket, verifyTicketAudited } from './tickets.ts';
 
 const credential = z.string().min(1).max(MAX_CREDENTIAL_LENGTH);
 const loginBody = z.object({ username: credential, password: z.string().max(MAX_CREDENTIAL_LENGTH) });
+/** Ticket and logout take `{}`: a JSON object is what no cross-site form or simple request can send. */
+const emptyBody = z.object({});
 const verifyBody = z.object({
   ticket: z.string().min(1).max(2048),
   origin: z.string().max(2048).nullable(),
   ip: z.string().max(256).nullable(),
 });
 
-const PATHS = ['/auth/login', '/auth/ticket', '/auth/verify', '/auth/logout'];
+const POST_PATHS = ['/auth/login', '/auth/ticket', '/auth/verify', '/auth/logout'];
+
+/** The Origin is attacker-chosen: log enough to investigate, not a megabyte. */
+const MAX_LOGGED_ORIGIN = 256;
 
 type Who = { sub: string; sid: string | null; sessionExp: number };
 
@@ -44,7 +49,34 @@ export function createRoutes(o: ResolvedOptions): Hono {
     c.res.headers.set('Cache-Control', 'no-store');
   });
 
-  app.post('/auth/login', requireJson, limitBody(o.maxBodyBytes), async (c) => {
+  // DNS rebinding: a Host that is not one of the server's names gets 421. /auth/verify is exempt:
+  // it is server-to-server, reached under internal names, and guarded by its bearer secret.
+  app.use('/auth/*', async (c, next) => {
+    if (c.req.path !== '/auth/verify' && !o.origins.hostAllowed(c)) {
+      log.warn({ reason: 'unknown_host', ip: o.clientIp(c) }, 'request.refused');
+      return c.json({ error: 'unknown_host' }, 421);
+    }
+    await next();
+  });
+
+  /**
+   * Routes that change state answer only pages the WebSocket admission would let open `/ws`
+   * (same allowlist, same `self`, same rule for a missing Origin): a cross-site request cannot
+   * log in, spend tickets or log out, and a disallowed page learns why instead of spending tickets
+   * on sockets that would get 403.
+   */
+  const originAllowed: MiddlewareHandler = async (c, next) => {
+    if (o.origins.checkOrigin(c) !== 'ok') {
+      const origin = c.req.header('origin')?.slice(0, MAX_LOGGED_ORIGIN) ?? null;
+      log.warn({ reason: 'origin_not_allowed', path: c.req.path, ip: o.clientIp(c), origin }, 'request.refused');
+      return c.json({ error: 'origin_not_allowed' }, 403);
+    }
+    await next();
+  };
+  /** Origin, then a JSON object body within the size limit: what every state-changing route requires. */
+  const guarded = [originAllowed, requireJson, limitBody(o.maxBodyBytes)] as const;
+
+  app.post('/auth/login', ...guarded, async (c) => {
     const body = await readJson(c, loginBody, o.maxBodyBytes);
     if (!body.ok) return body.response;
     const { username, password } = body.value;
@@ -62,9 +94,9 @@ export function createRoutes(o: ResolvedOptions): Hono {
     return c.body(null, 204);
   });
 
-  app.post('/auth/ticket', limitBody(o.maxBodyBytes), async (c) => {
-    const refused = await acceptOptionalJson(c, o.maxBodyBytes);
-    if (refused !== null) return refused;
+  app.post('/auth/ticket', ...guarded, async (c) => {
+    const body = await readJson(c, emptyBody, o.maxBodyBytes);
+    if (!body.ok) return body.response;
     const ip = o.clientIp(c);
     const who = await authenticate(c, ip);
     if (who instanceof Response) return who;
@@ -138,16 +170,18 @@ export function createRoutes(o: ResolvedOptions): Hono {
   );
 
   // 204 whether or not the session still existed (not worth revealing); 503 if the store is down.
-  app.post('/auth/logout', async (c) => {
+  app.post('/auth/logout', ...guarded, async (c) => {
+    const body = await readJson(c, emptyBody, o.maxBodyBytes);
+    if (!body.ok) return body.response;
     const sid = cookieSid(o, c);
     if (sid !== null) await endSession(o, sid);
     clearSessionCookie(o, c);
     return c.body(null, 204);
   });
 
-  // Known paths answer 405 with Allow for any other method (incl. OPTIONS: there is no CORS);
-  // unknown paths stay Hono's 404.
-  for (const path of PATHS) {
+  // Known paths answer 405 with Allow for any other method (incl. OPTIONS: there is no CORS, so
+  // a cross-site JSON request never gets past its preflight); unknown paths stay Hono's 404.
+  for (const path of POST_PATHS) {
     app.all(path, (c) => c.json({ error: 'method_not_allowed' }, 405, { Allow: 'POST' }));
   }
 

@@ -76,7 +76,7 @@ export function assembleServer(config: Config, platform: Platform, logger: Logge
 
   // Logouts only arrive once the server is listening, so `revocations` (built below) exists by then.
   const onLogout = ({ sid }: { sid: string }) => void revocations.revoke({ sid }, 'logout').catch(() => {});
-  const verifier = buildVerifier(config, { app, backends, clientIp, logger, onLogout, onBreakerState: metrics.breakerChanged });
+  const verifier = buildVerifier(config, { app, backends, clientIp, origins: admission.origins, logger, onLogout, onBreakerState: metrics.breakerChanged });
   const gateway = createGateway({
     verifier,
     admission,

@@ -315,6 +315,25 @@ export function conformanceSuite(target: () => Target): void {
     assert.equal((await request(`${t.origin}/healthz`, { headers: { host: evil }, ca: t.ca, servername: 'localhost' })).status, 200);
   });
 
+  it('refuses a ticket to an origin that may not open /ws (403 origin_not_allowed) and cross-site simple requests (415)', async () => {
+    const t = target();
+    const cookie = await login(t);
+    for (const origin of ['http://evil.example', 'null']) {
+      const res = await request(`${t.origin}/auth/ticket`, { ...JSON_POST(cookie, { origin }), ca: t.ca });
+      assert.equal(res.status, 403, origin);
+      assert.deepEqual(res.json(), { error: 'origin_not_allowed' });
+    }
+    const textPlain = await request(`${t.origin}/auth/ticket`, { method: 'POST', headers: { cookie, 'content-type': 'text/plain' }, body: '{}', ca: t.ca });
+    assert.equal(textPlain.status, 415);
+    const simpleRequests: Array<Record<string, string>> = [{ cookie }, { cookie, 'content-type': 'text/plain', origin: t.origin }];
+    for (const headers of simpleRequests) {
+      assert.equal((await request(`${t.origin}/auth/logout`, { method: 'POST', headers, ca: t.ca })).status, 415);
+    }
+    const crossSiteLogout = await request(`${t.origin}/auth/logout`, { ...JSON_POST(cookie, { origin: 'http://evil.example' }), ca: t.ca });
+    assert.equal(crossSiteLogout.status, 403);
+    assert.equal((await request(`${t.origin}/auth/ticket`, { ...JSON_POST(cookie, { origin: t.origin }), ca: t.ca })).status, 201, 'still logged in, and its own origin gets tickets');
+  });
+
   it('after a refresh onto another login session, revocation follows the socket there', async () => {
     const t = target();
     const oldSession = await login(t);

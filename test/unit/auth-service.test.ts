@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createAuthService, parseDemoUsers } from '../../src/auth-service/index.ts';
 import type { AuthServiceOptions } from '../../src/auth-service/index.ts';
+import { createOriginGuard } from '../../src/core/admission/index.ts';
 import { MemorySessionStore } from '../../src/store/memory-session-store.ts';
 import { MemoryTicketStore } from '../../src/store/memory-ticket-store.ts';
 import type { TicketStore } from '../../src/store/ticket-store.ts';
@@ -11,7 +12,10 @@ const PASSWORD = 'correct-horse-battery-staple';
 const SECRET = 'gateway-shared-secret-0123456789';
 const ORIGIN = 'https://app.example';
 const JSON_TYPE = { 'content-type': 'application/json' };
-
+/** The server's own name in these tests: `app.request('/path')` addresses http://localhost. */
+const SELF = 'http://localhost';
+const origins = (allowMissingOrigin = true) =>
+  createOriginGuard({ allowedOrigins: `self,${ORIGIN},http://x`, allowMissingOrigin, publicOrigins: SELF });
 
 function setup(overrides: Partial<AuthServiceOptions> = {}) {
   const clock = { t: 1_700_000_000_000 };
@@ -26,6 +30,7 @@ function setup(overrides: Partial<AuthServiceOptions> = {}) {
     now,
     logger: spyLogger(logs),
     clientIp: () => ip.value,
+    origins: origins(),
     ...overrides,
   });
   const app = service.app;
@@ -41,7 +46,8 @@ function setup(overrides: Partial<AuthServiceOptions> = {}) {
     const header = res.headers.get('set-cookie') ?? '';
     return header.split(';', 1)[0] ?? '';
   };
-  const ticketWith = (headers: Record<string, string>) => post('/auth/ticket', { headers });
+  const ticketWith = (headers: Record<string, string>) => post('/auth/ticket', { body: '{}', headers: { ...JSON_TYPE, ...headers } });
+  const logout = (headers: Record<string, string>) => post('/auth/logout', { body: '{}', headers: { ...JSON_TYPE, ...headers } });
   const loginTicket = async (origin: string | null = ORIGIN) => {
     const cookie = cookieOf(await login());
     const res = await ticketWith({ cookie, ...(origin === null ? {} : { origin }) });
@@ -57,7 +63,7 @@ function setup(overrides: Partial<AuthServiceOptions> = {}) {
         ...(secret === null ? {} : { authorization: `Bearer ${secret}` }),
       },
     });
-  return { service, app, clock, logs, ip, post, login, cookieOf, ticketWith, loginTicket, verify };
+  return { service, app, clock, logs, ip, post, login, cookieOf, ticketWith, logout, loginTicket, verify };
 }
 
 const basic = (user: string, pass: string) => `Basic ${btoa(`${user}:${pass}`)}`;
@@ -194,14 +200,20 @@ describe('POST /auth/ticket', () => {
     }
   });
 
-  it('an optional body must be JSON', async () => {
+  it('requires a JSON object body ({}): text/plain or no body → 415, malformed → 400', async () => {
     const { post } = setup();
     const authorization = basic('alice', PASSWORD);
-    const text = await post('/auth/ticket', { body: 'hi', headers: { authorization, 'content-type': 'text/plain' } });
+    const text = await post('/auth/ticket', { body: '{}', headers: { authorization, 'content-type': 'text/plain' } });
     assert.equal(text.status, 415);
-    const bad = await post('/auth/ticket', { body: '{', headers: { authorization, 'content-type': 'application/json' } });
-    assert.equal(bad.status, 400);
-    const ok = await post('/auth/ticket', { body: '{}', headers: { authorization, 'content-type': 'application/json' } });
+    assert.deepEqual(await text.json(), { error: 'unsupported_media_type' });
+    assert.equal((await post('/auth/ticket', { headers: { authorization } })).status, 415, 'no body, no type');
+    assert.equal((await post('/auth/ticket', { body: '', headers: { authorization, 'content-type': 'text/plain' } })).status, 415, 'empty text');
+    for (const body of ['', '{', '[]', 'null', '"{}"']) {
+      const res = await post('/auth/ticket', { body, headers: { authorization, ...JSON_TYPE } });
+      assert.equal(res.status, 400, JSON.stringify(body));
+    }
+    assert.equal((await post('/auth/ticket', { body: '{"any":"field"}', headers: { authorization, ...JSON_TYPE } })).status, 201);
+    const ok = await post('/auth/ticket', { body: '{}', headers: { authorization, ...JSON_TYPE } });
     assert.equal(ok.status, 201);
   });
 
@@ -366,15 +378,15 @@ describe('POST /auth/verify', () => {
 
 describe('POST /auth/logout', () => {
   it('ends the session: old tickets → session_ended, new tickets → 401, cookie cleared', async () => {
-    const { loginTicket, verify, post, ticketWith } = setup();
+    const { loginTicket, verify, logout, ticketWith } = setup();
     const { cookie, ticket } = await loginTicket();
-    const res = await post('/auth/logout', { headers: { cookie } });
+    const res = await logout({ cookie });
     assert.equal(res.status, 204);
     assert.match(res.headers.get('set-cookie') ?? '', /^hws_session=; Max-Age=0;/);
     const v = await verify({ ticket, origin: ORIGIN, ip: '10.0.0.1' });
     assert.deepEqual(await v.json(), { error: 'session_ended' });
     assert.equal((await ticketWith({ cookie, origin: ORIGIN })).status, 401);
-    assert.equal((await post('/auth/logout')).status, 204); // no cookie: still 204
+    assert.equal((await logout({})).status, 204); // no cookie: still 204
   });
 
   it('logout(sid) ends a session by the sid verify reported; onLogout fires', async () => {
@@ -406,7 +418,7 @@ describe('POST /auth/logout', () => {
 
 describe('logging', () => {
   it('logs the events with structured fields and never a secret', async () => {
-    const { logs, login, cookieOf, ticketWith, verify, post } = setup();
+    const { logs, login, cookieOf, ticketWith, verify, logout } = setup();
     await login('alice', 'wrong-password-xyz');
     const cookie = cookieOf(await login());
     const token = cookie.split('=')[1] ?? '';
@@ -416,7 +428,7 @@ describe('logging', () => {
     const ok = (await (await verify({ ticket: issued.ticket, origin: ORIGIN, ip: null })).json()) as { sid: string };
     await verify({ ticket: issued.ticket, origin: ORIGIN, ip: null });
     await verify({ ticket: basicTicket, origin: null, ip: null }, 'bad-secret-abc');
-    await post('/auth/logout', { headers: { cookie } });
+    await logout({ cookie });
 
     const byMessage = (m: string) => logs.filter((e) => e.message === m).map((e) => e.fields);
     assert.deepEqual(byMessage('login.failed')[0], { component: 'auth-service', username: 'alice', ip: '10.0.0.1' });
@@ -435,6 +447,77 @@ describe('logging', () => {
       assert.ok(secret.length > 8);
       assert.equal(dump.includes(secret), false, 'a secret reached the log');
     }
+  });
+});
+
+describe('state-changing routes: Host, Origin and JSON', () => {
+  it('ticket: an Origin that may not open /ws → 403 origin_not_allowed, even with a valid cookie; no ticket spent', async () => {
+    const { login, cookieOf, ticketWith, logs } = setup();
+    const cookie = cookieOf(await login());
+    for (const origin of ['https://evil.example', 'null', 'https://app.example.evil', 'http://localhost:8080']) {
+      const res = await ticketWith({ cookie, origin });
+      assert.equal(res.status, 403, origin);
+      assert.deepEqual(await res.json(), { error: 'origin_not_allowed' });
+    }
+    assert.equal((await ticketWith({ cookie, origin: ORIGIN })).status, 201, 'an allowed origin');
+    assert.equal((await ticketWith({ cookie, origin: SELF })).status, 201, 'self');
+    assert.equal((await ticketWith({ cookie })).status, 201, 'no Origin: allowed like the upgrade by default');
+    assert.ok(logs.some((e) => e.message === 'request.refused' && e.fields.reason === 'origin_not_allowed' && e.fields.origin === 'https://evil.example'));
+  });
+
+  it('a missing Origin follows allowMissingOrigin, for Basic auth too', async () => {
+    const { ticketWith } = setup({ origins: origins(false) });
+    const res = await ticketWith({ authorization: basic('alice', PASSWORD) });
+    assert.equal(res.status, 403);
+    assert.deepEqual(await res.json(), { error: 'origin_not_allowed' });
+    assert.equal((await ticketWith({ authorization: basic('alice', PASSWORD), origin: ORIGIN })).status, 201);
+  });
+
+  it('login and logout from a foreign or null Origin → 403; the session survives a cross-site logout', async () => {
+    const { post, login, cookieOf, logout, ticketWith } = setup();
+    for (const origin of ['https://evil.example', 'null']) {
+      const res = await post('/auth/login', { body: JSON.stringify({ username: 'alice', password: PASSWORD }), headers: { ...JSON_TYPE, origin } });
+      assert.equal(res.status, 403);
+      assert.equal(res.headers.get('set-cookie'), null);
+    }
+    const cookie = cookieOf(await login());
+    for (const origin of ['https://evil.example', 'null']) {
+      const res = await logout({ cookie, origin });
+      assert.equal(res.status, 403);
+      assert.deepEqual(await res.json(), { error: 'origin_not_allowed' });
+    }
+    assert.equal((await ticketWith({ cookie, origin: ORIGIN })).status, 201, 'still logged in');
+  });
+
+  it('logout requires a JSON object: a text/plain or empty body (a cross-site simple request) → 415 and the session survives', async () => {
+    const { post, login, cookieOf, ticketWith } = setup();
+    const cookie = cookieOf(await login());
+    const attempts: Array<{ body?: string; headers: Record<string, string> }> = [
+      { headers: { cookie } },
+      { body: '', headers: { cookie, 'content-type': 'text/plain' } },
+      { body: '{}', headers: { cookie, 'content-type': 'text/plain;charset=UTF-8' } },
+      { body: 'a=b', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' } },
+    ];
+    for (const init of attempts) assert.equal((await post('/auth/logout', init)).status, 415, JSON.stringify(init));
+    assert.equal((await post('/auth/logout', { body: '[]', headers: { cookie, ...JSON_TYPE } })).status, 400);
+    assert.equal((await ticketWith({ cookie, origin: ORIGIN })).status, 201, 'still logged in');
+  });
+
+  it('a Host that is not one of the server\'s names → 421 on every auth route; /auth/verify is exempt', async () => {
+    const { app, verify, loginTicket } = setup();
+    const { ticket } = await loginTicket();
+    for (const [method, path] of [['POST', '/auth/login'], ['POST', '/auth/ticket'], ['GET', '/auth/session'], ['POST', '/auth/logout']] as const) {
+      const res = await app.request(`http://evil.example${path}`, { method, headers: { host: 'evil.example', origin: 'http://evil.example', ...JSON_TYPE }, ...(method === 'POST' ? { body: '{}' } : {}) });
+      assert.equal(res.status, 421, path);
+      assert.deepEqual(await res.json(), { error: 'unknown_host' });
+    }
+    assert.equal((await verify({ ticket, origin: ORIGIN, ip: '10.0.0.1' })).status, 200);
+    const viaOtherName = await app.request('http://auth.internal/auth/verify', {
+      method: 'POST',
+      headers: { host: 'auth.internal', ...JSON_TYPE, authorization: `Bearer ${SECRET}` },
+      body: JSON.stringify({ ticket: 'A'.repeat(43), origin: null, ip: null }),
+    });
+    assert.deepEqual(await viaOtherName.json(), { error: 'unknown_ticket' });
   });
 });
 
