@@ -16,8 +16,14 @@ export interface AuthServiceOptions {
   sessions: SessionStore;
   /** Ticket lifetime. Default 30 s. */
   ticketTtlMs?: number;
-  /** Login session lifetime (cookie Max-Age). Default 8 h; at most 400 days (cookie limit). */
+  /**
+   * Idle timeout of a login session: it ends this long after login or after its latest ticket
+   * request (each one slides the end forward), but never later than `sessionMaxAgeMs` after
+   * login. Default 30 min. At most `sessionMaxAgeMs`.
+   */
   sessionTtlMs?: number;
+  /** Absolute lifetime of a login session, counted from login (and the cookie's Max-Age). Default 8 h; at most 400 days (cookie limit). */
+  sessionMaxAgeMs?: number;
   /**
    * Host and Origin checks for the routes that change state (login, ticket, logout): pass
    * `admission.origins`, so a page that may not open the socket is refused a ticket too (403
@@ -61,7 +67,8 @@ export interface AuthService {
 
 export const AUTH_SERVICE_DEFAULTS = {
   ticketTtlMs: 30_000,
-  sessionTtlMs: 8 * 60 * 60 * 1000,
+  sessionTtlMs: 30 * 60 * 1000,
+  sessionMaxAgeMs: 8 * 60 * 60 * 1000,
   secureCookies: false,
   bindTicketToIp: true,
   maxBodyBytes: 4096,
@@ -97,13 +104,16 @@ export function resolveOptions(options: AuthServiceOptions): ResolvedOptions {
     throw new Error('auth service: verifySecret must be a non-empty string without whitespace');
   }
   const d = AUTH_SERVICE_DEFAULTS;
+  const sessionMaxAgeMs = positiveInt('sessionMaxAgeMs', options.sessionMaxAgeMs ?? d.sessionMaxAgeMs, MAX_COOKIE_AGE_MS);
+  const sessionTtlMs = positiveInt('sessionTtlMs', options.sessionTtlMs ?? d.sessionTtlMs, sessionMaxAgeMs);
   return {
     users: options.users,
     verifySecret: options.verifySecret,
     tickets: options.tickets,
     sessions: options.sessions,
     ticketTtlMs: positiveInt('ticketTtlMs', options.ticketTtlMs ?? d.ticketTtlMs),
-    sessionTtlMs: positiveInt('sessionTtlMs', options.sessionTtlMs ?? d.sessionTtlMs, MAX_COOKIE_AGE_MS),
+    sessionTtlMs,
+    sessionMaxAgeMs,
     origins: options.origins ?? createOriginGuard({ allowedOrigins: 'self', allowMissingOrigin: true }),
     secureCookies: options.secureCookies ?? d.secureCookies,
     bindTicketToIp: options.bindTicketToIp ?? d.bindTicketToIp,

@@ -7,7 +7,7 @@ import { limitBody, readJson, requireJson } from './json-body.ts';
 import { createAuthLimits, retryAfterSeconds, type PasswordAttempt } from './limits.ts';
 import { usernameForLog } from './log-names.ts';
 import type { ResolvedOptions } from './options.ts';
-import { clearSessionCookie, cookieSid, currentSession, endSession, startSession } from './sessions.ts';
+import { clearSessionCookie, cookieSid, currentSession, endSession, extendSession, slidingEnd, startSession } from './sessions.ts';
 import { issueTicket, verifyTicketAudited } from './tickets.ts';
 
 const credential = z.string().min(1).max(MAX_CREDENTIAL_LENGTH);
@@ -115,13 +115,23 @@ export function createRoutes(o: ResolvedOptions): Hono {
     return c.json(issued, 201);
   });
 
+  /** The cookie's live session, for a page that reloads: not extended (only a ticket request slides it). */
+  app.get('/auth/session', async (c) => {
+    const session = await currentSession(o, c);
+    if (session === null) return c.json({ error: 'unauthorized' }, 401);
+    return c.json({ sub: session.record.sub, exp: Math.floor(session.record.exp / 1000) }, 200);
+  });
+
   /**
-   * Session cookie first (browsers), then Basic auth (non-browser clients). Basic auth checks a
-   * password, so it shares the login limits: otherwise it would be a way around them.
+   * Session cookie first (browsers), then Basic auth (non-browser clients). A ticket request slides
+   * the cookie's session forward. Basic auth checks a password, so it shares the login limits:
+   * otherwise it would be a way around them.
    */
   async function authenticate(c: Context, ip: string | null): Promise<Who | Response> {
-    const session = await currentSession(o, c);
+    const session = await extendSession(o, c);
     if (session !== null) {
+      // In a session's last second a ticket could not be used (expiresIn 0): the session is over.
+      if (session.record.exp - o.now() < 1000) return c.json({ error: 'unauthorized' }, 401);
       return { sub: session.record.sub, sid: session.sid, sessionExp: session.record.exp };
     }
     const basic = parseBasicAuth(c.req.header('authorization'));
@@ -134,7 +144,8 @@ export function createRoutes(o: ResolvedOptions): Hono {
       log.warn({ ...logName(basic.username), ip }, 'login.failed');
       return c.json({ error: 'unauthorized' }, 401);
     }
-    return { sub: basic.username, sid: null, sessionExp: o.now() + o.sessionTtlMs };
+    // No login session: each Basic-auth ticket carries a session of sessionTtlMs from now.
+    return { sub: basic.username, sid: null, sessionExp: slidingEnd(o) };
   }
 
   /** The admitted attempt (settle it with the outcome), or the 429, decided before any hashing. */
@@ -184,6 +195,7 @@ export function createRoutes(o: ResolvedOptions): Hono {
   for (const path of POST_PATHS) {
     app.all(path, (c) => c.json({ error: 'method_not_allowed' }, 405, { Allow: 'POST' }));
   }
+  app.all('/auth/session', (c) => c.json({ error: 'method_not_allowed' }, 405, { Allow: 'GET, HEAD' }));
 
   app.onError((err, c) => {
     const code = storeErrorCode(err);

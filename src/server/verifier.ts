@@ -32,6 +32,7 @@ export function buildVerifier(config: Config, deps: VerifierDeps): Verifier {
     if (config.authVerifySecret === undefined) throw new ConfigError('auth-verify-secret', 'required when --auth-verify-url is set');
     return resilient(new HttpVerifier({ url: config.authVerifyUrl, secret: config.authVerifySecret, timeoutMs: config.verifyTimeout }), config, deps);
   }
+  if (config.sessionTtl > config.sessionMaxAge) throw new ConfigError('session-ttl', 'must not be longer than --session-max-age');
   const users = parseDemoUsers(config.demoUsers);
   const secret = config.authVerifySecret ?? randomSecret();
   const auth = createAuthService({
@@ -41,6 +42,7 @@ export function buildVerifier(config: Config, deps: VerifierDeps): Verifier {
     sessions: deps.backends.sessions,
     ticketTtlMs: config.ticketTtl,
     sessionTtlMs: config.sessionTtl,
+    sessionMaxAgeMs: config.sessionMaxAge,
     origins: deps.origins,
     secureCookies: config.tls,
     clientIp: deps.clientIp,

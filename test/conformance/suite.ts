@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { authenticated, connect, login, sleep, ticket, type Target } from '../support/flow.ts';
+import { authenticated, connect, issuedSecrets, login, sleep, ticket, type Target } from '../support/flow.ts';
 import { request } from '../support/http.ts';
 import { TestSocket } from '../support/ws-client.ts';
 
@@ -332,6 +332,30 @@ export function conformanceSuite(target: () => Target): void {
     const crossSiteLogout = await request(`${t.origin}/auth/logout`, { ...JSON_POST(cookie, { origin: 'http://evil.example' }), ca: t.ca });
     assert.equal(crossSiteLogout.status, 403);
     assert.equal((await request(`${t.origin}/auth/ticket`, { ...JSON_POST(cookie, { origin: t.origin }), ca: t.ca })).status, 201, 'still logged in, and its own origin gets tickets');
+  });
+
+  it('slides the session: a later ticket request announces a later sessionExp, which is the exp of auth.ok; GET /auth/session reads it', async () => {
+    const t = target();
+    const cookie = await login(t);
+    const first = await request(`${t.origin}/auth/ticket`, { ...JSON_POST(cookie), ca: t.ca });
+    const firstExp = first.json<{ sessionExp: number }>().sessionExp;
+    issuedSecrets.push(first.json<{ ticket: string }>().ticket);
+    await sleep(1_100);
+    const second = await request(`${t.origin}/auth/ticket`, { ...JSON_POST(cookie), ca: t.ca });
+    assert.equal(second.status, 201);
+    const issued = second.json<{ ticket: string; expiresIn: number; sessionExp: number }>();
+    issuedSecrets.push(issued.ticket);
+    assert.ok(issued.sessionExp > firstExp, `${issued.sessionExp} > ${firstExp}`);
+    const socket = connect(t);
+    await socket.opened;
+    socket.send({ type: 'auth', ticket: issued.ticket });
+    assert.equal((await socket.message(0)).exp, issued.sessionExp);
+    const session = await request(`${t.origin}/auth/session`, { headers: { cookie }, ca: t.ca });
+    assert.equal(session.status, 200);
+    assert.equal(session.headers['cache-control'], 'no-store');
+    assert.deepEqual(session.json(), { sub: 'demo', exp: issued.sessionExp });
+    assert.equal((await request(`${t.origin}/auth/session`, { ca: t.ca })).status, 401);
+    socket.close();
   });
 
   it('after a refresh onto another login session, revocation follows the socket there', async () => {

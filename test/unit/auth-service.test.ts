@@ -52,8 +52,8 @@ function setup(overrides: Partial<AuthServiceOptions> = {}) {
     const cookie = cookieOf(await login());
     const res = await ticketWith({ cookie, ...(origin === null ? {} : { origin }) });
     assert.equal(res.status, 201);
-    const body = (await res.json()) as { ticket: string; expiresIn: number };
-    return { cookie, ticket: body.ticket };
+    const body = (await res.json()) as { ticket: string; expiresIn: number; sessionExp: number };
+    return { cookie, ticket: body.ticket, sessionExp: body.sessionExp };
   };
   const verify = (body: unknown, secret: string | null = SECRET) =>
     post('/auth/verify', {
@@ -63,7 +63,8 @@ function setup(overrides: Partial<AuthServiceOptions> = {}) {
         ...(secret === null ? {} : { authorization: `Bearer ${secret}` }),
       },
     });
-  return { service, app, clock, logs, ip, post, login, cookieOf, ticketWith, logout, loginTicket, verify };
+  const session = (headers: Record<string, string>) => app.request('/auth/session', { headers });
+  return { service, app, clock, logs, ip, post, login, cookieOf, ticketWith, logout, loginTicket, verify, session };
 }
 
 const basic = (user: string, pass: string) => `Basic ${btoa(`${user}:${pass}`)}`;
@@ -295,12 +296,13 @@ describe('POST /auth/verify', () => {
     const claimsFor = (sub: string) => ({ channels: [`user:${sub}`], sub: 'root', exp: 1 });
     const { loginTicket, verify, clock } = setup({ claimsFor });
     const loginAt = clock.t;
-    const { ticket } = await loginTicket();
+    const { ticket, sessionExp } = await loginTicket();
     const res = await verify({ ticket, origin: ORIGIN, ip: '10.0.0.1' });
     assert.equal(res.status, 200);
     const body = (await res.json()) as Record<string, unknown>;
     assert.equal(body.sub, 'alice');
-    assert.equal(body.exp, Math.floor((loginAt + 8 * 3600 * 1000) / 1000));
+    assert.equal(body.exp, Math.floor((loginAt + 30 * 60 * 1000) / 1000), 'the session slid to 30 min (default) after the ticket request');
+    assert.equal(body.exp, sessionExp, 'the ticket request announced this exp');
     assert.match(String(body.sid), /^[A-Za-z0-9_-]{43}$/);
     assert.deepEqual(body.channels, ['user:alice']);
     const again = await verify({ ticket, origin: ORIGIN, ip: '10.0.0.1' });
@@ -408,11 +410,13 @@ describe('POST /auth/logout', () => {
     ]);
   });
 
-  it('session expiry ends tickets too', async () => {
-    const { loginTicket, verify, clock } = setup({ sessionTtlMs: 10_000, ticketTtlMs: 30_000 });
-    const { ticket } = await loginTicket();
+  it('session expiry ends tickets too: a ticket lapses with its session', async () => {
+    const { login, cookieOf, ticketWith, verify, clock } = setup({ sessionTtlMs: 10_000, ticketTtlMs: 30_000 });
+    const res = await ticketWith({ cookie: cookieOf(await login()), origin: ORIGIN });
+    const { ticket, expiresIn } = (await res.json()) as { ticket: string; expiresIn: number };
+    assert.equal(expiresIn, 10);
     clock.t += 10_000;
-    assert.deepEqual(await (await verify({ ticket, origin: ORIGIN, ip: null })).json(), { error: 'session_ended' });
+    assert.deepEqual(await (await verify({ ticket, origin: ORIGIN, ip: null })).json(), { error: 'expired' });
   });
 });
 
@@ -447,6 +451,101 @@ describe('logging', () => {
       assert.ok(secret.length > 8);
       assert.equal(dump.includes(secret), false, 'a secret reached the log');
     }
+  });
+});
+
+describe('sliding sessions', () => {
+  const MIN = 60_000;
+  type Issued = { ticket: string; expiresIn: number; sessionExp: number };
+
+  it('each ticket request slides the end by sessionTtlMs, up to sessionMaxAgeMs after login; sessionExp is verify\'s exp', async () => {
+    const { login, cookieOf, ticketWith, verify, clock } = setup({ sessionTtlMs: 10 * MIN, sessionMaxAgeMs: 25 * MIN });
+    clock.t += 123; // a login between two whole seconds
+    const loginAt = clock.t;
+    const cookie = cookieOf(await login());
+    const ends: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const res = await ticketWith({ cookie, origin: ORIGIN });
+      assert.equal(res.status, 201);
+      const issued = (await res.json()) as Issued;
+      assert.deepEqual(Object.keys(issued).sort(), ['expiresIn', 'sessionExp', 'ticket']);
+      const verified = (await (await verify({ ticket: issued.ticket, origin: ORIGIN, ip: '10.0.0.1' })).json()) as { exp: number };
+      assert.equal(verified.exp, issued.sessionExp, 'verify answers the exp the ticket request announced');
+      ends.push(issued.sessionExp);
+      clock.t += 6 * MIN;
+    }
+    const at = (ms: number) => Math.floor(ms / 1000);
+    assert.deepEqual(ends, [at(loginAt + 10 * MIN), at(loginAt + 16 * MIN), at(loginAt + 22 * MIN), at(loginAt + 25 * MIN), at(loginAt + 25 * MIN)]);
+  });
+
+  it('exp is the real end: at exp the session is over (ticket 401, /auth/session 401), a second before it is not', async () => {
+    const { login, cookieOf, ticketWith, session, verify, clock } = setup({ sessionTtlMs: 40_000, sessionMaxAgeMs: 40_000, ticketTtlMs: 30_000 });
+    clock.t += 999; // the rounding that let a session outlive its exp by up to a second
+    const cookie = cookieOf(await login());
+    const first = (await (await ticketWith({ cookie, origin: ORIGIN })).json()) as Issued;
+    clock.t = first.sessionExp * 1000 - 1_001;
+    const last = await ticketWith({ cookie, origin: ORIGIN });
+    assert.equal(last.status, 201);
+    const lastIssued = (await last.json()) as Issued;
+    assert.equal(lastIssued.sessionExp, first.sessionExp, 'at the absolute end nothing slides');
+    assert.equal(lastIssued.expiresIn, 1, 'the ticket lapses with the session');
+    assert.equal((await session({ cookie })).status, 200);
+    clock.t = first.sessionExp * 1000;
+    assert.equal((await ticketWith({ cookie, origin: ORIGIN })).status, 401);
+    assert.equal((await session({ cookie })).status, 401);
+    const late = await verify({ ticket: lastIssued.ticket, origin: ORIGIN, ip: '10.0.0.1' });
+    assert.equal(late.status, 401, 'no ticket outlives its session');
+  });
+
+  it('never issues a ticket its session will not honour: expiresIn ≤ the time the session has left; none in its last second', async () => {
+    const { login, cookieOf, ticketWith, verify, clock } = setup({ sessionTtlMs: 60_000, sessionMaxAgeMs: 60_000, ticketTtlMs: 30_000 });
+    const cookie = cookieOf(await login());
+    clock.t += 50_000;
+    const issued = (await (await ticketWith({ cookie, origin: ORIGIN })).json()) as Issued;
+    assert.equal(issued.expiresIn, 10);
+    clock.t += 9_999;
+    assert.equal((await verify({ ticket: issued.ticket, origin: ORIGIN, ip: '10.0.0.1' })).status, 200, 'honoured until the end');
+    clock.t -= 500; // 500 ms left
+    assert.equal((await ticketWith({ cookie, origin: ORIGIN })).status, 401);
+  });
+
+  it('the cookie lives as long as the session can (Max-Age = sessionMaxAgeMs)', async () => {
+    const { login } = setup({ sessionTtlMs: 60_000, sessionMaxAgeMs: 3_600_000 });
+    assert.match((await login()).headers.get('set-cookie') ?? '', /; Max-Age=3600;/);
+  });
+
+  it('sessionTtlMs longer than sessionMaxAgeMs is refused, naming it', () => {
+    assert.throws(() => setup({ sessionTtlMs: 3_600_001, sessionMaxAgeMs: 3_600_000 }), /sessionTtlMs/);
+  });
+});
+
+describe('GET /auth/session', () => {
+  it('200 {sub, exp} for the cookie\'s live session, no-store, without extending it', async () => {
+    const { login, cookieOf, session, ticketWith, clock } = setup({ sessionTtlMs: 60_000 });
+    const cookie = cookieOf(await login());
+    const { sessionExp } = (await (await ticketWith({ cookie, origin: ORIGIN })).json()) as { sessionExp: number };
+    clock.t += 30_000;
+    const res = await session({ cookie });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('cache-control'), 'no-store');
+    assert.deepEqual(await res.json(), { sub: 'alice', exp: sessionExp });
+    clock.t = sessionExp * 1000;
+    assert.equal((await session({ cookie })).status, 401, 'reading it did not extend it');
+  });
+
+  it('401 {"error":"unauthorized"} without a cookie, with a forged one, after logout; 405 for POST', async () => {
+    const { app, login, cookieOf, session, logout } = setup();
+    const cookie = cookieOf(await login());
+    await logout({ cookie });
+    const attempts: Array<Record<string, string>> = [{}, { cookie: `hws_session=${'A'.repeat(43)}` }, { cookie }];
+    for (const headers of attempts) {
+      const res = await session(headers);
+      assert.equal(res.status, 401);
+      assert.deepEqual(await res.json(), { error: 'unauthorized' });
+    }
+    const post = await app.request('/auth/session', { method: 'POST' });
+    assert.equal(post.status, 405);
+    assert.equal(post.headers.get('allow'), 'GET, HEAD');
   });
 });
 
@@ -503,7 +602,7 @@ describe('state-changing routes: Host, Origin and JSON', () => {
     assert.equal((await ticketWith({ cookie, origin: ORIGIN })).status, 201, 'still logged in');
   });
 
-  it('a Host that is not one of the server\'s names → 421 on every auth route; /auth/verify is exempt', async () => {
+  it('a Host that is not one of the server\'s names → 421 on login, ticket, session and logout; /auth/verify is exempt', async () => {
     const { app, verify, loginTicket } = setup();
     const { ticket } = await loginTicket();
     for (const [method, path] of [['POST', '/auth/login'], ['POST', '/auth/ticket'], ['GET', '/auth/session'], ['POST', '/auth/logout']] as const) {
