@@ -9,6 +9,7 @@ const gateway = createGateway({
   clientIp: (c) => getConnInfo(c).remote.address ?? null, // for the per-IP caps
   verifier,
   handlers,
+  admission: { publicOrigins: process.env.PUBLIC_ORIGIN }, // e.g. https://app.example.com behind a DNS name
 });
 
 const app = new Hono();

@@ -4,8 +4,10 @@ import { createGateway } from 'hardened-ws';
 import { nodeRuntime } from 'hardened-ws/node';
 import { handlers, ticketRoute, verifier } from './app.ts';
 
-// Same-origin pages only, per-IP caps, upgrade rate and heartbeats are on by default.
-const gateway = createGateway({ runtime: nodeRuntime, verifier, handlers });
+// Same-origin pages only, per-IP caps, upgrade rate and heartbeats are on by default. Behind a DNS
+// name, say which (PUBLIC_ORIGIN=https://app.example.com): other Hosts get 421 (DNS rebinding).
+const admission = { publicOrigins: process.env.PUBLIC_ORIGIN };
+const gateway = createGateway({ runtime: nodeRuntime, verifier, handlers, admission });
 
 const app = new Hono();
 ticketRoute(app);

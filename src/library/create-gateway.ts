@@ -32,9 +32,11 @@ interface LibraryOptions extends Omit<GatewayOptions, 'handlers' | 'userConnecti
   /**
    * The checks before the upgrade. Default: `admissionDefaults` — only the server's own origin
    * (403 for any other Origin), 256 sockets per IP, 20 upgrades/s per IP (burst 60), 20,000 in
-   * all. Pass some settings to change those (e.g. `{ allowedOrigins: 'https://app.example' }`),
-   * an `Admission` from `createAdmission` to share one, or `false` to switch every check off.
-   * Per-IP limits need `clientIp`.
+   * all — and, until `publicOrigins` names the origins your users reach you at, only IP-literal
+   * and `localhost` Hosts (a DNS name gets 421: the defence against DNS rebinding). Pass some
+   * settings to change those (e.g. `{ publicOrigins: 'https://app.example' }`), an `Admission`
+   * from `createAdmission` to share one, or `false` to switch every check off. Per-IP limits
+   * need `clientIp` (a runtime adapter supplies it).
    */
   readonly admission?: Partial<AdmissionSettings> | Admission | false;
 }

@@ -5,9 +5,9 @@
 import type { AdmissionOptions } from '../core/admission/index.ts';
 
 /** What may be set of admission in library mode; the gateway supplies the client IP and the logger. */
-export type AdmissionSettings = Pick<AdmissionOptions, 'allowedOrigins' | 'allowMissingOrigin' | 'maxConnections' | 'maxConnectionsPerIp' | 'upgradeRate'>;
+export type AdmissionSettings = Pick<AdmissionOptions, 'allowedOrigins' | 'allowMissingOrigin' | 'publicOrigins' | 'maxConnections' | 'maxConnectionsPerIp' | 'upgradeRate'>;
 
-export const admissionDefaults: Readonly<AdmissionSettings> = Object.freeze({
+export const admissionDefaults: Readonly<Omit<AdmissionSettings, 'publicOrigins'>> = Object.freeze({
   /** Only pages of the server's own origin may open sockets (cross-site WebSocket hijacking). */
   allowedOrigins: 'self',
   /** Non-browser clients send no Origin; for them the ticket is the defence. */

@@ -1,6 +1,6 @@
 /**
- * Builds the server's Hono app from validated config: shared state (memory or Redis), the
- * embedded auth service (unless an external one is configured), admission, the gateway with echo,
+ * Builds the server's Hono app from validated config: shared state (memory or Redis), the Host
+ * check, the embedded auth service (unless an external one is configured), admission, the gateway with echo,
  * ping and channels, revocations across instances, admin, static pages, health, metrics, request
  * logging and security headers.
  * Concrete stores, brokers and verifiers are chosen here, at the entry point, and passed in.
@@ -21,6 +21,7 @@ import { drainGate } from './drain-gate.ts';
 import { createMetrics, type GatewayMetrics } from './metrics.ts';
 import { protectedMetricsRoutes } from './metrics-http.ts';
 import type { Platform } from './platform.ts';
+import { hostCheck, ownNames, type OwnNames } from './own-names.ts';
 import { createRevocationBus } from './revocations.ts';
 import { staticFiles, staticRoutes } from './static-files.ts';
 import { buildVerifier } from './verifier.ts';
@@ -31,6 +32,8 @@ export interface AssembledServer {
   readonly metrics: GatewayMetrics;
   /** Start draining: readiness 503, and upgrades, logins and ticket requests 503 + Retry-After. */
   setDraining(): void;
+  /** Tell the server its bound port: without --public-origin, its names are its listen address and port. */
+  listeningOn(port: number): void;
   close(): Promise<void>;
 }
 
@@ -51,6 +54,9 @@ export function assembleServer(config: Config, platform: Platform, logger: Logge
   const clientIp = clientIpResolver((c) => platform.clientIp(c), config.trustProxy);
   const metrics = createMetrics({ runtime: platform.name, runtimeVersion: platform.version });
   const backends = createBackends(config, logger, { onRedisError: metrics.redisError });
+  const names = ownNames(config, logger);
+  // Built first: its Host and Origin checks are shared by every route and by the auth service.
+  const admission = buildAdmission(config, names, clientIp, logger, metrics);
 
   app.use(requestId({ limitLength: 128 }), requestLog(logger));
   app.use(
@@ -61,6 +67,8 @@ export function assembleServer(config: Config, platform: Platform, logger: Logge
       referrerPolicy: 'no-referrer',
     }),
   );
+  // DNS rebinding: only the server's own names are served (421 otherwise), on every route but the probes.
+  app.use(hostCheck(admission.origins, clientIp, logger));
   // Before the auth routes and the gateway, so a draining instance starts nothing it would cut.
   app.use(drainGate(() => draining, [WS_PATH, '/auth/login', '/auth/ticket']));
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
@@ -79,10 +87,10 @@ export function assembleServer(config: Config, platform: Platform, logger: Logge
 
   // Logouts only arrive once the server is listening, so `revocations` (built below) exists by then.
   const onLogout = ({ sid }: { sid: string }) => void revocations.revoke({ sid }, 'logout').catch(() => {});
-  const verifier = buildVerifier(config, { app, backends, clientIp, logger, onLogout, onBreakerState: metrics.breakerChanged });
+  const verifier = buildVerifier(config, { app, backends, clientIp, origins: admission.origins, logger, onLogout, onBreakerState: metrics.breakerChanged });
   const gateway = createGateway({
     verifier,
-    admission: buildAdmission(config, clientIp, logger, metrics),
+    admission,
     userConnections: backends.userConnections,
     upgradeWebSocket: platform.upgradeWebSocket,
     path: WS_PATH,
@@ -120,6 +128,7 @@ export function assembleServer(config: Config, platform: Platform, logger: Logge
     setDraining: () => {
       draining = true;
     },
+    listeningOn: (port) => names.listeningOn(port),
     close: async () => {
       verifier.close();
       revocations.close();
@@ -128,13 +137,14 @@ export function assembleServer(config: Config, platform: Platform, logger: Logge
   };
 }
 
-/** Origin allowlist, connection caps and upgrade rate before any upgrade. */
-function buildAdmission(config: Config, clientIp: (c: Context) => string | null, logger: Logger, metrics: GatewayMetrics): Admission {
+/** Host and Origin checks, connection caps and upgrade rate before any upgrade. */
+function buildAdmission(config: Config, names: OwnNames, clientIp: (c: Context) => string | null, logger: Logger, metrics: GatewayMetrics): Admission {
   let admission: Admission;
   try {
     admission = createAdmission({
       allowedOrigins: config.allowedOrigins,
       allowMissingOrigin: config.allowMissingOrigin,
+      serverNames: names.names,
       maxConnections: config.maxConnections,
       maxConnectionsPerIp: config.maxConnectionsPerIp,
       upgradeRate: config.upgradeRate,

@@ -61,6 +61,7 @@ async function start(config: Config, platform: Platform, logger: Logger): Promis
       await metricsListening?.close();
       throw listenConfigError(error, { portOption: 'port', hostOption: 'host', host: config.host, port: config.port }) ?? error;
     });
+  server.listeningOn(listening.port);
   const scheme = config.tls ? 'https' : 'http';
   logger.info({ runtime: platform.name, version: platform.version, url: `${scheme}://${urlHost(config.host)}:${listening.port}` }, 'listening');
   if (config.authVerifyUrl === undefined) {

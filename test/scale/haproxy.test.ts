@@ -81,8 +81,9 @@ describe('HAProxy (deploy/haproxy.cfg) in front of two instances', () => {
     redis = await startRedis();
     const lbPort = await freePort();
     lbOrigin = `http://127.0.0.1:${lbPort}`;
-    // A short drain, held open in 9c by a socket that never answers the close.
-    const args = ['--redis-url', redis.url, ...OPEN_LIMITS, '--trust-proxy', '127.0.0.1', '--allowed-origins', lbOrigin, '--drain-timeout', '5s', '--demo-users', demoUsers(USERS)];
+    // A short drain, held open in 9c by a socket that never answers the close. Behind the proxy the
+    // instances are reached at the proxy's origin: their public origin (Host check, "self").
+    const args = ['--redis-url', redis.url, ...OPEN_LIMITS, '--trust-proxy', '127.0.0.1', '--public-origin', lbOrigin, '--allowed-origins', 'self', '--drain-timeout', '5s', '--demo-users', demoUsers(USERS)];
     [app1, app2] = await Promise.all([startInstance('app1', 'node', args), startInstance('app2', 'bun', args)]);
     await Promise.all([waitForReady(app1), waitForReady(app2)]);
 
