@@ -48,11 +48,12 @@ function safeName(name: string): string {
   return JSON.stringify(name.slice(0, 40)).slice(1, -1);
 }
 
-/** `-p 80` or a stray word: say that options are long, and which one a single letter may have meant. */
+/** `-p 80` or a stray word: say that options are long, and which one the letters may have meant. */
 function notAnOption(token: string, specs: readonly OptionSpec[]): string {
   if (!token.startsWith('-')) return `unexpected argument "${safeName(token)}" (options start with --; see --help)`;
   const letters = token.replace(/^-+/, '');
-  const matches = specs.filter((s) => letters !== '' && s.flag.startsWith(letters));
-  const hint = matches.length === 1 ? ` (did you mean --${matches[0]!.flag}?)` : '';
+  // The shortest flag starting with those letters, when one is shortest (-p: --port, not --public-origin).
+  const [best, next] = specs.filter((s) => letters !== '' && s.flag.startsWith(letters)).sort((a, b) => a.flag.length - b.flag.length);
+  const hint = best !== undefined && (next === undefined || next.flag.length > best.flag.length) ? ` (did you mean --${best.flag}?)` : '';
   return `unknown option "${safeName(token)}"${hint}: options have long names such as --port; see --help`;
 }
