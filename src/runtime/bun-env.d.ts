@@ -19,6 +19,7 @@ declare namespace Bun {
     websocket?: object & {
       open?(ws: never): void;
       message?(ws: never, message: string | Uint8Array): void;
+      ping?(ws: never): void;
       pong?(ws: never): void;
       close?(ws: never, code: number, reason: string): void;
       maxPayloadLength?: number;
