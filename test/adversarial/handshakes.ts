@@ -26,7 +26,7 @@ const malformed: HandshakeCase[] = [
   { name: 'missing Sec-WebSocket-Version', expect: 'status-4xx', request: (host) => upgradeRequest({ host, version: null }) },
   { name: 'garbage request line', expect: 'refused', request: () => '\x16\x03\x01 GARBAGE \x00\xff /ws\r\nHost: x\r\n\r\n' },
   // Bun and Deno do not show the app the request's HTTP version: there HTTP/1.0 upgrades are accepted (documented).
-  { name: 'HTTP/1.0 upgrade', expect: 'refused', upgradedOn: ['bun', 'deno'], request: (host) => upgradeRequest({ host, httpVersion: '1.0' }) },
+  { name: 'HTTP/1.0 upgrade', expect: 'refused', upgradedOn: ['bun', 'binary', 'deno'], request: (host) => upgradeRequest({ host, httpVersion: '1.0' }) },
   { name: '64 KiB header', expect: 'refused', request: (host) => upgradeRequest({ host, extraHeaders: [['X-Big', 'a'.repeat(64 * 1024)]] }) },
   {
     name: '2,000 headers',

@@ -15,6 +15,7 @@ import { adversarialArgs, assertAlive, ATTACKER, endpointOf, note, targetOf, typ
 import { frameCases } from './frames.ts';
 import { handshakeCases } from './handshakes.ts';
 import { resilienceCases } from './resilience.ts';
+import { slowReaderCases } from './slow-readers.ts';
 import { tlsCases } from './over-tls.ts';
 import { treeRssKb } from './raw.ts';
 
@@ -38,6 +39,7 @@ export function adversarialSuite(runtime: RuntimeTarget): void {
     frameCases(run);
     abuseCases(run);
     resilienceCases(run);
+    slowReaderCases(run);
     clientIpCases(run);
     tlsCases(run);
 
