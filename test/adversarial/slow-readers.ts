@@ -84,7 +84,8 @@ export function slowReaderCases(run: Run): void {
       await flood;
       const memory = rss.stop();
       const end = ws.conn.serverEnd();
-      const closed = await ws.closeResult(1_000, started);
+      // Reading again, the client must reach the end of the connection (after whatever was queued).
+      const closed = await ws.closeResult(5_000, started);
       ws.destroy();
       const good = await loop.stop();
       note(
@@ -97,6 +98,7 @@ export function slowReaderCases(run: Run): void {
       assertAlive(server!);
       assert.ok(memory.growthMb < RSS_BOUND_MB, `server RSS grew ${memory.growthMb} MB`);
       assert.ok(dropped && droppedAfter <= PING_FLOOD_BOUND_MS, `the server must drop a client that floods pings and never reads within ${PING_FLOOD_BOUND_MS} ms`);
+      assert.notEqual(closed.code, null, 'reading again, the client reaches the end of the connection');
       assert.deepEqual(good.failures, [], 'the good client kept echoing');
       assert.equal(good.closedEarly, undefined, 'the good client was not disconnected');
       await stillServes(t, run, server!, target);
