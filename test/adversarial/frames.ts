@@ -140,8 +140,11 @@ export function frameCases(run: Run): void {
           ws.destroy();
           note(t, run, `frame ${phase}: ${name}`, `${describeClose(closed)}${replies.length ? `; replies: ${replies.join(' | ')}` : ''}; server RSS +${memory.growthMb} MB`);
           assert.ok(memory.growthMb < RSS_BOUND_MB, `server RSS grew ${memory.growthMb} MB`);
-          // Before auth the auth deadline (1 s here) may end the socket first, on every runtime.
-          const expected: readonly (number | null)[] = phase === 'before auth' ? [1008, 4408] : capped ? [1008] : [null];
+          // Before auth the auth deadline (1 s here) may end the socket first, on every runtime. A
+          // server that closes while the fragments are still arriving may have to drop the
+          // connection with them unread (Linux then resets it, and the client loses the close frame
+          // it had not read yet): 1006 is a close too. Bun after auth: no cap, the socket stays open.
+          const expected: readonly (number | null)[] = phase === 'before auth' ? [1008, 4408, 1006] : capped ? [1008, 1006] : [null];
           assert.ok(expected.includes(closed.code), `expected ${expected.join('/')} within 5 s, got ${describeClose(closed)}`);
           await stillServes(t, run);
         });
