@@ -20,7 +20,8 @@ export interface NodeRuntime extends RuntimeAdapter {
   /**
    * Listens with `app` (which mounts `gateway.app`). Defaults: host 127.0.0.1, `maxPayloadBytes`
    * the default message limit (64 KiB: pass your gateway's `limits.maxMessageBytes` if you changed
-   * it), heartbeat every 30 s with a 10 s timeout, no TLS.
+   * it), `maxBufferedBytes` the default send-buffer limit (1 MiB), heartbeat every 30 s with a
+   * 10 s timeout, no TLS.
    */
   listen(app: Hono, options: NodeListenOptions): Promise<Listening>;
 }
@@ -30,5 +31,11 @@ export const nodeRuntime: NodeRuntime = {
   messageTap: runtime.messageTap,
   clientIp: runtime.clientIp,
   listen: (app, options) =>
-    runtime.listen(app, { host: '127.0.0.1', maxPayloadBytes: defaultLimits.maxMessageBytes, heartbeat: heartbeatDefaults, ...options }),
+    runtime.listen(app, {
+      host: '127.0.0.1',
+      maxPayloadBytes: defaultLimits.maxMessageBytes,
+      maxBufferedBytes: defaultLimits.maxBufferedBytes,
+      heartbeat: heartbeatDefaults,
+      ...options,
+    }),
 };

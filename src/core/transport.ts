@@ -24,16 +24,24 @@ export interface SocketPort {
 
 interface RawSocketLike {
   readonly bufferedAmount?: unknown;
+  readonly readyState?: unknown;
   getBufferedAmount?: () => number;
   send?: (data: string) => unknown;
   close?: (code: number, reason: string) => void;
   terminate?: () => void;
 }
-type BunSocketLike = Required<Pick<RawSocketLike, 'getBufferedAmount' | 'send' | 'close' | 'terminate'>>;
+type BunSocketLike = Required<Pick<RawSocketLike, 'getBufferedAmount' | 'send' | 'close' | 'terminate'>> & { readonly readyState: number };
 
 export function socketPortFor(ws: WSContext): SocketPort {
   const raw = ws.raw as RawSocketLike | undefined;
-  if (raw !== undefined && typeof raw.getBufferedAmount === 'function' && typeof raw.send === 'function' && typeof raw.close === 'function' && typeof raw.terminate === 'function') {
+  if (
+    raw !== undefined &&
+    typeof raw.getBufferedAmount === 'function' &&
+    typeof raw.send === 'function' &&
+    typeof raw.close === 'function' &&
+    typeof raw.terminate === 'function' &&
+    typeof raw.readyState === 'number'
+  ) {
     return new BunSocketPort(raw as BunSocketLike);
   }
   return new StandardSocketPort(ws, raw);
@@ -65,8 +73,30 @@ class StandardSocketPort implements SocketPort {
   }
 }
 
-/** Bun's ServerWebSocket directly: hono/bun's WSContext (and the URL it holds) need not stay alive. */
+/** Bun's ServerWebSocket `readyState` while it is open. */
+const BUN_OPEN = 1;
+/** How often a deferred close looks at the send buffer again. */
+const FLUSH_POLL_MS = 50;
+/**
+ * How long a close waits for unsent data to go out before the connection is dropped instead. A
+ * slow consumer is dropped sooner, by the connection's own timer (connection.ts).
+ */
+const FLUSH_LIMIT_MS = 5_000;
+
+/**
+ * Bun's ServerWebSocket directly: hono/bun's WSContext (and the URL it holds) need not stay alive.
+ *
+ * A close is held back while Bun still has unsent data for the socket. Bun's `close()` reports the
+ * socket closed at once (its close handler runs inside the call) and makes `terminate()` a no-op,
+ * while uWS keeps the TCP connection and its send queue until the peer answers the close frame
+ * queued behind that data or a timeout passes — 12–14 s measured for a reader that stopped
+ * reading. Held back, the close goes out once the data has, and until then `terminate()` can still
+ * drop the connection (the slow-consumer path relies on it), with the same bound on every runtime.
+ */
 class BunSocketPort implements SocketPort {
+  #closing = false;
+  #flushTimer: ReturnType<typeof setTimeout> | undefined;
+
   constructor(private readonly raw: BunSocketLike) {}
 
   // Bun: bytes written (> 0), -1 queued behind backpressure, 0 dropped.
@@ -75,9 +105,25 @@ class BunSocketPort implements SocketPort {
     return result > 0 ? 'flushed' : result === 0 ? 'dropped' : 'sent';
   }
   close(code: number, reason: string): void {
-    this.raw.close(code, reason);
+    if (this.#closing) return;
+    this.#closing = true;
+    if (this.raw.getBufferedAmount() === 0) {
+      this.raw.close(code, reason);
+      return;
+    }
+    const deadline = Date.now() + FLUSH_LIMIT_MS;
+    const retry = () => {
+      this.#flushTimer = undefined;
+      if (this.raw.readyState !== BUN_OPEN) return; // gone meanwhile (peer, heartbeat, terminate)
+      if (this.raw.getBufferedAmount() === 0) this.raw.close(code, reason);
+      else if (Date.now() >= deadline) this.raw.terminate();
+      else this.#flushTimer = setTimeout(retry, FLUSH_POLL_MS);
+    };
+    this.#flushTimer = setTimeout(retry, FLUSH_POLL_MS);
   }
   terminate(): void {
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
     this.raw.terminate();
   }
   bufferedAmount(): number {

@@ -19,6 +19,7 @@ declare namespace Bun {
     websocket?: object & {
       open?(ws: never): void;
       message?(ws: never, message: string | Uint8Array): void;
+      ping?(ws: never): void;
       pong?(ws: never): void;
       close?(ws: never, code: number, reason: string): void;
       maxPayloadLength?: number;
@@ -27,8 +28,15 @@ declare namespace Bun {
     };
     tls?: { cert: string; key: string; ciphers?: string };
   }
+  interface SocketAddress {
+    readonly address: string;
+    readonly family: 'IPv4' | 'IPv6';
+    readonly port: number;
+  }
   interface Server {
     readonly port: number;
+    /** The peer of the connection `request` arrived on; null for a Request Bun did not create. */
+    requestIP(request: Request): SocketAddress | null;
     stop(closeActiveConnections?: boolean): Promise<void>;
   }
   const version: string;

@@ -2,13 +2,14 @@
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import type { Context, Hono } from 'hono';
 import { defineWebSocketHelper, type UpgradeWebSocket, type WSEvents } from 'hono/ws';
 import type { Duplex } from 'node:stream';
 import { serve, upgradeWebSocket, type WebSocketLike } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { MessageTap } from '../core/transport.ts';
 import type { Listening, Platform } from '../server/platform.ts';
 import { Heartbeat, type HeartbeatOptions } from './heartbeat.ts';
@@ -30,6 +31,24 @@ const HTTP_TIMEOUTS = {
   connectionsCheckingInterval: 1_000,
 } as const;
 const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+
+/**
+ * `terminate()` (a dead peer, a slow consumer, the end of a drain) resets the connection. ws
+ * destroys the socket, after which Linux keeps the connection, orphaned, with everything the peer
+ * has not read: ~4 MB for a reader that stopped, held for minutes (over 148 s measured) while the
+ * peer keeps acknowledging with a zero window, beyond every per-IP and per-user cap. A reset (RST)
+ * frees it at once. A TLS socket has no TCP handle to reset (Node throws): it is destroyed as before.
+ */
+class ResettingWebSocket extends WebSocket {
+  /** Set on 'connection' from the upgrade request (node-server emits it with the request). */
+  tcp: Socket | undefined;
+
+  override terminate(): void {
+    const tcp = this.tcp;
+    if (tcp !== undefined && !tcp.destroyed && !(tcp instanceof TLSSocket)) tcp.resetAndDestroy();
+    super.terminate();
+  }
+}
 
 /** Every upgraded socket of `wss` on the heartbeat; shared listeners (`this` is the socket), no closure per socket. */
 function startHeartbeat(wss: WebSocketServer, options: HeartbeatOptions): () => void {
@@ -152,7 +171,10 @@ export const nodeRuntime: Pick<Platform, 'upgradeWebSocket' | 'messageTap' | 'cl
   clientIp: (c) => getConnInfo(c).remote.address ?? null,
   listen: (app, options) =>
     new Promise<Listening>((resolve, reject) => {
-      const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes });
+      const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes, WebSocket: ResettingWebSocket });
+      wss.on('connection', (ws: ResettingWebSocket, request: IncomingMessage) => {
+        ws.tcp = request.socket;
+      });
       const stopHeartbeat = startHeartbeat(wss, options.heartbeat);
       const tls = options.tls
         ? {

@@ -16,7 +16,7 @@ import type { Logger } from '../core/logger.ts';
 import { builtinHandlers } from '../handlers/index.ts';
 import { adminRoutes } from './admin.ts';
 import { createBackends } from './backends.ts';
-import { clientIpResolver } from './client-ip.ts';
+import { createClientIp } from './client-ip.ts';
 import { drainGate } from './drain-gate.ts';
 import { createMetrics, type GatewayMetrics } from './metrics.ts';
 import { protectedMetricsRoutes } from './metrics-http.ts';
@@ -51,14 +51,16 @@ const CSP = {
 export function assembleServer(config: Config, platform: Platform, logger: Logger): AssembledServer {
   const app = new Hono();
   let draining = false;
-  const clientIp = clientIpResolver((c) => platform.clientIp(c), config.trustProxy);
+  // Resolved once per request, before any middleware can replace the request; every consumer reads that value.
+  const clientIps = createClientIp((c) => platform.clientIp(c), config.trustProxy);
+  const clientIp = (c: Context) => clientIps.of(c);
   const metrics = createMetrics({ runtime: platform.name, runtimeVersion: platform.version });
   const backends = createBackends(config, logger, { onRedisError: metrics.redisError });
   const names = ownNames(config, logger);
   // Built first: its Host and Origin checks are shared by every route and by the auth service.
   const admission = buildAdmission(config, names, clientIp, logger, metrics);
 
-  app.use(requestId({ limitLength: 128 }), requestLog(logger));
+  app.use(clientIps.middleware, requestId({ limitLength: 128 }), requestLog(logger, clientIp));
   app.use(
     secureHeaders({
       contentSecurityPolicy: CSP,
@@ -165,15 +167,15 @@ const MAX_LOGGED_PATH = 256;
 const isStaticPath = (path: string) => path === '/' || Object.hasOwn(staticFiles, path.slice(1));
 
 /**
- * One `http.request` line per non-static request at debug level: request id, method, path,
- * status and duration. Never headers (cookies and Authorization ride there) nor the query string.
+ * One `http.request` line per non-static request at debug level: request id, client IP, method,
+ * path, status and duration. Never headers (cookies and Authorization ride there) nor the query string.
  */
-function requestLog(logger: Logger): MiddlewareHandler {
+function requestLog(logger: Logger, clientIp: (c: Context) => string | null): MiddlewareHandler {
   return async (c, next) => {
     const started = performance.now();
     await next();
     if (isStaticPath(c.req.path)) return;
     const ms = Math.round((performance.now() - started) * 10) / 10;
-    logger.debug({ reqId: c.get('requestId'), method: c.req.method, path: c.req.path.slice(0, MAX_LOGGED_PATH), status: c.res.status, ms }, 'http.request');
+    logger.debug({ reqId: c.get('requestId'), ip: clientIp(c), method: c.req.method, path: c.req.path.slice(0, MAX_LOGGED_PATH), status: c.res.status, ms }, 'http.request');
   };
 }

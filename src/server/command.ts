@@ -55,6 +55,7 @@ async function start(config: Config, platform: Platform, logger: Logger): Promis
       host: config.host,
       tls,
       maxPayloadBytes: config.maxMessage,
+      maxBufferedBytes: config.maxBuffered,
       heartbeat: { intervalMs: config.heartbeatInterval, timeoutMs: config.heartbeatTimeout },
     })
     .catch(async (error: unknown) => {

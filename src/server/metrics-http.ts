@@ -45,6 +45,7 @@ export async function listenMetrics(config: Config, platform: Platform, metrics:
       host: config.metricsHost,
       // No WebSocket route on this listener; these only satisfy the listen contract.
       maxPayloadBytes: 1024,
+      maxBufferedBytes: 1024,
       heartbeat: { intervalMs: 60_000, timeoutMs: 60_000 },
     })
     .catch((error: unknown) => {

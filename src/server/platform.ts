@@ -10,6 +10,12 @@ export interface ListenOptions {
   readonly tls?: { readonly cert: string; readonly key: string };
   /** Native frame size limit where the runtime has one; the gateway checks again everywhere. */
   readonly maxPayloadBytes: number;
+  /**
+   * Bytes queued for one client before it is a slow consumer (`--max-buffered`). The gateway
+   * enforces it for messages; the runtime for the pongs it sends by itself (a ping flood from a
+   * client that reads nothing).
+   */
+  readonly maxBufferedBytes: number;
   /** Protocol-level pings: every `intervalMs`; a peer silent for `timeoutMs` after a ping is dropped. */
   readonly heartbeat: { readonly intervalMs: number; readonly timeoutMs: number };
 }

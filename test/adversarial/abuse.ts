@@ -1,7 +1,6 @@
 /**
- * Cases 4, 5, 6, 8 and 10 on the shared server: ping flood from a client that never reads, 200
- * sockets that never authenticate, 1,000 concurrent bad auths beside an echoing good client, a
- * message flood, and size/type violations.
+ * Cases 5, 6, 8 and 10 on the shared server: 200 sockets that never authenticate, 1,000 concurrent
+ * bad auths beside an echoing good client, a message flood, and size/type violations.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -9,9 +8,8 @@ import { describe, it, type TestContext } from 'node:test';
 import { authenticated, connect, sleep } from '../support/flow.ts';
 import type { TestSocket } from '../support/ws-client.ts';
 import {
-  assertAlive, attackerTicket, AUTH_DEADLINE_MS, CASE, EchoLoop, histogram, MAX_MESSAGE, note, percentile, RSS_BOUND_MB, stillServes, summary, type Run,
+  attackerTicket, AUTH_DEADLINE_MS, CASE, EchoLoop, histogram, MAX_MESSAGE, note, percentile, stillServes, summary, type Run,
 } from './context.ts';
-import { buildFrame, describeClose, Opcode, openAuthenticatedRaw, watchRss } from './raw.ts';
 
 const attacker = (run: Run) => authenticated(run.target, run.attackerCookie);
 
@@ -25,44 +23,6 @@ async function waitUntil(check: () => boolean, timeoutMs: number, stepMs = 50): 
 }
 
 export function abuseCases(run: Run): void {
-  describe('4. ping flood from a client that never reads', () => {
-    it('50,000 pings, no reads: the server survives (RSS bound) and drops that client; a good client is unaffected', CASE, async (t: TestContext) => {
-      const loop = new EchoLoop(run.target, run.goodCookie, 100);
-      await loop.start();
-      const ws = await openAuthenticatedRaw(run.endpoint, await attackerTicket(run));
-      ws.autoPong = false;
-      ws.conn.pause();
-      const rss = watchRss(run.server.child.pid!);
-      const started = Date.now();
-      const payload = Buffer.alloc(125, 0x70);
-      const flood = Buffer.concat(Array.from({ length: 50_000 }, () => buildFrame({ opcode: Opcode.ping, payload })));
-      void ws.sendRaw(flood);
-      const dropped = await waitUntil(() => ws.conn.serverHasClosed(), 15_000, 100);
-      const droppedAfter = Date.now() - started;
-      const memory = rss.stop();
-      const state = `client ${ws.conn.kernelState()}, server ${ws.conn.serverKernelState()}`;
-      // Now read what piled up, to learn how it ended.
-      const closed = await ws.closeResult(dropped ? 5_000 : 500, started);
-      ws.destroy();
-      const good = await loop.stop();
-      note(
-        t,
-        run,
-        'ping flood',
-        `${dropped ? `server ended the connection after ${droppedAfter} ms` : `still open after ${droppedAfter} ms (tcp ${state})`}; ` +
-          `how: ${describeClose(closed)}; server RSS +${memory.growthMb} MB; good client ${summary(good.rtts)}`,
-      );
-      assertAlive(run.server);
-      assert.ok(memory.growthMb < RSS_BOUND_MB, `server RSS grew ${memory.growthMb} MB`);
-      // Deno keeps writing pongs to a peer that never reads and its idle reaper never fires
-      // (documented in docs/security.md); memory stays bounded and the per-IP cap bounds the slots.
-      if (run.runtime !== 'deno') assert.ok(dropped, 'the server must close or drop a client that floods pings and never reads (within 15 s)');
-      assert.deepEqual(good.failures, [], 'the good client kept echoing');
-      assert.equal(good.closedEarly, undefined, 'the good client was not disconnected');
-      await stillServes(t, run);
-    });
-  });
-
   describe('5. sockets that never authenticate', () => {
     it('200 sockets, no auth frame: all closed 4408 after the deadline; a good client is unaffected', CASE, async (t: TestContext) => {
       const loop = new EchoLoop(run.target, run.goodCookie, 100);

@@ -67,6 +67,24 @@ function twentyThousandFragments(): Buffer {
   return Buffer.concat(frames);
 }
 
+/** A message of `count` fragments carrying 'a' in the first and nothing in the rest; FIN on the last unless `endless`. */
+function emptyFragments(count: number, endless = false): Buffer {
+  const frames: Buffer[] = [buildFrame({ opcode: Opcode.text, fin: false, payload: 'a' })];
+  for (let i = 1; i < count - 1; i++) frames.push(buildFrame({ opcode: Opcode.continuation, fin: false }));
+  frames.push(buildFrame({ opcode: Opcode.continuation, fin: !endless }));
+  return Buffer.concat(frames);
+}
+
+/** More fragments than this in one message → 1008 (`ws`'s maxFragments default, which Node uses). */
+const MAX_FRAGMENTS = 16_384;
+/**
+ * Bun (uWS) joins fragments into one buffer as they arrive and shows the app neither them nor their
+ * count, so it cannot refuse a message for having too many: there a many-fragment message under the
+ * size limit is delivered like any other and an endless one of empty fragments stays open, with the
+ * server's memory bounded by the size limit (docs/security.md, "Where the runtimes differ").
+ */
+const NO_FRAGMENT_CAP: readonly string[] = ['bun', 'binary'];
+
 export function frameCases(run: Run): void {
   const open = async (phase: 'before auth' | 'after auth'): Promise<RawWebSocket> =>
     phase === 'before auth' ? openRawWebSocket(run.endpoint) : openAuthenticatedRaw(run.endpoint, await attackerTicket(run));
@@ -104,6 +122,33 @@ export function frameCases(run: Run): void {
         assert.ok(TOO_BIG.includes(closed.code), `expected ${TOO_BIG.join('/')}, got ${describeClose(closed)}`);
         await stillServes(t, run);
       });
+
+      for (const [name, bytes] of [
+        ['a 1-byte message in 20,000 fragments (under the size limit)', () => emptyFragments(20_000)],
+        ['200,000 empty fragments and no final one', () => emptyFragments(200_000, true)],
+      ] as const) {
+        const capped = !NO_FRAGMENT_CAP.includes(run.runtime);
+        it(`${name} → 1008 within 5 s (more than ${MAX_FRAGMENTS} fragments)${capped ? '' : '; Bun: no cap, memory bounded'}`, CASE, async (t: TestContext) => {
+          const ws = await open(phase);
+          const before = ws.frames.length;
+          const rss = watchRss(run.server.child.pid!);
+          const sent = Date.now();
+          await ws.sendRaw(bytes());
+          const closed = await ws.closeResult(5_000, sent);
+          const memory = rss.stop();
+          const replies = ws.frames.slice(before).map((f) => f.payload.toString('utf8').slice(0, 80));
+          ws.destroy();
+          note(t, run, `frame ${phase}: ${name}`, `${describeClose(closed)}${replies.length ? `; replies: ${replies.join(' | ')}` : ''}; server RSS +${memory.growthMb} MB`);
+          assert.ok(memory.growthMb < RSS_BOUND_MB, `server RSS grew ${memory.growthMb} MB`);
+          // Before auth the auth deadline (1 s here) may end the socket first, on every runtime. A
+          // server that closes while the fragments are still arriving may have to drop the
+          // connection with them unread (Linux then resets it, and the client loses the close frame
+          // it had not read yet): 1006 is a close too. Bun after auth: no cap, the socket stays open.
+          const expected: readonly (number | null)[] = phase === 'before auth' ? [1008, 4408, 1006] : capped ? [1008, 1006] : [null];
+          assert.ok(expected.includes(closed.code), `expected ${expected.join('/')} within 5 s, got ${describeClose(closed)}`);
+          await stillServes(t, run);
+        });
+      }
     });
   }
 }

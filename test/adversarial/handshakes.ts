@@ -26,7 +26,7 @@ const malformed: HandshakeCase[] = [
   { name: 'missing Sec-WebSocket-Version', expect: 'status-4xx', request: (host) => upgradeRequest({ host, version: null }) },
   { name: 'garbage request line', expect: 'refused', request: () => '\x16\x03\x01 GARBAGE \x00\xff /ws\r\nHost: x\r\n\r\n' },
   // Bun and Deno do not show the app the request's HTTP version: there HTTP/1.0 upgrades are accepted (documented).
-  { name: 'HTTP/1.0 upgrade', expect: 'refused', upgradedOn: ['bun', 'deno'], request: (host) => upgradeRequest({ host, httpVersion: '1.0' }) },
+  { name: 'HTTP/1.0 upgrade', expect: 'refused', upgradedOn: ['bun', 'binary', 'deno'], request: (host) => upgradeRequest({ host, httpVersion: '1.0' }) },
   { name: '64 KiB header', expect: 'refused', request: (host) => upgradeRequest({ host, extraHeaders: [['X-Big', 'a'.repeat(64 * 1024)]] }) },
   {
     name: '2,000 headers',
@@ -75,6 +75,40 @@ export function handshakeCases(run: Run): void {
     });
   });
 
+  describe('1b. Sec-WebSocket-Protocol (RFC 6455 §4.1: comma-separated RFC 7230 tokens) → 400, never 101', () => {
+    const invalid: [string, string][] = [
+      ['a space inside a token', 'chat room'],
+      ['an empty element', 'chat,,superchat'],
+      ['a trailing comma', 'chat,'],
+      ['a leading comma', ',chat'],
+      ['a separator character', 'chat;v=1'],
+      ['a quoted string', '"chat"'],
+      ['a duplicate', 'chat, chat'],
+      ['an empty value', ''],
+      ['a non-ASCII byte', 'ch\xe4t'],
+    ];
+    for (const [name, value] of invalid) {
+      it(`${name} (${JSON.stringify(value)}) → 400`, CASE, async (t: TestContext) => {
+        const host = `127.0.0.1:${run.server.port}`;
+        const request = upgradeRequest({ host, origin: `http://${host}`, extraHeaders: [['Sec-WebSocket-Protocol', value]] });
+        const { conn, outcome } = await sendRequest(run.endpoint, request, 3_000);
+        conn.destroy();
+        note(t, run, `subprotocol: ${name}`, describeOutcome(outcome));
+        assert.equal(outcome.kind === 'response' ? outcome.status : describeOutcome(outcome), 400);
+        await stillServes(t, run);
+      });
+    }
+
+    it('a valid list ("chat, super.chat") is upgraded (101)', CASE, async (t: TestContext) => {
+      const host = `127.0.0.1:${run.server.port}`;
+      const request = upgradeRequest({ host, origin: `http://${host}`, extraHeaders: [['Sec-WebSocket-Protocol', 'chat, super.chat']] });
+      const { conn, outcome } = await sendRequest(run.endpoint, request, 3_000);
+      conn.destroy();
+      note(t, run, 'subprotocol: valid list', `${describeOutcome(outcome)}; answered protocol: ${outcome.kind === 'response' ? (outcome.headers['sec-websocket-protocol'] ?? 'none') : '-'}`);
+      assert.equal(outcome.kind === 'response' ? outcome.status : describeOutcome(outcome), 101);
+    });
+  });
+
   describe('2. Origin tricks → 403, never 101', () => {
     const port = () => run.server.port;
     const tricks: [string, () => string][] = [
@@ -105,6 +139,30 @@ export function handshakeCases(run: Run): void {
       note(t, run, 'origin: request target //evil.com/ws', describeOutcome(outcome));
       assertRefused(outcome, 'status-4xx', '//evil.com/ws');
       if (outcome.kind === 'response' && outcome.status !== 403) t.diagnostic(`[${run.runtime}] //evil.com/ws answered ${outcome.status}, the issue asks for 403`);
+      await stillServes(t, run);
+    });
+
+    // Bun.serve rebuilds an absolute-form target's URL from Host before the app sees the request
+    // (the target's authority is unrecoverable: docs/security.md, "Where the runtimes differ"), so
+    // there the request is served as plain `GET /ws` for Host, with the Host's origin checks.
+    const ABSOLUTE_FORM_SERVED_FOR_HOST = ['bun', 'binary'];
+
+    it('absolute-form target GET http://evil.example/ws (Host and Origin our own) → 403 (Bun: served for Host, documented)', CASE, async (t: TestContext) => {
+      const host = `127.0.0.1:${port()}`;
+      const { conn, outcome } = await sendRequest(run.endpoint, upgradeRequest({ host, path: 'http://evil.example/ws', origin: `http://${host}` }), 3_000);
+      conn.destroy();
+      note(t, run, 'request target http://evil.example/ws', describeOutcome(outcome));
+      const expected = ABSOLUTE_FORM_SERVED_FOR_HOST.includes(run.runtime) ? 101 : 403;
+      assert.equal(outcome.kind === 'response' ? outcome.status : describeOutcome(outcome), expected);
+      await stillServes(t, run);
+    });
+
+    it('absolute-form target GET http://evil.example/ws with Origin http://evil.example → 403 everywhere', CASE, async (t: TestContext) => {
+      const host = `127.0.0.1:${port()}`;
+      const { conn, outcome } = await sendRequest(run.endpoint, upgradeRequest({ host, path: 'http://evil.example/ws', origin: 'http://evil.example' }), 3_000);
+      conn.destroy();
+      note(t, run, 'request target http://evil.example/ws, Origin evil', describeOutcome(outcome));
+      assert.equal(outcome.kind === 'response' ? outcome.status : describeOutcome(outcome), 403);
       await stillServes(t, run);
     });
 

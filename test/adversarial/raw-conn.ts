@@ -165,6 +165,21 @@ export class RawConn {
     return tcpState(this.socket.remotePort, this.socket.localPort);
   }
 
+  /**
+   * The server's end of this connection in the kernel: state, bytes still queued to send to us,
+   * and whether a process still holds it (an orphan — closed by the server process, but kept by
+   * the kernel to deliver what is queued — has inode 0). null once the kernel has forgotten it.
+   */
+  serverEnd(): TcpEnd | null {
+    return tcpEnd(this.socket.remotePort, this.socket.localPort);
+  }
+
+  /** The server process has let go of this connection: closed, orphaned in the kernel, or reset. */
+  serverReleased(): boolean {
+    const end = this.serverEnd();
+    return end === null || !end.owned;
+  }
+
   /** The server has ended this connection (FIN queued or sent, or RST), whether or not we read it. */
   serverHasClosed(): boolean {
     if (this.closed || this.sawEof) return true;
@@ -184,8 +199,21 @@ const TCP_STATES: Record<string, string> = {
   '07': 'CLOSE', '08': 'CLOSE_WAIT', '09': 'LAST_ACK', '0A': 'LISTEN', '0B': 'CLOSING',
 };
 
+export interface TcpEnd {
+  readonly state: string;
+  /** Bytes in the kernel's send queue (tx_queue). */
+  readonly sendQueue: number;
+  /** A process holds the socket (inode ≠ 0); false for an orphan or TIME_WAIT. */
+  readonly owned: boolean;
+}
+
 /** State of the TCP connection localPort → remotePort from /proc/net/tcp{,6}, or null if absent. */
 export function tcpState(localPort: number | undefined, remotePort: number | undefined): string | null {
+  return tcpEnd(localPort, remotePort)?.state ?? null;
+}
+
+/** The kernel's entry for the TCP connection localPort → remotePort (/proc/net/tcp{,6}), or null if absent. */
+export function tcpEnd(localPort: number | undefined, remotePort: number | undefined): TcpEnd | null {
   if (localPort === undefined || remotePort === undefined) return null;
   const hex = (port: number) => port.toString(16).toUpperCase().padStart(4, '0');
   const local = `:${hex(localPort)}`;
@@ -199,8 +227,10 @@ export function tcpState(localPort: number | undefined, remotePort: number | und
     }
     for (const line of text.split('\n').slice(1)) {
       const cols = line.trim().split(/\s+/);
-      if (cols.length < 4) continue;
-      if (cols[1]!.endsWith(local) && cols[2]!.endsWith(remote)) return TCP_STATES[cols[3]!] ?? cols[3]!;
+      if (cols.length < 10) continue;
+      if (!cols[1]!.endsWith(local) || !cols[2]!.endsWith(remote)) continue;
+      // sl local remote st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode …
+      return { state: TCP_STATES[cols[3]!] ?? cols[3]!, sendQueue: parseInt(cols[4]!.split(':')[0]!, 16), owned: cols[9] !== '0' };
     }
   }
   return null;

@@ -10,10 +10,12 @@ import { after, before, describe, it, type TestContext } from 'node:test';
 import { login } from '../support/flow.ts';
 import { startServer, type RuntimeTarget } from '../support/server-process.ts';
 import { abuseCases } from './abuse.ts';
+import { clientIpCases } from './client-ip.ts';
 import { adversarialArgs, assertAlive, ATTACKER, endpointOf, note, targetOf, type Run } from './context.ts';
 import { frameCases } from './frames.ts';
 import { handshakeCases } from './handshakes.ts';
 import { resilienceCases } from './resilience.ts';
+import { slowReaderCases } from './slow-readers.ts';
 import { tlsCases } from './over-tls.ts';
 import { treeRssKb } from './raw.ts';
 
@@ -37,6 +39,8 @@ export function adversarialSuite(runtime: RuntimeTarget): void {
     frameCases(run);
     abuseCases(run);
     resilienceCases(run);
+    slowReaderCases(run);
+    clientIpCases(run);
     tlsCases(run);
 
     it('survived everything: still running, no internal errors logged', (t: TestContext) => {

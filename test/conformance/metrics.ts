@@ -155,8 +155,9 @@ export function metricsSuite(runtime: RuntimeTarget): void {
       await sleep(100);
       const line = server.logs().find((l) => l.msg === 'http.request' && l.reqId === reqId);
       assert.ok(line, 'an http.request line with the response X-Request-Id');
-      assert.deepEqual(Object.keys(line).sort(), ['level', 'method', 'ms', 'msg', 'path', 'reqId', 'status', 'time']);
+      assert.deepEqual(Object.keys(line).sort(), ['ip', 'level', 'method', 'ms', 'msg', 'path', 'reqId', 'status', 'time']);
       assert.equal(line.level, 20);
+      assert.equal(line.ip, '127.0.0.1');
       assert.deepEqual([line.method, line.path, line.status], ['GET', '/healthz', 200]);
       assert.ok(!server.output().includes('secret-cookie-value'));
       assert.ok(server.logs().some((l) => l.msg === 'http.request' && l.path === '/auth/login' && l.status === 204), 'the login was logged');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { Hono, type Context } from 'hono';
-import { clientIpResolver } from '../../src/server/client-ip.ts';
+import { clientIpResolver, createClientIp } from '../../src/server/client-ip.ts';
 
 async function resolve(peer: string | null, xff: string | undefined, trusted: string[]): Promise<string | null> {
   const app = new Hono();
@@ -32,4 +32,40 @@ it('falls back to the peer on a missing or malformed header', async () => {
   assert.equal(await resolve('127.0.0.1', undefined, ['127.0.0.1']), '127.0.0.1');
   assert.equal(await resolve('127.0.0.1', 'not-an-ip', ['127.0.0.1']), '127.0.0.1');
   assert.equal(await resolve(null, '1.2.3.4', ['127.0.0.1']), null);
+});
+
+it('resolves once, before a later middleware replaces the request, and every reader sees that value', async () => {
+  const app = new Hono();
+  let calls = 0;
+  // Like Bun's requestIP(): only the Request the runtime created has a peer.
+  const original = new WeakSet<Request>();
+  const ips = createClientIp((c: Context) => {
+    calls++;
+    return original.has(c.req.raw) ? '203.0.113.9' : null;
+  });
+  const seen: (string | null)[] = [];
+  app.use(ips.middleware);
+  app.use(async (c, next) => {
+    c.req.raw = new Request(c.req.raw); // what hono's bodyLimit does for a chunked body
+    await next();
+  });
+  app.get('/', (c) => {
+    seen.push(ips.of(c), ips.of(c));
+    return c.text('ok');
+  });
+  const request = new Request('http://localhost/');
+  original.add(request);
+  await app.fetch(request);
+  assert.deepEqual(seen, ['203.0.113.9', '203.0.113.9']);
+  assert.equal(calls, 1);
+});
+
+it('refuses to answer for a request the middleware did not see (a wiring bug, not an unknown IP)', async () => {
+  const ips = createClientIp(() => '203.0.113.9');
+  const app = new Hono();
+  app.get('/', (c) => c.text(String(ips.of(c))));
+  app.onError((error, c) => c.text(error.message, 500));
+  const res = await app.request('/');
+  assert.equal(res.status, 500);
+  assert.match(await res.text(), /before the client-IP middleware/);
 });

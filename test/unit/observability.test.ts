@@ -223,7 +223,7 @@ describe('assembled server: readiness, metrics route, request log', () => {
     await guarded.close();
   });
 
-  it('logs http.request at debug with reqId, method, path, status and ms; not for static files', async () => {
+  it('logs http.request at debug with reqId, client IP, method, path, status and ms; not for static files', async () => {
     const lines: string[] = [];
     const server = assembleServer(configOf([]), platform, createLogger('debug', (line) => lines.push(line)));
     await ready(server);
@@ -235,7 +235,7 @@ describe('assembled server: readiness, metrics route, request log', () => {
     const requests = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'http.request');
     assert.equal(requests.length, 1, JSON.stringify(requests));
     const [line] = requests;
-    assert.deepEqual({ ...line, time: 0, ms: typeof line!.ms }, { level: 20, time: 0, reqId: 'from-the-proxy-1', method: 'GET', path: '/readyz', status: 200, ms: 'number', msg: 'http.request' });
+    assert.deepEqual({ ...line, time: 0, ms: typeof line!.ms }, { level: 20, time: 0, reqId: 'from-the-proxy-1', ip: '127.0.0.1', method: 'GET', path: '/readyz', status: 200, ms: 'number', msg: 'http.request' });
     assert.ok(!lines.join('').includes('zzz') && !lines.join('').includes('abc'));
     await server.close();
   });
