@@ -8,7 +8,7 @@ import { closeDetails } from './close-info.ts';
 import { Emitter } from './emitter.ts';
 import { parseFrame, serialise } from './frames.ts';
 import { CloseCodes } from '../core/close-codes.ts';
-import { ClientError, isLoggedOut, isRefused, retryAfterOf, serverCodeOf } from './errors.ts';
+import { ClientError, retryAfterOf, sessionExpired, ticketFailure } from './errors.ts';
 import { resolveOptions, type ResolvedOptions } from './options.ts';
 import { RefreshFlight, RefreshTimer, refreshSession } from './refresh.ts';
 import { RequestTable } from './requests.ts';
@@ -157,7 +157,7 @@ export class Client {
     if (grant === null) return this.#ticketFailed(new TypeError('getTicket did not return a ticket'));
     this.#session.granted(grant.sessionExp);
     // The endpoint says the session is already over: the ticket would only earn a 4401.
-    if (grant.sessionExp !== undefined && grant.sessionExp * 1000 <= this.#o.clock.now()) return this.#stop(expiredError());
+    if (grant.sessionExp !== undefined && grant.sessionExp * 1000 <= this.#o.clock.now()) return this.#stop(sessionExpired());
     try {
       this.#socket = openAuthenticatingSocket(this.#o.WebSocket, this.#o.url, grant.ticket, {
         opened: () => id === this.#current && this.#machine.set('authenticating'),
@@ -173,15 +173,9 @@ export class Client {
     const status = typeof error === 'object' && error !== null ? (error as { status?: unknown }).status : undefined;
     // The app's error message could say anything; only its name and status are logged.
     this.#log('warn', 'ticket.failed', { error: error instanceof Error ? error.name : typeof error, status });
-    if (isLoggedOut(error)) {
-      // A 401 once exp has passed is the session running out, not someone logging out.
-      if (this.#session.endedBy(this.#o.clock.now())) return this.#stop(expiredError());
-      return this.#stop(new ClientError('logged_out', 'getTicket reported that the user is logged out (401); not reconnecting'));
-    }
-    if (isRefused(error)) {
-      const code = serverCodeOf(error);
-      return this.#stop(new ClientError('ticket_refused', `getTicket was refused (403${code ? ` ${code}` : ''}); not reconnecting`, code));
-    }
+    // A 401 once exp has passed is the session running out, not someone logging out.
+    const failure = ticketFailure(error, this.#session.endedBy(this.#o.clock.now()));
+    if (failure.code !== 'ticket_failed') return this.#stop(failure);
     this.#emit('error', { error: new ClientError('ticket_failed', 'getTicket failed; retrying with backoff') });
     this.#detach();
     this.#scheduleReconnect('reconnect-with-backoff', retryAfterOf(error));
@@ -202,7 +196,7 @@ export class Client {
     if (details.retry === 'do-not-retry' || expired) {
       this.#log('info', 'closed', { code, reason: details.reason, retry: details.retry, reconnectInMs: null });
       this.#emit('close', { ...details, reconnectInMs: null });
-      if (expired) this.#stop(expiredError());
+      if (expired) this.#stop(sessionExpired());
       else this.#end(new ClientError('closed', `the server closed the connection for good (${code})`));
       return;
     }
@@ -373,10 +367,6 @@ export class Client {
       // A broken logger must not break the connection.
     }
   }
-}
-
-function expiredError(): ClientError {
-  return new ClientError('session_expired', 'the session expired; log in again to reconnect');
 }
 
 function errorName(error: unknown): string {

@@ -69,6 +69,27 @@ export function serverCodeOf(error: unknown): string | undefined {
   return typeof code === 'string' && /^[a-z][a-z0-9_]{0,63}$/.test(code) ? code : undefined;
 }
 
+/** The session reached its end (4410, or a ticket answer that says so): log in again. */
+export function sessionExpired(): ClientError {
+  return new ClientError('session_expired', 'the session expired; log in again to reconnect');
+}
+
+/**
+ * What a getTicket error means: the end of this client (`logged_out`; `session_expired` when it is
+ * a 401 after the session's known end; `ticket_refused` for a 403) or `ticket_failed`, which is
+ * worth a retry. The app's error message is never copied: it could say anything.
+ */
+export function ticketFailure(error: unknown, sessionOver: boolean): ClientError {
+  if (isLoggedOut(error)) {
+    return sessionOver ? sessionExpired() : new ClientError('logged_out', 'getTicket reported that the user is logged out (401)');
+  }
+  if (isRefused(error)) {
+    const code = serverCodeOf(error);
+    return new ClientError('ticket_refused', `getTicket was refused (403${code !== undefined ? ` ${code}` : ''})`, code);
+  }
+  return new ClientError('ticket_failed', 'getTicket failed');
+}
+
 /** A server-suggested wait on a getTicket error (`retryAfterMs`, e.g. from a 429's Retry-After), if any. */
 export function retryAfterOf(error: unknown): number | undefined {
   if (typeof error !== 'object' || error === null) return undefined;

@@ -4,7 +4,7 @@
  * wire at a time and every caller shares its outcome. The server would answer a second concurrent
  * one with `refresh_in_progress` anyway; this spares it the ticket and the verification.
  */
-import { ClientError, isLoggedOut, isRefused, serverCodeOf } from './errors.ts';
+import { ClientError, ticketFailure } from './errors.ts';
 import type { SessionEnd } from './session-end.ts';
 import { grantOf, type TicketGrant } from './ticket.ts';
 import type { Clock, OutgoingMessage, Reply } from './types.ts';
@@ -92,9 +92,7 @@ export async function refreshSession(port: RefreshPort, session: SessionEnd): Pr
   try {
     grant = grantOf(await port.getTicket());
   } catch (error) {
-    if (isLoggedOut(error)) throw new ClientError('logged_out', 'cannot refresh: the user is logged out (401)');
-    if (isRefused(error)) throw new ClientError('ticket_refused', 'cannot refresh: the ticket endpoint refused (403)', serverCodeOf(error));
-    throw new ClientError('ticket_failed', 'cannot refresh: getTicket failed');
+    throw ticketFailure(error, false);
   }
   if (grant === null) throw new ClientError('ticket_failed', 'cannot refresh: getTicket returned no ticket');
   session.granted(grant.sessionExp);
