@@ -152,6 +152,7 @@ function render() {
   el.connect.disabled = account.state !== 'in' || active;
   el.disconnect.disabled = !active;
   for (const control of [el.echoInput, el.echoSend, el.ping, el.chatInput, el.chatSend]) control.disabled = !live;
+  if (!live) el.echoResult.textContent = ''; // an echo from a connection that has ended is old news
   el.loginForm.hidden = account.state !== 'out';
   el.demoHint.hidden = account.state !== 'out';
   el.signedIn.hidden = account.state !== 'in';
