@@ -292,7 +292,7 @@ function signedIn(sub, text) {
 /** After a reload: a live session cookie means the person is still logged in. */
 async function restoreSession() {
   try {
-    const res = await fetch('/auth/session', { credentials: 'same-origin' });
+    const res = await fetch('/auth/session', { credentials: 'same-origin', signal: window.AbortSignal.timeout(5_000) });
     const body = res.ok ? await res.json() : null;
     if (typeof body?.sub === 'string') return signedIn(body.sub, 'Still logged in (the session cookie is valid).');
   } catch {
