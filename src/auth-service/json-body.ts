@@ -76,18 +76,3 @@ export async function readJson<S extends z.ZodType>(
   if (!parsed.success) return { ok: false, response: c.json({ error: 'invalid_body' }, 400) };
   return { ok: true, value: parsed.data };
 }
-
-/**
- * For routes that need no body: an empty body is fine whatever its declared type; a non-empty
- * one must be JSON (415 / 400), and its content is ignored. Mount after `limitBody`.
- */
-export async function acceptOptionalJson(c: Context, maxBytes: number): Promise<Response | null> {
-  const bytes = await readBytes(c, maxBytes);
-  if (!bytes.ok) return bytes.response;
-  if (bytes.value.byteLength === 0) return null;
-  if (!isJsonContentType(c.req.header('content-type'))) {
-    return c.json({ error: 'unsupported_media_type' }, 415);
-  }
-  const json = parseJson(c, bytes.value);
-  return json.ok ? null : json.response;
-}

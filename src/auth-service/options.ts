@@ -1,4 +1,5 @@
 import type { Context, Hono } from 'hono';
+import { createOriginGuard, type OriginGuard } from '../core/admission/origin-guard.ts';
 import { type Logger, silentLogger } from '../core/logger.ts';
 import type { SessionStore } from '../store/session-store.ts';
 import type { TicketStore } from '../store/ticket-store.ts';
@@ -15,8 +16,21 @@ export interface AuthServiceOptions {
   sessions: SessionStore;
   /** Ticket lifetime. Default 30 s. */
   ticketTtlMs?: number;
-  /** Login session lifetime (cookie Max-Age). Default 8 h; at most 400 days (cookie limit). */
+  /**
+   * Idle timeout of a login session: it ends this long after login or after its latest ticket
+   * request (each one slides the end forward), but never later than `sessionMaxAgeMs` after
+   * login. Default 30 min. At most `sessionMaxAgeMs`.
+   */
   sessionTtlMs?: number;
+  /** Absolute lifetime of a login session, counted from login (and the cookie's Max-Age). Default 8 h; at most 400 days (cookie limit). */
+  sessionMaxAgeMs?: number;
+  /**
+   * Host and Origin checks for the routes that change state (login, ticket, logout): pass
+   * `admission.origins`, so a page that may not open the socket is refused a ticket too (403
+   * origin_not_allowed), and a foreign Host gets 421. Default: only the page's own origin, on an
+   * IP-literal or `localhost` Host (`createOriginGuard({ allowedOrigins: 'self', allowMissingOrigin: true })`).
+   */
+  origins?: OriginGuard;
   /** True under TLS: the cookie gets Secure and the `__Host-` prefix. Default false. */
   secureCookies?: boolean;
   /** Default true: verify rejects when both IPs are known and differ. */
@@ -53,7 +67,8 @@ export interface AuthService {
 
 export const AUTH_SERVICE_DEFAULTS = {
   ticketTtlMs: 30_000,
-  sessionTtlMs: 8 * 60 * 60 * 1000,
+  sessionTtlMs: 30 * 60 * 1000,
+  sessionMaxAgeMs: 8 * 60 * 60 * 1000,
   secureCookies: false,
   bindTicketToIp: true,
   maxBodyBytes: 4096,
@@ -89,13 +104,17 @@ export function resolveOptions(options: AuthServiceOptions): ResolvedOptions {
     throw new Error('auth service: verifySecret must be a non-empty string without whitespace');
   }
   const d = AUTH_SERVICE_DEFAULTS;
+  const sessionMaxAgeMs = positiveInt('sessionMaxAgeMs', options.sessionMaxAgeMs ?? d.sessionMaxAgeMs, MAX_COOKIE_AGE_MS);
+  const sessionTtlMs = positiveInt('sessionTtlMs', options.sessionTtlMs ?? d.sessionTtlMs, sessionMaxAgeMs);
   return {
     users: options.users,
     verifySecret: options.verifySecret,
     tickets: options.tickets,
     sessions: options.sessions,
     ticketTtlMs: positiveInt('ticketTtlMs', options.ticketTtlMs ?? d.ticketTtlMs),
-    sessionTtlMs: positiveInt('sessionTtlMs', options.sessionTtlMs ?? d.sessionTtlMs, MAX_COOKIE_AGE_MS),
+    sessionTtlMs,
+    sessionMaxAgeMs,
+    origins: options.origins ?? createOriginGuard({ allowedOrigins: 'self', allowMissingOrigin: true }),
     secureCookies: options.secureCookies ?? d.secureCookies,
     bindTicketToIp: options.bindTicketToIp ?? d.bindTicketToIp,
     clientIp: options.clientIp ?? (() => null),

@@ -32,11 +32,23 @@ function cookieOptions(o: ResolvedOptions, maxAgeSeconds: number): CookieOptions
   };
 }
 
-/** Starts a login session and sets its cookie. */
+/**
+ * Session ends fall on whole seconds, rounded down: clients see `exp` in epoch seconds (verify's
+ * answer, auth.ok, the ticket's sessionExp), and a session that really ended up to a second
+ * after its rounded `exp` kept issuing tickets the gateway then refused.
+ */
+export const wholeSecond = (ms: number): number => Math.floor(ms / 1000) * 1000;
+
+/** Where a ticket request moves the session's end (the store caps it at the session's maxExp). */
+export const slidingEnd = (o: ResolvedOptions): number => wholeSecond(o.now() + o.sessionTtlMs);
+
+/** Starts a login session and sets its cookie, which lives as long as the session can. */
 export async function startSession(o: ResolvedOptions, c: Context, sub: string): Promise<void> {
   const token = randomToken();
-  await o.sessions.put(sidOf(token), { sub, exp: o.now() + o.sessionTtlMs });
-  setCookie(c, SESSION_COOKIE, token, cookieOptions(o, Math.floor(o.sessionTtlMs / 1000)));
+  const now = o.now();
+  const maxExp = wholeSecond(now + o.sessionMaxAgeMs);
+  await o.sessions.put(sidOf(token), { sub, exp: Math.min(slidingEnd(o), maxExp), maxExp });
+  setCookie(c, SESSION_COOKIE, token, cookieOptions(o, Math.ceil((maxExp - now) / 1000)));
 }
 
 /** The sid the request's cookie names (whether or not the session still exists), or null. */
@@ -55,6 +67,21 @@ export async function currentSession(
   if (sid === null) return null;
   const record = await o.sessions.get(sid);
   // The store's own clock may differ from ours (tests, shared stores): check expiry here too.
+  if (record === null || record.exp <= o.now()) return null;
+  return { sid, record };
+}
+
+/**
+ * The live session named by the request's cookie, its end slid forward by `sessionTtlMs` (capped
+ * at its absolute end); null when there is none.
+ */
+export async function extendSession(
+  o: ResolvedOptions,
+  c: Context,
+): Promise<{ sid: string; record: SessionRecord } | null> {
+  const sid = cookieSid(o, c);
+  if (sid === null) return null;
+  const record = await o.sessions.extend(sid, slidingEnd(o));
   if (record === null || record.exp <= o.now()) return null;
   return { sid, record };
 }

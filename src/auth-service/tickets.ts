@@ -22,14 +22,25 @@ export interface TicketDeps {
   readonly bindTicketToIp: boolean;
 }
 
-export async function issueTicket(
-  deps: TicketDeps,
-  input: IssueInput,
-): Promise<{ ticket: string; expiresIn: number }> {
+/** `POST /auth/ticket`'s answer: seconds the ticket stays redeemable, and the session's end in epoch seconds. */
+export interface IssuedTicket {
+  ticket: string;
+  expiresIn: number;
+  sessionExp: number;
+}
+
+/**
+ * A ticket never outlives its session: it lapses at the session's end if that comes first, so
+ * no ticket is handed out that verify would then refuse as `session_ended`.
+ */
+export async function issueTicket(deps: TicketDeps, input: IssueInput): Promise<IssuedTicket> {
   const ticket = randomToken();
-  await deps.tickets.put(ticket, { ...input, exp: deps.now() + deps.ticketTtlMs });
-  // Rounded down: a client that trusts expiresIn never presents a ticket that already lapsed.
-  return { ticket, expiresIn: Math.floor(deps.ticketTtlMs / 1000) };
+  const now = deps.now();
+  const exp = Math.min(now + deps.ticketTtlMs, input.sessionExp);
+  await deps.tickets.put(ticket, { ...input, exp });
+  // Rounded down: a client that trusts expiresIn never presents a ticket that already lapsed, and
+  // sessionExp is exactly the `exp` verify will answer for this ticket.
+  return { ticket, expiresIn: Math.floor((exp - now) / 1000), sessionExp: Math.floor(input.sessionExp / 1000) };
 }
 
 export type RejectReason =

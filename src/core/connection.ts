@@ -48,6 +48,8 @@ export interface ConnectionDeps {
   readonly observer?: GatewayObserver;
   /** Called once, when the runtime reports the socket closed (whoever started the close). */
   readonly onClosed: (connection: Connection) => void;
+  /** A refresh replaced the authenticated identity (same user; maybe another login session). */
+  readonly onIdentityChanged?: (connection: Connection, identity: Identity) => void;
 }
 
 export class Connection implements SessionClockWatcher, HandlerContext {
@@ -157,9 +159,13 @@ export class Connection implements SessionClockWatcher, HandlerContext {
   /** Applies one event; synchronous unless an effect returns a promise. Never rejects. */
   #run(event: ConnEvent): Promise<void> | undefined {
     try {
-      const { state, effects } = transition(this.#state, event, this.#deps.now(), this.#deps.limits);
-      if (state.phase !== this.#state.phase) this.#deps.observer?.phaseChanged?.(this.#state.phase, state.phase);
+      const before = this.#state;
+      const { state, effects } = transition(before, event, this.#deps.now(), this.#deps.limits);
+      if (state.phase !== before.phase) this.#deps.observer?.phaseChanged?.(before.phase, state.phase);
       this.#state = state;
+      if (state.phase === 'authenticated' && before.phase === 'authenticated' && state.identity !== before.identity) {
+        this.#deps.onIdentityChanged?.(this, state.identity);
+      }
       for (let i = 0; i < effects.length; i++) {
         const pending = this.#perform(effects[i]!);
         if (pending !== undefined) return this.#finish(pending, effects.slice(i + 1), event);

@@ -70,6 +70,9 @@ export interface Gateway {
   closeAll(options?: { info?: CloseCodeInfo; cause?: string; timeoutMs?: number; reconnectJitterMs?: number }): Promise<void>;
 }
 
+/** The login session the auth service named in its verify answer, if any. */
+const sidOf = (identity: Identity): string | null => (typeof identity.claims.sid === 'string' ? identity.claims.sid : null);
+
 /** Even the luckiest client waits this long before coming back after a drain. */
 const MIN_RECONNECT_HINT_MS = 250;
 
@@ -97,8 +100,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       release(connection, identity.sub); // closed while the counter answered
       return CloseCodes.goingAway;
     }
-    const sid = typeof identity.claims.sid === 'string' ? identity.claims.sid : null;
-    registry.bind(connection, identity.sub, sid);
+    registry.bind(connection, identity.sub, sidOf(identity));
     return null;
   };
   const release = (connection: Connection, sub: string) => {
@@ -135,6 +137,8 @@ export function createGateway(options: GatewayOptions): Gateway {
           sessionClock,
           admit,
           observer: options.observer,
+          // Revocation follows the socket onto the login session its refresh ticket came from.
+          onIdentityChanged: (refreshed, identity) => registry.rebind(refreshed, sidOf(identity)),
           onClosed: (closed) => {
             const sub = registry.remove(closed);
             if (sub !== undefined) release(closed, sub);

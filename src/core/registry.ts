@@ -22,6 +22,19 @@ export class ConnectionRegistry {
     if (sid !== null) addTo(this.#bySid, sid, connection);
   }
 
+  /**
+   * After an in-band refresh the socket lives on the refresh ticket's login session, which may be
+   * another one of the same user's: revocation must follow it there (logging out the new session
+   * closes it, logging out the old one no longer does).
+   */
+  rebind(connection: Connection, sid: string | null): void {
+    const keys = this.#keys.get(connection);
+    if (keys === undefined || keys.sid === sid) return;
+    if (keys.sid !== null) removeFrom(this.#bySid, keys.sid, connection);
+    if (sid !== null) addTo(this.#bySid, sid, connection);
+    this.#keys.set(connection, { sub: keys.sub, sid });
+  }
+
   /** Forgets the connection; returns the user it was bound to, if any. */
   remove(connection: Connection): string | undefined {
     this.all.delete(connection);

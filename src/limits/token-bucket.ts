@@ -34,6 +34,11 @@ export class TokenBucket {
     return { ok: false, retryAfterMs: Math.ceil(((cost - this.#tokens) / this.spec.perSecond) * 1000) };
   }
 
+  /** Gives back a token taken for something that turned out not to count (never above burst). */
+  refund(cost = 1): void {
+    this.#tokens = Math.min(this.spec.burst, this.#tokens + cost);
+  }
+
   /** True when the bucket is full again, i.e. forgetting it changes nothing. */
   isIdle(now: number): boolean {
     return this.#tokens + (Math.max(0, now - this.#updated) / 1000) * this.spec.perSecond >= this.spec.burst;
@@ -59,6 +64,11 @@ export class KeyedRateLimiter {
       this.#buckets.set(key, bucket);
     }
     return bucket.take(now);
+  }
+
+  /** Gives a token back to `key`'s bucket, if it still has one. */
+  refund(key: string): void {
+    this.#buckets.get(key)?.refund();
   }
 
   get size(): number {

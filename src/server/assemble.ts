@@ -1,6 +1,6 @@
 /**
- * Builds the server's Hono app from validated config: shared state (memory or Redis), the
- * embedded auth service (unless an external one is configured), admission, the gateway with echo,
+ * Builds the server's Hono app from validated config: shared state (memory or Redis), the Host
+ * check, the embedded auth service (unless an external one is configured), admission, the gateway with echo,
  * ping and channels, revocations across instances, admin, static pages, health, metrics, request
  * logging and security headers.
  * Concrete stores, brokers and verifiers are chosen here, at the entry point, and passed in.
@@ -20,6 +20,7 @@ import { clientIpResolver } from './client-ip.ts';
 import { createMetrics, type GatewayMetrics } from './metrics.ts';
 import { protectedMetricsRoutes } from './metrics-http.ts';
 import type { Platform } from './platform.ts';
+import { hostCheck, ownNames, type OwnNames } from './own-names.ts';
 import { createRevocationBus } from './revocations.ts';
 import { staticFiles, staticRoutes } from './static-files.ts';
 import { buildVerifier } from './verifier.ts';
@@ -30,6 +31,8 @@ export interface AssembledServer {
   readonly metrics: GatewayMetrics;
   /** Flip readiness to 503 while draining. */
   setDraining(): void;
+  /** Tell the server its bound port: without --public-origin, its names are its listen address and port. */
+  listeningOn(port: number): void;
   close(): Promise<void>;
 }
 
@@ -50,6 +53,9 @@ export function assembleServer(config: Config, platform: Platform, logger: Logge
   const clientIp = clientIpResolver((c) => platform.clientIp(c), config.trustProxy);
   const metrics = createMetrics({ runtime: platform.name, runtimeVersion: platform.version });
   const backends = createBackends(config, logger, { onRedisError: metrics.redisError });
+  const names = ownNames(config, logger);
+  // Built first: its Host and Origin checks are shared by every route and by the auth service.
+  const admission = buildAdmission(config, names, clientIp, logger, metrics);
 
   app.use(requestId({ limitLength: 128 }), requestLog(logger));
   app.use(
@@ -60,6 +66,8 @@ export function assembleServer(config: Config, platform: Platform, logger: Logge
       referrerPolicy: 'no-referrer',
     }),
   );
+  // DNS rebinding: only the server's own names are served (421 otherwise), on every route but the probes.
+  app.use(hostCheck(admission.origins, clientIp, logger));
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', (c) => {
     const status = draining ? 'draining' : !backends.healthy() || !revocations.listening ? 'backend_unavailable' : 'ready';
@@ -68,10 +76,10 @@ export function assembleServer(config: Config, platform: Platform, logger: Logge
 
   // Logouts only arrive once the server is listening, so `revocations` (built below) exists by then.
   const onLogout = ({ sid }: { sid: string }) => void revocations.revoke({ sid }, 'logout').catch(() => {});
-  const verifier = buildVerifier(config, { app, backends, clientIp, logger, onLogout, onBreakerState: metrics.breakerChanged });
+  const verifier = buildVerifier(config, { app, backends, clientIp, origins: admission.origins, logger, onLogout, onBreakerState: metrics.breakerChanged });
   const gateway = createGateway({
     verifier,
-    admission: buildAdmission(config, clientIp, logger, metrics),
+    admission,
     userConnections: backends.userConnections,
     upgradeWebSocket: platform.upgradeWebSocket,
     messageTap: platform.messageTap,
@@ -108,6 +116,7 @@ export function assembleServer(config: Config, platform: Platform, logger: Logge
     setDraining: () => {
       draining = true;
     },
+    listeningOn: (port) => names.listeningOn(port),
     close: async () => {
       revocations.close();
       await backends.close();
@@ -115,13 +124,14 @@ export function assembleServer(config: Config, platform: Platform, logger: Logge
   };
 }
 
-/** Origin allowlist, connection caps and upgrade rate before any upgrade. */
-function buildAdmission(config: Config, clientIp: (c: Context) => string | null, logger: Logger, metrics: GatewayMetrics): Admission {
+/** Host and Origin checks, connection caps and upgrade rate before any upgrade. */
+function buildAdmission(config: Config, names: OwnNames, clientIp: (c: Context) => string | null, logger: Logger, metrics: GatewayMetrics): Admission {
   let admission: Admission;
   try {
     admission = createAdmission({
       allowedOrigins: config.allowedOrigins,
       allowMissingOrigin: config.allowMissingOrigin,
+      serverNames: names.names,
       maxConnections: config.maxConnections,
       maxConnectionsPerIp: config.maxConnectionsPerIp,
       upgradeRate: config.upgradeRate,

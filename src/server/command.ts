@@ -52,6 +52,7 @@ async function start(config: Config, platform: Platform, logger: Logger): Promis
     maxPayloadBytes: config.maxMessage,
     heartbeat: { intervalMs: config.heartbeatInterval, timeoutMs: config.heartbeatTimeout },
   });
+  server.listeningOn(listening.port);
   const scheme = config.tls ? 'https' : 'http';
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   logger.info({ runtime: platform.name, version: platform.version, url: `${scheme}://${host}:${listening.port}` }, 'listening');

@@ -46,7 +46,7 @@ const LIVE_PHASES = ['awaiting_ticket', 'verifying', 'authenticated'] as const s
 // Records keyed by the source's own union types: adding a reason there without adding it here fails to compile.
 const REJECT_REASONS: Record<RejectReason, true> = { unknown_ticket: true, expired: true, origin_mismatch: true, ip_mismatch: true, session_ended: true };
 const REFUSAL_REASONS: Record<RefusalReason, true> = {
-  bad_request_target: true, bad_upgrade: true, origin_missing: true, origin_forbidden: true, server_full: true, too_many_connections: true, upgrade_rate: true,
+  bad_request_target: true, unknown_host: true, bad_upgrade: true, origin_missing: true, origin_forbidden: true, server_full: true, too_many_connections: true, upgrade_rate: true,
 };
 /** `rejected` is the HTTP verifier's word for a reason it did not recognise; the rest are the `unavailable` reasons of src/auth/verifiers. */
 const OTHER_AUTH_REASONS = ['ok', 'rejected', 'timeout', 'unreachable', 'bad_response', 'verifier_unauthorized', 'overloaded', 'circuit_open', 'verifier_error', 'bad_result'];

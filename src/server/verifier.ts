@@ -5,6 +5,7 @@
 import type { Context, Hono } from 'hono';
 import { createAuthService, parseDemoUsers } from '../auth-service/index.ts';
 import type { Verifier } from '../auth/verifier.ts';
+import type { OriginGuard } from '../core/admission/index.ts';
 import { HttpVerifier, readIdentity } from '../auth/verifiers/http.ts';
 import { withResilience, type BreakerState } from '../auth/verifiers/resilient.ts';
 import { ConfigError, type Config } from '../config/index.ts';
@@ -15,6 +16,8 @@ export interface VerifierDeps {
   readonly app: Hono;
   readonly backends: Backends;
   readonly clientIp: (c: Context) => string | null;
+  /** The upgrade's Host and Origin checks: login, ticket and logout answer the same pages. */
+  readonly origins: OriginGuard;
   readonly logger: Logger;
   readonly onLogout: (event: { sid: string }) => void;
   /** Every circuit breaker transition (metrics). */
@@ -29,6 +32,7 @@ export function buildVerifier(config: Config, deps: VerifierDeps): Verifier {
     if (config.authVerifySecret === undefined) throw new ConfigError('auth-verify-secret', 'required when --auth-verify-url is set');
     return resilient(new HttpVerifier({ url: config.authVerifyUrl, secret: config.authVerifySecret, timeoutMs: config.verifyTimeout }), config, deps);
   }
+  if (config.sessionTtl > config.sessionMaxAge) throw new ConfigError('session-ttl', 'must not be longer than --session-max-age');
   const users = parseDemoUsers(config.demoUsers);
   const secret = config.authVerifySecret ?? randomSecret();
   const auth = createAuthService({
@@ -38,6 +42,8 @@ export function buildVerifier(config: Config, deps: VerifierDeps): Verifier {
     sessions: deps.backends.sessions,
     ticketTtlMs: config.ticketTtl,
     sessionTtlMs: config.sessionTtl,
+    sessionMaxAgeMs: config.sessionMaxAge,
+    origins: deps.origins,
     secureCookies: config.tls,
     clientIp: deps.clientIp,
     logger: deps.logger,

@@ -21,6 +21,17 @@ export class MemorySessionStore implements SessionStore {
     return this.#records.get(sid);
   }
 
+  /** One synchronous step between the read and the write, so atomic in-process. */
+  async extend(sid: string, exp: number): Promise<SessionRecord | null> {
+    const record = this.#records.get(sid);
+    if (record === null) return null;
+    const target = Math.min(exp, record.maxExp ?? record.exp);
+    if (target <= record.exp) return record;
+    const extended = { ...record, exp: target };
+    this.#records.set(sid, extended);
+    return extended;
+  }
+
   async delete(sid: string): Promise<void> {
     this.#records.delete(sid);
   }

@@ -5,9 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { authenticated, connect, login, sleep, ticket, type Target } from '../support/flow.ts';
+import { authenticated, connect, issuedSecrets, login, sleep, ticket, type Target } from '../support/flow.ts';
 import { request } from '../support/http.ts';
-import type { TestSocket } from '../support/ws-client.ts';
+import { TestSocket } from '../support/ws-client.ts';
 
 export const ADMIN_TOKEN = 'admin-token-for-tests-0123456789abcdef';
 export const conformanceServerArgs = [
@@ -18,6 +18,8 @@ export const conformanceServerArgs = [
   // Two foreign origins pass the gate so that ticket binding (A's ticket used from B) is tested behind it.
   '--allowed-origins', 'self,http://a.example,http://b.example',
 ];
+
+const JSON_POST = (cookie: string, extra: Record<string, string> = {}) => ({ method: 'POST', headers: { cookie, 'content-type': 'application/json', ...extra }, body: '{}' });
 
 export function conformanceSuite(target: () => Target): void {
   it('authenticates with a ticket and answers echo and ping', async () => {
@@ -290,5 +292,83 @@ export function conformanceSuite(target: () => Target): void {
     assert.equal(script.status, 200);
     assert.match(String(script.headers['content-type']), /javascript/);
     assert.equal((await request(`${t.origin}/..%2fpackage.json`, { ca: t.ca })).status, 404);
+  });
+
+  it('DNS rebinding: a Host that is not one of the server\'s names gets 421 (upgrade and pages), never a 101; its other name is served', async () => {
+    const t = target();
+    const { port, protocol } = new URL(t.origin);
+    const evil = `evil.example:${port}`;
+    const rebound = new TestSocket(t.wsUrl, { origin: `${protocol}//${evil}`, headers: { host: evil }, ca: t.ca });
+    await assert.rejects(rebound.opened, /upgrade refused: 421/);
+    const loginRes = await request(`${t.origin}/auth/login`, {
+      method: 'POST', headers: { host: evil, origin: `${protocol}//${evil}`, 'content-type': 'application/json' }, body: JSON.stringify({ username: 'demo', password: 'demo' }), ca: t.ca, servername: 'localhost',
+    });
+    assert.equal(loginRes.status, 421);
+    assert.deepEqual(loginRes.json(), { error: 'unknown_host' });
+    assert.equal((await request(`${t.origin}/client.html`, { headers: { host: evil }, ca: t.ca, servername: 'localhost' })).status, 421);
+    // A loopback listener also answers to localhost, and its pages there are "self".
+    assert.equal((await request(`${t.origin}/client.html`, { headers: { host: `localhost:${port}` }, ca: t.ca, servername: 'localhost' })).status, 200);
+    const viaLocalhost = new TestSocket(t.wsUrl, { origin: `${protocol}//localhost:${port}`, headers: { host: `localhost:${port}` }, ca: t.ca });
+    await viaLocalhost.opened;
+    viaLocalhost.close();
+    // Probes are not name-checked: an orchestrator addresses an instance by whatever name it has.
+    assert.equal((await request(`${t.origin}/healthz`, { headers: { host: evil }, ca: t.ca, servername: 'localhost' })).status, 200);
+  });
+
+  it('refuses a ticket to an origin that may not open /ws (403 origin_not_allowed) and cross-site simple requests (415)', async () => {
+    const t = target();
+    const cookie = await login(t);
+    for (const origin of ['http://evil.example', 'null']) {
+      const res = await request(`${t.origin}/auth/ticket`, { ...JSON_POST(cookie, { origin }), ca: t.ca });
+      assert.equal(res.status, 403, origin);
+      assert.deepEqual(res.json(), { error: 'origin_not_allowed' });
+    }
+    const textPlain = await request(`${t.origin}/auth/ticket`, { method: 'POST', headers: { cookie, 'content-type': 'text/plain' }, body: '{}', ca: t.ca });
+    assert.equal(textPlain.status, 415);
+    const simpleRequests: Array<Record<string, string>> = [{ cookie }, { cookie, 'content-type': 'text/plain', origin: t.origin }];
+    for (const headers of simpleRequests) {
+      assert.equal((await request(`${t.origin}/auth/logout`, { method: 'POST', headers, ca: t.ca })).status, 415);
+    }
+    const crossSiteLogout = await request(`${t.origin}/auth/logout`, { ...JSON_POST(cookie, { origin: 'http://evil.example' }), ca: t.ca });
+    assert.equal(crossSiteLogout.status, 403);
+    assert.equal((await request(`${t.origin}/auth/ticket`, { ...JSON_POST(cookie, { origin: t.origin }), ca: t.ca })).status, 201, 'still logged in, and its own origin gets tickets');
+  });
+
+  it('slides the session: a later ticket request announces a later sessionExp, which is the exp of auth.ok; GET /auth/session reads it', async () => {
+    const t = target();
+    const cookie = await login(t);
+    const first = await request(`${t.origin}/auth/ticket`, { ...JSON_POST(cookie), ca: t.ca });
+    const firstExp = first.json<{ sessionExp: number }>().sessionExp;
+    issuedSecrets.push(first.json<{ ticket: string }>().ticket);
+    await sleep(1_100);
+    const second = await request(`${t.origin}/auth/ticket`, { ...JSON_POST(cookie), ca: t.ca });
+    assert.equal(second.status, 201);
+    const issued = second.json<{ ticket: string; expiresIn: number; sessionExp: number }>();
+    issuedSecrets.push(issued.ticket);
+    assert.ok(issued.sessionExp > firstExp, `${issued.sessionExp} > ${firstExp}`);
+    const socket = connect(t);
+    await socket.opened;
+    socket.send({ type: 'auth', ticket: issued.ticket });
+    assert.equal((await socket.message(0)).exp, issued.sessionExp);
+    const session = await request(`${t.origin}/auth/session`, { headers: { cookie }, ca: t.ca });
+    assert.equal(session.status, 200);
+    assert.equal(session.headers['cache-control'], 'no-store');
+    assert.deepEqual(session.json(), { sub: 'demo', exp: issued.sessionExp });
+    assert.equal((await request(`${t.origin}/auth/session`, { ca: t.ca })).status, 401);
+    socket.close();
+  });
+
+  it('after a refresh onto another login session, revocation follows the socket there', async () => {
+    const t = target();
+    const oldSession = await login(t);
+    const newSession = await login(t);
+    const socket = await authenticated(t, oldSession);
+    socket.send({ type: 'refresh', id: 'r', ticket: await ticket(t, newSession) });
+    assert.equal((await socket.message(1)).type, 'session.refreshed');
+    assert.equal((await request(`${t.origin}/auth/logout`, { ...JSON_POST(oldSession), ca: t.ca })).status, 204);
+    socket.send({ type: 'ping', id: 'still' });
+    assert.deepEqual(await socket.message(2), { type: 'pong', id: 'still' }, 'logging out the old session no longer ends it');
+    assert.equal((await request(`${t.origin}/auth/logout`, { ...JSON_POST(newSession), ca: t.ca })).status, 204);
+    assert.deepEqual(await socket.closeCode(), { code: 4409, reason: 'session revoked' });
   });
 }

@@ -62,6 +62,7 @@ describe('Redis unreachable at start', () => {
       await rejectsUnavailable(tickets.take('t'), 'ticket take');
       await rejectsUnavailable(sessions.put('s', { sub: 'a', exp: Date.now() + 1000 }), 'session put');
       await rejectsUnavailable(sessions.get('s'), 'session get');
+      await rejectsUnavailable(sessions.extend('s', Date.now() + 1000), 'session extend');
       await rejectsUnavailable(sessions.delete('s'), 'session delete');
       await rejectsUnavailable(users.acquire('u', 'c1', 3), 'acquire');
       await users.release('u', 'c1'); // never rejects

@@ -25,6 +25,11 @@ describe('RedisSessionStore specifics', () => {
       await store.put('sid-1', { sub: 'alice', exp: Date.now() + 10_000 });
       const pttl = await admin.pttl(`${p}s:sid-1`);
       assert.ok(pttl > 9_000 && pttl <= 10_000, `pttl ${pttl}`);
+      // An extension moves the key's TTL to the new end.
+      await store.put('sid-2', { sub: 'alice', exp: Date.now() + 10_000, maxExp: Date.now() + 60_000 });
+      await store.extend('sid-2', Date.now() + 30_000);
+      const extended = await admin.pttl(`${p}s:sid-2`);
+      assert.ok(extended > 29_000 && extended <= 30_000, `pttl after extend ${extended}`);
     } finally {
       admin.disconnect();
       await store.close();

@@ -117,7 +117,7 @@ describe('three instances (Node, Bun, Deno) on one Redis', () => {
     const onA = track(await authenticatedOn('alice', A, A, A, cookie));
     const onC = track(await authenticatedOn('alice', A, C, C, cookie));
     const otherSession = track(await authenticatedOn('alice', B, B));
-    const res = await request(`${B.origin}/auth/logout`, { method: 'POST', headers: { cookie } });
+    const res = await request(`${B.origin}/auth/logout`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: '{}' });
     assert.equal(res.status, 204);
     assert.deepEqual(await onA.closeCode(), { code: 4409, reason: 'session revoked' });
     assert.deepEqual(await onC.closeCode(), { code: 4409, reason: 'session revoked' });

@@ -80,7 +80,8 @@ describe('HAProxy (deploy/haproxy.cfg) in front of two instances', () => {
     redis = await startRedis();
     const lbPort = await freePort();
     lbOrigin = `http://127.0.0.1:${lbPort}`;
-    const args = ['--redis-url', redis.url, ...OPEN_LIMITS, '--trust-proxy', '127.0.0.1', '--allowed-origins', lbOrigin, '--demo-users', demoUsers(USERS)];
+    // Behind the proxy the instances are reached at the proxy's origin: their public origin (Host check, "self").
+    const args = ['--redis-url', redis.url, ...OPEN_LIMITS, '--trust-proxy', '127.0.0.1', '--public-origin', lbOrigin, '--allowed-origins', 'self', '--demo-users', demoUsers(USERS)];
     [app1, app2] = await Promise.all([startInstance('app1', 'node', args), startInstance('app2', 'bun', args)]);
     await Promise.all([waitForReady(app1), waitForReady(app2)]);
 

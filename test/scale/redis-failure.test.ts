@@ -80,7 +80,7 @@ describe('Redis unreachable at start (Node, Bun, Deno)', () => {
     const [node, bun, deno] = instances as [Instance, Instance, Instance];
     const cookie = await loginAs(node, 'probe');
     const onBun = await authenticatedOn('probe', node, bun, deno, cookie);
-    const res = await request(`${deno.origin}/auth/logout`, { method: 'POST', headers: { cookie } });
+    const res = await request(`${deno.origin}/auth/logout`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: '{}' });
     assert.equal(res.status, 204);
     assert.equal((await onBun.closeCode()).code, 4409, 'the revocation bus subscribed once Redis came up');
     for (const instance of instances) assertCleanOutput(instance, issuedSecrets);
@@ -176,7 +176,7 @@ describe('Redis killed (SIGKILL) under two running instances, then restarted on 
     open.push(socket);
     await redis.restart(); // SIGTERM + start: with --save "" every session is gone
     await Promise.all([waitForReady(A, 200, 10_000), waitForReady(B, 200, 10_000)]);
-    const res = await request(`${A.origin}/auth/logout`, { method: 'POST', headers: { cookie } });
+    const res = await request(`${A.origin}/auth/logout`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: '{}' });
     assert.equal(res.status, 204);
     const closed = await Promise.race([socket.closed, sleep(3_000).then(() => null)]);
     const stillServed = closed === null ? await call(socket, { type: 'echo', id: 'x', data: 'after logout' }).catch(() => null) : null;

@@ -18,6 +18,8 @@ export interface HttpRequestOptions {
   readonly localAddress?: string;
   /** Fail the request after this long without activity; default none. */
   readonly timeoutMs?: number;
+  /** TLS name to verify (Node takes it from a Host header otherwise, e.g. one a test forges). */
+  readonly servername?: string;
 }
 
 export function request(url: string, options: HttpRequestOptions = {}): Promise<HttpResponse> {
@@ -26,7 +28,7 @@ export function request(url: string, options: HttpRequestOptions = {}): Promise<
   return new Promise((resolve, reject) => {
     const req = lib.request(
       target,
-      { method: options.method ?? 'GET', headers: options.headers, ca: options.ca, agent: false, localAddress: options.localAddress, timeout: options.timeoutMs },
+      { method: options.method ?? 'GET', headers: options.headers, ca: options.ca, agent: false, localAddress: options.localAddress, timeout: options.timeoutMs, ...(options.servername ? { servername: options.servername } : {}) },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));

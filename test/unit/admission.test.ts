@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Hono } from 'hono';
-import { ConnectionCounter, createAdmission, parseOriginPolicy } from '../../src/core/admission/index.ts';
+import { ConnectionCounter, createAdmission, fixedServerNames, listenOrigins, literalServerNames, parseOriginPolicy } from '../../src/core/admission/index.ts';
 import type { AdmissionOptions, Slot } from '../../src/core/admission/index.ts';
 import { spyLogger, type LogEntry } from '../support/spy-logger.ts';
 
@@ -15,6 +15,7 @@ function setup(overrides: Partial<AdmissionOptions> = {}) {
   const admission = createAdmission({
     allowedOrigins: 'https://app.example.com,http://localhost:8080',
     allowMissingOrigin: true,
+    publicOrigins: 'https://app.example.com',
     maxConnections: 1_000,
     maxConnectionsPerIp: 100,
     upgradeRate: { perSecond: 1_000, burst: 1_000 },
@@ -152,11 +153,10 @@ describe('admission: Origin', () => {
 
   it('policy.check refuses a non-ASCII host however it arrives (UTF-8 bytes or a Latin-1 byte)', () => {
     const policy = parseOriginPolicy('http://bücher.example');
-    const requestUrl = new URL('http://bücher.example/ws');
     for (const origin of ['http://bücher.example', 'http://b\xfccher.example', 'http://b\xc3\xbccher.example']) {
-      assert.equal(policy.check({ origin, requestUrl, allowMissing: true }), 'forbidden', JSON.stringify(origin));
+      assert.equal(policy.check({ origin, allowMissing: true }), 'forbidden', JSON.stringify(origin));
     }
-    assert.equal(policy.check({ origin: 'http://xn--bcher-kva.example', requestUrl, allowMissing: true }), 'ok');
+    assert.equal(policy.check({ origin: 'http://xn--bcher-kva.example', allowMissing: true }), 'ok');
   });
 
   it('a missing Origin is admitted by default and refused with allowMissingOrigin=false', async () => {
@@ -172,36 +172,65 @@ describe('admission: Origin', () => {
     for (const origin of ['https://evil.com', 'null', 'http://anything:1234']) assert.equal((await upgrade(undefined, { origin })).status, 200);
   });
 
-  it('self = scheme of the request URL + Host: plain http on the default port', async () => {
-    const { upgrade } = setup({ allowedOrigins: 'self' });
-    const target = 'http://chat.example.com/ws';
-    assert.equal((await upgrade(target, { host: 'chat.example.com', origin: 'http://chat.example.com' })).status, 200);
-    assert.equal((await upgrade(target, { host: 'chat.example.com', origin: 'http://chat.example.com:80' })).status, 200);
-    assert.equal((await upgrade(target, { host: 'chat.example.com', origin: 'https://chat.example.com' })).status, 403);
-    assert.equal((await upgrade(target, { host: 'chat.example.com', origin: 'http://chat.example.com:8080' })).status, 403);
+  it('self = the configured public origins, whichever of them the Host names; never the Host itself', async () => {
+    const { upgrade } = setup({ allowedOrigins: 'self', publicOrigins: 'https://chat.example.com, http://127.0.0.1:8080' });
+    const target = 'https://chat.example.com/ws';
+    assert.equal((await upgrade(target, { host: 'chat.example.com', origin: 'https://chat.example.com' })).status, 200);
+    assert.equal((await upgrade(target, { host: 'chat.example.com:443', origin: 'https://chat.example.com:443' })).status, 200);
+    assert.equal((await upgrade(target, { host: 'CHAT.example.com', origin: 'http://127.0.0.1:8080' })).status, 200, 'another of its own origins');
+    assert.equal((await upgrade(target, { host: 'chat.example.com', origin: 'http://chat.example.com' })).status, 403, 'scheme differs');
+    assert.equal((await upgrade(target, { host: 'chat.example.com', origin: 'https://chat.example.com:8443' })).status, 403, 'port differs');
   });
 
-  it('self under TLS: https scheme, Host with and without :443', async () => {
-    const { upgrade } = setup({ allowedOrigins: 'self' });
-    assert.equal((await upgrade('https://chat.example.com/ws', { host: 'chat.example.com', origin: 'https://chat.example.com' })).status, 200);
-    assert.equal((await upgrade('https://chat.example.com/ws', { host: 'chat.example.com:443', origin: 'https://chat.example.com' })).status, 200);
-    assert.equal((await upgrade('https://chat.example.com/ws', { host: 'chat.example.com', origin: 'http://chat.example.com' })).status, 403);
+  it('behind TLS termination: the server sees http, self is the configured https origin', async () => {
+    const { upgrade } = setup({ allowedOrigins: 'self', publicOrigins: 'https://chat.example.com' });
+    assert.equal((await upgrade('http://chat.example.com/ws', { host: 'chat.example.com', origin: 'https://chat.example.com' })).status, 200);
+    assert.equal((await upgrade('http://chat.example.com/ws', { host: 'chat.example.com', origin: 'http://chat.example.com' })).status, 403);
   });
 
-  it('self with a non-default port', async () => {
-    const { upgrade } = setup({ allowedOrigins: 'self' });
-    const target = 'http://127.0.0.1:8080/ws';
-    assert.equal((await upgrade(target, { host: '127.0.0.1:8080', origin: 'http://127.0.0.1:8080' })).status, 200);
-    assert.equal((await upgrade(target, { host: '127.0.0.1:8080', origin: 'http://127.0.0.1' })).status, 403);
-    assert.equal((await upgrade(target, { host: '127.0.0.1:8080', origin: 'http://localhost:8080' })).status, 403);
-    // Without a Host header (HTTP/1.0) self falls back to the URL's authority.
-    assert.equal((await upgrade(target, { host: null, origin: 'http://127.0.0.1:8080' })).status, 200);
+  it('DNS rebinding: Host evil.example with Origin http://evil.example → 421 unknown_host, never a 101', async () => {
+    for (const publicOrigins of ['http://127.0.0.1:8080', undefined]) {
+      const { upgrade, admission } = setup({ allowedOrigins: 'self', ...(publicOrigins ? { publicOrigins } : {}) });
+      const res = await upgrade('http://evil.example:8080/ws', { host: 'evil.example:8080', origin: 'http://evil.example:8080' });
+      assert.equal(res.status, 421, String(publicOrigins));
+      assert.equal(await res.text(), '{"error":"unknown_host"}');
+      assert.equal(admission.stats().connections, 0);
+    }
+  });
+
+  it('a Host naming none of the public origins → 421, whatever the Origin', async () => {
+    const { upgrade } = setup({ publicOrigins: 'https://app.example.com' });
+    for (const host of ['app.example.com:8443', 'www.app.example.com', 'app.example.com.evil', '127.0.0.1']) {
+      assert.equal((await upgrade(`https://${host}/ws`, { host })).status, 421, host);
+    }
+  });
+
+  it('without public origins: IP literals and localhost are served, self being the addressed origin; DNS names get 421', async () => {
+    const { upgrade } = setup({ allowedOrigins: 'self', publicOrigins: undefined });
+    const at = (authority: string, origin: string | null, scheme = 'http') => upgrade(`${scheme}://${authority}/ws`, { host: authority, origin });
+    assert.equal((await at('127.0.0.1:8080', 'http://127.0.0.1:8080')).status, 200);
+    assert.equal((await at('localhost:3000', 'http://localhost:3000')).status, 200);
+    assert.equal((await at('[::1]:8080', 'http://[::1]:8080')).status, 200);
+    assert.equal((await at('10.1.2.3', 'https://10.1.2.3', 'https')).status, 200);
+    assert.equal((await at('127.0.0.1:8080', 'http://127.0.0.1')).status, 403, 'another port is another origin');
+    assert.equal((await at('127.0.0.1:8080', 'http://localhost:8080')).status, 403, 'another name is another origin');
+    for (const host of ['chat.example.com', 'localhost.evil.example', '127.0.0.1.nip.io:8080', 'sub.localhost']) {
+      assert.equal((await at(host, `http://${host}`)).status, 421, host);
+    }
+    // Without a Host header (HTTP/1.0) the URL's authority is checked instead.
+    assert.equal((await upgrade('http://127.0.0.1:8080/ws', { host: null, origin: 'http://127.0.0.1:8080' })).status, 200);
   });
 
   it('self with an explicit list: both apply', async () => {
-    const { upgrade } = setup({ allowedOrigins: 'self, https://app.example.com' });
+    const { upgrade } = setup({ allowedOrigins: 'self, https://app.example.com', publicOrigins: 'http://127.0.0.1:8080' });
     assert.equal((await upgrade('http://127.0.0.1:8080/ws', { host: '127.0.0.1:8080', origin: 'https://app.example.com' })).status, 200);
     assert.equal((await upgrade('http://127.0.0.1:8080/ws', { host: '127.0.0.1:8080', origin: 'http://127.0.0.1:8080' })).status, 200);
+  });
+
+  it('a bad public origin is refused at creation, naming it', () => {
+    for (const bad of ['self', 'https://app.example.com/path', 'app.example.com', '*']) {
+      assert.throws(() => setup({ publicOrigins: bad }), (error: Error) => error.message.startsWith('public-origin:') && error.message.includes(`"${bad}"`), bad);
+    }
   });
 
   it('the refusal body never echoes the Origin', async () => {
@@ -437,5 +466,31 @@ describe('ConnectionCounter', () => {
     counter.release(null);
     assert.equal(counter.total, 0);
     assert.equal(counter.trackedIps, 0);
+  });
+});
+
+describe('server names', () => {
+  it('a listener answers its address and port, plus localhost when it is loopback; a wildcard names nothing', () => {
+    assert.deepEqual(listenOrigins('127.0.0.1', 8080, false), ['http://127.0.0.1:8080', 'http://localhost:8080']);
+    assert.deepEqual(listenOrigins('::1', 9000, true), ['https://[::1]:9000', 'https://localhost:9000']);
+    assert.deepEqual(listenOrigins('localhost', 80, false), ['http://localhost:80', 'http://127.0.0.1:80', 'http://[::1]:80']);
+    assert.deepEqual(listenOrigins('192.168.1.5', 8080, false), ['http://192.168.1.5:8080']);
+    for (const wildcard of ['0.0.0.0', '::', '[::]']) assert.equal(listenOrigins(wildcard, 8080, false), null);
+  });
+
+  it('fixed names accept a Host with or without the default port, case-insensitively, and nothing else', () => {
+    const names = fixedServerNames('https://chat.example.com,http://127.0.0.1:8080');
+    for (const host of ['chat.example.com', 'CHAT.example.com:443', '127.0.0.1:8080']) assert.equal(names.acceptsHost(host, 'http:'), true, host);
+    for (const host of ['chat.example.com:80', 'chat.example.com:8443', '127.0.0.1', '127.0.0.1:80', 'evil.example', 'chat.example.com@evil.example', '']) {
+      assert.equal(names.acceptsHost(host, 'http:'), false, host);
+    }
+    assert.equal(names.isSelf('https://chat.example.com', 'evil.example', 'http:'), true);
+    assert.equal(names.isSelf('http://evil.example', 'evil.example', 'http:'), false);
+  });
+
+  it('literal names never accept a DNS name, whatever it resolves to', () => {
+    const names = literalServerNames();
+    for (const host of ['127.0.0.1', '10.0.0.5:8080', '[2001:db8::1]:443', 'LOCALHOST:3000']) assert.equal(names.acceptsHost(host, 'http:'), true, host);
+    for (const host of ['evil.example', 'localhost.evil.example', '127.0.0.1.nip.io', 'xn--localhost', '0x7f.evil']) assert.equal(names.acceptsHost(host, 'http:'), false, host);
   });
 });

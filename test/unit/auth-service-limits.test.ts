@@ -32,7 +32,7 @@ function setup(overrides: Partial<AuthServiceOptions> = {}) {
     app.request(path, { method: 'POST', body, headers });
   const login = (username = 'alice', password = PASSWORD) =>
     post('/auth/login', JSON.stringify({ username, password }), { 'content-type': 'application/json' });
-  const ticket = (headers: Record<string, string>) => post('/auth/ticket', null, headers);
+  const ticket = (headers: Record<string, string>) => post('/auth/ticket', '{}', { 'content-type': 'application/json', ...headers });
   const cookieOf = (res: Response) => (res.headers.get('set-cookie') ?? '').split(';', 1)[0] ?? '';
   // The fields each call logged, without the service's child-logger binding.
   const limitHits = () => logs.filter((e) => e.message === 'limit.hit').map(({ fields: { component: _component, ...fields } }) => fields);
@@ -70,26 +70,90 @@ describe('POST /auth/login: brute-force limits', () => {
     assert.equal((await login()).status, 429);
   });
 
-  it('per username across different IPs; the username is case-folded', async () => {
-    const { login, ip, limitHits } = setup();
+  it('per username, failures from addresses that failed for it are held back; the name is case-folded', async () => {
+    const { login, ip, limitHits, clock } = setup();
     for (const [i, name] of ['alice', 'ALICE', 'Alice'].entries()) {
       ip.value = `10.0.1.${i}`;
       assert.equal((await login(name, WRONG)).status, 401);
     }
-    ip.value = '10.0.2.1';
+    // 10.0.1.0 has failed for alice: the username's ceiling (3, spent) now holds it back.
+    ip.value = '10.0.1.0';
     await assert429(await login('alice', WRONG), 'too_many_attempts', '1');
-    // Another user from the same fresh IP is unaffected.
+    await assert429(await login('alice', PASSWORD), 'too_many_attempts', '1');
+    // Another user from the same address is unaffected (once the address's own bucket has a token).
+    clock.t += 1_000;
     assert.equal((await login('bob')).status, 204);
-    assert.deepEqual(limitHits(), [{ limit: 'login_user', ip: '10.0.2.1', username: 'alice' }]);
+    assert.deepEqual(limitHits(), [
+      { limit: 'login_user', ip: '10.0.1.0', username: 'alice' },
+      { limit: 'login_user', ip: '10.0.1.0', username: 'alice' },
+    ]);
   });
 
-  it('the correct password during a lock-out still gets 429, and no session', async () => {
+  it('lock-out: an attacker spraying wrong passwords for a user from many IPs cannot lock its owner out of a fresh IP', async () => {
+    // The defaults (0.2/s, burst 10) and the attack of issue 12 finding 3: ten wrong passwords from
+    // any addresses, then one request every 5 s to keep the username's bucket empty.
+    const { login, ip, clock } = setup({ loginRate: { perSecond: 0.2, burst: 10 } });
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      ip.value = `203.0.113.${i}`;
+      statuses.push((await login('alice', `${WRONG}-${i}`)).status);
+    }
+    for (let i = 0; i < 40; i++) {
+      clock.t += 5_000;
+      ip.value = `203.0.113.${i % 12}`;
+      statuses.push((await login('alice', `${WRONG}-again-${i}`)).status);
+    }
+    assert.ok(statuses.every((status) => status === 401 || status === 429), JSON.stringify(statuses));
+    // An attacking address is held back, whatever it sends…
+    ip.value = '203.0.113.7';
+    assert.equal((await login('alice', PASSWORD)).status, 429);
+    // …while the owner, from an address that has not been failing, logs in right away.
+    ip.value = '198.51.100.20';
+    assert.equal((await login('alice', PASSWORD)).status, 204);
+  });
+
+  it('the attacker gets one guess per fresh address once the ceiling is spent, then that address is held back', async () => {
+    const { login, ip } = setup();
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      ip.value = `203.0.113.${i}`;
+      statuses.push((await login('alice', WRONG)).status);
+      statuses.push((await login('alice', WRONG)).status);
+    }
+    // The ceiling (3) goes on the first three failures; from then on each fresh address gets its
+    // one guess and its second try meets the spent ceiling.
+    assert.deepEqual(statuses, [401, 401, 401, 429, 401, 429, 401, 429, 401, 429, 401, 429]);
+  });
+
+  it('a failing address is held back for 15 minutes, and a success from it clears the mark', async () => {
+    const { login, ip, clock } = setup({ loginRate: { perSecond: 1, burst: 1 } });
+    ip.value = '10.0.2.1';
+    assert.equal((await login('alice', WRONG)).status, 401);
+    clock.t += 60_000; // the ceiling refilled, the mark stays
+    assert.equal((await login('alice', WRONG)).status, 401);
+    ip.value = '10.0.2.2';
+    assert.equal((await login('alice', WRONG)).status, 401); // fresh: not held back, spends the ceiling
+    ip.value = '10.0.2.1';
+    assert.equal((await login('alice', PASSWORD)).status, 429, 'held back: failing, ceiling spent');
+    clock.t += 15 * 60_000;
+    assert.equal((await login('alice', PASSWORD)).status, 204, 'the mark lapsed');
+  });
+
+  it('one IP spraying many usernames gets 429 (per-IP limit), whatever the usernames', async () => {
+    const { login, limitHits } = setup();
+    const statuses: number[] = [];
+    for (const name of ['alice', 'bob', 'carol', 'dave', 'erin', 'frank']) statuses.push((await login(name, WRONG)).status);
+    assert.deepEqual(statuses, [401, 401, 401, 429, 429, 429]);
+    assert.deepEqual(limitHits().map((h) => h.limit), ['login_ip', 'login_ip', 'login_ip']);
+  });
+
+  it('the correct password from a held-back address still gets 429, and no session', async () => {
     const { login, ip } = setup();
     for (let i = 0; i < 3; i++) {
       ip.value = `10.0.1.${i}`;
       await login('alice', WRONG);
     }
-    ip.value = '10.0.3.3';
+    ip.value = '10.0.1.1';
     await assert429(await login('alice', PASSWORD), 'too_many_attempts', '1');
   });
 
@@ -103,21 +167,19 @@ describe('POST /auth/login: brute-force limits', () => {
     assert.equal((await login()).status, 204);
   });
 
-  it('per username only failures since the last success count: a shared account is not throttled by its own logins', async () => {
-    const { login, ip } = setup();
-    for (let i = 0; i < 10; i++) {
-      ip.value = `10.0.4.${i}`; // fresh IPs, so only the username bucket is in play
-      assert.equal((await login()).status, 204);
+  it('per username only failures count: a shared account is not throttled by its own logins', async () => {
+    const { login, ip } = setup({ loginRate: { perSecond: 0.001, burst: 3 } });
+    for (const address of ['10.0.4.1', '10.0.4.2']) {
+      ip.value = address;
+      assert.equal((await login('alice', WRONG)).status, 401); // held back from now on; one token of the ceiling left
     }
-    for (let i = 0; i < 3; i++) {
-      ip.value = `10.0.5.${i}`;
-      assert.equal((await login('alice', WRONG)).status, 401);
+    for (const address of ['10.0.4.1', '10.0.4.1', '10.0.4.2', '10.0.4.2']) {
+      ip.value = address;
+      assert.equal((await login()).status, 204, `${address}: a success gives its token back`);
     }
-    ip.value = '10.0.6.1';
-    assert.equal((await login()).status, 429);
   });
 
-  it('without a known client IP only the username limit applies (no shared bucket for everyone)', async () => {
+  it('without a known client IP the username ceiling always applies (no shared bucket for everyone)', async () => {
     const { login, ip, limitHits } = setup();
     ip.value = null;
     for (let i = 0; i < 3; i++) assert.equal((await login('alice', WRONG)).status, 401);
@@ -138,9 +200,11 @@ describe('POST /auth/login: brute-force limits', () => {
       ip.value = `10.0.7.${i}`;
       assert.equal((await ticket({ authorization: basic('alice', WRONG) })).status, 401);
     }
-    ip.value = '10.0.8.1';
+    ip.value = '10.0.7.1';
     await assert429(await ticket({ authorization: basic('alice', PASSWORD) }), 'too_many_attempts', '1');
     assert.equal((await login('alice', PASSWORD)).status, 429);
+    ip.value = '10.0.8.1';
+    assert.equal((await ticket({ authorization: basic('alice', PASSWORD) })).status, 201, 'from a fresh address');
   });
 });
 

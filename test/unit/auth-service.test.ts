@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createAuthService, parseDemoUsers } from '../../src/auth-service/index.ts';
 import type { AuthServiceOptions } from '../../src/auth-service/index.ts';
+import { createOriginGuard } from '../../src/core/admission/index.ts';
 import { MemorySessionStore } from '../../src/store/memory-session-store.ts';
 import { MemoryTicketStore } from '../../src/store/memory-ticket-store.ts';
 import type { TicketStore } from '../../src/store/ticket-store.ts';
@@ -10,7 +11,11 @@ import { spyLogger, type LogEntry } from '../support/spy-logger.ts';
 const PASSWORD = 'correct-horse-battery-staple';
 const SECRET = 'gateway-shared-secret-0123456789';
 const ORIGIN = 'https://app.example';
-
+const JSON_TYPE = { 'content-type': 'application/json' };
+/** The server's own name in these tests: `app.request('/path')` addresses http://localhost. */
+const SELF = 'http://localhost';
+const origins = (allowMissingOrigin = true) =>
+  createOriginGuard({ allowedOrigins: `self,${ORIGIN},http://x`, allowMissingOrigin, publicOrigins: SELF });
 
 function setup(overrides: Partial<AuthServiceOptions> = {}) {
   const clock = { t: 1_700_000_000_000 };
@@ -25,6 +30,7 @@ function setup(overrides: Partial<AuthServiceOptions> = {}) {
     now,
     logger: spyLogger(logs),
     clientIp: () => ip.value,
+    origins: origins(),
     ...overrides,
   });
   const app = service.app;
@@ -40,13 +46,14 @@ function setup(overrides: Partial<AuthServiceOptions> = {}) {
     const header = res.headers.get('set-cookie') ?? '';
     return header.split(';', 1)[0] ?? '';
   };
-  const ticketWith = (headers: Record<string, string>) => post('/auth/ticket', { headers });
+  const ticketWith = (headers: Record<string, string>) => post('/auth/ticket', { body: '{}', headers: { ...JSON_TYPE, ...headers } });
+  const logout = (headers: Record<string, string>) => post('/auth/logout', { body: '{}', headers: { ...JSON_TYPE, ...headers } });
   const loginTicket = async (origin: string | null = ORIGIN) => {
     const cookie = cookieOf(await login());
     const res = await ticketWith({ cookie, ...(origin === null ? {} : { origin }) });
     assert.equal(res.status, 201);
-    const body = (await res.json()) as { ticket: string; expiresIn: number };
-    return { cookie, ticket: body.ticket };
+    const body = (await res.json()) as { ticket: string; expiresIn: number; sessionExp: number };
+    return { cookie, ticket: body.ticket, sessionExp: body.sessionExp };
   };
   const verify = (body: unknown, secret: string | null = SECRET) =>
     post('/auth/verify', {
@@ -56,7 +63,8 @@ function setup(overrides: Partial<AuthServiceOptions> = {}) {
         ...(secret === null ? {} : { authorization: `Bearer ${secret}` }),
       },
     });
-  return { service, app, clock, logs, ip, post, login, cookieOf, ticketWith, loginTicket, verify };
+  const session = (headers: Record<string, string>) => app.request('/auth/session', { headers });
+  return { service, app, clock, logs, ip, post, login, cookieOf, ticketWith, logout, loginTicket, verify, session };
 }
 
 const basic = (user: string, pass: string) => `Basic ${btoa(`${user}:${pass}`)}`;
@@ -193,14 +201,20 @@ describe('POST /auth/ticket', () => {
     }
   });
 
-  it('an optional body must be JSON', async () => {
+  it('requires a JSON object body ({}): text/plain or no body → 415, malformed → 400', async () => {
     const { post } = setup();
     const authorization = basic('alice', PASSWORD);
-    const text = await post('/auth/ticket', { body: 'hi', headers: { authorization, 'content-type': 'text/plain' } });
+    const text = await post('/auth/ticket', { body: '{}', headers: { authorization, 'content-type': 'text/plain' } });
     assert.equal(text.status, 415);
-    const bad = await post('/auth/ticket', { body: '{', headers: { authorization, 'content-type': 'application/json' } });
-    assert.equal(bad.status, 400);
-    const ok = await post('/auth/ticket', { body: '{}', headers: { authorization, 'content-type': 'application/json' } });
+    assert.deepEqual(await text.json(), { error: 'unsupported_media_type' });
+    assert.equal((await post('/auth/ticket', { headers: { authorization } })).status, 415, 'no body, no type');
+    assert.equal((await post('/auth/ticket', { body: '', headers: { authorization, 'content-type': 'text/plain' } })).status, 415, 'empty text');
+    for (const body of ['', '{', '[]', 'null', '"{}"']) {
+      const res = await post('/auth/ticket', { body, headers: { authorization, ...JSON_TYPE } });
+      assert.equal(res.status, 400, JSON.stringify(body));
+    }
+    assert.equal((await post('/auth/ticket', { body: '{"any":"field"}', headers: { authorization, ...JSON_TYPE } })).status, 201);
+    const ok = await post('/auth/ticket', { body: '{}', headers: { authorization, ...JSON_TYPE } });
     assert.equal(ok.status, 201);
   });
 
@@ -282,12 +296,13 @@ describe('POST /auth/verify', () => {
     const claimsFor = (sub: string) => ({ channels: [`user:${sub}`], sub: 'root', exp: 1 });
     const { loginTicket, verify, clock } = setup({ claimsFor });
     const loginAt = clock.t;
-    const { ticket } = await loginTicket();
+    const { ticket, sessionExp } = await loginTicket();
     const res = await verify({ ticket, origin: ORIGIN, ip: '10.0.0.1' });
     assert.equal(res.status, 200);
     const body = (await res.json()) as Record<string, unknown>;
     assert.equal(body.sub, 'alice');
-    assert.equal(body.exp, Math.floor((loginAt + 8 * 3600 * 1000) / 1000));
+    assert.equal(body.exp, Math.floor((loginAt + 30 * 60 * 1000) / 1000), 'the session slid to 30 min (default) after the ticket request');
+    assert.equal(body.exp, sessionExp, 'the ticket request announced this exp');
     assert.match(String(body.sid), /^[A-Za-z0-9_-]{43}$/);
     assert.deepEqual(body.channels, ['user:alice']);
     const again = await verify({ ticket, origin: ORIGIN, ip: '10.0.0.1' });
@@ -365,15 +380,15 @@ describe('POST /auth/verify', () => {
 
 describe('POST /auth/logout', () => {
   it('ends the session: old tickets → session_ended, new tickets → 401, cookie cleared', async () => {
-    const { loginTicket, verify, post, ticketWith } = setup();
+    const { loginTicket, verify, logout, ticketWith } = setup();
     const { cookie, ticket } = await loginTicket();
-    const res = await post('/auth/logout', { headers: { cookie } });
+    const res = await logout({ cookie });
     assert.equal(res.status, 204);
     assert.match(res.headers.get('set-cookie') ?? '', /^hws_session=; Max-Age=0;/);
     const v = await verify({ ticket, origin: ORIGIN, ip: '10.0.0.1' });
     assert.deepEqual(await v.json(), { error: 'session_ended' });
     assert.equal((await ticketWith({ cookie, origin: ORIGIN })).status, 401);
-    assert.equal((await post('/auth/logout')).status, 204); // no cookie: still 204
+    assert.equal((await logout({})).status, 204); // no cookie: still 204
   });
 
   it('logout(sid) ends a session by the sid verify reported; onLogout fires', async () => {
@@ -395,17 +410,19 @@ describe('POST /auth/logout', () => {
     ]);
   });
 
-  it('session expiry ends tickets too', async () => {
-    const { loginTicket, verify, clock } = setup({ sessionTtlMs: 10_000, ticketTtlMs: 30_000 });
-    const { ticket } = await loginTicket();
+  it('session expiry ends tickets too: a ticket lapses with its session', async () => {
+    const { login, cookieOf, ticketWith, verify, clock } = setup({ sessionTtlMs: 10_000, ticketTtlMs: 30_000 });
+    const res = await ticketWith({ cookie: cookieOf(await login()), origin: ORIGIN });
+    const { ticket, expiresIn } = (await res.json()) as { ticket: string; expiresIn: number };
+    assert.equal(expiresIn, 10);
     clock.t += 10_000;
-    assert.deepEqual(await (await verify({ ticket, origin: ORIGIN, ip: null })).json(), { error: 'session_ended' });
+    assert.deepEqual(await (await verify({ ticket, origin: ORIGIN, ip: null })).json(), { error: 'expired' });
   });
 });
 
 describe('logging', () => {
   it('logs the events with structured fields and never a secret', async () => {
-    const { logs, login, cookieOf, ticketWith, verify, post } = setup();
+    const { logs, login, cookieOf, ticketWith, verify, logout } = setup();
     await login('alice', 'wrong-password-xyz');
     const cookie = cookieOf(await login());
     const token = cookie.split('=')[1] ?? '';
@@ -415,7 +432,7 @@ describe('logging', () => {
     const ok = (await (await verify({ ticket: issued.ticket, origin: ORIGIN, ip: null })).json()) as { sid: string };
     await verify({ ticket: issued.ticket, origin: ORIGIN, ip: null });
     await verify({ ticket: basicTicket, origin: null, ip: null }, 'bad-secret-abc');
-    await post('/auth/logout', { headers: { cookie } });
+    await logout({ cookie });
 
     const byMessage = (m: string) => logs.filter((e) => e.message === m).map((e) => e.fields);
     assert.deepEqual(byMessage('login.failed')[0], { component: 'auth-service', username: 'alice', ip: '10.0.0.1' });
@@ -434,5 +451,199 @@ describe('logging', () => {
       assert.ok(secret.length > 8);
       assert.equal(dump.includes(secret), false, 'a secret reached the log');
     }
+  });
+});
+
+describe('sliding sessions', () => {
+  const MIN = 60_000;
+  type Issued = { ticket: string; expiresIn: number; sessionExp: number };
+
+  it('each ticket request slides the end by sessionTtlMs, up to sessionMaxAgeMs after login; sessionExp is verify\'s exp', async () => {
+    const { login, cookieOf, ticketWith, verify, clock } = setup({ sessionTtlMs: 10 * MIN, sessionMaxAgeMs: 25 * MIN });
+    clock.t += 123; // a login between two whole seconds
+    const loginAt = clock.t;
+    const cookie = cookieOf(await login());
+    const ends: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const res = await ticketWith({ cookie, origin: ORIGIN });
+      assert.equal(res.status, 201);
+      const issued = (await res.json()) as Issued;
+      assert.deepEqual(Object.keys(issued).sort(), ['expiresIn', 'sessionExp', 'ticket']);
+      const verified = (await (await verify({ ticket: issued.ticket, origin: ORIGIN, ip: '10.0.0.1' })).json()) as { exp: number };
+      assert.equal(verified.exp, issued.sessionExp, 'verify answers the exp the ticket request announced');
+      ends.push(issued.sessionExp);
+      clock.t += 6 * MIN;
+    }
+    const at = (ms: number) => Math.floor(ms / 1000);
+    assert.deepEqual(ends, [at(loginAt + 10 * MIN), at(loginAt + 16 * MIN), at(loginAt + 22 * MIN), at(loginAt + 25 * MIN), at(loginAt + 25 * MIN)]);
+  });
+
+  it('exp is the real end: at exp the session is over (ticket 401, /auth/session 401), a second before it is not', async () => {
+    const { login, cookieOf, ticketWith, session, verify, clock } = setup({ sessionTtlMs: 40_000, sessionMaxAgeMs: 40_000, ticketTtlMs: 30_000 });
+    clock.t += 999; // the rounding that let a session outlive its exp by up to a second
+    const cookie = cookieOf(await login());
+    const first = (await (await ticketWith({ cookie, origin: ORIGIN })).json()) as Issued;
+    clock.t = first.sessionExp * 1000 - 1_001;
+    const last = await ticketWith({ cookie, origin: ORIGIN });
+    assert.equal(last.status, 201);
+    const lastIssued = (await last.json()) as Issued;
+    assert.equal(lastIssued.sessionExp, first.sessionExp, 'at the absolute end nothing slides');
+    assert.equal(lastIssued.expiresIn, 1, 'the ticket lapses with the session');
+    assert.equal((await session({ cookie })).status, 200);
+    clock.t = first.sessionExp * 1000;
+    assert.equal((await ticketWith({ cookie, origin: ORIGIN })).status, 401);
+    assert.equal((await session({ cookie })).status, 401);
+    const late = await verify({ ticket: lastIssued.ticket, origin: ORIGIN, ip: '10.0.0.1' });
+    assert.equal(late.status, 401, 'no ticket outlives its session');
+  });
+
+  it('never issues a ticket its session will not honour: expiresIn ≤ the time the session has left; none in its last second', async () => {
+    const { login, cookieOf, ticketWith, verify, clock } = setup({ sessionTtlMs: 60_000, sessionMaxAgeMs: 60_000, ticketTtlMs: 30_000 });
+    const cookie = cookieOf(await login());
+    clock.t += 50_000;
+    const issued = (await (await ticketWith({ cookie, origin: ORIGIN })).json()) as Issued;
+    assert.equal(issued.expiresIn, 10);
+    clock.t += 9_999;
+    assert.equal((await verify({ ticket: issued.ticket, origin: ORIGIN, ip: '10.0.0.1' })).status, 200, 'honoured until the end');
+    clock.t -= 500; // 500 ms left
+    assert.equal((await ticketWith({ cookie, origin: ORIGIN })).status, 401);
+  });
+
+  it('the cookie lives as long as the session can (Max-Age = sessionMaxAgeMs)', async () => {
+    const { login } = setup({ sessionTtlMs: 60_000, sessionMaxAgeMs: 3_600_000 });
+    assert.match((await login()).headers.get('set-cookie') ?? '', /; Max-Age=3600;/);
+  });
+
+  it('sessionTtlMs longer than sessionMaxAgeMs is refused, naming it', () => {
+    assert.throws(() => setup({ sessionTtlMs: 3_600_001, sessionMaxAgeMs: 3_600_000 }), /sessionTtlMs/);
+  });
+});
+
+describe('GET /auth/session', () => {
+  it('200 {sub, exp} for the cookie\'s live session, no-store, without extending it', async () => {
+    const { login, cookieOf, session, ticketWith, clock } = setup({ sessionTtlMs: 60_000 });
+    const cookie = cookieOf(await login());
+    const { sessionExp } = (await (await ticketWith({ cookie, origin: ORIGIN })).json()) as { sessionExp: number };
+    clock.t += 30_000;
+    const res = await session({ cookie });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('cache-control'), 'no-store');
+    assert.deepEqual(await res.json(), { sub: 'alice', exp: sessionExp });
+    clock.t = sessionExp * 1000;
+    assert.equal((await session({ cookie })).status, 401, 'reading it did not extend it');
+  });
+
+  it('401 {"error":"unauthorized"} without a cookie, with a forged one, after logout; 405 for POST', async () => {
+    const { app, login, cookieOf, session, logout } = setup();
+    const cookie = cookieOf(await login());
+    await logout({ cookie });
+    const attempts: Array<Record<string, string>> = [{}, { cookie: `hws_session=${'A'.repeat(43)}` }, { cookie }];
+    for (const headers of attempts) {
+      const res = await session(headers);
+      assert.equal(res.status, 401);
+      assert.deepEqual(await res.json(), { error: 'unauthorized' });
+    }
+    const post = await app.request('/auth/session', { method: 'POST' });
+    assert.equal(post.status, 405);
+    assert.equal(post.headers.get('allow'), 'GET, HEAD');
+  });
+});
+
+describe('state-changing routes: Host, Origin and JSON', () => {
+  it('ticket: an Origin that may not open /ws → 403 origin_not_allowed, even with a valid cookie; no ticket spent', async () => {
+    const { login, cookieOf, ticketWith, logs } = setup();
+    const cookie = cookieOf(await login());
+    for (const origin of ['https://evil.example', 'null', 'https://app.example.evil', 'http://localhost:8080']) {
+      const res = await ticketWith({ cookie, origin });
+      assert.equal(res.status, 403, origin);
+      assert.deepEqual(await res.json(), { error: 'origin_not_allowed' });
+    }
+    assert.equal((await ticketWith({ cookie, origin: ORIGIN })).status, 201, 'an allowed origin');
+    assert.equal((await ticketWith({ cookie, origin: SELF })).status, 201, 'self');
+    assert.equal((await ticketWith({ cookie })).status, 201, 'no Origin: allowed like the upgrade by default');
+    assert.ok(logs.some((e) => e.message === 'request.refused' && e.fields.reason === 'origin_not_allowed' && e.fields.origin === 'https://evil.example'));
+  });
+
+  it('a missing Origin follows allowMissingOrigin, for Basic auth too', async () => {
+    const { ticketWith } = setup({ origins: origins(false) });
+    const res = await ticketWith({ authorization: basic('alice', PASSWORD) });
+    assert.equal(res.status, 403);
+    assert.deepEqual(await res.json(), { error: 'origin_not_allowed' });
+    assert.equal((await ticketWith({ authorization: basic('alice', PASSWORD), origin: ORIGIN })).status, 201);
+  });
+
+  it('login and logout from a foreign or null Origin → 403; the session survives a cross-site logout', async () => {
+    const { post, login, cookieOf, logout, ticketWith } = setup();
+    for (const origin of ['https://evil.example', 'null']) {
+      const res = await post('/auth/login', { body: JSON.stringify({ username: 'alice', password: PASSWORD }), headers: { ...JSON_TYPE, origin } });
+      assert.equal(res.status, 403);
+      assert.equal(res.headers.get('set-cookie'), null);
+    }
+    const cookie = cookieOf(await login());
+    for (const origin of ['https://evil.example', 'null']) {
+      const res = await logout({ cookie, origin });
+      assert.equal(res.status, 403);
+      assert.deepEqual(await res.json(), { error: 'origin_not_allowed' });
+    }
+    assert.equal((await ticketWith({ cookie, origin: ORIGIN })).status, 201, 'still logged in');
+  });
+
+  it('logout requires a JSON object: a text/plain or empty body (a cross-site simple request) → 415 and the session survives', async () => {
+    const { post, login, cookieOf, ticketWith } = setup();
+    const cookie = cookieOf(await login());
+    const attempts: Array<{ body?: string; headers: Record<string, string> }> = [
+      { headers: { cookie } },
+      { body: '', headers: { cookie, 'content-type': 'text/plain' } },
+      { body: '{}', headers: { cookie, 'content-type': 'text/plain;charset=UTF-8' } },
+      { body: 'a=b', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' } },
+    ];
+    for (const init of attempts) assert.equal((await post('/auth/logout', init)).status, 415, JSON.stringify(init));
+    assert.equal((await post('/auth/logout', { body: '[]', headers: { cookie, ...JSON_TYPE } })).status, 400);
+    assert.equal((await ticketWith({ cookie, origin: ORIGIN })).status, 201, 'still logged in');
+  });
+
+  it('a Host that is not one of the server\'s names → 421 on login, ticket, session and logout; /auth/verify is exempt', async () => {
+    const { app, verify, loginTicket } = setup();
+    const { ticket } = await loginTicket();
+    for (const [method, path] of [['POST', '/auth/login'], ['POST', '/auth/ticket'], ['GET', '/auth/session'], ['POST', '/auth/logout']] as const) {
+      const res = await app.request(`http://evil.example${path}`, { method, headers: { host: 'evil.example', origin: 'http://evil.example', ...JSON_TYPE }, ...(method === 'POST' ? { body: '{}' } : {}) });
+      assert.equal(res.status, 421, path);
+      assert.deepEqual(await res.json(), { error: 'unknown_host' });
+    }
+    assert.equal((await verify({ ticket, origin: ORIGIN, ip: '10.0.0.1' })).status, 200);
+    const viaOtherName = await app.request('http://auth.internal/auth/verify', {
+      method: 'POST',
+      headers: { host: 'auth.internal', ...JSON_TYPE, authorization: `Bearer ${SECRET}` },
+      body: JSON.stringify({ ticket: 'A'.repeat(43), origin: null, ip: null }),
+    });
+    assert.deepEqual(await viaOtherName.json(), { error: 'unknown_ticket' });
+  });
+});
+
+describe('usernames in the log', () => {
+  it('login.failed names a known user; anything else (maybe a password typed as username) only as a short keyed hash', async () => {
+    const { login, logs, post } = setup();
+    const typedPassword = 'hunter2-Typed-Into-Username';
+    await login('alice', 'wrong-password-one');
+    await login(typedPassword, 'x');
+    await login(typedPassword, 'y');
+    await login('mallory', 'z');
+    await post('/auth/ticket', { body: '{}', headers: { ...JSON_TYPE, authorization: basic(typedPassword, 'x') } });
+    const failed = logs.filter((e) => e.message === 'login.failed').map(({ fields: { component: _c, ...fields } }) => fields);
+    assert.deepEqual(failed[0], { username: 'alice', ip: '10.0.0.1' });
+    const hashes = failed.slice(1).map((f) => f.usernameHash);
+    for (const [i, f] of failed.slice(1).entries()) {
+      assert.deepEqual(Object.keys(f).sort(), ['ip', 'usernameHash'], String(i));
+      assert.match(String(f.usernameHash), /^[0-9a-f]{12}$/);
+    }
+    assert.equal(hashes[0], hashes[1], 'the same input correlates');
+    assert.equal(hashes[0], hashes[3], 'the same input correlates across login and Basic auth');
+    assert.notEqual(hashes[0], hashes[2]);
+    assert.equal(JSON.stringify(logs).includes(typedPassword), false);
+    assert.equal(JSON.stringify(logs).includes('mallory'), false);
+    // Keyed per process (per service): another service hashes the same input differently.
+    const other = setup();
+    await other.login(typedPassword, 'x');
+    assert.notEqual(other.logs.find((e) => e.message === 'login.failed')?.fields.usernameHash, hashes[0]);
   });
 });

@@ -10,14 +10,24 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { KeyedRateLimiter, type RateSpec } from '../../limits/token-bucket.ts';
 import type { Logger } from '../logger.ts';
 import { ConnectionCounter } from './connection-counter.ts';
-import { parseOriginPolicy, type OriginPolicy } from './origin-policy.ts';
+import { createOriginGuard, type OriginGuard } from './origin-guard.ts';
+import type { OriginPolicy } from './origin-policy.ts';
 import { isSafeRequestTarget } from './request-target.ts';
+import type { ServerNames } from './server-names.ts';
 import { SlotTable, type Slot } from './slots.ts';
 
 export interface AdmissionOptions {
   /** `--allowed-origins`: comma-separated exact origins, `self`, `*`. */
   readonly allowedOrigins: string;
   readonly allowMissingOrigin: boolean;
+  /**
+   * `--public-origin`: the origins this server is reached at, comma-separated. Host must name one
+   * of them (else 421) and `self` means them. Omitted: only IP-literal and `localhost` Hosts are
+   * served, `self` being the origin such a request addressed; any DNS name gets 421.
+   */
+  readonly publicOrigins?: string | readonly string[];
+  /** Ready-made names (win over `publicOrigins`); the server passes those of its listen address. */
+  readonly serverNames?: ServerNames;
   readonly maxConnections: number;
   readonly maxConnectionsPerIp: number;
   /** Upgrades per client IP. */
@@ -33,6 +43,7 @@ export interface AdmissionOptions {
 
 export type RefusalReason =
   | 'bad_request_target'
+  | 'unknown_host'
   | 'bad_upgrade'
   | 'origin_missing'
   | 'origin_forbidden'
@@ -61,6 +72,8 @@ export interface Admission {
   claim(c: Context): Slot | undefined;
   /** The parsed allowlist: `policy.allowsAny` deserves a startup warning. */
   readonly policy: OriginPolicy;
+  /** Host and Origin checks as used here; hand them to the auth service so both decide alike. */
+  readonly origins: OriginGuard;
   stats(): AdmissionStats;
 }
 
@@ -77,7 +90,8 @@ interface Grant {
 
 export function createAdmission(options: AdmissionOptions): Admission {
   // Parse first: a bad allowlist must stop the server at startup, not at the first upgrade.
-  const policy = parseOriginPolicy(options.allowedOrigins);
+  const origins = createOriginGuard(options);
+  const policy = origins.policy;
   const now = options.now ?? Date.now;
   const counter = new ConnectionCounter({ maxConnections: options.maxConnections, maxConnectionsPerIp: options.maxConnectionsPerIp });
   const slots = new SlotTable(counter, options.pendingTimeoutMs ?? DEFAULT_PENDING_TIMEOUT_MS, now);
@@ -92,7 +106,7 @@ export function createAdmission(options: AdmissionOptions): Admission {
 
     const ip = options.clientIp(c);
     const origin = c.req.header('origin') ?? null;
-    const refuse = (event: 'upgrade.refused' | 'limit.hit', reason: RefusalReason, status: 400 | 403 | 429 | 503, headers: Record<string, string> = {}) => {
+    const refuse = (event: 'upgrade.refused' | 'limit.hit', reason: RefusalReason, status: 400 | 403 | 421 | 429 | 503, headers: Record<string, string> = {}) => {
       // Only these three fields: never headers wholesale (cookies, authorization ride along there).
       options.logger.warn({ reason, ip, origin: origin?.slice(0, MAX_LOGGED_ORIGIN) ?? null, status }, event);
       options.onRefused?.(reason, event === 'limit.hit');
@@ -105,7 +119,9 @@ export function createAdmission(options: AdmissionOptions): Admission {
     // h2c and friends: node-server 2.1.9 would leave the socket hanging (GHSA-8wcc-wqxr-28qp).
     if (upgrade.trim().toLowerCase() !== 'websocket') return refuse('upgrade.refused', 'bad_upgrade', 400, { Connection: 'close' });
 
-    const verdict = policy.check({ origin, requestUrl: url, host, allowMissing: options.allowMissingOrigin });
+    // DNS rebinding: a page on evil.example whose name now resolves here sends `Host: evil.example`.
+    if (!origins.hostAllowed(c)) return refuse('upgrade.refused', 'unknown_host', 421);
+    const verdict = origins.checkOrigin(c);
     if (verdict === 'missing') return refuse('upgrade.refused', 'origin_missing', 403);
     if (verdict === 'forbidden') return refuse('upgrade.refused', 'origin_forbidden', 403);
 
@@ -140,6 +156,7 @@ export function createAdmission(options: AdmissionOptions): Admission {
   return {
     middleware,
     policy,
+    origins,
     claim(c) {
       const grant = grants.get(c);
       if (grant === undefined) return undefined;

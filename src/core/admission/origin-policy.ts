@@ -5,25 +5,24 @@
  * Non-browser clients can send anything: for them the ticket, not the Origin, is the defence.
  */
 
-import { normaliseAuthority } from './request-target.ts';
-
 export type OriginVerdict = 'ok' | 'missing' | 'forbidden';
 
 export interface OriginCheckInput {
   /** The `Origin` header as received; null when absent. */
   readonly origin: string | null;
-  /** The request URL: its scheme (https under TLS) gives `self` its scheme. */
-  readonly requestUrl: URL;
-  /** The `Host` header; `self` is built from it. Absent: `requestUrl.host`. */
-  readonly host?: string | null | undefined;
   /** Whether a request without Origin (a non-browser client) is admitted. */
   readonly allowMissing: boolean;
+  /**
+   * Whether a normalised origin is the server's own (see `ServerNames.isSelf`); consulted only when
+   * `self` is listed. Omitted: `self` matches nothing.
+   */
+  readonly isSelf?: (origin: string) => boolean;
 }
 
 export interface OriginPolicy {
   /** `*` was listed: every Origin passes. The caller logs a startup warning. */
   readonly allowsAny: boolean;
-  /** `self` was listed: the server's own origin, computed per request. */
+  /** `self` was listed: the server's own origins (its configured names, see server-names.ts). */
   readonly allowsSelf: boolean;
   /** The exact origins listed, normalised (`new URL(entry).origin`). */
   readonly origins: ReadonlySet<string>;
@@ -49,34 +48,35 @@ export function parseOriginPolicy(spec: string): OriginPolicy {
   for (const entry of entries) {
     if (entry === '*') allowsAny = true;
     else if (entry.toLowerCase() === 'self') allowsSelf = true;
-    else origins.add(normaliseEntry(entry));
+    else origins.add(normaliseOriginEntry(entry, 'allowed-origins'));
   }
   return {
     allowsAny,
     allowsSelf,
     origins,
-    check({ origin, requestUrl, host, allowMissing }) {
+    check({ origin, allowMissing, isSelf }) {
       if (origin === null) return allowMissing ? 'ok' : 'missing';
       if (allowsAny) return 'ok';
       const normalised = normaliseOrigin(origin);
       if (normalised === null) return 'forbidden';
       if (origins.has(normalised)) return 'ok';
-      if (allowsSelf && normalised === selfOrigin(requestUrl, host)) return 'ok';
+      if (allowsSelf && isSelf?.(normalised) === true) return 'ok';
       return 'forbidden';
     },
   };
 }
 
-function normaliseEntry(entry: string): string {
-  const bad = (why: string) => new Error(`allowed-origins: invalid entry "${entry}": ${why}`);
+/** An origin as configured (`scheme://host[:port]`), normalised; throws an Error naming `option` and the entry. */
+export function normaliseOriginEntry(entry: string, option: string): string {
+  const bad = (why: string) => new Error(`${option}: invalid entry "${entry}": ${why}`);
   if (entry === '') throw bad('empty entry (stray comma?)');
   // `new URL('http://*.example.com')` parses, so wildcards must be refused by hand.
-  if (entry.includes('*')) throw bad('wildcards are not supported; list each origin, or use "*" alone');
+  if (entry.includes('*')) throw bad(option === 'allowed-origins' ? 'wildcards are not supported; list each origin, or use "*" alone' : 'wildcards are not supported; list each origin');
   let url: URL;
   try {
     url = new URL(entry);
   } catch {
-    throw bad('expected scheme://host[:port], "self" or "*"');
+    throw bad(option === 'allowed-origins' ? 'expected scheme://host[:port], "self" or "*"' : 'expected scheme://host[:port]');
   }
   // Other schemes have opaque origins: new URL('chrome-extension://x').origin is the string "null".
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw bad('only http:// and https:// origins exist for browsers');
@@ -99,14 +99,4 @@ function normaliseOrigin(origin: string): string | null {
   } catch {
     return null;
   }
-}
-
-/**
- * The server's own origin for this request: its scheme, and the authority the client addressed
- * (the Host header). Trusting Host here is safe against CSWSH because a page cannot set Host; under
- * DNS rebinding it equals the attacker's name, but such a page holds no ticket for this server.
- */
-function selfOrigin(requestUrl: URL, host: string | null | undefined): string | null {
-  const authority = normaliseAuthority(requestUrl.protocol, host ?? requestUrl.host);
-  return authority === null ? null : `${requestUrl.protocol}//${authority}`;
 }
