@@ -35,10 +35,10 @@ describe('demo page: session end and refused origin, in Chromium', { timeout: 60
     await browser?.close();
   });
 
-  describe('a sliding session of 4 s with a 6 s maximum and the warning 2 s before the end', () => {
+  describe('a sliding session of 5 s with an 8 s maximum and the warning 2 s before the end', () => {
     let server: ServerProcess;
     before(async () => {
-      server = await startServer('node', { args: [...common, '--session-ttl', '4s', '--session-max-age', '6s', '--session-warning', '2s'] });
+      server = await startServer('node', { args: [...common, '--session-ttl', '5s', '--session-max-age', '8s', '--session-warning', '2s'] });
     });
     after(async () => {
       await server?.stop();
@@ -55,6 +55,9 @@ describe('demo page: session end and refused origin, in Chromium', { timeout: 60
       await page.locator('#status[data-state="open"]').waitFor({ timeout: 5_000 });
       const firstExp = await page.locator('#exp-text').textContent();
 
+      // Timings: the warning comes 2 s before exp, so at least 2 s after connecting (3 s less the
+      // whole-second rounding); its ticket slides the end to login + 8 s, the maximum, so exactly
+      // one refresh extends and the next warning finds the end final.
       // The first warning: the new ticket's session ends later, so the SDK refreshes.
       await page.locator('#log', { hasText: 'session refreshed: now until' }).waitFor({ timeout: 5_000 });
       assert.notEqual(await page.locator('#exp-text').textContent(), firstExp, 'the page shows the new end');
