@@ -42,7 +42,8 @@ export function ownNames(config: Config, logger: Logger): OwnNames {
         if (origins !== null) current = fixedServerNames(origins);
       }
       const origins = current.origins;
-      if (origins === null) logger.info({ hosts: 'ip-literals-and-localhost' }, 'host.names: listening on every interface; set --public-origin to serve a DNS name');
+      // On every interface without --public-origin, a DNS name gets 421: say how to serve one.
+      if (origins === null) logger.info({ hosts: 'ip-literals-and-localhost', hint: 'set --public-origin to serve a DNS name' }, 'host.names');
       else logger.info({ origins }, 'host.names');
     },
   };

@@ -35,26 +35,28 @@ export function fixedServerNames(spec: string | readonly string[]): ServerNames 
     hosts.add(url.host);
   }
   const self = new Set(origins);
-  const cache = new Map<string, boolean>();
-  const lookup = (authority: string) => {
+  const acceptsHost = remembered((authority) => {
     for (const [scheme, hosts] of hostsByScheme) {
       const normalised = normaliseAuthority(scheme, authority);
       if (normalised !== null && hosts.has(normalised)) return true;
     }
     return false;
-  };
-  return {
-    origins,
-    acceptsHost(authority) {
-      let known = cache.get(authority);
-      if (known === undefined) {
-        known = lookup(authority);
-        if (cache.size >= CACHE_LIMIT) cache.clear();
-        cache.set(authority, known);
-      }
-      return known;
-    },
-    isSelf: (origin) => self.has(origin),
+  });
+  return { origins, acceptsHost, isSelf: (origin) => self.has(origin) };
+}
+
+/** A Host decision per raw value and scheme, remembered: URL parsing per request is avoidable work. */
+function remembered(decide: (authority: string, scheme: string) => boolean): (authority: string, scheme: string) => boolean {
+  const cache = new Map<string, boolean>();
+  return (authority, scheme) => {
+    const key = `${scheme}${authority}`;
+    let known = cache.get(key);
+    if (known === undefined) {
+      known = decide(authority, scheme);
+      if (cache.size >= CACHE_LIMIT) cache.clear();
+      cache.set(key, known);
+    }
+    return known;
   };
 }
 
@@ -70,12 +72,12 @@ const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
 export function literalServerNames(): ServerNames {
   return {
     origins: null,
-    acceptsHost(authority, scheme) {
+    acceptsHost: remembered((authority, scheme) => {
       const normalised = normaliseAuthority(scheme, authority);
       if (normalised === null) return false;
       const hostname = new URL(`${scheme}//${normalised}`).hostname;
       return hostname === 'localhost' || hostname.startsWith('[') || IPV4.test(hostname);
-    },
+    }),
     isSelf(origin, authority, scheme) {
       const normalised = normaliseAuthority(scheme, authority);
       return normalised !== null && origin === `${scheme}//${normalised}`;
