@@ -1,7 +1,7 @@
 // hardened-ws demo client, built on the client SDK (/sdk.js, generated from src/client/).
 // Rules kept here: network text is rendered only through textContent (never as HTML), no inline
 // styles (the CSP forbids them), and the ticket is never displayed or logged.
-import { connect, describeCloseCode, knownCloseCodes } from '/sdk.js';
+import { connect, describeCloseCode, fetchTicket, knownCloseCodes } from '/sdk.js';
 
 const CHANNEL = 'chat:lobby';
 
@@ -18,6 +18,7 @@ const el = {
   password: /** @type {HTMLInputElement} */ ($('password')),
   loginBtn: /** @type {HTMLButtonElement} */ ($('login')),
   loginStatus: $('login-status'),
+  demoHint: $('demo-hint'),
   signedIn: $('signed-in'),
   whoami: $('whoami'),
   logout: /** @type {HTMLButtonElement} */ ($('logout')),
@@ -48,16 +49,12 @@ const el = {
 const WS_URL = `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/ws`;
 el.urlText.textContent = WS_URL;
 
-/** @type {import('/sdk.js').Client | null} */
-let client = null;
-
+/** The status pill's text while the client runs; once closed, statusOf() says why. */
 const STATE_TEXT = {
-  idle: 'Not connected',
   connecting: 'Connecting…',
   authenticating: 'Authenticating…',
   open: 'Connected',
   reconnecting: 'Reconnecting…',
-  closed: 'Closed',
 };
 
 const RETRY_ADVICE = {
@@ -117,32 +114,56 @@ function log(kind, text) {
 
 el.clearLog.addEventListener('click', () => el.log.replaceChildren());
 
-// ---- view state: one function updates every control from the client's state ----------------------
+// ---- what the page knows -----------------------------------------------------------------------
 
-/** @param {string} state  an SDK state, or 'idle' when there is no client */
-function render(state) {
+/** The login as this page knows it: 'checking' (asking /auth/session), 'out', or 'in' as `sub`. */
+let account = { state: 'checking', sub: '' };
+/** @type {import('/sdk.js').Client | null} */
+let client = null;
+/** Set when this page closed the client itself ('disconnect' or 'logout'): that end is a normal one. */
+let closedByPage = /** @type {'disconnect' | 'logout' | null} */ (null);
+/** True once a refresh found the session cannot be extended past its exp. */
+let sessionFinal = false;
+
+// ---- view: one function sets every control from what the page knows --------------------------------
+
+/** The status pill: its data-state and text, from the client's state and, once closed, why. */
+function statusOf() {
+  if (client === null) return ['idle', 'Not connected'];
+  const state = client.state;
+  if (state !== 'closed') return [state, STATE_TEXT[state]];
+  if (closedByPage === 'logout') return ['idle', 'Logged out'];
+  if (closedByPage === 'disconnect') return ['idle', 'Disconnected'];
+  switch (client.closedBecause?.code) {
+    case 'session_expired': return ['expired', 'Session expired'];
+    case 'logged_out': return ['idle', 'Logged out'];
+    case 'ticket_refused': return ['closed', 'Refused'];
+    default: return ['closed', 'Closed'];
+  }
+}
+
+function render() {
+  const [state, text] = statusOf();
   el.status.dataset.state = state;
-  el.status.textContent = STATE_TEXT[state] ?? state;
-  el.stateText.textContent = state === 'idle' ? '—' : state;
-  const live = state === 'open';
-  const active = client !== null && state !== 'closed';
-  el.connect.disabled = active;
+  el.status.textContent = text;
+  const active = client !== null && client.state !== 'closed';
+  const live = client?.state === 'open';
+  el.stateText.textContent = client?.state ?? '—';
+  el.connect.disabled = account.state !== 'in' || active;
   el.disconnect.disabled = !active;
   for (const control of [el.echoInput, el.echoSend, el.ping, el.chatInput, el.chatSend]) control.disabled = !live;
-  el.subText.textContent = client?.sub ?? '—';
-  el.expText.textContent = formatExp(client?.exp ?? null);
+  if (!live) el.echoResult.textContent = ''; // an echo from a connection that has ended is old news
+  el.loginForm.hidden = account.state !== 'out';
+  el.demoHint.hidden = account.state !== 'out';
+  el.signedIn.hidden = account.state !== 'in';
+  el.whoami.textContent = account.sub;
+  el.subText.textContent = active ? client?.sub ?? '—' : '—';
+  el.expText.textContent = active ? `${formatExp(client?.exp ?? null)}${sessionFinal ? ' (final)' : ''}` : '—';
   el.chatStatus.textContent = live ? `You are ${client?.sub ?? '?'} in ${CHANNEL}.` : 'Connect to join.';
 }
 
-/** @param {boolean} signedIn @param {string} [who] */
-function renderAccount(signedIn, who) {
-  el.loginForm.hidden = signedIn;
-  el.signedIn.hidden = !signedIn;
-  el.whoami.textContent = who ?? '';
-}
-
 /**
- * @param {'ok' | 'error' | 'idle'} state
+ * @param {'ok' | 'error' | 'warn' | 'idle'} state
  * @param {string} text
  */
 function setLoginStatus(state, text) {
@@ -157,28 +178,72 @@ function formatExp(exp) {
   return date.toDateString() === new Date().toDateString() ? date.toLocaleTimeString() : date.toLocaleString();
 }
 
-/** @param {import('/sdk.js').CloseDetails & { reconnectInMs: number | null }} details */
-function showCloseInfo(details) {
-  const { name } = describeCloseCode(details.code);
-  const line = (/** @type {string} */ text, className = '') => {
-    const p = document.createElement('p');
-    if (className) p.className = className;
-    p.textContent = text;
-    return p;
-  };
-  const by = details.byClient ? ' (by this page)' : '';
-  const next =
-    details.reconnectInMs === null
-      ? details.byClient ? 'No reconnect: this page closed it.' : RETRY_ADVICE['do-not-retry']
-      : `${RETRY_ADVICE[details.retry] ?? ''} Next attempt in ${Math.round(details.reconnectInMs)} ms${details.retryAfterMs !== undefined ? ' (the server’s hint)' : ''}.`;
-  el.closeInfo.replaceChildren(
-    line(`Closed with code ${details.code}: ${name}${by}`, 'close-title'),
-    line(details.meaning),
-    line(next, 'note'),
-  );
-  el.closeInfo.dataset.retry = details.byClient ? 'none' : details.retry;
-  el.closeInfo.dataset.code = String(details.code);
+/** @param {string} text @param {string} [className] */
+function para(text, className = '') {
+  const p = document.createElement('p');
+  if (className) p.className = className;
+  p.textContent = text;
+  return p;
+}
+
+/**
+ * The connection card's notice: how the last connection ended, or why none could start.
+ * @param {'ok' | 'warn' | 'bad'} tone  ok: a normal end; warn: it ends or retries; bad: a failure
+ * @param {string} title
+ * @param {string[]} lines
+ */
+function showNotice(tone, title, ...lines) {
+  el.closeInfo.replaceChildren(para(title, 'close-title'), ...lines.filter(Boolean).map((line) => para(line)));
+  el.closeInfo.dataset.tone = tone;
+  delete el.closeInfo.dataset.code;
   el.closeInfo.hidden = false;
+}
+
+function hideNotice() {
+  el.closeInfo.hidden = true;
+  el.closeInfo.replaceChildren();
+  delete el.closeInfo.dataset.code;
+}
+
+/** @param {import('/sdk.js').CloseDetails & { reconnectInMs: number | null }} details */
+function showClose(details) {
+  const { name } = describeCloseCode(details.code);
+  const next = details.byClient
+    ? closedByPage === 'logout' ? 'You logged out; this page closed its connection first.' : 'No reconnect: this page closed it.'
+    : details.reconnectInMs === null
+      ? details.code === 4410 ? '' : 'The client stopped: it does not reconnect.' // 4410: explainStop says why
+      : `${RETRY_ADVICE[details.retry] ?? ''} Next attempt in ${Math.round(details.reconnectInMs)} ms${details.retryAfterMs !== undefined ? ' (the server’s hint)' : ''}.`;
+  const tone = details.byClient ? 'ok' : details.reconnectInMs !== null || details.code === 4410 ? 'warn' : 'bad';
+  showNotice(tone, `Closed with code ${details.code}: ${name}${details.byClient ? ' (by this page)' : ''}`, details.meaning, next);
+  el.closeInfo.dataset.code = String(details.code);
+}
+
+/** The client stopped by itself: say why, in the notice and the account card, and what to do next. */
+function explainStop(/** @type {import('/sdk.js').Client} */ stopped) {
+  const because = stopped.closedBecause;
+  if (closedByPage !== null || because === null) return;
+  if (because.code === 'session_expired') {
+    account = { state: 'out', sub: account.sub };
+    el.username.value = account.sub;
+    setLoginStatus('warn', 'Your session expired. Log in again to continue.');
+    if (el.closeInfo.hidden) showNotice('warn', 'Session expired');
+    el.closeInfo.append(para('The login session has ended, so the client stopped instead of reconnecting with tickets that would be refused.', 'note'));
+  } else if (because.code === 'logged_out') {
+    account = { state: 'out', sub: account.sub };
+    setLoginStatus('idle', 'You were logged out (in another tab, or the session was ended). Log in again to continue.');
+    if (el.closeInfo.hidden) showNotice('warn', 'Logged out');
+    el.closeInfo.append(para('The next ticket request was refused (401: logged out), so the client stopped.', 'note'));
+  } else if (because.code === 'ticket_refused') {
+    showNotice('bad', 'Could not connect: no ticket for this page', refusalText(because.serverCode), 'The client stopped instead of asking again.');
+  }
+}
+
+/** Why the auth service answered 403. @param {string | undefined} code its error code */
+function refusalText(code) {
+  if (code === 'origin_not_allowed') {
+    return `This page’s origin (${location.origin}) is not allowed to open the WebSocket on this server, so the server refuses it logins and tickets (403 origin_not_allowed). The server’s operator can allow it with --allowed-origins.`;
+  }
+  return `The server refused the request (403${code ? ` ${code}` : ''}).`;
 }
 
 // ---- the close-code table, from the SDK (which takes it from the server's own table) -------------
@@ -194,6 +259,7 @@ for (const info of knownCloseCodes()) {
   el.codesBody.append(row);
 }
 
+
 // ---- auth service calls ----------------------------------------------------------------------------
 
 /** POST with a JSON body on the page's own origin (the session cookie goes along). */
@@ -208,17 +274,33 @@ function post(/** @type {string} */ path, /** @type {unknown} */ body) {
 
 /** The SDK calls this before every connection attempt and refresh: a new ticket each time. */
 async function getTicket() {
-  const res = await post('/auth/ticket', {});
-  if (!res.ok) {
-    // status 401 tells the SDK the user is logged out, so it stops reconnecting.
-    const error = new Error(`ticket request failed (HTTP ${res.status})`);
-    const retryAfter = Number(res.headers.get('retry-after'));
-    throw Object.assign(error, { status: res.status, ...(retryAfter > 0 ? { retryAfterMs: retryAfter * 1000 } : {}) });
+  // fetchTicket throws a TicketError on 401 (the SDK stops: logged out) and 403 (stops: refused).
+  const grant = await fetchTicket('/auth/ticket');
+  const until = grant.sessionExp !== undefined ? `; session until ${formatExp(grant.sessionExp)}` : '';
+  log('info', `ticket received (single use, valid ${show(grant.expiresIn)} s; not shown)${until}`);
+  return grant;
+}
+
+/** @param {string} sub @param {string} text */
+function signedIn(sub, text) {
+  account = { state: 'in', sub };
+  setLoginStatus('ok', text);
+  log('info', `logged in as ${sub}`);
+  startClient();
+}
+
+/** After a reload: a live session cookie means the person is still logged in. */
+async function restoreSession() {
+  try {
+    const res = await fetch('/auth/session', { credentials: 'same-origin', signal: window.AbortSignal.timeout(5_000) });
+    const body = res.ok ? await res.json() : null;
+    if (typeof body?.sub === 'string') return signedIn(body.sub, 'Still logged in (the session cookie is valid).');
+  } catch {
+    // No answer: the person can log in by hand.
   }
-  const body = await res.json();
-  if (typeof body?.ticket !== 'string') throw new Error('unexpected response from /auth/ticket');
-  log('info', `ticket received (single use, valid ${show(body.expiresIn)} s; not shown)`);
-  return body.ticket;
+  account = { state: 'out', sub: '' };
+  setLoginStatus('idle', '');
+  render();
 }
 
 el.loginForm.addEventListener('submit', async (event) => {
@@ -228,14 +310,13 @@ el.loginForm.addEventListener('submit', async (event) => {
   try {
     const res = await post('/auth/login', { username: el.username.value, password: el.password.value });
     if (res.status === 204) {
-      const who = el.username.value;
       el.password.value = '';
-      setLoginStatus('ok', 'Logged in. Connecting with a fresh ticket…');
-      renderAccount(true, who);
-      log('info', `logged in as ${who}`);
-      startClient();
+      signedIn(el.username.value, 'Logged in.');
     } else if (res.status === 429) {
       setLoginStatus('error', 'Too many attempts. Wait a moment and try again.');
+    } else if (res.status === 403) {
+      const code = (await res.json().catch(() => null))?.error;
+      setLoginStatus('error', refusalText(typeof code === 'string' ? code : undefined));
     } else {
       setLoginStatus('error', 'Wrong username or password.');
       el.password.select();
@@ -248,77 +329,99 @@ el.loginForm.addEventListener('submit', async (event) => {
 });
 
 el.logout.addEventListener('click', async () => {
-  // No client.close() here on purpose: the server itself closes the socket with 4409 when the
-  // session ends, and the page shows that code; the SDK then gets a 401 for its next ticket and stops.
+  // The page closes its own connection first, so logging out reads as the normal end it is; the
+  // server would otherwise close it with 4409 (and does so for this login's other tabs).
+  if (client !== null && client.state !== 'closed') {
+    closedByPage = 'logout';
+    client.close(1000, 'logged out');
+  }
+  el.logout.disabled = true;
   try {
     await post('/auth/logout', {});
   } catch {
     // Logout is local too: the page forgets the user either way.
+  } finally {
+    el.logout.disabled = false;
   }
-  renderAccount(false);
-  setLoginStatus('idle', 'Logged out.');
+  account = { state: 'out', sub: account.sub };
+  setLoginStatus('ok', 'Logged out.');
   log('info', 'logged out');
-  if (!client) el.username.focus();
+  render();
+  el.username.focus();
 });
 
 // ---- the client ------------------------------------------------------------------------------------
 
+/** Codes that end the client: its pending subscribe then fails with them, which is no news. */
+const ENDINGS = new Set(['closed', 'logged_out', 'session_expired', 'ticket_refused']);
+
 function startClient() {
-  client?.close();
+  const previous = client;
+  client = null; // its last events are no longer this page's concern
+  previous?.close();
+  closedByPage = null;
+  sessionFinal = false;
+  hideNotice();
   const mine = connect({
     url: WS_URL,
     getTicket,
     onStateChange: (state) => {
       if (client !== mine) return;
       log('info', `state: ${state}`);
-      render(state);
+      if (state === 'closed') explainStop(mine);
+      render();
     },
   });
   client = mine;
-  render(mine.state);
+  render();
   log('info', `connecting to ${WS_URL}`);
 
   mine.on('open', ({ sub }) => {
+    if (client !== mine) return;
     log('in', `auth.ok: authenticated as ${sub}`);
-    setLoginStatus('ok', 'Connected.');
-    render(mine.state);
+    hideNotice(); // the last close is history now
+    render();
     if (document.activeElement === document.body || document.activeElement === el.loginBtn) el.echoInput.focus();
   });
   mine.on('close', (details) => {
     if (client !== mine) return;
-    log(details.byClient ? 'info' : 'error', `closed: ${details.code} ${describeCloseCode(details.code).name}${details.reason ? ` (“${details.reason}”)` : ''}`);
-    showCloseInfo(details);
+    const unexpected = !details.byClient && details.reconnectInMs === null && details.code !== 4410;
+    log(unexpected ? 'error' : 'info', `closed: ${details.code} ${describeCloseCode(details.code).name}${details.reason ? ` (“${details.reason}”)` : ''}`);
+    showClose(details);
   });
   mine.on('error', ({ error }) => {
     if (client !== mine) return;
-    const code = /** @type {{ code?: string }} */ (error).code;
-    if (code === 'logged_out') {
-      renderAccount(false);
-      setLoginStatus('idle', 'Logged out: log in again to reconnect.');
-      // The close that led here stays on screen; say why the promised reconnect did not happen.
-      const stopped = document.createElement('p');
-      stopped.className = 'note';
-      stopped.textContent = 'The next ticket request was refused (401: logged out), so the client stopped.';
-      el.closeInfo.append(stopped);
-      el.closeInfo.dataset.retry = 'do-not-retry';
-    }
-    log('error', error.message);
+    log(/** @type {{ code?: string }} */ (error).code === 'logged_out' ? 'info' : 'error', error.message);
   });
   mine.on('session', ({ kind, exp }) => {
-    log('info', kind === 'expiring' ? 'the session ends soon: refreshing with a new ticket' : `session refreshed until ${formatExp(exp)}`);
-    render(mine.state);
+    if (client !== mine) return;
+    if (kind === 'final') sessionFinal = true;
+    log('info', SESSION_TEXT[kind](formatExp(exp)));
+    render();
   });
   mine.on('message', (message) => log('in', `${show(message.type)}: ${show(message)}`));
 
   // Subscribed once: the SDK subscribes again by itself after every reconnect.
   mine.subscribe(CHANNEL, onChat).then(
     () => log('info', `subscribed to ${CHANNEL}`),
-    (error) => log('error', `could not join ${CHANNEL}: ${error.serverCode ?? error.message}`),
+    (error) => ENDINGS.has(error.code) || log('error', `could not join ${CHANNEL}: ${error.serverCode ?? error.message}`),
   );
 }
 
+/** @type {Record<string, (until: string) => string>} */
+const SESSION_TEXT = {
+  expiring: (until) => `the session ends at ${until}: refreshing if a new ticket extends it`,
+  refreshed: (until) => `session refreshed: now until ${until}`,
+  final: (until) => `the session cannot be extended past ${until} (its maximum age); it ends then`,
+  expired: (until) => `the session expired (it ended at ${until})`,
+};
+
 el.connect.addEventListener('click', () => startClient());
-el.disconnect.addEventListener('click', () => client?.close(1000, 'client disconnect'));
+el.disconnect.addEventListener('click', () => {
+  if (client === null || client.state === 'closed') return;
+  closedByPage = 'disconnect';
+  client.close(1000, 'client disconnect');
+});
 
 // ---- echo and ping -------------------------------------------------------------------------------
 
@@ -398,4 +501,5 @@ el.chatForm.addEventListener('submit', async (event) => {
   el.chatInput.focus();
 });
 
-render('idle');
+render();
+void restoreSession();

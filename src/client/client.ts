@@ -7,14 +7,17 @@ import { nextDelay } from './backoff.ts';
 import { closeDetails } from './close-info.ts';
 import { Emitter } from './emitter.ts';
 import { parseFrame, serialise } from './frames.ts';
-import { ClientError, isLoggedOut, retryAfterOf } from './errors.ts';
+import { CloseCodes } from '../core/close-codes.ts';
+import { ClientError, retryAfterOf, sessionExpired, ticketFailure } from './errors.ts';
 import { resolveOptions, type ResolvedOptions } from './options.ts';
 import { RefreshFlight, RefreshTimer, refreshSession } from './refresh.ts';
 import { RequestTable } from './requests.ts';
 import { SendQueue } from './send-queue.ts';
+import { SessionEnd } from './session-end.ts';
 import { openAuthenticatingSocket } from './socket.ts';
 import { StateMachine } from './state.ts';
 import { ChannelSubscriptions } from './subscriptions.ts';
+import { grantOf } from './ticket.ts';
 import type { ChannelHandler, ClientEvents, ClientState, CloseDetails, ConnectOptions, OutgoingMessage, Reply, WebSocketLike } from './types.ts';
 
 const OPEN = 1;
@@ -36,7 +39,7 @@ export class Client {
   #failures = 0;
   #timer: unknown = undefined;
   #sub: string | null = null;
-  #exp: number | null = null;
+  readonly #session = new SessionEnd();
   #lastClose: CloseDetails | null = null;
   #endError: ClientError | null = null;
 
@@ -56,7 +59,7 @@ export class Client {
       report: (error) => this.#emit('error', { error }),
     });
     this.#refresh = new RefreshFlight(() => this.#performRefresh());
-    this.#refreshTimer = new RefreshTimer(this.#o.clock, this.#o.refreshBeforeMs, () => this.#refreshInBackground());
+    this.#refreshTimer = new RefreshTimer(this.#o.clock, this.#o.refreshBeforeMs, () => this.#refreshDue());
     this.#attempt();
   }
 
@@ -69,13 +72,16 @@ export class Client {
   }
   /** Session end in epoch seconds, from `auth.ok` or the last refresh. */
   get exp(): number | null {
-    return this.#exp;
+    return this.#session.exp;
   }
   /** How the last socket ended, with its meaning and retry class. */
   get lastClose(): CloseDetails | null {
     return this.#lastClose;
   }
-  /** Why the client is closed (`closed` state): `closed`, `logged_out`, `invalid_url`. */
+  /**
+   * Why the client is closed (`closed` state): `closed` (by `close()` or a terminal close code),
+   * `logged_out`, `session_expired`, `ticket_refused` (see its `serverCode`) or `invalid_url`.
+   */
   get closedBecause(): ClientError | null {
     return this.#endError;
   }
@@ -147,9 +153,13 @@ export class Client {
       return;
     }
     if (id !== this.#current) return;
-    if (typeof ticket !== 'string' || ticket.length === 0) return this.#ticketFailed(new TypeError('getTicket did not return a string'));
+    const grant = grantOf(ticket);
+    if (grant === null) return this.#ticketFailed(new TypeError('getTicket did not return a ticket'));
+    this.#session.granted(grant.sessionExp);
+    // The endpoint says the session is already over: the ticket would only earn a 4401.
+    if (grant.sessionExp !== undefined && grant.sessionExp * 1000 <= this.#o.clock.now()) return this.#stop(sessionExpired());
     try {
-      this.#socket = openAuthenticatingSocket(this.#o.WebSocket, this.#o.url, ticket, {
+      this.#socket = openAuthenticatingSocket(this.#o.WebSocket, this.#o.url, grant.ticket, {
         opened: () => id === this.#current && this.#machine.set('authenticating'),
         message: (data) => id === this.#current && this.#onFrame(id, data),
         closed: (code, reason) => this.#lost(id, code, reason),
@@ -163,12 +173,9 @@ export class Client {
     const status = typeof error === 'object' && error !== null ? (error as { status?: unknown }).status : undefined;
     // The app's error message could say anything; only its name and status are logged.
     this.#log('warn', 'ticket.failed', { error: error instanceof Error ? error.name : typeof error, status });
-    if (isLoggedOut(error)) {
-      const ended = new ClientError('logged_out', 'getTicket reported that the user is logged out (401); not reconnecting');
-      this.#emit('error', { error: ended });
-      this.#end(ended);
-      return;
-    }
+    // A 401 once exp has passed is the session running out, not someone logging out.
+    const failure = ticketFailure(error, this.#session.endedBy(this.#o.clock.now()));
+    if (failure.code !== 'ticket_failed') return this.#stop(failure);
     this.#emit('error', { error: new ClientError('ticket_failed', 'getTicket failed; retrying with backoff') });
     this.#detach();
     this.#scheduleReconnect('reconnect-with-backoff', retryAfterOf(error));
@@ -183,10 +190,14 @@ export class Client {
     this.#requests.failSentOn(id);
     const details = closeDetails(code, reason, false);
     this.#lastClose = details;
-    if (details.retry === 'do-not-retry') {
+    // 4410 ends the session, not just the socket: a new ticket would be refused, unless a ticket
+    // response already showed the session lasting longer (a refresh that failed on the way).
+    const expired = code === CloseCodes.sessionExpired.code && !this.#session.outlivesExp;
+    if (details.retry === 'do-not-retry' || expired) {
       this.#log('info', 'closed', { code, reason: details.reason, retry: details.retry, reconnectInMs: null });
       this.#emit('close', { ...details, reconnectInMs: null });
-      this.#end(new ClientError('closed', `the server closed the connection for good (${code})`));
+      if (expired) this.#stop(sessionExpired());
+      else this.#end(new ClientError('closed', `the server closed the connection for good (${code})`));
       return;
     }
     this.#scheduleReconnect(forced ?? details.retry, details.retryAfterMs, details);
@@ -216,6 +227,17 @@ export class Client {
     this.#refreshTimer.cancel();
   }
 
+  /**
+   * Stops for a reason the app must act on: `session` (expired) for a session that ran out, the
+   * `error` event for the rest; either way `closedBecause` holds the reason once the state is closed.
+   */
+  #stop(error: ClientError): void {
+    this.#log('info', 'stopped', { code: error.code, serverCode: error.serverCode });
+    if (error.code === 'session_expired') this.#emit('session', { kind: 'expired', exp: this.#session.exp });
+    else this.#emit('error', { error });
+    this.#end(error);
+  }
+
   #end(error: ClientError): void {
     this.#detach();
     this.#endError = error;
@@ -237,8 +259,8 @@ export class Client {
       return;
     }
     if (message.type === 'session.expiring') {
-      this.#emit('session', { kind: 'expiring', exp: this.#exp, inMs: typeof message.in === 'number' ? message.in : undefined });
-      this.#refreshInBackground();
+      this.#emit('session', { kind: 'expiring', exp: this.#session.exp, inMs: typeof message.in === 'number' ? message.in : undefined });
+      this.#refreshDue();
     }
     this.#emit('message', message);
   }
@@ -248,15 +270,16 @@ export class Client {
     this.#timer = undefined;
     this.#failures = 0;
     this.#sub = String(message.sub ?? '');
-    this.#exp = typeof message.exp === 'number' ? message.exp : null;
-    if (this.#exp !== null) this.#refreshTimer.arm(this.#exp);
-    this.#log('info', 'authenticated', { sub: this.#sub, exp: this.#exp });
+    this.#session.set(typeof message.exp === 'number' ? message.exp : null);
+    const exp = this.#session.exp;
+    if (exp !== null) this.#refreshTimer.arm(exp);
+    this.#log('info', 'authenticated', { sub: this.#sub, exp });
     // Channels first, then held sends in order, all before the state says open: a listener that
     // sends on `open` must not overtake what was queued before it.
     this.#channels.resubscribe();
     for (const frame of this.#queue.drain()) this.#write(id, frame.text, frame.requestId);
     this.#machine.set('open');
-    this.#emit('open', { sub: this.#sub, exp: this.#exp ?? 0 });
+    this.#emit('open', { sub: this.#sub, exp: exp ?? 0 });
   }
 
   #write(id: number, text: string, requestId?: number): void {
@@ -287,16 +310,25 @@ export class Client {
   // ---- session refresh -----------------------------------------------------------------------
 
   async #performRefresh(): Promise<number> {
-    const exp = await refreshSession({
+    const port = {
       isOpen: () => this.state === 'open',
       getTicket: this.#o.getTicket,
-      request: (message) => this.#request(message, this.#o.requestTimeoutMs, 'direct'),
-    });
-    this.#exp = exp ?? this.#exp;
-    if (this.#exp !== null) this.#refreshTimer.arm(this.#exp);
-    this.#log('info', 'session.refreshed', { exp: this.#exp });
-    this.#emit('session', { kind: 'refreshed', exp: this.#exp });
-    return this.#exp ?? 0;
+      request: (message: OutgoingMessage) => this.#request(message, this.#o.requestTimeoutMs, 'direct'),
+    };
+    const kind = await refreshSession(port, this.#session);
+    const exp = this.#session.exp;
+    if (exp !== null && kind === 'refreshed') this.#refreshTimer.arm(exp);
+    this.#log('info', kind === 'refreshed' ? 'session.refreshed' : 'session.final', { exp });
+    this.#emit('session', { kind, exp });
+    return exp ?? 0;
+  }
+
+  /**
+   * A warning arrived or the local timer fired: refresh, unless a refresh already found this exp
+   * final (then a second ticket would learn nothing) or one is in flight (it is shared).
+   */
+  #refreshDue(): void {
+    if (this.#session.refreshWorthTrying) this.#refreshInBackground();
   }
 
   #refreshInBackground(): void {

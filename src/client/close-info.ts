@@ -21,7 +21,7 @@ const MEANINGS: Readonly<Record<number, string>> = {
   4401: 'The ticket was invalid, expired, already used or issued for another origin.',
   4408: 'No auth message arrived in time after the socket opened.',
   4409: 'The login session was ended (logged out). Log in again to reconnect.',
-  4410: 'The session reached its expiry time without a refresh.',
+  4410: 'The login session reached its end (its idle timeout or maximum age). Log in again to reconnect.',
   4413: 'The client read too slowly and too much was waiting to be sent to it.',
   4429: 'The client sent messages faster than allowed.',
   4430: 'This user already has the maximum number of open connections.',

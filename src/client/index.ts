@@ -2,7 +2,7 @@
  * hardened-ws client SDK — the public face. Web-standard only (no node:*): runs in browsers and in
  * Node, Bun and Deno. Bundled to static/sdk.js by scripts/build-client.ts.
  *
- *   const client = connect({ url: 'wss://example.com/ws', getTicket });
+ *   const client = connect({ url: 'wss://example.com/ws', getTicket: () => fetchTicket('/auth/ticket') });
  *   client.on('state', ({ state }) => …);
  *   const reply = await client.request({ type: 'echo', data: 'hi' });
  *   await client.subscribe('chat:lobby', (data, { from }) => …);
@@ -13,6 +13,7 @@ import type { ConnectOptions } from './types.ts';
 
 export { Client } from './client.ts';
 export { ClientError, type ClientErrorCode } from './errors.ts';
+export { fetchTicket, TicketError, type TicketGrant } from './ticket.ts';
 export { describeCloseCode, knownCloseCodes, type CloseCodeDescription } from './close-info.ts';
 export { backoffCeiling, fullJitter, parseCloseReason } from './backoff.ts';
 export { retryClassOf, type RetryClass } from '../core/close-codes.ts';

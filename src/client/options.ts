@@ -4,7 +4,7 @@ import type { Clock, ClientLogger, ConnectOptions, WebSocketConstructor } from '
 
 export interface ResolvedOptions {
   readonly url: string;
-  readonly getTicket: () => Promise<string>;
+  readonly getTicket: () => Promise<unknown>;
   readonly WebSocket: WebSocketConstructor;
   readonly backoff: BackoffBounds;
   readonly maxPendingSends: number;
@@ -44,7 +44,7 @@ export function resolveOptions(options: ConnectOptions): ResolvedOptions {
     backoff: { minMs, maxMs },
     maxPendingSends: Math.floor(count('maxPendingSends', options.maxPendingSends, 100)),
     requestTimeoutMs: count('requestTimeoutMs', options.requestTimeoutMs, 10_000, 1),
-    refreshBeforeMs: count('refreshBeforeMs', options.refreshBeforeMs, 30_000),
+    refreshBeforeMs: count('refreshBeforeMs', options.refreshBeforeMs, 10_000),
     connectTimeoutMs: count('connectTimeoutMs', options.connectTimeoutMs, 15_000, 1),
     logger: options.logger ?? {},
     clock: options.clock ?? systemClock,

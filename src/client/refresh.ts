@@ -4,7 +4,9 @@
  * wire at a time and every caller shares its outcome. The server would answer a second concurrent
  * one with `refresh_in_progress` anyway; this spares it the ticket and the verification.
  */
-import { ClientError, isLoggedOut } from './errors.ts';
+import { ClientError, ticketFailure } from './errors.ts';
+import type { SessionEnd } from './session-end.ts';
+import { grantOf, type TicketGrant } from './ticket.ts';
 import type { Clock, OutgoingMessage, Reply } from './types.ts';
 
 /** Longest timer the runtimes keep exactly (2^31−1 ms ≈ 24.8 days); longer waits are re-armed. */
@@ -74,21 +76,30 @@ export class RefreshTimer {
 
 export interface RefreshPort {
   isOpen(): boolean;
-  getTicket(): Promise<string>;
+  getTicket(): Promise<unknown>;
   /** Sends on the live socket now (never queued: a refresh must not go out on a later connection). */
   request(message: OutgoingMessage): Promise<Reply>;
 }
 
-/** One refresh: a fresh ticket, `{"type":"refresh","ticket"}`, and the new exp from `session.refreshed`. */
-export async function refreshSession(port: RefreshPort): Promise<number | null> {
+/**
+ * One refresh: a fresh ticket, then `{"type":"refresh","ticket"}` and the new exp from
+ * `session.refreshed` — unless the ticket response says the session ends no later than the
+ * current exp. Then nothing would move, so the ticket is not sent and exp is `final`.
+ */
+export async function refreshSession(port: RefreshPort, session: SessionEnd): Promise<'refreshed' | 'final'> {
   if (!port.isOpen()) throw new ClientError('not_connected', 'cannot refresh: not connected');
-  let ticket: string;
+  let grant: TicketGrant | null;
   try {
-    ticket = await port.getTicket();
+    grant = grantOf(await port.getTicket());
   } catch (error) {
-    if (isLoggedOut(error)) throw new ClientError('logged_out', 'cannot refresh: the user is logged out (401)');
-    throw new ClientError('ticket_failed', 'cannot refresh: getTicket failed');
+    throw ticketFailure(error, false);
   }
-  const reply = await port.request({ type: 'refresh', ticket });
-  return typeof reply.exp === 'number' ? reply.exp : null;
+  if (grant === null) throw new ClientError('ticket_failed', 'cannot refresh: getTicket returned no ticket');
+  session.granted(grant.sessionExp);
+  if (!session.wouldExtend(grant.sessionExp)) {
+    session.reachedLimit();
+    return 'final';
+  }
+  const reply = await port.request({ type: 'refresh', ticket: grant.ticket });
+  return session.refreshed(typeof reply.exp === 'number' ? reply.exp : null);
 }

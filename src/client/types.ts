@@ -1,5 +1,6 @@
 /** Public types of the client SDK. Web-standard only: this code runs in browsers, Node, Bun and Deno. */
 import type { RetryClass } from '../core/close-codes.ts';
+import type { TicketGrant } from './ticket.ts';
 
 export type ClientState = 'connecting' | 'authenticating' | 'open' | 'reconnecting' | 'closed';
 
@@ -35,10 +36,13 @@ export interface ConnectOptions {
   /** `ws://…/ws` or `wss://…/ws`. */
   readonly url: string;
   /**
-   * Returns a fresh single-use ticket; called before every connection attempt and every refresh.
-   * Throw an error with `status: 401` when the user is logged out: the client then stops.
+   * Returns a fresh single-use ticket, as a string or as `{ticket, sessionExp}` (what `fetchTicket`
+   * resolves with); called before every connection attempt and every refresh. With `sessionExp`
+   * the client skips refreshes that cannot extend the session and knows when it truly ended.
+   * Throw an error with `status: 401` when the user is logged out and `status: 403` when this
+   * client may not have a ticket (a `TicketError` does both): the client then stops.
    */
-  readonly getTicket: () => Promise<string>;
+  readonly getTicket: () => Promise<string | TicketGrant>;
   /** A WebSocket implementation where there is no global one (Node 20: `ws`'s WebSocket). */
   readonly WebSocket?: WebSocketConstructor;
   /** Reconnect backoff: each wait is random in [0, min(maxMs, minMs·2^n)]. Default 500 ms → 30 s. */
@@ -47,7 +51,10 @@ export interface ConnectOptions {
   readonly maxPendingSends?: number;
   /** Default timeout of `request` (default 10 s). */
   readonly requestTimeoutMs?: number;
-  /** Refresh the session this long before `exp` (default 30 s). */
+  /**
+   * If the server has not sent `session.expiring` by this long before `exp`, refresh anyway
+   * (default 10 s; the server's warning comes 60 s before by default and normally triggers it).
+   */
   readonly refreshBeforeMs?: number;
   /** Give up on an attempt that is not authenticated within this (default 15 s); then back off. */
   readonly connectTimeoutMs?: number;
@@ -80,9 +87,16 @@ export interface ClientEvents {
   close: CloseDetails & { readonly reconnectInMs: number | null };
   /** Any server message that is not a reply to a request or a channel delivery. */
   message: Readonly<Record<string, unknown>>;
-  /** The session's exp moved (refresh) or the server warned it is ending. */
-  session: { readonly kind: 'expiring' | 'refreshed'; readonly exp: number | null; readonly inMs?: number };
-  /** Something went wrong that has no caller to reject (getTicket failed, a resubscribe was refused). */
+  /**
+   * The session's end: the server warned it is near (`expiring`), a refresh moved it (`refreshed`),
+   * a refresh found it cannot move any more (`final`: the socket will close at exp), or it came
+   * (`expired`: the client stopped; log in again).
+   */
+  session: { readonly kind: 'expiring' | 'refreshed' | 'final' | 'expired'; readonly exp: number | null; readonly inMs?: number };
+  /**
+   * Something went wrong that has no caller to reject (getTicket failed, a resubscribe was
+   * refused), including the terminal `logged_out` and `ticket_refused`.
+   */
   error: { readonly error: Error };
 }
 

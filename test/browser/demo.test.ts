@@ -1,8 +1,9 @@
 /**
  * The demo page in real Chromium (Debian's, headless, driven by playwright-core): log in → connect
- * → echo → two users chat over chat:lobby → logout closes the socket and the page says why → the
- * same over wss:// → a page from another origin cannot hijack the socket. Screenshots of each step
- * go to test-artifacts/screenshots/.
+ * → echo → two users chat over chat:lobby → disconnect and reconnect with no stale status → a
+ * reload keeps the login → logging out is a normal end here and a 4409 in the other tab → the same
+ * over wss:// → a page from another origin cannot hijack the socket → the log does not grow the
+ * page. Screenshots of each step go to test-artifacts/screenshots/.
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -28,6 +29,10 @@ function watchPage(page: Page, problems: string[]): Page {
 
 async function logIn(page: Page, origin: string, user: string, password: string, shot?: string): Promise<void> {
   await page.goto(`${origin}/client.html`);
+  // No session yet: once the page has asked, the login form shows and Connect stays disabled.
+  await page.locator('#login-form').waitFor({ state: 'visible', timeout: 5_000 });
+  assert.equal(await page.locator('#connect').isDisabled(), true, 'Connect is disabled before login');
+  assert.equal(await page.locator('#status').textContent(), 'Not connected');
   // Keyboard only: the labels lead to the fields, Enter submits.
   await page.getByLabel('Username').fill(user);
   await page.getByLabel('Password').fill(password);
@@ -106,17 +111,61 @@ describe('demo page in Chromium', { timeout: 90_000 }, () => {
     await screenshot(alicePage, 'chat-phone', { fullPage: false });
   });
 
-  it('logout closes the socket with 4409 and the page says why', async () => {
+  it('Disconnect and Connect: the status follows, and no old text stays behind', async () => {
+    await demoPage.getByRole('button', { name: 'Disconnect' }).click();
+    await demoPage.locator('#status[data-state="idle"]', { hasText: 'Disconnected' }).waitFor({ timeout: 5_000 });
+    assert.doesNotMatch(await demoPage.locator('main').innerText(), /\bConnected\b/, 'nothing still says Connected');
+    assert.equal(await demoPage.locator('#close-info').getAttribute('data-tone'), 'ok');
+    assert.match((await demoPage.locator('#close-info').textContent()) ?? '', /Closed with code 1000: normal closure \(by this page\)/);
+    assert.equal(await demoPage.locator('#sub-text').textContent(), '—');
+    assert.equal(await demoPage.locator('#connect').isEnabled(), true, 'still logged in: Connect is offered');
+    await demoPage.getByRole('button', { name: 'Connect', exact: true }).click();
+    await demoPage.locator('#status[data-state="open"]').waitFor({ timeout: 5_000 });
+    assert.equal(await demoPage.locator('#close-info').isHidden(), true, 'the last close is gone once connected again');
+    await echo(demoPage, 'back again');
+  });
+
+  it('after a reload with a valid session cookie the page shows the logged-in view and connects', async () => {
+    await demoPage.reload();
+    await demoPage.locator('#status[data-state="open"]').waitFor({ timeout: 10_000 });
+    assert.equal(await demoPage.locator('#signed-in').isVisible(), true);
+    assert.equal(await demoPage.locator('#whoami').textContent(), 'demo');
+    assert.equal(await demoPage.locator('#login-form').isVisible(), false, 'no login form while logged in');
+    assert.equal(await demoPage.locator('#sub-text').textContent(), 'demo');
+    await echo(demoPage, 'after reload');
+    await screenshot(demoPage, 'reloaded-laptop');
+  });
+
+  it('logging out is a normal end on this page; another tab of the same login sees 4409 and why', async () => {
+    // A second tab of demo's login: it picks the session up from the cookie and connects too.
+    const otherTab = watchPage(await demo.newPage(), problems);
+    await otherTab.goto(`${server.origin}/client.html`);
+    await otherTab.locator('#status[data-state="open"]').waitFor({ timeout: 10_000 });
+    const errorsBefore = await demoPage.locator('#log li[data-kind="error"]').count();
+
     await demoPage.getByRole('button', { name: 'Log out' }).click();
-    const info = demoPage.locator('#close-info[data-code="4409"]');
+    await demoPage.locator('#status', { hasText: 'Logged out' }).waitFor({ timeout: 5_000 });
+    assert.equal(await demoPage.locator('#status').getAttribute('data-state'), 'idle', 'not the red closed state');
+    assert.equal(await demoPage.locator('#login-status').textContent(), 'Logged out.');
+    assert.equal(await demoPage.locator('#close-info').getAttribute('data-tone'), 'ok');
+    assert.equal(await demoPage.locator('#log li[data-kind="error"]').count(), errorsBefore, 'no error lines for an own logout');
+    assert.ok(await demoPage.locator('#login-form').isVisible(), 'the login form is back');
+    assert.equal(await demoPage.locator('#connect').isDisabled(), true, 'logged out: Connect is disabled');
+
+    const info = otherTab.locator('#close-info[data-code="4409"]');
     await info.waitFor({ timeout: 5_000 });
     assert.match((await info.textContent()) ?? '', /Closed with code 4409: session revoked/);
-    assert.match((await info.textContent()) ?? '', /logged out/i);
-    await demoPage.locator('#status[data-state="closed"]').waitFor({ timeout: 5_000 });
-    assert.ok(await demoPage.locator('#login-form').isVisible(), 'the login form is back');
-    // Alice is unaffected by demo's logout.
+    await otherTab.locator('#status', { hasText: 'Logged out' }).waitFor({ timeout: 5_000 });
+    assert.match((await otherTab.locator('#login-status').textContent()) ?? '', /You were logged out/);
+    assert.match((await info.textContent()) ?? '', /refused \(401: logged out\), so the client stopped/);
+    assert.ok(await otherTab.locator('#login-form').isVisible());
+    await otherTab.close();
+
+    // Alice is unaffected by demo's logout; a reload now finds no session.
     assert.equal(await alicePage.locator('#status').getAttribute('data-state'), 'open');
     await screenshot(demoPage, 'logged-out-laptop');
+    await demoPage.reload();
+    await demoPage.locator('#login-form').waitFor({ state: 'visible', timeout: 5_000 });
   });
 
   it('a page from another origin cannot get a ticket or open the socket with the victim’s cookies', async () => {
@@ -141,6 +190,22 @@ describe('demo page in Chromium', { timeout: 90_000 }, () => {
     } finally {
       await attacker.stop();
     }
+  });
+
+  it('a full event log scrolls inside its box: no blank space grows below the footer', async () => {
+    const gap = () =>
+      alicePage.evaluate(() => document.documentElement.scrollHeight - (document.querySelector('.site-footer')!.getBoundingClientRect().bottom + window.scrollY));
+    const before = await gap();
+    // 300 more lines, each a copy of a real one (with its visually-hidden label).
+    await alicePage.evaluate(() => {
+      const log = document.getElementById('log')!;
+      const line = log.lastElementChild!;
+      for (let i = 0; i < 300; i++) log.append(line.cloneNode(true));
+      log.scrollTop = log.scrollHeight;
+    });
+    const after = await gap();
+    assert.ok(before < 40, `at most the footer's own margin below it (${before} px)`);
+    assert.ok(after - before <= 1, `the space below the footer grew from ${before} to ${after} px`);
   });
 
   it('the page reported no errors (no CSP violation, no exception)', () => {

@@ -50,6 +50,8 @@ export function resetScreenshots(): void {
 
 export async function screenshot(page: Page, name: string, options: { fullPage?: boolean } = {}): Promise<string> {
   mkdirSync(screenshotDir, { recursive: true });
+  // A later test file in the same run continues the numbering instead of interleaving with it.
+  if (shot === 0) shot = readdirSync(screenshotDir).length;
   const file = path.join(screenshotDir, `${String(++shot).padStart(2, '0')}-${name}.png`);
   await page.screenshot({ path: file, fullPage: options.fullPage ?? true });
   return file;

@@ -1,5 +1,5 @@
 /** A fake clock and a fake WebSocket for the SDK's unit tests: no sockets, no real waiting. */
-import type { Clock, WebSocketLike } from '../../src/client/index.ts';
+import type { Clock, TicketGrant, WebSocketLike } from '../../src/client/index.ts';
 
 interface Timer {
   readonly id: number;
@@ -120,18 +120,24 @@ export class FakeSocket implements WebSocketLike {
 export function ticketSource(prefix = 'tkt') {
   const issued: string[] = [];
   let failNext: unknown[] = [];
-  const getTicket = async (): Promise<string> => {
+  /** When set, tickets come as `{ticket, sessionExp}` grants (what fetchTicket returns). */
+  const state: { sessionExp?: number } = {};
+  const getTicket = async (): Promise<string | TicketGrant> => {
     // Answer a tick later, like a real fetch: failWith() right after connect() still applies.
     await Promise.resolve();
     const failure = failNext.shift();
     if (failure !== undefined) throw failure;
     const ticket = `${prefix}-SECRET-${issued.length + 1}-${'x'.repeat(24)}`;
     issued.push(ticket);
-    return ticket;
+    return state.sessionExp === undefined ? ticket : { ticket, sessionExp: state.sessionExp };
   };
   return {
     getTicket,
     issued,
+    /** Makes the following tickets report this session end (undefined: plain strings again). */
+    reportSessionEnd(sessionExp: number | undefined) {
+      state.sessionExp = sessionExp;
+    },
     /** The next calls throw these, in order. */
     failWith(...errors: unknown[]) {
       failNext = [...failNext, ...errors];

@@ -1,25 +1,15 @@
 /** Helpers for running the SDK in Node against a real server process. */
 import WebSocket from 'ws';
-import { connect, type Client, type ClientState, type ConnectOptions, type WebSocketConstructor } from '../../src/client/index.ts';
+import { connect, fetchTicket, type Client, type ClientState, type ConnectOptions, type TicketGrant, type WebSocketConstructor } from '../../src/client/index.ts';
 import { startServer, type RuntimeTarget, type ServerProcess, type StartOptions } from '../support/server-process.ts';
 
 /**
- * A getTicket for non-browser clients: HTTP Basic auth on POST /auth/ticket (no cookie session,
- * so it keeps working across a server restart). A 401 becomes an error with `status: 401`.
+ * A getTicket for non-browser clients: the SDK's fetchTicket with HTTP Basic auth (no cookie
+ * session, so it keeps working across a server restart). A 401 is a TicketError with status 401.
  */
-export function basicTicketSource(origin: () => string, user = 'demo', password = 'demo'): () => Promise<string> {
+export function basicTicketSource(origin: () => string, user = 'demo', password = 'demo'): () => Promise<TicketGrant> {
   const authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
-  return async () => {
-    const res = await fetch(`${origin()}/auth/ticket`, { method: 'POST', headers: { authorization, 'content-type': 'application/json' }, body: '{}' });
-    if (!res.ok) {
-      const retryAfter = Number(res.headers.get('retry-after'));
-      throw Object.assign(new Error(`ticket request failed: HTTP ${res.status}`), {
-        status: res.status,
-        ...(Number.isFinite(retryAfter) && retryAfter > 0 ? { retryAfterMs: retryAfter * 1000 } : {}),
-      });
-    }
-    return ((await res.json()) as { ticket: string }).ticket;
-  };
+  return () => fetchTicket(`${origin()}/auth/ticket`, { headers: { authorization } });
 }
 
 /** Node 20 has no global WebSocket: `ws` provides one (its EventTarget API fits the SDK's needs). */

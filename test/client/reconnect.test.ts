@@ -159,7 +159,7 @@ describe('retry classes', () => {
     assert.equal(h.client.state, 'closed');
     assert.equal(h.client.closedBecause?.code, 'logged_out');
     assert.equal(h.client.lastClose?.code, 4409, 'the close that led here is still known');
-    assert.equal(h.errors.at(-1)?.message, 'getTicket reported that the user is logged out (401); not reconnecting');
+    assert.equal(h.errors.at(-1)?.message, 'getTicket reported that the user is logged out (401)');
     await h.clock.advance(600_000);
     assert.equal(FakeSocket.instances.length, 1);
   });

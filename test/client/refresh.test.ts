@@ -50,6 +50,17 @@ describe('client session refresh', () => {
     h.client.close();
   });
 
+  it('with no warning from the server, the fallback refreshes 10 s before exp by default', async () => {
+    const h = harness();
+    const now = Math.floor(h.clock.now() / 1000);
+    const socket = await h.authenticate(now + 120);
+    await h.clock.advance(109_999);
+    assert.equal(socket.frames.filter((f) => f.type === 'refresh').length, 0);
+    await h.clock.advance(1);
+    assert.equal(socket.frames.filter((f) => f.type === 'refresh').length, 1);
+    h.client.close();
+  });
+
   it('a refused refresh rejects with the server code; the socket stays up', async () => {
     const h = harness();
     const socket = await h.authenticate();
