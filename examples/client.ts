@@ -1,18 +1,15 @@
 // The client SDK against either server: `npx tsx client.ts` (SERVER_URL, default http://127.0.0.1:3000).
 import WebSocket from 'ws'; // Node 20 has no global WebSocket; Node 22+, Bun, Deno and browsers do
-import { connect } from 'hardened-ws/client';
+import { connect, fetchTicket } from 'hardened-ws/client';
 
 const server = process.env.SERVER_URL ?? 'http://127.0.0.1:3000';
 
 const client = connect({
   url: `${server.replace(/^http/, 'ws')}/ws`,
   WebSocket,
-  // A fresh ticket for every connection attempt, fetched with the app's own login.
-  getTicket: async () => {
-    const response = await fetch(`${server}/tickets`, { method: 'POST', headers: { authorization: 'Bearer session-token-alice' } });
-    if (!response.ok) throw new Error(`ticket refused: ${response.status}`);
-    return ((await response.json()) as { ticket: string }).ticket;
-  },
+  // A fresh ticket for every connection attempt, fetched with the app's own login. A 401 or 403
+  // from the endpoint stops the client (logged out, refused); other failures are retried.
+  getTicket: () => fetchTicket(`${server}/tickets`, { headers: { authorization: 'Bearer session-token-alice' } }),
 });
 
 console.log('echo', await client.request({ type: 'echo', data: 'hi' }));
