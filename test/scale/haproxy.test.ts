@@ -169,7 +169,8 @@ describe('HAProxy (deploy/haproxy.cfg) in front of two instances', () => {
     const stubborn = net.connect(stopped.port, '127.0.0.1');
     stubborn.on('error', () => {});
     await once(stubborn, 'connect');
-    stubborn.write(`GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${stopped.port}\r\nOrigin: ${lbOrigin}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+    // Its Host is the public origin's (--public-origin), as through the proxy.
+    stubborn.write(`GET /ws HTTP/1.1\r\nHost: ${new URL(lbOrigin).host}\r\nOrigin: ${lbOrigin}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
     const [head] = (await once(stubborn, 'data')) as [Buffer];
     assert.match(head.toString('latin1'), /^HTTP\/1\.1 101/);
     stubborn.pause();
