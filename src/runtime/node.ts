@@ -1,156 +1,16 @@
-/** Node.js platform: @hono/node-server 2.x with its built-in WebSocket support over `ws`. */
+/** Node.js platform: the shared node:http + `ws` listener (ws-listener.ts) and Node's process APIs. */
 import { readFile } from 'node:fs/promises';
-import type { IncomingMessage, Server } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
-import type { Context, Hono } from 'hono';
-import { defineWebSocketHelper, type UpgradeWebSocket, type WSEvents } from 'hono/ws';
-import type { Duplex } from 'node:stream';
-import { serve, upgradeWebSocket, type WebSocketLike } from '@hono/node-server';
-import { getConnInfo } from '@hono/node-server/conninfo';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import type { MessageTap } from '../core/transport.ts';
-import type { Listening, Platform } from '../server/platform.ts';
-import { Heartbeat, type HeartbeatOptions } from './heartbeat.ts';
-import { TLS_CIPHERS } from './tls.ts';
+import type { Platform } from '../server/platform.ts';
+import { listenWithWs, nodeClientIp, wsMessageTap, wsUpgradeWebSocket } from './ws-listener.ts';
 
 const staticDir = new URL('../../static/', import.meta.url);
-
-/**
- * Slowloris limits. Node enforces headersTimeout/requestTimeout only when its connection sweep
- * runs (`connectionsCheckingInterval`, default 30 s), so the sweep is shortened too: a request
- * whose headers are not complete within 10 s is answered 408 and closed within ~11 s.
- * requestTimeout covers the whole request (our bodies are small JSON); an upgraded WebSocket is
- * no longer an HTTP request and is not affected. TLS handshakes get the same 10 s (default 120 s).
- */
-const HTTP_TIMEOUTS = {
-  headersTimeout: 10_000,
-  requestTimeout: 10_000,
-  keepAliveTimeout: 5_000,
-  connectionsCheckingInterval: 1_000,
-} as const;
-const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
-
-/** Every upgraded socket of `wss` on the heartbeat; shared listeners (`this` is the socket), no closure per socket. */
-function startHeartbeat(wss: WebSocketServer, options: HeartbeatOptions): () => void {
-  const heartbeat = new Heartbeat<WebSocket>(options);
-  function onPong(this: WebSocket) {
-    heartbeat.answered(this);
-  }
-  function onClose(this: WebSocket) {
-    heartbeat.remove(this);
-  }
-  // node-server emits 'connection' on our wss for every upgraded socket (after handleUpgrade).
-  wss.on('connection', (ws: WebSocket) => {
-    heartbeat.add(ws);
-    ws.on('pong', onPong);
-    ws.on('close', onClose);
-  });
-  return () => heartbeat.stop();
-}
-
-/**
- * node-server 2.1.9 ignores an `Upgrade:` other than websocket (e.g. `h2c`) and leaves the socket
- * hanging (GHSA-8wcc-wqxr-28qp). Its own listener is replaced by one that answers those with 400
- * and delegates websocket upgrades to it. Replaced rather than joined: node-server only writes its
- * refusal (403/429/...) when it is the server's single 'upgrade' listener.
- */
-function guardUpgrades(server: Server): void {
-  const delegates = server.listeners('upgrade') as ((req: IncomingMessage, socket: Duplex, head: Buffer) => void)[];
-  server.removeAllListeners('upgrade');
-  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const refusal = refuseUpgrade(request);
-    if (refusal === null) {
-      for (const delegate of delegates) delegate(request, socket, head);
-      return;
-    }
-    socket.on('error', () => {});
-    socket.end(`HTTP/1.1 ${refusal}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () => socket.destroy());
-    // If the peer never reads, do not wait for the flush forever.
-    setTimeout(() => socket.destroy(), 1_000).unref();
-  });
-}
-
-/** Node silently keeps only the first 2,000 raw header entries; a real browser sends a few dozen. */
-const MAX_UPGRADE_HEADERS = 100;
-
-function refuseUpgrade(request: IncomingMessage): string | null {
-  if (request.headers.upgrade?.toLowerCase() !== 'websocket') return '400 Bad Request';
-  if (request.httpVersion !== '1.1') return '400 Bad Request'; // RFC 6455 §4.1: HTTP/1.1 or higher
-  if (request.rawHeaders.length / 2 > MAX_UPGRADE_HEADERS) return '431 Request Header Fields Too Large';
-  return null;
-}
-
-/**
- * `Upgrade: websocket` without `Connection: Upgrade` reaches the ordinary request path, where
- * node-server's upgradeWebSocket answers 500; without the header the route answers 426 instead.
- * (Real upgrades come through the 'upgrade' event with `outgoing` undefined.)
- */
-function withoutHalfUpgrade(app: Hono): Hono['fetch'] {
-  return (request, env, ctx) => {
-    if (request.headers.get('upgrade') === null || (env as { outgoing?: unknown } | undefined)?.outgoing === undefined) return app.fetch(request, env, ctx);
-    const headers = new Headers(request.headers);
-    headers.delete('upgrade');
-    return app.fetch(new Request(request, { headers }), env, ctx);
-  };
-}
-
-/**
- * Frames straight from `ws`: a Buffer (binaryType 'nodebuffer', fragments already joined, text
- * already UTF-8-validated) whose length is the byte count, instead of node-server's MessageEvent.
- */
-const wsMessageTap: MessageTap = {
-  attach(ctx, receive) {
-    (ctx.raw as WebSocket).on('message', (data: RawData, isBinary: boolean) => {
-      // Always a Buffer with ws's default binaryType; the other RawData forms only for safety.
-      const buffer = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
-      receive(isBinary ? { kind: 'binary', bytes: buffer.length } : { kind: 'text', data: buffer.toString(), bytes: buffer.length });
-    });
-  },
-};
-
-/**
- * node-server's per-socket closures keep the Context they were given reachable for the socket's
- * life: with Hono's own `c`, that is the upgrade's Request, headers, route match, context variables
- * and the IncomingMessage under `c.env.incoming` (together most of an idle socket's heap in a
- * snapshot). So node-server is handed a minimal context instead, holding only what it reads (the
- * `upgrade` header, the URL, env), and `env.incoming` is dropped once the socket is open (the
- * client IP was taken during the upgrade). Relies on what node-server 2.1.x reads from `c`; the
- * Node conformance and adversarial suites run through this path.
- */
-function leanContext(c: Context): Context {
-  const upgrade = c.req.header('upgrade');
-  const url = c.req.url;
-  return { env: c.env, req: { url, header: (name: string) => (name.toLowerCase() === 'upgrade' ? upgrade : undefined) } } as unknown as Context;
-}
-
-function releasingRequest(events: NodeEvents, env: { incoming?: unknown }): NodeEvents {
-  return {
-    ...events,
-    onOpen(event, ws) {
-      try {
-        events.onOpen?.(event, ws);
-      } finally {
-        env.incoming = undefined;
-      }
-    },
-  };
-}
-
-type NodeEvents = WSEvents<WebSocketLike>;
-
-const upgradeWithLeanContext: UpgradeWebSocket = defineWebSocketHelper(async (c: Context, events: NodeEvents, options) => {
-  if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') return undefined; // not an upgrade: next handler
-  const lean = leanContext(c);
-  return upgradeWebSocket(lean, releasingRequest(events, lean.env as { incoming?: unknown }), options);
-});
 
 export const platform: Platform = {
   name: 'node',
   version: process.versions.node,
-  upgradeWebSocket: upgradeWithLeanContext,
+  upgradeWebSocket: wsUpgradeWebSocket,
   messageTap: wsMessageTap,
-  clientIp: (c) => getConnInfo(c).remote.address ?? null,
+  clientIp: nodeClientIp,
   readStatic: async (name) => {
     try {
       return new Uint8Array(await readFile(new URL(name, staticDir)));
@@ -159,46 +19,7 @@ export const platform: Platform = {
     }
   },
   readTextFile: (path) => readFile(path, 'utf8'),
-  listen: (app, options) =>
-    new Promise<Listening>((resolve, reject) => {
-      const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes });
-      const stopHeartbeat = startHeartbeat(wss, options.heartbeat);
-      const tls = options.tls
-        ? {
-            createServer: createHttpsServer,
-            serverOptions: {
-              ...HTTP_TIMEOUTS,
-              handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS,
-              cert: options.tls.cert,
-              key: options.tls.key,
-              minVersion: 'TLSv1.2' as const,
-              ciphers: TLS_CIPHERS,
-              ecdhCurve: 'X25519:P-256:P-384',
-              honorCipherOrder: true,
-            },
-          }
-        : { serverOptions: HTTP_TIMEOUTS };
-      const server = serve({ fetch: withoutHalfUpgrade(app), port: options.port, hostname: options.host, websocket: { server: wss }, ...tls }, (info: AddressInfo) =>
-        resolve({
-          port: info.port,
-          close: () =>
-            new Promise<void>((done) => {
-              stopHeartbeat();
-              server.close(() => done());
-            }),
-        }),
-      ) as Server;
-      // Belt and braces: serverOptions set these at creation; the properties are what Node reads.
-      server.headersTimeout = HTTP_TIMEOUTS.headersTimeout;
-      server.requestTimeout = HTTP_TIMEOUTS.requestTimeout;
-      server.keepAliveTimeout = HTTP_TIMEOUTS.keepAliveTimeout;
-      guardUpgrades(server);
-      server.once('close', stopHeartbeat);
-      server.once('error', (error) => {
-        stopHeartbeat();
-        reject(error);
-      });
-    }),
+  listen: listenWithWs,
   onShutdownSignal: (handler) => {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => handler(signal));
   },
