@@ -48,11 +48,8 @@ export function tlsCases(run: Run): void {
       const postClosed = await post.closeResult(4_000);
       post.destroy();
       note(t, run, 'tls: unmasked / invalid UTF-8', `${describeClose(preClosed)} / ${describeClose(postClosed)}`);
-      const dropOk = run.runtime === 'deno' ? [1006] : [];
-      // Deno reads unmasked frames like masked ones (documented): before auth that is an invalid auth frame.
-      const unmaskedOk = run.runtime === 'deno' ? [1008] : [1002];
-      assert.ok(unmaskedOk.includes(preClosed.code!), `unmasked: ${describeClose(preClosed)}`);
-      assert.ok([1007, ...dropOk].includes(postClosed.code!), `invalid UTF-8: ${describeClose(postClosed)}`);
+      assert.equal(preClosed.code, 1002, `unmasked: ${describeClose(preClosed)}`);
+      assert.equal(postClosed.code, 1007, `invalid UTF-8: ${describeClose(postClosed)}`);
       await stillServes(t, run, server!, target);
     });
   });
