@@ -1,0 +1,3 @@
+import { adversarialSuite } from './suite.ts';
+
+adversarialSuite('binary');
