@@ -111,22 +111,30 @@ export function boundsCases(run: Run): void {
 export const HEADER_DEADLINE_MS = 15_000;
 const SLOW_CLIENTS = 20;
 
+/** The slowloris clients of one suite run. */
+export interface SlowHeaderClients {
+  start(): Promise<void>;
+  /** Waits until all are closed or the deadline passed; asserts all were closed. */
+  wait(t: TestContext): Promise<void>;
+  /** Stops trickling and drops what is left (also when wait() never ran, e.g. filtered out). */
+  stop(): void;
+}
+
 /**
  * Slowloris: SLOW_CLIENTS connections that send a request line and then one header line a second,
  * never the blank line that ends the headers. Started when the suite starts and checked at its end,
  * so the wait overlaps the other cases.
  */
-export interface SlowHeaderClients {
-  start(): Promise<void>;
-  /** Waits until all are closed or the deadline passed; asserts all were closed. */
-  wait(t: TestContext): Promise<void>;
-}
-
 export function slowHeaderClients(run: Run): SlowHeaderClients {
   const conns: RawConn[] = [];
   let startedAt = 0;
   let timer: ReturnType<typeof setInterval> | undefined;
+  const stop = () => {
+    clearInterval(timer);
+    for (const c of conns) c.destroy();
+  };
   return {
+    stop,
     async start() {
       startedAt = Date.now();
       const host = `127.0.0.1:${run.server.port}`;
@@ -144,7 +152,6 @@ export function slowHeaderClients(run: Run): SlowHeaderClients {
     async wait(t) {
       const deadline = startedAt + HEADER_DEADLINE_MS;
       while (Date.now() < deadline && conns.some((c) => !c.closed)) await sleep(100);
-      clearInterval(timer);
       const late = conns.filter((c) => c.closedAt === undefined || c.closedAt > deadline);
       const answers = conns.map((c) => c.buffer.toString('latin1').split('\r\n')[0] || (c.closed ? `closed${c.errorCode ? ` (${c.errorCode})` : ''}` : 'open'));
       const closedAfter = conns.filter((c) => c.closedAt !== undefined).map((c) => c.closedAt! - startedAt);
@@ -155,7 +162,7 @@ export function slowHeaderClients(run: Run): SlowHeaderClients {
         `${SLOW_CLIENTS - late.length}/${SLOW_CLIENTS} closed within ${HEADER_DEADLINE_MS} ms` +
           `${closedAfter.length ? ` (after ${Math.min(...closedAfter)}–${Math.max(...closedAfter)} ms)` : ''}; answers: ${[...new Set(answers)].join(', ')}`,
       );
-      for (const c of conns) c.destroy();
+      stop();
       assert.equal(late.length, 0, `${late.length} of ${SLOW_CLIENTS} connections with never-finished headers were not closed within ${HEADER_DEADLINE_MS} ms`);
     },
   };

@@ -33,6 +33,7 @@ export function adversarialSuite(runtime: RuntimeTarget): void {
       await slowClients.start();
     });
     after(async () => {
+      slowClients.stop();
       await run.server?.stop();
     });
 
