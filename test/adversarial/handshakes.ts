@@ -73,6 +73,7 @@ export function handshakeCases(run: Run): void {
       assert.ok(closed, 'h2c: the socket must be closed within 3 s');
       await stillServes(t, run);
     });
+
     it('Upgrade: WebSocket (the token is case-insensitive, RFC 6455 §4.2.1) → 101', CASE, async (t: TestContext) => {
       const host = `127.0.0.1:${run.server.port}`;
       const { conn, outcome } = await sendRequest(run.endpoint, upgradeRequest({ host, upgrade: 'WebSocket', origin: `http://${host}` }), 3_000);

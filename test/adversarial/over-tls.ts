@@ -1,6 +1,6 @@
 /**
  * Case 11: a few of the attacks again over TLS (wss://), where the runtime's HTTP and WebSocket
- * layers take another path (Node's https server, Bun's and Deno's TLS listeners).
+ * layers take another path (node:https on Node and Deno, Bun's TLS listener), and which TLS versions and suites each accepts.
  */
 import assert from 'node:assert/strict';
 import tls from 'node:tls';
