@@ -7,21 +7,7 @@ import { describe, it, type TestContext } from 'node:test';
 import { attackerTicket, CASE, note, RSS_BOUND_MB, stillServes, type Run } from './context.ts';
 import { buildFrame, describeClose, Opcode, openAuthenticatedRaw, openRawWebSocket, RSV1, textFrame, watchRss, type RawWebSocket } from './raw.ts';
 
-/**
- * Acceptable codes: 1002/1007/1009 as docs/protocol.md documents them. Deno (2.9.6) answers
- * framing violations by dropping the TCP connection without a close frame — the client sees 1006
- * (reproduced with a bare `Deno.serve` + `Deno.upgradeWebSocket`, no gateway involved) — so on
- * Deno 1006 is accepted too and reported as a difference. It still has to be a close: a runtime
- * that accepts the frame fails.
- */
-const codesFor = (runtime: string, documented: readonly number[]) => (runtime === 'deno' ? [...documented, 1006] : documented);
-
-/**
- * Deno (2.9.6, fastwebsockets) accepts unmasked client frames by design (docs/security.md, "Where
- * the runtimes differ"): the frame is read like a masked one. Before auth it is then an invalid
- * auth frame (1008); after auth it is an ordinary message and the socket stays open (null).
- */
-const UNMASKED_ON_DENO = { 'before auth': [1008], 'after auth': [null] } as const;
+/** Acceptable codes: 1002/1007/1009 as docs/protocol.md documents them, the same on every runtime. */
 const PROTOCOL_ERROR = [1002];
 const INVALID_UTF8 = [1007];
 const HUGE_LENGTH = [1009, 1002];
@@ -92,19 +78,17 @@ export function frameCases(run: Run): void {
   for (const phase of ['before auth', 'after auth'] as const) {
     describe(`3. frame-level errors ${phase}`, () => {
       for (const c of cases) {
-        const denoUnmasked = run.runtime === 'deno' && c.name === 'unmasked client frame';
-        const expect: readonly (number | null)[] = denoUnmasked ? UNMASKED_ON_DENO[phase] : codesFor(run.runtime, c.expect);
         it(`${c.name} → ${c.expect.join(' or ')}`, CASE, async (t: TestContext) => {
           const ws = await open(phase);
           const rss = c.watchMemory ? watchRss(run.server.child.pid!) : undefined;
           const sent = Date.now();
           await ws.sendRaw(c.bytes());
-          const closed = await ws.closeResult(denoUnmasked && phase === 'after auth' ? 1_000 : 4_000, sent);
+          const closed = await ws.closeResult(4_000, sent);
           ws.destroy();
           const memory = rss?.stop();
           note(t, run, `frame ${phase}: ${c.name}`, describeClose(closed) + (memory ? `; server RSS +${memory.growthMb} MB` : ''));
           if (memory) assert.ok(memory.growthMb < RSS_BOUND_MB, `server RSS grew ${memory.growthMb} MB`);
-          assert.ok(expect.includes(closed.code), `${c.name} ${phase}: expected ${expect.join('/')}, got ${describeClose(closed)}`);
+          assert.ok(closed.code !== null && c.expect.includes(closed.code), `${c.name} ${phase}: expected ${c.expect.join('/')}, got ${describeClose(closed)}`);
           await stillServes(t, run);
         });
       }

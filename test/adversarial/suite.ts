@@ -10,6 +10,7 @@ import { after, before, describe, it, type TestContext } from 'node:test';
 import { login } from '../support/flow.ts';
 import { startServer, type RuntimeTarget } from '../support/server-process.ts';
 import { abuseCases } from './abuse.ts';
+import { boundsCases, HEADER_DEADLINE_MS, slowHeaderClients } from './bounds.ts';
 import { clientIpCases } from './client-ip.ts';
 import { adversarialArgs, assertAlive, ATTACKER, endpointOf, note, targetOf, type Run } from './context.ts';
 import { frameCases } from './frames.ts';
@@ -22,6 +23,7 @@ import { treeRssKb } from './raw.ts';
 export function adversarialSuite(runtime: RuntimeTarget): void {
   describe(`${runtime}: adversarial`, () => {
     const run = { runtime } as Run;
+    const slowClients = slowHeaderClients(run);
     let startRssKb = 0;
     before(async () => {
       run.server = await startServer(runtime, { args: adversarialArgs });
@@ -30,18 +32,24 @@ export function adversarialSuite(runtime: RuntimeTarget): void {
       run.goodCookie = await login(run.target);
       run.attackerCookie = await login(run.target, ATTACKER.username, ATTACKER.password);
       startRssKb = treeRssKb(run.server.child.pid!);
+      await slowClients.start();
     });
     after(async () => {
+      slowClients.stop();
       await run.server?.stop();
     });
 
     handshakeCases(run);
     frameCases(run);
+    boundsCases(run);
     abuseCases(run);
     resilienceCases(run);
     slowReaderCases(run);
     clientIpCases(run);
     tlsCases(run);
+
+    // Started in before(): the header deadline ran out while the other cases ran.
+    it(`slowloris: 20 connections whose headers never complete (a line a second) are all closed within ${HEADER_DEADLINE_MS / 1000} s`, { timeout: HEADER_DEADLINE_MS + 5_000 }, (t: TestContext) => slowClients.wait(t));
 
     it('survived everything: still running, no internal errors logged', (t: TestContext) => {
       assertAlive(run.server);
