@@ -40,6 +40,8 @@ export function runtimeMatrix(runtime: RuntimeTarget): void {
         const code = server.stop('SIGTERM');
         assert.equal((await socket.closeCode()).code, 1001);
         assert.equal(await code, 0);
+        const shutdown = server.logs().filter((line) => typeof line.msg === 'string' && line.msg.startsWith('shutdown.'));
+        assert.deepEqual(shutdown.map((line) => line.msg), ['shutdown.start', 'shutdown.done'], 'one start, then one done');
       });
     });
   }
