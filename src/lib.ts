@@ -11,15 +11,17 @@ export type { Gateway, RevocationTarget } from './core/gateway.ts';
 export { defaultLimits, type Limits } from './core/limits.ts';
 export type { GatewayObserver } from './core/observer.ts';
 export { createAdmission, parseOriginPolicy, type Admission, type AdmissionOptions, type OriginPolicy, type RefusalReason, type Slot } from './core/admission/index.ts';
-export { CloseCodes, retryClassOf, type CloseCodeInfo, type RetryClass } from './core/close-codes.ts';
-export { silentLogger, type Logger } from './core/logger.ts';
-export type { RateSpec } from './limits/token-bucket.ts';
+export { CloseCodes, retryClassOf, type CloseCodeInfo, type RetryClass } from './protocol/close-codes.ts';
+export { silentLogger, type Logger } from './logging/logger.ts';
+export type { RateSpec } from './core/token-bucket.ts';
 // Handlers and channels
-export type { Handler, HandlerContext, Handlers } from './core/handlers.ts';
-export { builtinHandlers, echo, ping } from './handlers/index.ts';
+export type { Handler, HandlerContext, Handlers } from './core/handler.ts';
+export { builtinHandlers, echo, ping } from './builtins/index.ts';
 export { channelHandlers, isAllowed, isValidChannel, type ChannelAction, type ChannelOptions } from './channels/index.ts';
-export { MemoryBroker, type Broker, type BrokerMessage, type Listener, type MemoryBrokerOptions } from './broker/index.ts';
-export { MemoryUserConnections, type UserConnections } from './cluster/index.ts';
+export type { Broker, BrokerMessage, Listener } from './channels/broker.ts';
+export { MemoryBroker, type MemoryBrokerOptions } from './backends/memory/broker.ts';
+export type { UserConnections } from './core/user-connections.ts';
+export { MemoryUserConnections } from './backends/memory/user-connections.ts';
 export type { InboundMessage, OutboundMessage } from './protocol/messages.ts';
 // Verification
 export type { Identity, Verifier, VerifyRequest, VerifyResult } from './auth/verifier.ts';
@@ -27,7 +29,7 @@ export { HttpVerifier, type HttpVerifierOptions } from './auth/verifiers/http.ts
 export { withResilience, type ResilienceOptions, type ResilientVerifier, type BreakerState } from './auth/verifiers/resilient.ts';
 // The embedded (simulated) auth service and its stores
 export { createAuthService, parseDemoUsers, type AuthService, type AuthServiceOptions } from './auth-service/index.ts';
-export type { TicketStore, TicketRecord } from './store/ticket-store.ts';
-export type { SessionStore, SessionRecord } from './store/session-store.ts';
-export { MemoryTicketStore } from './store/memory-ticket-store.ts';
-export { MemorySessionStore } from './store/memory-session-store.ts';
+export type { TicketStore, TicketRecord } from './auth-service/ticket-store.ts';
+export type { SessionStore, SessionRecord } from './auth-service/session-store.ts';
+export { MemoryTicketStore } from './backends/memory/ticket-store.ts';
+export { MemorySessionStore } from './backends/memory/session-store.ts';

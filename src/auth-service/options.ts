@@ -1,9 +1,9 @@
 import type { Context, Hono } from 'hono';
 import { createOriginGuard, type OriginGuard } from '../core/admission/origin-guard.ts';
-import { type Logger, silentLogger } from '../core/logger.ts';
-import type { SessionStore } from '../store/session-store.ts';
-import type { TicketStore } from '../store/ticket-store.ts';
-import type { RateSpec } from '../limits/token-bucket.ts';
+import { type Logger, silentLogger } from '../logging/logger.ts';
+import type { SessionStore } from './session-store.ts';
+import type { TicketStore } from './ticket-store.ts';
+import type { RateSpec } from '../core/token-bucket.ts';
 import type { VerifyRequest } from '../auth/verifier.ts';
 import type { VerifyOutcome } from './tickets.ts';
 

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { checkPassword, MAX_CREDENTIAL_LENGTH, parseBasicAuth } from './credentials.ts';
 import { safeEqual } from './crypto.ts';
 import { limitBody, readJson, requireJson } from './json-body.ts';
-import { createAuthLimits, retryAfterSeconds, type PasswordAttempt } from './limits.ts';
+import { createAuthLimits, retryAfterSeconds, type PasswordAttempt } from './attempt-limits.ts';
 import { usernameForLog } from './log-names.ts';
 import type { ResolvedOptions } from './options.ts';
 import { clearSessionCookie, cookieSid, currentSession, endSession, extendSession, slidingEnd, startSession } from './sessions.ts';

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
-import type { SessionRecord } from '../store/session-store.ts';
+import type { SessionRecord } from './session-store.ts';
 import { randomToken, sha256, toBase64Url } from './crypto.ts';
 import type { ResolvedOptions } from './options.ts';
 

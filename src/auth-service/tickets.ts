@@ -1,7 +1,7 @@
-import type { SessionStore } from '../store/session-store.ts';
-import type { TicketStore } from '../store/ticket-store.ts';
+import type { SessionStore } from './session-store.ts';
+import type { TicketStore } from './ticket-store.ts';
 import { randomToken } from './crypto.ts';
-import type { Logger } from '../core/logger.ts';
+import type { Logger } from '../logging/logger.ts';
 
 /** Who a ticket is for, captured from the issuing request. */
 export interface IssueInput {

@@ -3,7 +3,7 @@
  * lost the same server over the whole window instead of bunching them at the same instants, which
  * is what keeps a restart from becoming a verification storm.
  */
-import type { RetryClass } from '../core/close-codes.ts';
+import type { RetryClass } from '../protocol/close-codes.ts';
 
 export interface BackoffBounds {
   readonly minMs: number;
@@ -11,9 +11,6 @@ export interface BackoffBounds {
 }
 
 export const DEFAULT_BACKOFF: BackoffBounds = { minMs: 500, maxMs: 30_000 };
-
-/** A server hint above this is treated as this: a typo on the server must not park clients for days. */
-export const MAX_HINT_MS = 10 * 60_000;
 
 /** The step for attempt `n` (0-based): min(max, min·2^n). */
 export function backoffCeiling(n: number, bounds: BackoffBounds): number {
@@ -23,13 +20,6 @@ export function backoffCeiling(n: number, bounds: BackoffBounds): number {
 
 export function fullJitter(n: number, bounds: BackoffBounds, random: () => number): number {
   return Math.floor(random() * backoffCeiling(n, bounds));
-}
-
-/** Splits `server going away; retry-after-ms=1234` into the reason and the hint. */
-export function parseCloseReason(raw: string): { reason: string; retryAfterMs?: number } {
-  const match = /^(.*?);\s*retry-after-ms=(\d{1,10})\s*$/.exec(raw);
-  if (match === null) return { reason: raw };
-  return { reason: match[1]!, retryAfterMs: Math.min(Number(match[2]), MAX_HINT_MS) };
 }
 
 /**

@@ -7,7 +7,7 @@ import { nextDelay } from './backoff.ts';
 import { closeDetails } from './close-info.ts';
 import { Emitter } from './emitter.ts';
 import { parseFrame, serialise } from './frames.ts';
-import { CloseCodes } from '../core/close-codes.ts';
+import { CloseCodes } from '../protocol/close-codes.ts';
 import { ClientError, retryAfterOf, sessionExpired, ticketFailure } from './errors.ts';
 import { resolveOptions, type ResolvedOptions } from './options.ts';
 import { RefreshFlight, RefreshTimer, refreshSession } from './refresh.ts';

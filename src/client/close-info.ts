@@ -1,10 +1,10 @@
 /**
  * What a close code means to a person and what the client does about it. Names and retry classes
- * come from src/core/close-codes.ts (the server's table, bundled into the SDK) so the two cannot
+ * come from src/protocol/close-codes.ts (the server's table, bundled into the SDK) so the two cannot
  * drift; only the plain-language meanings live here.
  */
-import { CloseCodes, retryClassOf, type RetryClass } from '../core/close-codes.ts';
-import { parseCloseReason } from './backoff.ts';
+import { CloseCodes, retryClassOf, type RetryClass } from '../protocol/close-codes.ts';
+import { parseCloseReason } from '../protocol/close-reason.ts';
 import type { CloseDetails } from './types.ts';
 
 const MEANINGS: Readonly<Record<number, string>> = {

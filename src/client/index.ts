@@ -15,8 +15,9 @@ export { Client } from './client.ts';
 export { ClientError, type ClientErrorCode } from './errors.ts';
 export { fetchTicket, TicketError, type TicketGrant } from './ticket.ts';
 export { describeCloseCode, knownCloseCodes, type CloseCodeDescription } from './close-info.ts';
-export { backoffCeiling, fullJitter, parseCloseReason } from './backoff.ts';
-export { retryClassOf, type RetryClass } from '../core/close-codes.ts';
+export { backoffCeiling, fullJitter } from './backoff.ts';
+export { parseCloseReason } from '../protocol/close-reason.ts';
+export { retryClassOf, type RetryClass } from '../protocol/close-codes.ts';
 export type {
   ChannelHandler,
   ClientEvents,

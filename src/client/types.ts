@@ -1,5 +1,5 @@
 /** Public types of the client SDK. Web-standard only: this code runs in browsers, Node, Bun and Deno. */
-import type { RetryClass } from '../core/close-codes.ts';
+import type { RetryClass } from '../protocol/close-codes.ts';
 import type { TicketGrant } from './ticket.ts';
 
 export type ClientState = 'connecting' | 'authenticating' | 'open' | 'reconnecting' | 'closed';

@@ -4,23 +4,23 @@
  * chain, because Hono does not await `onMessage`: without it, messages would overtake the
  * pending verification or a slow handler.
  */
-import { transition, initialState, type ConnEvent, type ConnState, type Effect } from '../auth/state-machine.ts';
+import { transition, initialState, type ConnEvent, type ConnState, type Effect } from './connection-machine.ts';
 import type { Identity, Verifier, VerifyRequest } from '../auth/verifier.ts';
-import { TokenBucket } from '../limits/token-bucket.ts';
+import { TokenBucket } from './token-bucket.ts';
 import type { Frame, OutboundMessage } from '../protocol/messages.ts';
 import { encode } from '../protocol/encode.ts';
 import { utf8ByteLength } from '../protocol/parse.ts';
-import { CloseCodes, type CloseCodeInfo } from './close-codes.ts';
+import { CloseCodes, type CloseCodeInfo } from '../protocol/close-codes.ts';
 import { dispatch } from './dispatch.ts';
-import type { Handler, HandlerContext, Handlers } from './handlers.ts';
+import type { Handler, HandlerContext, Handlers } from './handler.ts';
 import type { Limits } from './limits.ts';
-import { BoundLogger, type Logger } from './logger.ts';
+import { BoundLogger, type Logger } from '../logging/logger.ts';
 import type { SessionClock, SessionClockWatcher } from './session-clock.ts';
 import { admitSafely, verifyWithin } from './verification.ts';
 import type { GatewayObserver } from './observer.ts';
-import type { SocketPort } from './transport.ts';
+import type { SocketPort } from './socket-port.ts';
 
-export type { SocketPort } from './transport.ts';
+export type { SocketPort } from './socket-port.ts';
 
 /** How long a slow consumer's close frame may wait in its full send buffer before the connection is dropped. */
 const SLOW_CONSUMER_GRACE_MS = 1_000;

@@ -1,6 +1,6 @@
 import type { Frame } from '../protocol/messages.ts';
 import { parseMessage } from '../protocol/parse.ts';
-import type { Handler, HandlerContext, Handlers } from './handlers.ts';
+import type { Handler, HandlerContext, Handlers } from './handler.ts';
 
 /**
  * Routes one authenticated frame to its handler; every failure is an error reply, never a throw.

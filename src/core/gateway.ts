@@ -5,21 +5,21 @@
  */
 import { Hono, type Context } from 'hono';
 import type { UpgradeWebSocket, WSContext } from 'hono/ws';
-import { withRetryHint } from '../auth/state-machine.ts';
+import { withRetryHint } from '../protocol/close-reason.ts';
 import type { Identity, Verifier } from '../auth/verifier.ts';
-import type { UserConnections } from '../cluster/user-connections.ts';
+import type { UserConnections } from './user-connections.ts';
 import type { Admission } from './admission/index.ts';
-import { CloseCodes, type CloseCodeInfo } from './close-codes.ts';
+import { CloseCodes, type CloseCodeInfo } from '../protocol/close-codes.ts';
 import { Connection } from './connection.ts';
-import { toFrame } from './frames.ts';
+import { toFrame } from '../protocol/frames.ts';
 import { validateHandshake } from './handshake.ts';
-import type { Handlers } from './handlers.ts';
+import type { Handlers } from './handler.ts';
 import type { GatewayObserver } from './observer.ts';
 import { resolveLimits, type Limits } from './limits.ts';
-import { silentLogger, type Logger } from './logger.ts';
+import { silentLogger, type Logger } from '../logging/logger.ts';
 import { ConnectionRegistry } from './registry.ts';
 import { SessionClock } from './session-clock.ts';
-import { socketPortFor, type MessageTap } from './transport.ts';
+import { socketPortFor, type MessageTap } from './socket-port.ts';
 
 export interface GatewayOptions {
   readonly verifier: Verifier;

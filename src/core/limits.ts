@@ -2,7 +2,7 @@
  * Per-connection limits. Each has a documented default (docs/configuration.md); user options are
  * spread over these defaults.
  */
-import type { RateSpec } from '../limits/token-bucket.ts';
+import type { RateSpec } from './token-bucket.ts';
 
 export interface Limits {
   /** Time from open to the auth frame; after it the socket closes with 4408. */

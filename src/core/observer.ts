@@ -2,7 +2,7 @@
  * What the gateway reports as it works, for metrics. The core calls these; the server maps them
  * to Prometheus (src/server/metrics.ts). Every method is optional and must not throw.
  */
-import type { ConnState } from '../auth/state-machine.ts';
+import type { ConnState } from './connection-machine.ts';
 
 export type Phase = ConnState['phase'];
 

@@ -3,7 +3,7 @@
  * whatever goes wrong, the socket stays out (fail closed).
  */
 import type { Identity, Verifier, VerifyRequest, VerifyResult } from '../auth/verifier.ts';
-import { CloseCodes, type CloseCodeInfo } from './close-codes.ts';
+import { CloseCodes, type CloseCodeInfo } from '../protocol/close-codes.ts';
 import type { Admit, Connection } from './connection.ts';
 
 export async function admitSafely(admit: Admit, identity: Identity, connection: Connection): Promise<CloseCodeInfo | null> {

@@ -3,12 +3,12 @@
  * built-in handlers, an in-process per-user counter, and admission (same-origin only, per-IP caps
  * and upgrade rate) — unless the caller chooses otherwise explicitly.
  */
-import { MemoryUserConnections } from '../cluster/memory-user-connections.ts';
+import { MemoryUserConnections } from '../backends/memory/user-connections.ts';
 import { createAdmission, type Admission } from '../core/admission/index.ts';
 import { createGateway as createCoreGateway, type Gateway, type GatewayOptions } from '../core/gateway.ts';
-import type { Handlers } from '../core/handlers.ts';
-import { silentLogger } from '../core/logger.ts';
-import { builtinHandlers } from '../handlers/index.ts';
+import type { Handlers } from '../core/handler.ts';
+import { silentLogger } from '../logging/logger.ts';
+import { builtinHandlers } from '../builtins/index.ts';
 import { admissionDefaults, type AdmissionSettings } from './defaults.ts';
 
 /** A runtime adapter (`hardened-ws/node`): its upgrade, its direct frame listener and the client IP. */

@@ -1,7 +1,7 @@
 /** Bun platform: `Bun.serve` with `hono/bun`'s WebSocket helper; frame limit enforced natively too. */
 import { upgradeWebSocket, websocket } from 'hono/bun';
 import type { Context } from 'hono';
-import type { MessageTap } from '../core/transport.ts';
+import type { MessageTap } from '../core/socket-port.ts';
 import type { Frame } from '../protocol/messages.ts';
 import type { ListenOptions, Platform } from '../server/platform.ts';
 import { Heartbeat } from './heartbeat.ts';

@@ -15,7 +15,7 @@ import { serve, upgradeWebSocket, type WebSocketLike } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { TLSSocket } from 'node:tls';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import type { MessageTap } from '../core/transport.ts';
+import type { MessageTap } from '../core/socket-port.ts';
 import type { Listening, ListenOptions } from '../server/platform.ts';
 import { Heartbeat, type HeartbeatOptions } from './heartbeat.ts';
 import { TLS_CIPHERS } from './tls.ts';

@@ -5,7 +5,7 @@
 import { Hono } from 'hono';
 import { safeEqual } from '../auth-service/crypto.ts';
 import type { Gateway } from '../core/gateway.ts';
-import type { Logger } from '../core/logger.ts';
+import type { Logger } from '../logging/logger.ts';
 import type { RevocationBus } from './revocations.ts';
 
 const SUB = /^[\w.@:+-]{1,256}$/;

@@ -12,8 +12,8 @@ import { channelHandlers } from '../channels/index.ts';
 import { ConfigError, type Config } from '../config/index.ts';
 import { createAdmission, type Admission } from '../core/admission/index.ts';
 import { createGateway, type Gateway } from '../core/gateway.ts';
-import type { Logger } from '../core/logger.ts';
-import { builtinHandlers } from '../handlers/index.ts';
+import type { Logger } from '../logging/logger.ts';
+import { builtinHandlers } from '../builtins/index.ts';
 import { adminRoutes } from './admin.ts';
 import { createBackends } from './backends.ts';
 import { createClientIp } from './client-ip.ts';
@@ -24,7 +24,7 @@ import type { Platform } from './platform.ts';
 import { hostCheck, ownNames, type OwnNames } from './own-names.ts';
 import { createRevocationBus } from './revocations.ts';
 import { staticFiles, staticRoutes } from './static-files.ts';
-import { buildVerifier } from './verifier.ts';
+import { buildVerifier } from './build-verifier.ts';
 
 export interface AssembledServer {
   readonly app: Hono;

@@ -2,17 +2,21 @@
  * Where shared state lives: in this process (the embedded default) or in Redis (`--redis-url`),
  * so that tickets, sessions, pub/sub, per-user caps and revocations hold across instances.
  */
-import { MemoryBroker, RedisBroker, type Broker } from '../broker/index.ts';
-import { MemoryUserConnections, RedisUserConnections, type UserConnections } from '../cluster/index.ts';
+import { MemoryBroker } from '../backends/memory/broker.ts';
+import { MemoryUserConnections } from '../backends/memory/user-connections.ts';
+import { RedisBroker } from '../backends/redis/broker.ts';
+import { closeRedis, createRedis, isReady } from '../backends/redis/connect.ts';
+import { RedisUserConnections } from '../backends/redis/user-connections.ts';
+import type { Broker } from '../channels/broker.ts';
+import type { UserConnections } from '../core/user-connections.ts';
 import type { Config } from '../config/index.ts';
-import type { Logger } from '../core/logger.ts';
-import { closeRedis, createRedis, isReady } from '../redis/index.ts';
-import { MemorySessionStore } from '../store/memory-session-store.ts';
-import { MemoryTicketStore } from '../store/memory-ticket-store.ts';
-import { RedisSessionStore } from '../store/redis-session-store.ts';
-import { RedisTicketStore } from '../store/redis-ticket-store.ts';
-import type { SessionStore } from '../store/session-store.ts';
-import type { TicketStore } from '../store/ticket-store.ts';
+import type { Logger } from '../logging/logger.ts';
+import { MemorySessionStore } from '../backends/memory/session-store.ts';
+import { MemoryTicketStore } from '../backends/memory/ticket-store.ts';
+import { RedisSessionStore } from '../backends/redis/session-store.ts';
+import { RedisTicketStore } from '../backends/redis/ticket-store.ts';
+import type { SessionStore } from '../auth-service/session-store.ts';
+import type { TicketStore } from '../auth-service/ticket-store.ts';
 
 export interface Backends {
   readonly kind: 'memory' | 'redis';

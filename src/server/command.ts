@@ -4,12 +4,12 @@
  * 1001 and a retry hint) and exit 0. `hardened-ws healthcheck` is the container's liveness probe.
  */
 import { ConfigError, helpText, loadConfig, type Config } from '../config/index.ts';
-import { CloseCodes } from '../core/close-codes.ts';
-import type { Logger } from '../core/logger.ts';
+import { CloseCodes } from '../protocol/close-codes.ts';
+import type { Logger } from '../logging/logger.ts';
 import { assembleServer } from './assemble.ts';
 import { runHealthcheck } from './healthcheck.ts';
 import { listenConfigError } from './listen-errors.ts';
-import { createLogger } from './logger.ts';
+import { createLogger } from '../logging/pino.ts';
 import { listenMetrics } from './metrics-http.ts';
 import type { Platform } from './platform.ts';
 

@@ -6,7 +6,7 @@
 import { Hono, type Context } from 'hono';
 import { safeEqual } from '../auth-service/crypto.ts';
 import type { Config } from '../config/index.ts';
-import type { Logger } from '../core/logger.ts';
+import type { Logger } from '../logging/logger.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import { listenConfigError } from './listen-errors.ts';
 import type { Listening, Platform } from './platform.ts';

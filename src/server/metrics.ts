@@ -12,7 +12,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { RejectReason } from '../auth-service/tickets.ts';
 import type { BreakerState } from '../auth/verifiers/resilient.ts';
 import type { RefusalReason } from '../core/admission/index.ts';
-import { CloseCodes } from '../core/close-codes.ts';
+import { CloseCodes } from '../protocol/close-codes.ts';
 import type { GatewayObserver, Phase } from '../core/observer.ts';
 
 /** The package version (`hws_build_info{version}`); test/unit/metrics.test.ts keeps it equal to package.json. */

@@ -6,7 +6,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { ConfigError, type Config } from '../config/index.ts';
 import { fixedServerNames, listenOrigins, literalServerNames, type OriginGuard, type ServerNames } from '../core/admission/index.ts';
-import type { Logger } from '../core/logger.ts';
+import type { Logger } from '../logging/logger.ts';
 
 export interface OwnNames {
   /** Stable object: it follows the listen port once `listeningOn` was called. */

@@ -1,6 +1,6 @@
 import type { Context, Hono } from 'hono';
 import type { UpgradeWebSocket } from 'hono/ws';
-import type { MessageTap } from '../core/transport.ts';
+import type { MessageTap } from '../core/socket-port.ts';
 
 export type RuntimeName = 'node' | 'bun' | 'deno';
 

@@ -3,11 +3,11 @@
  * held anywhere. Each revocation is applied here at once and published on the control channel;
  * every instance applies what it receives from the others.
  */
-import type { Broker } from '../broker/index.ts';
+import type { Broker } from '../channels/broker.ts';
 import { CONTROL_CHANNEL } from '../channels/index.ts';
-import { CloseCodes } from '../core/close-codes.ts';
+import { CloseCodes } from '../protocol/close-codes.ts';
 import type { Gateway, RevocationTarget } from '../core/gateway.ts';
-import type { Logger } from '../core/logger.ts';
+import type { Logger } from '../logging/logger.ts';
 
 type Reason = 'logout' | 'admin_kick';
 const CLOSE = { logout: CloseCodes.sessionRevoked, admin_kick: CloseCodes.kicked } as const;

@@ -62,7 +62,7 @@ export function ensureSdkBuilt(): void {
   const out = path.join(projectRoot, 'static/sdk.js');
   const sources = [
     ...readdirSync(path.join(projectRoot, 'src/client')).map((f) => path.join(projectRoot, 'src/client', f)),
-    path.join(projectRoot, 'src/core/close-codes.ts'),
+    path.join(projectRoot, 'src/protocol/close-codes.ts'),
   ];
   const newest = Math.max(...sources.map((f) => statSync(f).mtimeMs));
   if (existsSync(out) && statSync(out).mtimeMs >= newest) return;

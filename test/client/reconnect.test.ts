@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { backoffCeiling, describeCloseCode, fullJitter, parseCloseReason, retryClassOf } from '../../src/client/index.ts';
-import { CloseCodes } from '../../src/core/close-codes.ts';
+import { CloseCodes } from '../../src/protocol/close-codes.ts';
 import { FakeSocket, settle } from './fakes.ts';
 import { harness, leakCheckMaterial } from './harness.ts';
 import { assertNoLeaks } from './leaks.ts';

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import type { Broker, BrokerMessage } from '../../src/broker/broker.ts';
+import type { Broker, BrokerMessage } from '../../src/channels/broker.ts';
 import { CONTROL_CHANNEL } from '../../src/channels/names.ts';
 import { waitFor } from '../support/redis-server.ts';
 

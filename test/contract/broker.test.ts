@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import { MemoryBroker } from '../../src/broker/memory.ts';
-import { RedisBroker } from '../../src/broker/redis.ts';
-import type { BrokerMessage } from '../../src/broker/broker.ts';
+import { MemoryBroker } from '../../src/backends/memory/broker.ts';
+import { RedisBroker } from '../../src/backends/redis/broker.ts';
+import type { BrokerMessage } from '../../src/channels/broker.ts';
 import { waitFor } from '../support/redis-server.ts';
 import { contractFixture, samePair, twoInstances, whenHealthy } from './fixture.ts';
 import { brokerContract } from './broker.contract.ts';

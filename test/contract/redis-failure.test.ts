@@ -5,13 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import type { BrokerMessage } from '../../src/broker/broker.ts';
-import { RedisBroker } from '../../src/broker/redis.ts';
-import { RedisUserConnections } from '../../src/cluster/redis-user-connections.ts';
-import { createRedis, pingRedis } from '../../src/redis/connect.ts';
-import { RedisSessionStore } from '../../src/store/redis-session-store.ts';
-import { RedisTicketStore } from '../../src/store/redis-ticket-store.ts';
-import type { Logger } from '../../src/core/logger.ts';
+import type { BrokerMessage } from '../../src/channels/broker.ts';
+import { RedisBroker } from '../../src/backends/redis/broker.ts';
+import { RedisUserConnections } from '../../src/backends/redis/user-connections.ts';
+import { createRedis, pingRedis } from '../../src/backends/redis/connect.ts';
+import { RedisSessionStore } from '../../src/backends/redis/session-store.ts';
+import { RedisTicketStore } from '../../src/backends/redis/ticket-store.ts';
+import type { Logger } from '../../src/logging/logger.ts';
 import { closedPortUrl, startRedis, unhandledRejectionTripwire, waitFor, type RedisServer } from '../support/redis-server.ts';
 import { record } from './ticket-store.contract.ts';
 

@@ -1,7 +1,7 @@
 /** What every SessionStore must do; `a` and `b` as in the ticket-store contract. */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import type { SessionStore } from '../../src/store/session-store.ts';
+import type { SessionStore } from '../../src/auth-service/session-store.ts';
 
 export interface SessionStorePair {
   readonly a: SessionStore;

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import { MemorySessionStore } from '../../src/store/memory-session-store.ts';
-import { RedisSessionStore } from '../../src/store/redis-session-store.ts';
+import { MemorySessionStore } from '../../src/backends/memory/session-store.ts';
+import { RedisSessionStore } from '../../src/backends/redis/session-store.ts';
 import { contractFixture, samePair, twoInstances, whenHealthy } from './fixture.ts';
 import { sessionStoreContract } from './session-store.contract.ts';
 

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import type { TicketRecord, TicketStore } from '../../src/store/ticket-store.ts';
+import type { TicketRecord, TicketStore } from '../../src/auth-service/ticket-store.ts';
 
 export interface TicketStorePair {
   readonly a: TicketStore;

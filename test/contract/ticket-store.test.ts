@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import { MemoryTicketStore } from '../../src/store/memory-ticket-store.ts';
-import { RedisTicketStore, sha256Hex } from '../../src/store/redis-ticket-store.ts';
+import { MemoryTicketStore } from '../../src/backends/memory/ticket-store.ts';
+import { RedisTicketStore, sha256Hex } from '../../src/backends/redis/ticket-store.ts';
 import { waitFor } from '../support/redis-server.ts';
 import { contractFixture, samePair, twoInstances, whenHealthy } from './fixture.ts';
 import { record, ticketStoreContract } from './ticket-store.contract.ts';

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import type { UserConnections } from '../../src/cluster/user-connections.ts';
+import type { UserConnections } from '../../src/core/user-connections.ts';
 
 export interface UserConnectionsPair {
   readonly a: UserConnections;

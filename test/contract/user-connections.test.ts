@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import { MemoryUserConnections } from '../../src/cluster/memory-user-connections.ts';
-import { RedisUserConnections } from '../../src/cluster/redis-user-connections.ts';
+import { MemoryUserConnections } from '../../src/backends/memory/user-connections.ts';
+import { RedisUserConnections } from '../../src/backends/redis/user-connections.ts';
 import { startRedis, waitFor, type RedisServer } from '../support/redis-server.ts';
 import { contractFixture, samePair, twoInstances, whenHealthy } from './fixture.ts';
 import { userConnectionsContract } from './user-connections.contract.ts';

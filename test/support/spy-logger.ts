@@ -1,4 +1,4 @@
-import type { Logger } from '../../src/core/logger.ts';
+import type { Logger } from '../../src/logging/logger.ts';
 
 export type LogEntry = { level: string; fields: Record<string, unknown>; message: string };
 

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createAuthService } from '../../src/auth-service/index.ts';
 import type { AuthServiceOptions } from '../../src/auth-service/index.ts';
-import { MemorySessionStore } from '../../src/store/memory-session-store.ts';
-import { MemoryTicketStore } from '../../src/store/memory-ticket-store.ts';
+import { MemorySessionStore } from '../../src/backends/memory/session-store.ts';
+import { MemoryTicketStore } from '../../src/backends/memory/ticket-store.ts';
 import { spyLogger, type LogEntry } from '../support/spy-logger.ts';
 
 const PASSWORD = 'correct-horse-battery-staple';

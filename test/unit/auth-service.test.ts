@@ -3,9 +3,9 @@ import { describe, it } from 'node:test';
 import { createAuthService, parseDemoUsers } from '../../src/auth-service/index.ts';
 import type { AuthServiceOptions } from '../../src/auth-service/index.ts';
 import { createOriginGuard } from '../../src/core/admission/index.ts';
-import { MemorySessionStore } from '../../src/store/memory-session-store.ts';
-import { MemoryTicketStore } from '../../src/store/memory-ticket-store.ts';
-import type { TicketStore } from '../../src/store/ticket-store.ts';
+import { MemorySessionStore } from '../../src/backends/memory/session-store.ts';
+import { MemoryTicketStore } from '../../src/backends/memory/ticket-store.ts';
+import type { TicketStore } from '../../src/auth-service/ticket-store.ts';
 import { spyLogger, type LogEntry } from '../support/spy-logger.ts';
 
 const PASSWORD = 'correct-horse-battery-staple';

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Identity } from '../../src/auth/verifier.ts';
-import type { Broker, BrokerMessage, Listener } from '../../src/broker/broker.ts';
+import type { Broker, BrokerMessage, Listener } from '../../src/channels/broker.ts';
 import { channelHandlers, isAllowed, isValidChannel, matches } from '../../src/channels/index.ts';
-import type { HandlerContext } from '../../src/core/handlers.ts';
-import { silentLogger } from '../../src/core/logger.ts';
+import type { HandlerContext } from '../../src/core/handler.ts';
+import { silentLogger } from '../../src/logging/logger.ts';
 import type { InboundMessage, OutboundMessage } from '../../src/protocol/messages.ts';
 
 describe('channel names and permission patterns', () => {

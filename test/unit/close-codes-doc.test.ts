@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { CloseCodes, retryClassOf } from '../../src/core/close-codes.ts';
+import { CloseCodes, retryClassOf } from '../../src/protocol/close-codes.ts';
 
 const DOC = fileURLToPath(new URL('../../docs/protocol.md', import.meta.url));
 async function readDoc(): Promise<string> {
@@ -26,7 +26,7 @@ function closeCodeRows(markdown: string): Row[] {
   return rows;
 }
 
-describe('docs/protocol.md close-code table vs src/core/close-codes.ts', () => {
+describe('docs/protocol.md close-code table vs src/protocol/close-codes.ts', () => {
   it('lists exactly the codes in CloseCodes, each once', async () => {
     const rows = closeCodeRows(await readDoc());
     const documented = rows.map((r) => r.code);

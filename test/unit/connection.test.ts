@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Identity, Verifier, VerifyRequest, VerifyResult } from '../../src/auth/verifier.ts';
-import { CloseCodes } from '../../src/core/close-codes.ts';
+import { CloseCodes } from '../../src/protocol/close-codes.ts';
 import { Connection, type SocketPort } from '../../src/core/connection.ts';
-import type { SendOutcome } from '../../src/core/transport.ts';
-import { toFrame } from '../../src/core/frames.ts';
-import type { Handler, Handlers } from '../../src/core/handlers.ts';
+import type { SendOutcome } from '../../src/core/socket-port.ts';
+import { toFrame } from '../../src/protocol/frames.ts';
+import type { Handler, Handlers } from '../../src/core/handler.ts';
 import { resolveLimits, type Limits } from '../../src/core/limits.ts';
-import { silentLogger, type Logger } from '../../src/core/logger.ts';
+import { silentLogger, type Logger } from '../../src/logging/logger.ts';
 import { SessionClock } from '../../src/core/session-clock.ts';
 import type { InboundMessage } from '../../src/protocol/messages.ts';
 import { spyLogger, type LogEntry } from '../support/spy-logger.ts';

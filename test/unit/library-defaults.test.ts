@@ -1,7 +1,7 @@
 /** The library's defaults are the server's: each equals what the server command starts with. */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { DEFAULT_MAX_CHANNELS } from '../../src/channels/handlers.ts';
+import { DEFAULT_MAX_CHANNELS } from '../../src/channels/channel-handlers.ts';
 import { loadConfig, type Config } from '../../src/config/index.ts';
 import { defaultLimits } from '../../src/core/limits.ts';
 import { admissionDefaults, heartbeatDefaults } from '../../src/library/defaults.ts';

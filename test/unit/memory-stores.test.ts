@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MemorySessionStore } from '../../src/store/memory-session-store.ts';
-import { MemoryTicketStore } from '../../src/store/memory-ticket-store.ts';
-import type { TicketRecord } from '../../src/store/ticket-store.ts';
+import { MemorySessionStore } from '../../src/backends/memory/session-store.ts';
+import { MemoryTicketStore } from '../../src/backends/memory/ticket-store.ts';
+import type { TicketRecord } from '../../src/auth-service/ticket-store.ts';
 
 function ticket(exp: number): TicketRecord {
   return { sub: 'alice', origin: null, ip: null, exp, sessionExp: exp + 1000, sid: null };

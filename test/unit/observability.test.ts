@@ -6,7 +6,7 @@ import { upgradeWebSocket } from '@hono/node-server';
 import { register as globalRegister } from 'prom-client';
 import { loadConfig, type Config } from '../../src/config/index.ts';
 import { assembleServer } from '../../src/server/assemble.ts';
-import { censorSecrets, createLogger, prettyLine, secretFields } from '../../src/server/logger.ts';
+import { censorSecrets, createLogger, prettyLine, secretFields } from '../../src/logging/pino.ts';
 import { PACKAGE_VERSION, authReasonLabel, closeCodeLabel, createMetrics } from '../../src/server/metrics.ts';
 import type { Platform } from '../../src/server/platform.ts';
 import { parseMetrics, sample } from '../conformance/metrics.ts';

@@ -4,15 +4,15 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { transition, type ConnEvent, type ConnState } from '../../src/auth/state-machine.ts';
+import { transition, type ConnEvent, type ConnState } from '../../src/core/connection-machine.ts';
 import type { Identity, Verifier, VerifyResult } from '../../src/auth/verifier.ts';
-import { CloseCodes } from '../../src/core/close-codes.ts';
+import { CloseCodes } from '../../src/protocol/close-codes.ts';
 import { Connection, type Admit } from '../../src/core/connection.ts';
 import { resolveLimits, type Limits } from '../../src/core/limits.ts';
-import { silentLogger } from '../../src/core/logger.ts';
+import { silentLogger } from '../../src/logging/logger.ts';
 import { SessionClock } from '../../src/core/session-clock.ts';
-import type { SendOutcome, SocketPort } from '../../src/core/transport.ts';
-import { builtinHandlers } from '../../src/handlers/index.ts';
+import type { SendOutcome, SocketPort } from '../../src/core/socket-port.ts';
+import { builtinHandlers } from '../../src/builtins/index.ts';
 import { utf8ByteLength } from '../../src/protocol/parse.ts';
 
 const NOW = 1_700_000_000_000;

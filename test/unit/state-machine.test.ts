@@ -7,9 +7,9 @@ import {
   type ConnState,
   type Effect,
   type Transition,
-} from '../../src/auth/state-machine.ts';
+} from '../../src/core/connection-machine.ts';
 import type { Identity, VerifyResult } from '../../src/auth/verifier.ts';
-import { CloseCodes } from '../../src/core/close-codes.ts';
+import { CloseCodes } from '../../src/protocol/close-codes.ts';
 import { resolveLimits } from '../../src/core/limits.ts';
 import type { Frame } from '../../src/protocol/messages.ts';
 import { utf8ByteLength } from '../../src/protocol/parse.ts';

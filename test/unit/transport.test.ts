@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { beforeEach, afterEach, it, mock } from 'node:test';
 import type { WSContext } from 'hono/ws';
-import { socketPortFor } from '../../src/core/transport.ts';
+import { socketPortFor } from '../../src/core/socket-port.ts';
 
 /** A stand-in for Bun's ServerWebSocket: close() ends it at once, after which terminate() does nothing (as in Bun 1.4.5). */
 class FakeBunSocket {

@@ -7,8 +7,8 @@
  * matches no `/ws` route on any runtime, so a route-level middleware would never see it.
  */
 import type { Context, MiddlewareHandler } from 'hono';
-import { KeyedRateLimiter, type RateSpec } from '../../limits/token-bucket.ts';
-import type { Logger } from '../logger.ts';
+import { KeyedRateLimiter, type RateSpec } from '../token-bucket.ts';
+import type { Logger } from '../../logging/logger.ts';
 import { ConnectionCounter } from './connection-counter.ts';
 import { createOriginGuard, type OriginGuard } from './origin-guard.ts';
 import type { OriginPolicy } from './origin-policy.ts';

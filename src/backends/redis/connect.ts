@@ -4,8 +4,8 @@
  * queueing them, reconnect forever with capped, jittered backoff.
  */
 import { Redis } from 'ioredis';
-import type { Logger } from '../core/logger.ts';
-import { silentLogger } from '../core/logger.ts';
+import type { Logger } from '../../logging/logger.ts';
+import { silentLogger } from '../../logging/logger.ts';
 
 export type { Redis } from 'ioredis';
 

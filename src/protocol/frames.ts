@@ -1,5 +1,5 @@
-import type { Frame } from '../protocol/messages.ts';
-import { utf8ByteLength } from '../protocol/parse.ts';
+import type { Frame } from './messages.ts';
+import { utf8ByteLength } from './parse.ts';
 
 /** Normalises what the runtimes hand to `onMessage` (string, ArrayBuffer, Blob, view) into a Frame. */
 export function toFrame(data: unknown): Frame {

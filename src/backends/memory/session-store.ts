@@ -1,5 +1,5 @@
 import { ExpiringMap, type MemoryStoreOptions } from './expiring-map.ts';
-import type { SessionRecord, SessionStore } from './session-store.ts';
+import type { SessionRecord, SessionStore } from '../../auth-service/session-store.ts';
 
 /** Single-process login-session store; `get` never returns an expired session, swept or not. */
 export class MemorySessionStore implements SessionStore {

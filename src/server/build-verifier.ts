@@ -11,7 +11,7 @@ import type { OriginGuard } from '../core/admission/index.ts';
 import { HttpVerifier, readIdentity } from '../auth/verifiers/http.ts';
 import { withResilience, type BreakerState, type ResilientVerifier } from '../auth/verifiers/resilient.ts';
 import { ConfigError, type Config } from '../config/index.ts';
-import type { Logger } from '../core/logger.ts';
+import type { Logger } from '../logging/logger.ts';
 import type { Backends } from './backends.ts';
 
 export interface VerifierDeps {

@@ -8,11 +8,12 @@
  *           \                            \               \--expired, revoked, limits--> closed
  *            \--bad first frame, deadline--\--rejected/unavailable/overflow---------> closed
  */
-import { CloseCodes, type CloseCodeInfo } from '../core/close-codes.ts';
-import type { Limits } from '../core/limits.ts';
+import { CloseCodes, type CloseCodeInfo } from '../protocol/close-codes.ts';
+import type { Limits } from './limits.ts';
 import type { Frame, OutboundMessage } from '../protocol/messages.ts';
+import { withRetryHint } from '../protocol/close-reason.ts';
 import { parseAuthMessage } from '../protocol/parse.ts';
-import type { Identity, VerifyResult } from './verifier.ts';
+import type { Identity, VerifyResult } from '../auth/verifier.ts';
 
 export type ConnState =
   | { readonly phase: 'awaiting_ticket' }
@@ -183,7 +184,3 @@ function onRefreshVerified(state: Authenticated, result: VerifyResult, id: strin
   };
 }
 
-/** `retry-after-ms=<n>` in the close reason tells clients when to come back (circuit breaker, shutdown). */
-export function withRetryHint(info: CloseCodeInfo, retryAfterMs: number | undefined): CloseCodeInfo {
-  return retryAfterMs === undefined ? info : { ...info, reason: `${info.reason}; retry-after-ms=${Math.round(retryAfterMs)}` };
-}

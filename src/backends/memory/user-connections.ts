@@ -1,5 +1,5 @@
 /** One process: the per-user cap is a set of connection ids per user. Nothing expires; release is the only way out. */
-import type { UserConnections } from './user-connections.ts';
+import type { UserConnections } from '../../core/user-connections.ts';
 
 export class MemoryUserConnections implements UserConnections {
   readonly #byUser = new Map<string, Set<string>>();

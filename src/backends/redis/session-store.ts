@@ -4,12 +4,12 @@
  * `extend` is one Lua script (read, cap at maxExp, never move back, write with the new TTL), so two
  * instances extending the same session at once cannot leave it ending earlier than either promised.
  */
-import type { Logger } from '../core/logger.ts';
-import { silentLogger } from '../core/logger.ts';
-import type { OwnedClient } from '../redis/connect.ts';
-import { clientFrom, closeRedis, DEFAULT_PREFIX, describe, isReady, unavailable } from '../redis/connect.ts';
-import type { RedisStoreOptions } from './redis-ticket-store.ts';
-import type { SessionRecord, SessionStore } from './session-store.ts';
+import type { Logger } from '../../logging/logger.ts';
+import { silentLogger } from '../../logging/logger.ts';
+import type { OwnedClient } from './connect.ts';
+import { clientFrom, closeRedis, DEFAULT_PREFIX, describe, isReady, unavailable } from './connect.ts';
+import type { RedisStoreOptions } from './ticket-store.ts';
+import type { SessionRecord, SessionStore } from '../../auth-service/session-store.ts';
 
 /**
  * KEYS[1] session key; ARGV: wanted exp, now (ms, this instance's clock, as for put). Returns the

@@ -1,6 +1,6 @@
 import type { Identity } from '../auth/verifier.ts';
 import type { InboundMessage, OutboundMessage } from '../protocol/messages.ts';
-import type { Logger } from './logger.ts';
+import type { Logger } from '../logging/logger.ts';
 
 /** What a handler may do with the connection it serves. */
 export interface HandlerContext {

@@ -1,4 +1,4 @@
-import type { Handlers } from '../core/handlers.ts';
+import type { Handlers } from '../core/handler.ts';
 import { echo } from './echo.ts';
 import { ping } from './ping.ts';
 

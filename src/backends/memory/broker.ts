@@ -3,9 +3,9 @@
  * every networked broker, so code written against it does not come to rely on re-entrant delivery.
  * `Subscribers` (the per-channel listener sets) is shared with the Redis broker.
  */
-import type { Logger } from '../core/logger.ts';
-import { silentLogger } from '../core/logger.ts';
-import type { Broker, BrokerMessage, Listener } from './broker.ts';
+import type { Logger } from '../../logging/logger.ts';
+import { silentLogger } from '../../logging/logger.ts';
+import type { Broker, BrokerMessage, Listener } from '../../channels/broker.ts';
 
 /** One subscribe() call. Its own object, so the same function subscribed twice is two entries. */
 export interface SubscriberEntry {

@@ -2,8 +2,8 @@
  * subscribe / unsubscribe / publish, acknowledged by id. A refusal is an error reply, never a
  * close. Subscriptions belong to the connection and end with it.
  */
-import type { Broker } from '../broker/broker.ts';
-import type { Handler, HandlerContext, Handlers } from '../core/handlers.ts';
+import type { Broker } from './broker.ts';
+import type { Handler, HandlerContext, Handlers } from '../core/handler.ts';
 import type { GatewayObserver } from '../core/observer.ts';
 import type { InboundMessage } from '../protocol/messages.ts';
 import { isValidChannel } from './names.ts';

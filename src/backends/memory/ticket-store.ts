@@ -1,5 +1,5 @@
 import { ExpiringMap, type MemoryStoreOptions } from './expiring-map.ts';
-import type { TicketRecord, TicketStore } from './ticket-store.ts';
+import type { TicketRecord, TicketStore } from '../../auth-service/ticket-store.ts';
 
 export { StoreFullError, SWEEP_INTERVAL_MS, DEFAULT_MAX_ENTRIES, type MemoryStoreOptions } from './expiring-map.ts';
 

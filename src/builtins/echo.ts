@@ -1,4 +1,4 @@
-import type { Handler } from '../core/handlers.ts';
+import type { Handler } from '../core/handler.ts';
 
 /** `{"type":"echo","id","data"}` → the same message back. */
 export const echo: Handler = (message, ctx) => {

@@ -3,11 +3,11 @@
  * `take` is GETDEL: one atomic command, so N instances racing for one ticket get one record.
  * The key is the SHA-256 of the ticket, not the ticket: a Redis dump or MONITOR shows nothing redeemable.
  */
-import type { Logger } from '../core/logger.ts';
-import { silentLogger } from '../core/logger.ts';
-import type { OwnedClient, RedisSource } from '../redis/connect.ts';
-import { clientFrom, closeRedis, DEFAULT_PREFIX, isReady, unavailable } from '../redis/connect.ts';
-import type { TicketRecord, TicketStore } from './ticket-store.ts';
+import type { Logger } from '../../logging/logger.ts';
+import { silentLogger } from '../../logging/logger.ts';
+import type { OwnedClient, RedisSource } from './connect.ts';
+import { clientFrom, closeRedis, DEFAULT_PREFIX, isReady, unavailable } from './connect.ts';
+import type { TicketRecord, TicketStore } from '../../auth-service/ticket-store.ts';
 
 export type RedisStoreOptions = RedisSource & {
   /** Key prefix. Default `hws:`. */

@@ -10,11 +10,11 @@
  * Times come from Redis `TIME` inside the scripts, not from each instance's clock, so instances
  * with skewed clocks still agree on which leases have lapsed.
  */
-import type { Logger } from '../core/logger.ts';
-import { silentLogger } from '../core/logger.ts';
-import type { OwnedClient, Redis, RedisSource } from '../redis/connect.ts';
-import { clientFrom, closeRedis, DEFAULT_PREFIX, describe, isReady, unavailable } from '../redis/connect.ts';
-import type { UserConnections } from './user-connections.ts';
+import type { Logger } from '../../logging/logger.ts';
+import { silentLogger } from '../../logging/logger.ts';
+import type { OwnedClient, Redis, RedisSource } from './connect.ts';
+import { clientFrom, closeRedis, DEFAULT_PREFIX, describe, isReady, unavailable } from './connect.ts';
+import type { UserConnections } from '../../core/user-connections.ts';
 
 export type RedisUserConnectionsOptions = RedisSource & {
   /** How long an entry outlives its last renewal (an instance crash frees slots after this). Default 60 000. */

@@ -1,4 +1,4 @@
-import type { Handler } from '../core/handlers.ts';
+import type { Handler } from '../core/handler.ts';
 
 /** `{"type":"ping","id"}` → `{"type":"pong","id"}`. */
 export const ping: Handler = (message, ctx) => {

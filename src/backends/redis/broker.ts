@@ -5,9 +5,9 @@
  * while at least one local listener wants it (refcount = the listener set). A publisher's own
  * instance receives its message back through Redis, like every other instance: one delivery path.
  */
-import type { Logger } from '../core/logger.ts';
-import { silentLogger } from '../core/logger.ts';
-import type { OwnedClient, Redis } from '../redis/connect.ts';
+import type { Logger } from '../../logging/logger.ts';
+import { silentLogger } from '../../logging/logger.ts';
+import type { OwnedClient, Redis } from './connect.ts';
 import {
   closeRedis,
   createRedis,
@@ -16,9 +16,9 @@ import {
   isReady,
   RedisUnavailableError,
   unavailable,
-} from '../redis/connect.ts';
-import type { Broker, BrokerMessage, Listener } from './broker.ts';
-import { Subscribers } from './memory.ts';
+} from './connect.ts';
+import type { Broker, BrokerMessage, Listener } from '../../channels/broker.ts';
+import { Subscribers } from '../memory/broker.ts';
 
 export interface RedisBrokerOptions {
   /** Redis URL; the subscriber connection (and the publisher, unless given) is made from it. */

@@ -10,8 +10,8 @@
  * failing, and the right password from it still works. The attacker gets one guess per fresh
  * address per FAILURE_MEMORY_MS once the ceiling is spent, on top of the per-IP rate.
  */
-import { KeyedRateLimiter, type RateSpec } from '../limits/token-bucket.ts';
-import { ExpiringMap } from '../store/expiring-map.ts';
+import { KeyedRateLimiter, type RateSpec } from '../core/token-bucket.ts';
+import { ExpiringMap } from '../backends/memory/expiring-map.ts';
 
 export type LimitName = 'login_ip' | 'login_user' | 'ticket_session';
 

@@ -5,7 +5,7 @@
  * below (pino-pretty is not a dependency, and a terminal needs no more than this).
  */
 import { pino, type Logger as PinoLogger } from 'pino';
-import { BoundLogger, type Logger } from '../core/logger.ts';
+import { BoundLogger, type Logger } from './logger.ts';
 
 export type LogFormat = 'json' | 'pretty';
 
