@@ -11,7 +11,7 @@
  * address per FAILURE_MEMORY_MS once the ceiling is spent, on top of the per-IP rate.
  */
 import { KeyedRateLimiter, type RateSpec } from '../core/token-bucket.ts';
-import { ExpiringMap } from '../backends/memory/expiring-map.ts';
+import { ExpiringMap } from '../core/expiring-map.ts';
 
 export type LimitName = 'login_ip' | 'login_user' | 'ticket_session';
 

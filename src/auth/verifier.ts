@@ -24,6 +24,14 @@ export type VerifyResult =
   | { readonly kind: 'rejected'; readonly reason: string }
   | { readonly kind: 'unavailable'; readonly reason: string; readonly retryAfterMs?: number };
 
+export interface VerifyOptions {
+  /**
+   * Aborts at the caller's deadline (the gateway's verify timeout): stop the work (a fetch) then.
+   * The caller settles at its deadline whether or not the verifier follows it.
+   */
+  readonly signal?: AbortSignal;
+}
+
 export interface Verifier {
-  verify(request: VerifyRequest): Promise<VerifyResult>;
+  verify(request: VerifyRequest, options?: VerifyOptions): Promise<VerifyResult>;
 }

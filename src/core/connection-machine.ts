@@ -1,23 +1,35 @@
 /**
- * The connection's auth state machine: pure data in, data out. No I/O, no timers, no clock
- * (time arrives as `now`). The connection driver performs the effects. This function is the only
- * place a connection changes state, which is what makes every close path testable without sockets.
+ * The connection machine: pure data in, data out. No I/O, no timers, no clock (time arrives as
+ * `now`). The driver (connection.ts) performs the effects. This function is the only place a
+ * connection changes state — admission and refresh included — which is what makes every close
+ * path testable without sockets.
  *
- *   awaiting_ticket --auth frame--> verifying --ok--> authenticated <--refresh ok--+
- *          \                            \                |  \--refresh_requested--+
- *           \                            \               \--expired, revoked, limits--> closed
- *            \--bad first frame, deadline--\--rejected/unavailable/overflow---------> closed
+ *   awaiting_ticket --auth frame--> verifying --ok--> admitting --admitted--> authenticated <-+
+ *          \                            \                \                    |  \--refresh--+
+ *           \                            \                \--refused           \--expired, revoked, limits--> closed
+ *            \--bad first frame, deadline--\--rejected/unavailable/overflow-------------------------> closed
+ *
+ * Frames that arrive while verifying or admitting wait in a bounded queue and are handled, in
+ * order, once authenticated. An authenticated text frame is parsed here: `refresh` is the
+ * protocol's own and handled here; everything else is dispatched to the handlers.
  */
 import { CloseCodes, type CloseCodeInfo } from '../protocol/close-codes.ts';
 import type { Limits } from './limits.ts';
-import type { Frame, OutboundMessage } from '../protocol/messages.ts';
+import type { Frame, InboundMessage, OutboundMessage } from '../protocol/messages.ts';
 import { withRetryHint } from '../protocol/close-reason.ts';
-import { parseAuthMessage } from '../protocol/parse.ts';
+import { parseAuthMessage, parseMessage } from '../protocol/parse.ts';
 import type { Identity, VerifyResult } from '../auth/verifier.ts';
+
+/** Frames received before `auth.ok`, bounded by `maxQueuedFrames` and `maxQueuedBytes`. */
+interface Queue {
+  readonly queue: readonly Frame[];
+  readonly queuedBytes: number;
+}
 
 export type ConnState =
   | { readonly phase: 'awaiting_ticket' }
-  | { readonly phase: 'verifying'; readonly queue: readonly Frame[]; readonly queuedBytes: number }
+  | ({ readonly phase: 'verifying' } & Queue)
+  | ({ readonly phase: 'admitting'; readonly identity: Identity } & Queue)
   | { readonly phase: 'authenticated'; readonly identity: Identity; readonly refreshing: boolean }
   | { readonly phase: 'closed'; readonly code: number };
 
@@ -25,11 +37,13 @@ export type ConnEvent =
   | { readonly type: 'open' }
   | { readonly type: 'frame'; readonly frame: Frame }
   | { readonly type: 'verified'; readonly result: VerifyResult }
+  /** The per-user cap took this socket. */
+  | { readonly type: 'admitted' }
+  /** The per-user cap (or its store) refused this socket: `limit` names the limit for the audit line. */
+  | { readonly type: 'admission_refused'; readonly close: CloseCodeInfo; readonly limit: string }
   | { readonly type: 'auth_deadline' }
   | { readonly type: 'close_requested'; readonly close: CloseCodeInfo; readonly cause: string }
   | { readonly type: 'peer_closed'; readonly code: number }
-  /** The client asked to extend its session with a fresh ticket (`{"type":"refresh","ticket"}`). */
-  | { readonly type: 'refresh_requested'; readonly ticket: string | null; readonly id?: string | number }
   | { readonly type: 'refresh_verified'; readonly result: VerifyResult; readonly id?: string | number }
   /** Timers armed for a given `exp`; stale ones (the session was refreshed since) are ignored. */
   | { readonly type: 'session_warning'; readonly exp: number }
@@ -39,12 +53,14 @@ export type Effect =
   | { readonly type: 'arm_auth_deadline' }
   | { readonly type: 'disarm_auth_deadline' }
   | { readonly type: 'verify'; readonly ticket: string; readonly purpose: 'auth' | 'refresh'; readonly id?: string | number }
+  /** Ask the per-user cap for a place; the answer comes back as `admitted` or `admission_refused`. */
+  | { readonly type: 'admit'; readonly identity: Identity }
   /** Warn before and close at `exp` (epoch seconds). */
   | { readonly type: 'arm_session_timers'; readonly exp: number }
   | { readonly type: 'send'; readonly message: OutboundMessage }
-  | { readonly type: 'dispatch'; readonly frame: Frame }
+  | { readonly type: 'dispatch'; readonly message: InboundMessage }
   | { readonly type: 'close'; readonly code: number; readonly reason: string; readonly cause: string }
-  | { readonly type: 'audit'; readonly event: string; readonly fields?: Readonly<Record<string, unknown>> };
+  | { readonly type: 'audit'; readonly event: string; readonly fields?: Readonly<Record<string, unknown>>; readonly level?: 'warn' };
 
 export interface Transition {
   readonly state: ConnState;
@@ -78,8 +94,11 @@ export function transition(state: ConnState, event: ConnEvent, now: number, limi
       return onFrame(state, event.frame, limits);
     case 'verified':
       return state.phase === 'verifying' ? onVerified(state, event.result, now) : stay(state);
-    case 'refresh_requested':
-      return state.phase === 'authenticated' ? onRefreshRequested(state, event.ticket, event.id) : stay(state);
+    case 'admitted':
+      return state.phase === 'admitting' ? onAdmitted(state, limits) : stay(state);
+    case 'admission_refused':
+      if (state.phase !== 'admitting') return stay(state);
+      return closeWith(event.close, 'admission_refused', { type: 'audit', event: 'limit.hit', fields: { limit: event.limit, code: event.close.code }, level: 'warn' });
     case 'refresh_verified':
       return state.phase === 'authenticated' ? onRefreshVerified(state, event.result, event.id, now) : stay(state);
     case 'session_warning':
@@ -104,18 +123,32 @@ function onFrame(state: Exclude<ConnState, { phase: 'closed' }>, frame: Frame, l
         effects: [deadline, { type: 'verify', ticket, purpose: 'auth' }],
       };
     }
-    case 'verifying': {
+    case 'verifying':
+    case 'admitting': {
       if (frame.bytes > limits.maxMessageBytes) return closeWith(CloseCodes.tooBig, 'message_too_big');
       const queuedBytes = state.queuedBytes + frame.bytes;
       if (state.queue.length >= limits.maxQueuedFrames || queuedBytes > limits.maxQueuedBytes) {
         return closeWith(CloseCodes.policyViolation, 'queue_overflow');
       }
-      return stay({ phase: 'verifying', queue: [...state.queue, frame], queuedBytes });
+      return stay({ ...state, queue: [...state.queue, frame], queuedBytes });
     }
     case 'authenticated':
       if (frame.bytes > limits.maxMessageBytes) return closeWith(CloseCodes.tooBig, 'message_too_big');
-      return { state, effects: [{ type: 'dispatch', frame }] };
+      return onMessage(state, frame);
   }
+}
+
+const reply = (state: Authenticated, message: OutboundMessage): Transition => ({ state, effects: [{ type: 'send', message }] });
+
+/** An authenticated frame: an error reply, the protocol's own `refresh`, or a message for the handlers. */
+function onMessage(state: Authenticated, frame: Frame): Transition {
+  if (frame.kind !== 'text') return reply(state, { type: 'error', code: 'binary_unsupported' });
+  const parsed = parseMessage(frame.data);
+  if (!parsed.ok) return reply(state, { type: 'error', id: parsed.id, code: parsed.code });
+  const { message } = parsed;
+  // `refresh` is reserved by the protocol: a handler table cannot replace it.
+  if (message.type === 'refresh') return onRefreshRequested(state, typeof message.ticket === 'string' ? message.ticket : null, message.id);
+  return { state, effects: [{ type: 'dispatch', message }] };
 }
 
 function onVerified(state: Extract<ConnState, { phase: 'verifying' }>, result: VerifyResult, now: number): Transition {
@@ -134,16 +167,27 @@ function onVerified(state: Extract<ConnState, { phase: 'verifying' }>, result: V
       fields: { reason, discarded: state.queue.length },
     });
   }
+  // Before `auth.ok`: a socket the per-user cap refuses never sees one.
   const { identity } = result;
-  return {
-    state: { phase: 'authenticated', identity, refreshing: false },
-    effects: [
-      { type: 'audit', event: 'auth.ok', fields: { sub: identity.sub, exp: identity.exp } },
-      { type: 'send', message: { type: 'auth.ok', sub: identity.sub, exp: identity.exp } },
-      { type: 'arm_session_timers', exp: identity.exp },
-      ...state.queue.map((frame): Effect => ({ type: 'dispatch', frame })),
-    ],
-  };
+  return { state: { phase: 'admitting', identity, queue: state.queue, queuedBytes: state.queuedBytes }, effects: [{ type: 'admit', identity }] };
+}
+
+/** In: `auth.ok`, the session timers, then what queued up meanwhile, in order, as if it arrived now. */
+function onAdmitted(state: Extract<ConnState, { phase: 'admitting' }>, limits: Limits): Transition {
+  const { identity } = state;
+  let current: ConnState = { phase: 'authenticated', identity, refreshing: false };
+  const effects: Effect[] = [
+    { type: 'audit', event: 'auth.ok', fields: { sub: identity.sub, exp: identity.exp } },
+    { type: 'send', message: { type: 'auth.ok', sub: identity.sub, exp: identity.exp } },
+    { type: 'arm_session_timers', exp: identity.exp },
+  ];
+  for (const frame of state.queue) {
+    if (current.phase === 'closed') break;
+    const next = onFrame(current as Authenticated, frame, limits);
+    current = next.state;
+    effects.push(...next.effects);
+  }
+  return { state: current, effects };
 }
 
 type Authenticated = Extract<ConnState, { phase: 'authenticated' }>;

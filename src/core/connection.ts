@@ -5,18 +5,18 @@
  * pending verification or a slow handler.
  */
 import { transition, initialState, type ConnEvent, type ConnState, type Effect } from './connection-machine.ts';
-import type { Identity, Verifier, VerifyRequest } from '../auth/verifier.ts';
+import { withDeadline } from '../auth/deadline.ts';
+import type { Identity, Verifier, VerifyRequest, VerifyResult } from '../auth/verifier.ts';
 import { TokenBucket } from './token-bucket.ts';
 import type { Frame, OutboundMessage } from '../protocol/messages.ts';
 import { encode } from '../protocol/encode.ts';
 import { utf8ByteLength } from '../protocol/parse.ts';
 import { CloseCodes, type CloseCodeInfo } from '../protocol/close-codes.ts';
 import { dispatch } from './dispatch.ts';
-import type { Handler, HandlerContext, Handlers } from './handler.ts';
+import type { HandlerContext, Handlers } from './handler.ts';
 import type { Limits } from './limits.ts';
 import { BoundLogger, type Logger } from '../logging/logger.ts';
 import type { SessionClock, SessionClockWatcher } from './session-clock.ts';
-import { admitSafely, verifyWithin } from './verification.ts';
 import type { GatewayObserver } from './observer.ts';
 import type { SocketPort } from './socket-port.ts';
 
@@ -77,10 +77,6 @@ export class Connection implements SessionClockWatcher, HandlerContext {
     this.id = deps.id;
     this.#rate = new TokenBucket(deps.limits.messageRate, deps.now());
   }
-
-  /** `refresh` is the protocol's own: it feeds the state machine, never a user handler. */
-  readonly #refresh: Handler = (message) =>
-    this.#apply({ type: 'refresh_requested', ticket: typeof message.ticket === 'string' ? message.ticket : null, id: message.id });
 
   get state(): ConnState {
     return this.#state;
@@ -216,7 +212,10 @@ export class Connection implements SessionClockWatcher, HandlerContext {
       case 'dispatch':
         // A close while an earlier queued message was being handled cancels the rest of the queue.
         if (this.#state.phase === 'closed') return;
-        return dispatch(effect.frame, this.#deps.handlers, this.#context(), this.#refresh);
+        return dispatch(effect.message, this.#deps.handlers, this.#context());
+      case 'admit':
+        this.#startAdmission(effect.identity);
+        return;
       case 'close':
         this.logger.info({ code: effect.code, cause: effect.cause }, 'ws.close');
         try {
@@ -233,28 +232,42 @@ export class Connection implements SessionClockWatcher, HandlerContext {
           this.logger.info({ exp: this.#state.identity.exp }, effect.event);
           return;
         }
-        this.logger.info(effect.fields ?? {}, effect.event);
+        if (effect.level === 'warn') this.logger.warn(effect.fields ?? {}, effect.event);
+        else this.logger.info(effect.fields ?? {}, effect.event);
         return;
     }
   }
 
+  /** The verification, bounded by the verify timeout (the one deadline; the verifier gets its signal). */
   #startVerification(ticket: string, purpose: 'auth' | 'refresh', id: string | number | undefined): void {
-    const { verifier, limits, origin, ip, admit } = this.#deps;
+    const { verifier, limits, origin, ip } = this.#deps;
     const request: VerifyRequest = { ticket, origin, ip };
     // Latency from the monotonic clock: an in-process verification takes well under a millisecond.
     const started = performance.now();
-    verifyWithin(verifier, request, limits.verifyTimeoutMs).then(async (result) => {
+    void withDeadline<VerifyResult>(
+      (signal) => verifier.verify(request, { signal }),
+      { ms: limits.verifyTimeoutMs },
+      () => ({ kind: 'unavailable', reason: 'timeout' }),
+      () => ({ kind: 'unavailable', reason: 'verifier_error' }),
+    ).then((result) => {
       const reason = result.kind === 'ok' ? 'ok' : result.reason;
       this.#deps.observer?.verified?.(result.kind, reason, (performance.now() - started) / 1000);
-      if (purpose === 'refresh') return this.#enqueue({ type: 'refresh_verified', result, id });
-      const refusal = result.kind === 'ok' && admit !== undefined ? await admitSafely(admit, result.identity, this) : null;
-      if (refusal !== null) {
-        this.logger.warn({ limit: 'user_connections', code: refusal.code }, 'limit.hit');
-        this.#deps.observer?.limitHit?.('user_connections');
-        return this.#enqueue({ type: 'close_requested', close: refusal, cause: 'admission_refused' });
-      }
-      this.#enqueue({ type: 'verified', result });
+      this.#enqueue(purpose === 'refresh' ? { type: 'refresh_verified', result, id } : { type: 'verified', result });
     });
+  }
+
+  /** The per-user cap's answer for a verified identity. A failing store refuses (fails closed). */
+  #startAdmission(identity: Identity): void {
+    const admit = this.#deps.admit;
+    if (admit === undefined) return this.#enqueue({ type: 'admitted' });
+    void Promise.resolve()
+      .then(() => admit(identity, this))
+      .catch(() => CloseCodes.tryAgainLater)
+      .then((refusal) => {
+        if (refusal === null) return this.#enqueue({ type: 'admitted' });
+        this.#deps.observer?.limitHit?.('user_connections');
+        this.#enqueue({ type: 'admission_refused', close: refusal, limit: 'user_connections' });
+      });
   }
 
   #armSessionTimers(exp: number): void {

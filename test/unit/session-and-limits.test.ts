@@ -22,6 +22,11 @@ const authenticated: ConnState = { phase: 'authenticated', identity: alice, refr
 const TICKET = 'refresh-ticket-0123456789abcdef';
 
 const run = (state: ConnState, event: ConnEvent, now = NOW) => transition(state, event, now, limits);
+/** A `refresh` frame as the client sends it: the machine parses it itself. */
+const refreshFrame = (fields: Record<string, unknown>): ConnEvent => {
+  const data = JSON.stringify({ type: 'refresh', ...fields });
+  return { type: 'frame', frame: { kind: 'text', data, bytes: utf8ByteLength(data) } };
+};
 
 describe('state machine: session expiry', () => {
   it('session_warning for the current exp tells the client how long is left', () => {
@@ -45,21 +50,21 @@ describe('state machine: session expiry', () => {
 });
 
 describe('state machine: in-band refresh', () => {
-  it('refresh_requested starts one verification and marks the session refreshing', () => {
-    const t = run(authenticated, { type: 'refresh_requested', ticket: TICKET, id: 7 });
+  it('a refresh frame starts one verification and marks the session refreshing', () => {
+    const t = run(authenticated, refreshFrame({ ticket: TICKET, id: 7 }));
     assert.deepEqual(t.state, { ...authenticated, refreshing: true });
     assert.deepEqual(t.effects, [{ type: 'verify', ticket: TICKET, purpose: 'refresh', id: 7 }]);
   });
 
   it('a second refresh while one is in flight is refused (single flight)', () => {
     const refreshing: ConnState = { ...authenticated, refreshing: true };
-    const t = run(refreshing, { type: 'refresh_requested', ticket: TICKET, id: 8 });
+    const t = run(refreshing, refreshFrame({ ticket: TICKET, id: 8 }));
     assert.equal(t.state, refreshing);
     assert.deepEqual(t.effects, [{ type: 'send', message: { type: 'error', id: 8, code: 'refresh_in_progress' } }]);
   });
 
   it('a refresh without a ticket is an invalid message', () => {
-    const t = run(authenticated, { type: 'refresh_requested', ticket: null, id: 9 });
+    const t = run(authenticated, refreshFrame({ id: 9 }));
     assert.deepEqual(t.effects, [{ type: 'send', message: { type: 'error', id: 9, code: 'invalid_message' } }]);
   });
 
@@ -92,10 +97,10 @@ describe('state machine: in-band refresh', () => {
     assert.deepEqual(unavailable.effects, [{ type: 'send', message: { type: 'error', id: 2, code: 'refresh_unavailable' } }]);
   });
 
-  it('refresh events outside authenticated do nothing', () => {
-    for (const state of [{ phase: 'awaiting_ticket' }, { phase: 'verifying', queue: [], queuedBytes: 0 }, { phase: 'closed', code: 1000 }] as ConnState[]) {
+  it('refresh results and session timers outside authenticated do nothing (a refresh frame there is an ordinary frame)', () => {
+    const admitting = { phase: 'admitting', identity: alice, queue: [], queuedBytes: 0 };
+    for (const state of [{ phase: 'awaiting_ticket' }, { phase: 'verifying', queue: [], queuedBytes: 0 }, admitting, { phase: 'closed', code: 1000 }] as ConnState[]) {
       for (const event of [
-        { type: 'refresh_requested', ticket: TICKET },
         { type: 'refresh_verified', result: { kind: 'ok', identity: alice } },
         { type: 'session_warning', exp: alice.exp },
         { type: 'session_expired', exp: alice.exp },

@@ -11,8 +11,8 @@ import {
 import type { Identity, VerifyResult } from '../../src/auth/verifier.ts';
 import { CloseCodes } from '../../src/protocol/close-codes.ts';
 import { resolveLimits } from '../../src/core/limits.ts';
-import type { Frame } from '../../src/protocol/messages.ts';
-import { utf8ByteLength } from '../../src/protocol/parse.ts';
+import type { Frame, InboundMessage } from '../../src/protocol/messages.ts';
+import { parseMessage, utf8ByteLength } from '../../src/protocol/parse.ts';
 
 // Small limits so that every bound is reachable with short frames.
 const limits = resolveLimits({
@@ -54,6 +54,8 @@ const ev = {
   verifiedRejected: { type: 'verified', result: { kind: 'rejected', reason: 'reused' } } as ConnEvent,
   verifiedUnavailable: { type: 'verified', result: { kind: 'unavailable', reason: 'timeout' } } as ConnEvent,
   verifiedExpired: { type: 'verified', result: { kind: 'ok', identity: expiredIdentity } } as ConnEvent,
+  admitted: { type: 'admitted' } as ConnEvent,
+  admissionRefused: { type: 'admission_refused', close: CloseCodes.userConnectionLimit, limit: 'user_connections' } as ConnEvent,
   authDeadline: { type: 'auth_deadline' } as ConnEvent,
   closeRequested: { type: 'close_requested', close: CloseCodes.goingAway, cause: 'shutdown' } as ConnEvent,
   peerClosed: { type: 'peer_closed', code: 1006 } as ConnEvent,
@@ -71,6 +73,7 @@ const q1 = msg(10);
 const q2 = msg(11);
 const verifyingEmpty: ConnState = { phase: 'verifying', queue: [], queuedBytes: 0 };
 const verifyingQueued: ConnState = { phase: 'verifying', queue: [q1, q2], queuedBytes: q1.bytes + q2.bytes };
+const admittingQueued: ConnState = { phase: 'admitting', identity, queue: [q1, q2], queuedBytes: q1.bytes + q2.bytes };
 const authenticated: ConnState = { phase: 'authenticated', identity, refreshing: false };
 const closed: ConnState = { phase: 'closed', code: 4401 };
 
@@ -78,6 +81,7 @@ const allStates: [string, ConnState][] = [
   ['awaiting_ticket', initialState],
   ['verifying(empty)', verifyingEmpty],
   ['verifying(queued)', verifyingQueued],
+  ['admitting(queued)', admittingQueued],
   ['authenticated', authenticated],
   ['closed', closed],
 ];
@@ -91,6 +95,13 @@ const close = (info: { code: number; reason: string }, cause: string): Effect =>
   cause,
 });
 const disarm: Effect = { type: 'disarm_auth_deadline' };
+/** What an authenticated frame becomes: the parsed message for the handlers, or an error reply. */
+function handled(frame: Frame): Effect {
+  if (frame.kind !== 'text') return { type: 'send', message: { type: 'error', code: 'binary_unsupported' } };
+  const parsed = parseMessage(frame.data);
+  if (!parsed.ok) return { type: 'send', message: { type: 'error', id: parsed.id, code: parsed.code } };
+  return { type: 'dispatch', message: parsed.message };
+}
 
 function assertNoTicketInCloses(t: Transition): void {
   for (const e of t.effects) {
@@ -147,7 +158,7 @@ describe('state machine: awaiting_ticket', () => {
     });
   });
 
-  for (const name of ['verifiedOk', 'verifiedRejected', 'verifiedUnavailable', 'verifiedExpired'] as const) {
+  for (const name of ['verifiedOk', 'verifiedRejected', 'verifiedUnavailable', 'verifiedExpired', 'admitted', 'admissionRefused'] as const) {
     it(`${name} before any auth frame is ignored`, () => {
       const t = run(s, ev[name]);
       assert.equal(t.state, s);
@@ -209,15 +220,32 @@ for (const [label, s] of [
       });
     });
 
-    it('verified ok → authenticated; audit, auth.ok {sub,exp}, then the queue dispatched in order', () => {
+    it('verified ok → admitting, keeping the queue; asks the per-user cap (no auth.ok yet)', () => {
       const t = run(s, ev.verifiedOk);
+      assert.deepEqual(t.state, { phase: 'admitting', identity, queue: s.queue, queuedBytes: s.queuedBytes });
+      assert.deepEqual(t.effects, [{ type: 'admit', identity }]);
+    });
+
+    it('verified ok, then admitted → authenticated; audit, auth.ok {sub,exp}, then the queue handled in order', () => {
+      const t = run(run(s, ev.verifiedOk).state, ev.admitted);
       assert.deepEqual(t.state, { phase: 'authenticated', identity, refreshing: false });
       assert.deepEqual(t.effects, [
         { type: 'audit', event: 'auth.ok', fields: { sub: 'alice', exp: identity.exp } },
         { type: 'send', message: { type: 'auth.ok', sub: 'alice', exp: identity.exp } },
         { type: 'arm_session_timers', exp: identity.exp },
-        ...s.queue.map((frame) => ({ type: 'dispatch', frame })),
+        ...s.queue.map(handled),
       ]);
+    });
+
+    it('verified ok, then admission refused → closed with its code, queue discarded, limit.hit audited', () => {
+      const t = run(run(s, ev.verifiedOk).state, ev.admissionRefused);
+      assert.deepEqual(t, {
+        state: { phase: 'closed', code: 4430 },
+        effects: [
+          { type: 'audit', event: 'limit.hit', fields: { limit: 'user_connections', code: 4430 }, level: 'warn' },
+          close(CloseCodes.userConnectionLimit, 'admission_refused'),
+        ],
+      });
     });
 
     it('verified rejected → 4401, queue discarded (never dispatched)', () => {
@@ -251,7 +279,7 @@ for (const [label, s] of [
       // Strictly in the past as well.
       assert.equal(run(s, ev.verifiedExpired, NOW + 1).state.phase, 'closed');
       // One millisecond before exp*1000 the session is still valid.
-      assert.equal(run(s, ev.verifiedExpired, NOW - 1).state.phase, 'authenticated');
+      assert.equal(run(s, ev.verifiedExpired, NOW - 1).state.phase, 'admitting');
     });
 
     it('auth_deadline is ignored (the deadline only covers the first frame)', () => {
@@ -310,15 +338,35 @@ describe('state machine: authenticated', () => {
     assert.deepEqual(t.effects, []);
   });
 
-  for (const name of ['authOk', 'invalidJson', 'wrongType', 'missingTicket', 'badChars', 'oversizedAuth', 'binary', 'message'] as const) {
-    it(`frame ${name} is dispatched as is (the dispatcher decides how to answer)`, () => {
+  for (const name of ['authOk', 'wrongType', 'missingTicket', 'badChars', 'oversizedAuth', 'message'] as const) {
+    it(`frame ${name} is parsed and dispatched (the handler table decides how to answer its type)`, () => {
       const event = ev[name];
+      if (event.type !== 'frame' || event.frame.kind !== 'text') throw new Error('fixture');
+      const t = run(s, event);
+      assert.equal(t.state, s);
+      assert.deepEqual(t.effects, [{ type: 'dispatch', message: JSON.parse(event.frame.data) as InboundMessage }]);
+    });
+  }
+
+  it('invalid JSON and binary frames get an error reply; the socket stays open', () => {
+    for (const event of [ev.invalidJson, ev.binary]) {
       if (event.type !== 'frame') throw new Error('fixture');
       const t = run(s, event);
       assert.equal(t.state, s);
-      assert.deepEqual(t.effects, [{ type: 'dispatch', frame: event.frame }]);
+      assert.equal(t.effects.length, 1);
+      const [effect] = t.effects;
+      assert.ok(effect?.type === 'send' && effect.message.type === 'error');
+      assert.equal(effect.message.code, event === ev.binary ? 'binary_unsupported' : 'invalid_json');
+    }
+  });
+
+  it('refresh is the protocol\'s own: never dispatched to a handler', () => {
+    const refresh = text(JSON.stringify({ type: 'refresh', id: 5, ticket: TICKET }));
+    assert.deepEqual(run(s, { type: 'frame', frame: refresh }), {
+      state: { ...s, refreshing: true },
+      effects: [{ type: 'verify', ticket: TICKET, purpose: 'refresh', id: 5 }],
     });
-  }
+  });
 
   it('a frame over maxMessageBytes closes 1009 (message_too_big)', () => {
     assert.deepEqual(run(s, ev.hugeMessage), {
@@ -327,7 +375,7 @@ describe('state machine: authenticated', () => {
     });
   });
 
-  for (const name of ['verifiedOk', 'verifiedRejected', 'verifiedUnavailable', 'verifiedExpired', 'authDeadline'] as const) {
+  for (const name of ['verifiedOk', 'verifiedRejected', 'verifiedUnavailable', 'verifiedExpired', 'authDeadline', 'admitted', 'admissionRefused'] as const) {
     it(`${name} is ignored`, () => {
       const t = run(s, ev[name]);
       assert.equal(t.state, s);
@@ -368,7 +416,7 @@ describe('state machine: invariants over every state × event', () => {
         const dispatches = t.effects.filter((e) => e.type === 'dispatch');
         if (dispatches.length > 0) {
           assert.equal(t.state.phase, 'authenticated', `dispatch outside authenticated at ${where}`);
-          assert.ok(s.phase === 'authenticated' || (s.phase === 'verifying' && event.type === 'verified'), where);
+          assert.ok(s.phase === 'authenticated' || (s.phase === 'admitting' && event.type === 'admitted'), where);
         }
         const closes = t.effects.filter((e) => e.type === 'close');
         assert.ok(closes.length <= 1, `at most one close at ${where}`);
@@ -407,14 +455,17 @@ describe('state machine: invariants over every state × event', () => {
       () => ev.verifiedRejected,
       () => ev.verifiedUnavailable,
       () => ev.verifiedExpired,
+      () => ev.admitted,
+      () => ev.admitted,
+      () => ev.admissionRefused,
       () => ev.authDeadline,
       () => ev.invalidJson,
     ];
     const outcomes = new Map<string, number>();
     for (let walk = 0; walk < 2_000; walk++) {
       let state: ConnState = initialState;
-      const accepted: Frame[] = []; // frames received while verifying or authenticated, in order
-      const dispatched: Frame[] = [];
+      const accepted: Effect[] = []; // what each frame received while verifying, admitting or authenticated must become, in order
+      const handledFrames: Effect[] = [];
       let okSeen = false;
       for (let step = 0; step < 12 && state.phase !== 'closed'; step++) {
         const event = pick(eventPool)();
@@ -424,28 +475,30 @@ describe('state machine: invariants over every state × event', () => {
         for (const e of t.effects) {
           if (e.type === 'dispatch') {
             assert.equal(state.phase, 'authenticated', 'dispatch outside authenticated');
-            dispatched.push(e.frame);
+            handledFrames.push(e);
           }
-          if (e.type === 'send') assert.equal(state.phase, 'authenticated');
+          if (e.type === 'send') {
+            assert.equal(state.phase, 'authenticated');
+            if (e.message.type === 'error') handledFrames.push(e);
+          }
         }
         assertNoTicketInCloses(t);
-        if (before.phase === 'verifying' && state.phase === 'authenticated') okSeen = true;
-        if (event.type === 'frame' && (before.phase === 'verifying' || before.phase === 'authenticated') && state.phase !== 'closed') {
-          accepted.push(event.frame);
-        }
+        if (before.phase === 'admitting' && state.phase === 'authenticated') okSeen = true;
+        const receiving = before.phase === 'verifying' || before.phase === 'admitting' || before.phase === 'authenticated';
+        if (event.type === 'frame' && receiving && state.phase !== 'closed') accepted.push(handled(event.frame));
       }
-      if (!okSeen) assert.deepEqual(dispatched, [], 'nothing may be dispatched without verified ok');
-      else assert.deepEqual(dispatched, accepted, 'every accepted frame is dispatched once, in arrival order');
+      if (!okSeen) assert.deepEqual(handledFrames, [], 'nothing may be dispatched or answered without verified ok and admission');
+      else assert.deepEqual(handledFrames, accepted, 'every accepted frame is handled once, in arrival order');
       const key = state.phase === 'closed' ? `closed:${state.code}` : state.phase;
       outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
     }
     // The walk must actually have exercised the interesting paths.
-    for (const key of ['authenticated', 'closed:4401', 'closed:1013', 'closed:1008']) {
+    for (const key of ['authenticated', 'closed:4401', 'closed:1013', 'closed:1008', 'closed:4430']) {
       assert.ok((outcomes.get(key) ?? 0) > 0, `walks never reached ${key}: ${JSON.stringify([...outcomes])}`);
     }
   });
 
-  it('verified results other than ok never dispatch the queue', () => {
+  it('verified results other than ok, and a refused admission, never dispatch the queue', () => {
     const results: VerifyResult[] = [
       { kind: 'rejected', reason: 'unknown' },
       { kind: 'unavailable', reason: 'status_500' },
@@ -456,5 +509,8 @@ describe('state machine: invariants over every state × event', () => {
       assert.equal(t.state.phase, 'closed');
       assert.deepEqual(t.effects.filter((e) => e.type === 'dispatch' || e.type === 'send'), []);
     }
+    const refused = run(admittingQueued, ev.admissionRefused);
+    assert.equal(refused.state.phase, 'closed');
+    assert.deepEqual(refused.effects.filter((e) => e.type === 'dispatch' || e.type === 'send'), []);
   });
 });

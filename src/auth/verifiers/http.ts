@@ -2,12 +2,13 @@
  * Verifies tickets against an auth service's `POST /auth/verify` (docs/protocol.md). Fails closed:
  * anything but a well-formed 200 or 401 is `unavailable`. Keep-alive comes from the runtime's fetch.
  */
-import type { Identity, Verifier, VerifyRequest, VerifyResult } from '../verifier.ts';
+import type { Identity, Verifier, VerifyOptions, VerifyRequest, VerifyResult } from '../verifier.ts';
 
 export interface HttpVerifierOptions {
   readonly url: string;
   /** Sent as `Authorization: Bearer <secret>`; never logged or echoed. */
   readonly secret: string;
+  /** Only for calls without a signal (the gateway always passes its deadline). Default 2000. */
   readonly timeoutMs?: number;
   /** Defaults to the global fetch; the embedded service passes its in-process handler. */
   readonly fetch?: (request: Request) => Response | Promise<Response>;
@@ -28,7 +29,7 @@ export class HttpVerifier implements Verifier {
     this.#fetch = options.fetch ?? ((request) => fetch(request));
   }
 
-  async verify(request: VerifyRequest): Promise<VerifyResult> {
+  async verify(request: VerifyRequest, options: VerifyOptions = {}): Promise<VerifyResult> {
     let response: Response;
     let body: unknown;
     try {
@@ -37,12 +38,12 @@ export class HttpVerifier implements Verifier {
           method: 'POST',
           headers: { authorization: this.#authorization, 'content-type': 'application/json' },
           body: JSON.stringify(request),
-          signal: AbortSignal.timeout(this.#timeoutMs),
+          signal: options.signal ?? AbortSignal.timeout(this.#timeoutMs),
         }),
       );
       body = await response.text().then(parseJson);
     } catch (error) {
-      const timedOut = error instanceof DOMException && error.name === 'TimeoutError';
+      const timedOut = error instanceof DOMException && (error.name === 'TimeoutError' || error.name === 'AbortError');
       return { kind: 'unavailable', reason: timedOut ? 'timeout' : 'unreachable' };
     }
     if (response.status === 200) {

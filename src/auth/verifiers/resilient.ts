@@ -6,7 +6,8 @@
  * With a probe, the breaker tests the service itself (after the cool-down, or at once when told
  * the dependency is back), so "closed" means a new socket can be verified: readiness can use it.
  */
-import type { Verifier, VerifyRequest, VerifyResult } from '../verifier.ts';
+import { withDeadline } from '../deadline.ts';
+import type { Verifier, VerifyOptions, VerifyRequest, VerifyResult } from '../verifier.ts';
 
 export type BreakerState = 'closed' | 'open' | 'half_open';
 
@@ -18,10 +19,10 @@ export interface ResilienceOptions {
   /** How long the open breaker fails fast before letting one trial call through. */
   readonly coolDownMs: number;
   /**
-   * The decorator's own deadline for one inner call, counted as an `unavailable` failure.
-   * Without it a verifier that never settles would hold its slot forever and, as the half-open
-   * trial, keep the breaker from ever closing. Default 2000 (the gateway's verify timeout default);
-   * pass the same value as the gateway's `verifyTimeoutMs`.
+   * The deadline of a call that brings none (the breaker's own probe, or a caller without a
+   * signal), counted as an `unavailable` failure: a verifier that never settles must not hold its
+   * slot forever or, as the half-open trial, keep the breaker from ever closing. A call with a
+   * signal (the gateway's) follows that deadline instead. Default 2000.
    */
   readonly timeoutMs?: number;
   readonly now?: () => number;
@@ -117,7 +118,7 @@ class Resilient implements ResilientVerifier {
     const epoch = this.#epoch;
     let result: VerifyResult;
     try {
-      result = await this.#call(probe());
+      result = await this.#call(probe(), undefined);
     } catch {
       result = { kind: 'unavailable', reason: 'verifier_error' }; // a probe that cannot even be built
     } finally {
@@ -126,7 +127,7 @@ class Resilient implements ResilientVerifier {
     this.#record(result, epoch, true);
   }
 
-  async verify(request: VerifyRequest): Promise<VerifyResult> {
+  async verify(request: VerifyRequest, options: VerifyOptions = {}): Promise<VerifyResult> {
     // Everything up to the first await runs synchronously, so the checks and counters below
     // cannot interleave with another call.
     this.#tick();
@@ -143,7 +144,7 @@ class Resilient implements ResilientVerifier {
     this.#inFlight++;
     let result: VerifyResult;
     try {
-      result = await this.#call(request);
+      result = await this.#call(request, options.signal);
     } finally {
       this.#inFlight--;
       if (trial) this.#trialRunning = false;
@@ -152,30 +153,21 @@ class Resilient implements ResilientVerifier {
     return result;
   }
 
-  /** The inner call, bounded in time; a throw or a malformed answer becomes `unavailable`. */
-  async #call(request: VerifyRequest): Promise<VerifyResult> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const deadline = new Promise<VerifyResult>((resolve) => {
-      timer = setTimeout(() => resolve({ kind: 'unavailable', reason: 'timeout' }), this.#o.timeoutMs);
-    });
-    const failed = (): VerifyResult => ({ kind: 'unavailable', reason: 'verifier_error' });
-    let attempt: Promise<VerifyResult>;
-    try {
-      // Called synchronously, so the inner call has started when verify() returns its promise.
-      attempt = Promise.resolve(this.#inner.verify(request)).then(
-        (result): VerifyResult => (isResult(result) ? result : { kind: 'unavailable', reason: 'bad_result' }),
-        failed,
-      );
-    } catch {
-      attempt = Promise.resolve(failed());
-    }
-    try {
-      // On timeout the slot is freed although the inner call may still run: the inner verifier
-      // (HttpVerifier aborts its fetch) is responsible for not outliving its own deadline.
-      return await Promise.race([attempt, deadline]);
-    } finally {
-      clearTimeout(timer);
-    }
+  /**
+   * The inner call, bounded by the caller's deadline (or, without one, `timeoutMs`); a throw or a
+   * malformed answer becomes `unavailable`. At the deadline the slot is freed although the inner
+   * call may still run: it has the aborted signal, and HttpVerifier stops its fetch on it.
+   */
+  #call(request: VerifyRequest, signal: AbortSignal | undefined): Promise<VerifyResult> {
+    return withDeadline<VerifyResult>(
+      async (inner) => {
+        const result: unknown = await this.#inner.verify(request, { signal: inner });
+        return isResult(result) ? result : { kind: 'unavailable', reason: 'bad_result' };
+      },
+      signal === undefined ? { ms: this.#o.timeoutMs } : { outer: signal },
+      () => ({ kind: 'unavailable', reason: 'timeout' }),
+      () => ({ kind: 'unavailable', reason: 'verifier_error' }),
+    );
   }
 
   #record(result: VerifyResult, epoch: number, trial: boolean): void {

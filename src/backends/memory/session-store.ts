@@ -1,4 +1,4 @@
-import { ExpiringMap, type MemoryStoreOptions } from './expiring-map.ts';
+import { ExpiringMap, type MemoryStoreOptions } from '../../core/expiring-map.ts';
 import type { SessionRecord, SessionStore } from '../../auth-service/session-store.ts';
 
 /** Single-process login-session store; `get` never returns an expired session, swept or not. */

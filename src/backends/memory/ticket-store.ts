@@ -1,7 +1,7 @@
-import { ExpiringMap, type MemoryStoreOptions } from './expiring-map.ts';
+import { ExpiringMap, type MemoryStoreOptions } from '../../core/expiring-map.ts';
 import type { TicketRecord, TicketStore } from '../../auth-service/ticket-store.ts';
 
-export { StoreFullError, SWEEP_INTERVAL_MS, DEFAULT_MAX_ENTRIES, type MemoryStoreOptions } from './expiring-map.ts';
+export { StoreFullError, SWEEP_INTERVAL_MS, DEFAULT_MAX_ENTRIES, type MemoryStoreOptions } from '../../core/expiring-map.ts';
 
 /**
  * Single-process ticket store. `take` returns expired records too (the caller reports `expired`);
