@@ -27,8 +27,7 @@ export interface NodeRuntime extends RuntimeAdapter {
 }
 
 export const nodeRuntime: NodeRuntime = {
-  upgradeWebSocket: runtime.upgradeWebSocket,
-  messageTap: runtime.messageTap,
+  socketRuntime: runtime.socketRuntime,
   clientIp: runtime.clientIp,
   listen: (app, options) =>
     runtime.listen(app, {

@@ -4,14 +4,12 @@
  * safe defaults, and the server assembles its own.
  */
 import { Hono, type Context } from 'hono';
-import type { UpgradeWebSocket, WSContext } from 'hono/ws';
 import { withRetryHint } from '../protocol/close-reason.ts';
 import type { Identity, Verifier } from '../auth/verifier.ts';
 import type { UserConnections } from './user-connections.ts';
 import type { Admission } from './admission/index.ts';
 import { CloseCodes, type CloseCodeInfo } from '../protocol/close-codes.ts';
 import { Connection } from './connection.ts';
-import { toFrame } from '../protocol/frames.ts';
 import { validateHandshake } from './handshake.ts';
 import type { Handlers } from './handler.ts';
 import type { GatewayObserver } from './observer.ts';
@@ -19,13 +17,12 @@ import { resolveLimits, type Limits } from './limits.ts';
 import { silentLogger, type Logger } from '../logging/logger.ts';
 import { ConnectionRegistry } from './registry.ts';
 import { SessionClock } from './session-clock.ts';
-import { socketPortFor, type MessageTap } from './socket-port.ts';
+import type { SocketReceiver, SocketRuntime } from './socket-port.ts';
 
 export interface GatewayOptions {
   readonly verifier: Verifier;
-  /** The runtime adapter's helper: `hono/bun`, `hono/deno` or `@hono/node-server`. */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  readonly upgradeWebSocket: UpgradeWebSocket<any, any>;
+  /** The runtime's WebSocket upgrade (src/runtime/*, or the library's adapter of a Hono helper). */
+  readonly runtime: SocketRuntime;
   /** Message handlers by `type`. `refresh` is reserved by the protocol. */
   readonly handlers: Handlers;
   readonly limits?: Partial<Limits>;
@@ -41,8 +38,6 @@ export interface GatewayOptions {
   readonly userConnections: UserConnections;
   /** Receives counts and timings for metrics. */
   readonly observer?: GatewayObserver;
-  /** The runtime's direct message listener (`src/runtime/*`); default: Hono's `onMessage`. */
-  readonly messageTap?: MessageTap;
   /** Route of the WebSocket endpoint; default `/ws`. */
   readonly path?: string;
   readonly now?: () => number;
@@ -110,25 +105,22 @@ export function createGateway(options: GatewayOptions): Gateway {
   };
 
   const app = new Hono();
-  const tap = options.messageTap;
-  const upgrade = options.upgradeWebSocket((c: Context) => {
+  const upgrade = options.runtime.upgrade((c: Context) => {
     // Called for every request on this route, upgrade or not: only read headers here.
     const origin = c.req.header('origin') ?? null;
     const ip = options.clientIp?.(c) ?? null;
     // The connection slot the admission granted; released exactly once when the socket is gone.
     const slot = options.admission?.claim(c);
-    let connection: Connection | undefined;
     return {
-      onOpen(_event: Event, ws: WSContext) {
+      opened(port): SocketReceiver {
         if (slot !== undefined && !slot.open()) {
           // The slot lapsed before the handshake finished and the server filled up meanwhile.
-          ws.close(CloseCodes.tryAgainLater.code, 'server busy');
-          return;
+          port.close(CloseCodes.tryAgainLater.code, 'server busy');
+          return { receive() {}, peerClosed: () => slot.release() };
         }
-        const id = crypto.randomUUID();
-        connection = new Connection({
-          id,
-          socket: socketPortFor(ws),
+        const connection = new Connection({
+          id: crypto.randomUUID(),
+          socket: port,
           verifier: options.verifier,
           handlers,
           limits,
@@ -150,19 +142,11 @@ export function createGateway(options: GatewayOptions): Gateway {
         });
         registry.add(connection);
         connection.open();
-        if (tap !== undefined) {
-          const receiver = connection;
-          tap.attach(ws, (frame) => receiver.receive(frame));
-        }
         closeLate?.(connection);
+        return connection;
       },
-      ...(tap === undefined ? { onMessage: (event: MessageEvent) => connection?.receive(toFrame(event.data)) } : {}),
-      onClose(event: CloseEvent) {
-        if (connection === undefined) slot?.release();
-        connection?.peerClosed(event.code);
-      },
-      onError() {
-        // The close event follows; nothing from the error reaches the client or the log verbatim.
+      abandoned() {
+        slot?.release();
       },
     };
   });

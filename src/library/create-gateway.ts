@@ -3,25 +3,33 @@
  * built-in handlers, an in-process per-user counter, and admission (same-origin only, per-IP caps
  * and upgrade rate) — unless the caller chooses otherwise explicitly.
  */
+import type { Context } from 'hono';
+import type { UpgradeWebSocket } from 'hono/ws';
 import { MemoryUserConnections } from '../backends/memory/user-connections.ts';
 import { createAdmission, type Admission } from '../core/admission/index.ts';
 import { createGateway as createCoreGateway, type Gateway, type GatewayOptions } from '../core/gateway.ts';
 import type { Handlers } from '../core/handler.ts';
 import { silentLogger } from '../logging/logger.ts';
 import { builtinHandlers } from '../builtins/index.ts';
+import type { SocketRuntime } from '../core/socket-port.ts';
+import { honoSocketRuntime } from './hono-runtime.ts';
 import { admissionDefaults, type AdmissionSettings } from './defaults.ts';
 
-/** A runtime adapter (`hardened-ws/node`): its upgrade, its direct frame listener and the client IP. */
-export type RuntimeAdapter = Pick<GatewayOptions, 'upgradeWebSocket' | 'messageTap'> & { clientIp(c: Parameters<NonNullable<GatewayOptions['clientIp']>>[0]): string | null };
+/** A runtime adapter (`hardened-ws/node`): the WebSocket upgrade in the gateway's terms and the client IP. */
+export interface RuntimeAdapter {
+  readonly socketRuntime: SocketRuntime;
+  clientIp(c: Context): string | null;
+}
 
-/** Either a runtime adapter, or Hono's own `upgradeWebSocket` for the runtime (`hono/bun`, `hono/deno`). */
+/** Either a runtime adapter, or the runtime's own Hono `upgradeWebSocket` helper (`hono/bun`, …). */
 type Upgrade =
-  | { readonly runtime: RuntimeAdapter; readonly upgradeWebSocket?: never; readonly messageTap?: never }
-  | { readonly runtime?: never; readonly upgradeWebSocket: GatewayOptions['upgradeWebSocket'] };
+  | { readonly runtime: RuntimeAdapter; readonly upgradeWebSocket?: never }
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  | { readonly runtime?: never; readonly upgradeWebSocket: UpgradeWebSocket<any, any> };
 
 export type LibraryGatewayOptions = Upgrade & LibraryOptions;
 
-interface LibraryOptions extends Omit<GatewayOptions, 'handlers' | 'userConnections' | 'admission' | 'upgradeWebSocket' | 'messageTap'> {
+interface LibraryOptions extends Omit<GatewayOptions, 'handlers' | 'userConnections' | 'admission' | 'runtime'> {
   /**
    * Message handlers by `type`. Default: the built-ins (echo, ping). Given, they replace the
    * defaults: spread `builtinHandlers` (and `channelHandlers({ broker })`) to keep them.
@@ -47,8 +55,7 @@ export function createGateway(options: LibraryGatewayOptions): Gateway {
   const clientIp = options.clientIp ?? runtime?.clientIp.bind(runtime);
   return createCoreGateway({
     ...options,
-    upgradeWebSocket: runtime?.upgradeWebSocket ?? options.upgradeWebSocket!,
-    messageTap: runtime?.messageTap,
+    runtime: runtime?.socketRuntime ?? honoSocketRuntime(options.upgradeWebSocket!),
     clientIp,
     handlers: options.handlers ?? builtinHandlers,
     userConnections: options.userConnections ?? new MemoryUserConnections(),

@@ -1,9 +1,10 @@
 /** Bun platform: `Bun.serve` with `hono/bun`'s WebSocket helper; frame limit enforced natively too. */
 import { upgradeWebSocket, websocket } from 'hono/bun';
 import type { Context } from 'hono';
-import type { MessageTap } from '../core/socket-port.ts';
-import type { Frame } from '../protocol/messages.ts';
+import type { WSContext } from 'hono/ws';
+import type { SocketReceiver, SocketRuntime, SocketSession } from '../core/socket-port.ts';
 import type { ListenOptions, Platform } from '../server/platform.ts';
+import { BunSocketPort, type BunSocketLike } from './bun-socket-port.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { TLS_CIPHERS } from './tls.ts';
 
@@ -54,36 +55,47 @@ interface BunEnv {
   readonly peer: string | null;
 }
 
-/** What hono/bun keeps in `ws.data`, plus the gateway's receiver once the tap is attached. */
+/** What hono/bun keeps in `ws.data`, plus the gateway's receiver once the socket is open. */
 interface SocketData {
-  receive?: (frame: Frame) => void;
+  receiver?: SocketReceiver;
   url?: URL;
 }
-interface BunSocket {
+interface BunSocket extends BunSocketLike {
   readonly data: SocketData;
   ping(): unknown;
-  terminate(): void;
-  getBufferedAmount(): number;
 }
 
 /**
- * hono/bun builds a MessageEvent and a fresh WSContext for every message; with the tap, Bun's
- * message callback (in `listen` below) hands the frame to the gateway directly.
+ * hono/bun's open and close, in the gateway's terms. Messages do not go through hono/bun (it
+ * builds a MessageEvent and a fresh WSContext for every one): Bun's own message callback (in
+ * `listen` below) hands each frame to the receiver kept in `ws.data`.
  */
-const bunMessageTap: MessageTap = {
-  attach(ctx, receive) {
-    const data = (ctx.raw as BunSocket).data;
-    data.receive = receive;
-    // hono/bun keeps the upgrade URL for the socket's life only to put it on each event's WSContext;
-    // nothing here reads it after the open (a WSContext without it has url null).
-    data.url = undefined;
-  },
+function socketEvents(session: SocketSession) {
+  let opened = false;
+  return {
+    onOpen(_event: Event, ws: WSContext) {
+      const raw = ws.raw as BunSocket;
+      raw.data.receiver = session.opened(new BunSocketPort(raw));
+      opened = true;
+      // hono/bun keeps the upgrade URL for the socket's life only to put it on each event's
+      // WSContext; nothing reads it after the open (a WSContext without it has url null).
+      raw.data.url = undefined;
+    },
+    onClose(event: CloseEvent, ws: WSContext) {
+      if (opened) (ws.raw as BunSocket).data.receiver?.peerClosed(event.code);
+      else session.abandoned();
+    },
+  };
+}
+
+const bunSocketRuntime: SocketRuntime = {
+  upgrade: (accept) => upgradeWebSocket((c: Context) => socketEvents(accept(c))),
 };
+
 export const platform: Platform = {
   name: 'bun',
   version: Bun.version,
-  upgradeWebSocket,
-  messageTap: bunMessageTap,
+  socketRuntime: bunSocketRuntime,
   clientIp: (c: Context) => (c.env as BunEnv).peer,
   readStatic: readStaticFromDisk,
   readTextFile: (path) => Bun.file(path).text(),
@@ -103,16 +115,16 @@ export const platform: Platform = {
       hostname: options.host,
       idleTimeout: HTTP_IDLE_TIMEOUT_S,
       // Server-wide: an oversize frame is refused by Bun itself with 1009 before the gateway sees it.
-      // hono/bun's open and close, with the heartbeat around them; messages go through the tap.
+      // hono/bun's open and close, with the heartbeat around them; messages go to the receiver.
       websocket: {
         open(ws: BunSocket) {
           heartbeat.add(ws);
           websocket.open(ws as never);
         },
         message(ws: BunSocket, message: string | Uint8Array) {
-          const receive = ws.data.receive;
-          if (receive === undefined) return; // not open yet, or refused in onOpen: nothing listens
-          receive(typeof message === 'string' ? { kind: 'text', data: message, bytes: Buffer.byteLength(message) } : { kind: 'binary', bytes: message.byteLength });
+          const receiver = ws.data.receiver;
+          if (receiver === undefined) return; // not open yet: nothing listens
+          receiver.receive(typeof message === 'string' ? { kind: 'text', data: message, bytes: Buffer.byteLength(message) } : { kind: 'binary', bytes: message.byteLength });
         },
         // Bun answers every ping itself. A client that floods pings and reads none of the pongs
         // would pile them up in our send buffer without end (+33 MB RSS in 20 s measured, never

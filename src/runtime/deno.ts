@@ -9,15 +9,14 @@
  * node:http closes unfinished headers (408), and both answer protocol errors with 1002/1007.
  */
 import type { Platform } from '../server/platform.ts';
-import { listenWithWs, nodeClientIp, wsMessageTap, wsUpgradeWebSocket } from './ws-listener.ts';
+import { listenWithWs, nodeClientIp, wsSocketRuntime } from './ws-listener.ts';
 
 const staticDir = new URL('../../static/', import.meta.url);
 
 export const platform: Platform = {
   name: 'deno',
   version: Deno.version.deno,
-  upgradeWebSocket: wsUpgradeWebSocket,
-  messageTap: wsMessageTap,
+  socketRuntime: wsSocketRuntime,
   clientIp: nodeClientIp,
   readStatic: async (name) => {
     try {

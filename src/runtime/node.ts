@@ -1,14 +1,13 @@
 /** Node.js platform: the shared node:http + `ws` listener (ws-listener.ts) and Node's process APIs. */
 import { readFile } from 'node:fs/promises';
 import type { Platform } from '../server/platform.ts';
-import { listenWithWs, nodeClientIp, wsMessageTap, wsUpgradeWebSocket } from './ws-listener.ts';
+import { listenWithWs, nodeClientIp, wsSocketRuntime } from './ws-listener.ts';
 
 const staticDir = new URL('../../static/', import.meta.url);
 
-/** The Node runtime adapter: what the gateway needs (upgrade, frame tap, client IP) and a listener. */
-export const nodeRuntime: Pick<Platform, 'upgradeWebSocket' | 'messageTap' | 'clientIp' | 'listen'> = {
-  upgradeWebSocket: wsUpgradeWebSocket,
-  messageTap: wsMessageTap,
+/** The Node runtime adapter: what the gateway needs (the upgrade, the client IP) and a listener. */
+export const nodeRuntime: Pick<Platform, 'socketRuntime' | 'clientIp' | 'listen'> = {
+  socketRuntime: wsSocketRuntime,
   clientIp: nodeClientIp,
   listen: listenWithWs,
 };

@@ -10,12 +10,13 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Context, Hono } from 'hono';
-import { defineWebSocketHelper, type UpgradeWebSocket, type WSEvents } from 'hono/ws';
+import { defineWebSocketHelper, type WSEvents } from 'hono/ws';
 import { serve, upgradeWebSocket, type WebSocketLike } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { TLSSocket } from 'node:tls';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import type { MessageTap } from '../core/socket-port.ts';
+import type { SendOutcome, SocketPort, SocketReceiver, SocketRuntime, SocketSession } from '../core/socket-port.ts';
+import type { Frame } from '../protocol/messages.ts';
 import type { Listening, ListenOptions } from '../server/platform.ts';
 import { Heartbeat, type HeartbeatOptions } from './heartbeat.ts';
 import { TLS_CIPHERS } from './tls.ts';
@@ -119,18 +120,51 @@ function withoutHalfUpgrade(app: Hono): Hono['fetch'] {
 }
 
 /**
- * Frames straight from `ws`: a Buffer (binaryType 'nodebuffer', fragments already joined, text
+ * A frame straight from `ws`: a Buffer (binaryType 'nodebuffer', fragments already joined, text
  * already UTF-8-validated) whose length is the byte count, instead of node-server's MessageEvent.
  */
-export const wsMessageTap: MessageTap = {
-  attach(ctx, receive) {
-    (ctx.raw as WebSocket).on('message', (data: RawData, isBinary: boolean) => {
-      // Always a Buffer with ws's default binaryType; the other RawData forms only for safety.
-      const buffer = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
-      receive(isBinary ? { kind: 'binary', bytes: buffer.length } : { kind: 'text', data: buffer.toString(), bytes: buffer.length });
-    });
-  },
-};
+function frameOf(data: RawData, isBinary: boolean): Frame {
+  // Always a Buffer with ws's default binaryType; the other RawData forms only for safety.
+  const buffer = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+  return isBinary ? { kind: 'binary', bytes: buffer.length } : { kind: 'text', data: buffer.toString(), bytes: buffer.length };
+}
+
+/** `ws`'s WebSocket as the gateway's port. A class, not closures: an idle server holds one per socket. */
+class WsSocketPort implements SocketPort {
+  constructor(private readonly raw: WebSocket) {}
+
+  send(text: string): SendOutcome {
+    this.raw.send(text);
+    return 'sent';
+  }
+  close(code: number, reason: string): void {
+    this.raw.close(code, reason);
+  }
+  bufferedAmount(): number {
+    return this.raw.bufferedAmount;
+  }
+  terminate(): void {
+    this.raw.terminate();
+  }
+}
+
+/** node-server's socket events, handed to the gateway's session as a port and a receiver. */
+function socketEvents(session: SocketSession): NodeEvents {
+  let receiver: SocketReceiver | undefined;
+  return {
+    onOpen(_event, ws) {
+      const raw = ws.raw as WebSocket;
+      const open = session.opened(new WsSocketPort(raw));
+      receiver = open;
+      // Attached in onOpen, before ws can deliver the socket's first message.
+      raw.on('message', (data: RawData, isBinary: boolean) => open.receive(frameOf(data, isBinary)));
+    },
+    onClose(event) {
+      if (receiver === undefined) session.abandoned();
+      else receiver.peerClosed(event.code);
+    },
+  };
+}
 
 /**
  * node-server's per-socket closures keep the Context they were given reachable for the socket's
@@ -163,11 +197,16 @@ function releasingRequest(events: NodeEvents, env: { incoming?: unknown }): Node
 }
 
 /** node-server's upgradeWebSocket with the lean context; `Upgrade` compared case-insensitively. */
-export const wsUpgradeWebSocket: UpgradeWebSocket = defineWebSocketHelper(async (c: Context, events: NodeEvents, options) => {
+const leanUpgradeWebSocket = defineWebSocketHelper<WebSocketLike>(async (c: Context, events: NodeEvents, options) => {
   if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') return undefined; // not an upgrade: next handler
   const lean = leanContext(c);
   return upgradeWebSocket(lean, releasingRequest(events, lean.env as { incoming?: unknown }), options);
 });
+
+/** The WebSocket upgrade of Node and Deno (node-server over `ws`) in the gateway's terms. */
+export const wsSocketRuntime: SocketRuntime = {
+  upgrade: (accept) => leanUpgradeWebSocket((c: Context) => socketEvents(accept(c))),
+};
 
 export const nodeClientIp = (c: Context): string | null => getConnInfo(c).remote.address ?? null;
 

@@ -1,6 +1,6 @@
+/** The server command's view of a runtime (implemented by src/runtime/{node,bun,deno}.ts). */
 import type { Context, Hono } from 'hono';
-import type { UpgradeWebSocket } from 'hono/ws';
-import type { MessageTap } from '../core/socket-port.ts';
+import type { SocketRuntime } from '../core/socket-port.ts';
 
 export type RuntimeName = 'node' | 'bun' | 'deno';
 
@@ -33,10 +33,9 @@ export interface Listening {
 export interface Platform {
   readonly name: RuntimeName;
   readonly version: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  readonly upgradeWebSocket: UpgradeWebSocket<any, any>;
-  /** Delivers frames without the Hono adapter's per-message event objects, where the runtime allows. */
-  readonly messageTap?: MessageTap;
+  /** The WebSocket upgrade: one port and one receiver per socket. */
+  readonly socketRuntime: SocketRuntime;
+  /** The connection's peer address (read once per request, before any middleware; see client-ip.ts). */
   clientIp(c: Context): string | null;
   /** A file of static/ by its name (from the fixed list in static-files.ts), or null. */
   readStatic(name: string): Promise<Uint8Array | null>;

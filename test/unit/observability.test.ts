@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { upgradeWebSocket } from '@hono/node-server';
+import { honoSocketRuntime } from '../../src/library/hono-runtime.ts';
 import { register as globalRegister } from 'prom-client';
 import { loadConfig, type Config } from '../../src/config/index.ts';
 import { assembleServer } from '../../src/server/assemble.ts';
@@ -172,7 +173,7 @@ describe('assembled server: readiness, metrics route, request log', () => {
   const platform: Platform = {
     name: 'node',
     version: '20',
-    upgradeWebSocket,
+    socketRuntime: honoSocketRuntime(upgradeWebSocket),
     clientIp: () => '127.0.0.1',
     readStatic: async () => null,
     readTextFile: async () => '',

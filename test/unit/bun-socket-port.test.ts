@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { beforeEach, afterEach, it, mock } from 'node:test';
-import type { WSContext } from 'hono/ws';
-import { socketPortFor } from '../../src/core/socket-port.ts';
+import { BunSocketPort } from '../../src/runtime/bun-socket-port.ts';
 
 /** A stand-in for Bun's ServerWebSocket: close() ends it at once, after which terminate() does nothing (as in Bun 1.4.5). */
 class FakeBunSocket {
@@ -22,7 +21,7 @@ class FakeBunSocket {
   };
 }
 
-const portFor = (raw: FakeBunSocket) => socketPortFor({ raw } as unknown as WSContext);
+const portFor = (raw: FakeBunSocket) => new BunSocketPort(raw);
 
 beforeEach(() => mock.timers.enable({ apis: ['setTimeout', 'Date'] }));
 afterEach(() => mock.timers.reset());

@@ -1,0 +1,70 @@
+/**
+ * Bun's ServerWebSocket as the gateway's SocketPort. Web-standard code (no Bun globals), so the
+ * deferred close is unit-tested under Node (test/unit/transport.test.ts).
+ */
+import type { SendOutcome, SocketPort } from '../core/socket-port.ts';
+
+/** What the port uses of Bun's ServerWebSocket. */
+export interface BunSocketLike {
+  readonly readyState: number;
+  send(data: string): number;
+  close(code: number, reason: string): void;
+  terminate(): void;
+  getBufferedAmount(): number;
+}
+
+/** Bun's ServerWebSocket `readyState` while it is open. */
+const BUN_OPEN = 1;
+/** How often a deferred close looks at the send buffer again. */
+const FLUSH_POLL_MS = 50;
+/**
+ * How long a close waits for unsent data to go out before the connection is dropped instead. A
+ * slow consumer is dropped sooner, by the connection's own timer (connection.ts).
+ */
+const FLUSH_LIMIT_MS = 5_000;
+
+/**
+ * A close is held back while Bun still has unsent data for the socket. Bun's `close()` reports the
+ * socket closed at once (its close handler runs inside the call) and makes `terminate()` a no-op,
+ * while uWS keeps the TCP connection and its send queue until the peer answers the close frame
+ * queued behind that data or a timeout passes — 12–14 s measured for a reader that stopped
+ * reading. Held back, the close goes out once the data has, and until then `terminate()` can still
+ * drop the connection (the slow-consumer path relies on it), with the same bound on every runtime.
+ */
+export class BunSocketPort implements SocketPort {
+  #closing = false;
+  #flushTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(private readonly raw: BunSocketLike) {}
+
+  // Bun: bytes written (> 0), -1 queued behind backpressure, 0 dropped.
+  send(text: string): SendOutcome {
+    const result = this.raw.send(text);
+    return result > 0 ? 'flushed' : result === 0 ? 'dropped' : 'sent';
+  }
+  close(code: number, reason: string): void {
+    if (this.#closing) return;
+    this.#closing = true;
+    if (this.raw.getBufferedAmount() === 0) {
+      this.raw.close(code, reason);
+      return;
+    }
+    const deadline = Date.now() + FLUSH_LIMIT_MS;
+    const retry = () => {
+      this.#flushTimer = undefined;
+      if (this.raw.readyState !== BUN_OPEN) return; // gone meanwhile (peer, heartbeat, terminate)
+      if (this.raw.getBufferedAmount() === 0) this.raw.close(code, reason);
+      else if (Date.now() >= deadline) this.raw.terminate();
+      else this.#flushTimer = setTimeout(retry, FLUSH_POLL_MS);
+    };
+    this.#flushTimer = setTimeout(retry, FLUSH_POLL_MS);
+  }
+  terminate(): void {
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
+    this.raw.terminate();
+  }
+  bufferedAmount(): number {
+    return this.raw.getBufferedAmount();
+  }
+}
