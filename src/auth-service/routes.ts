@@ -1,8 +1,9 @@
 import { Hono } from 'hono';
 import type { Context, MiddlewareHandler } from 'hono';
+import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
+import { bearerGuard } from '../auth/bearer-guard.ts';
 import { checkPassword, MAX_CREDENTIAL_LENGTH, parseBasicAuth } from './credentials.ts';
-import { safeEqual } from './crypto.ts';
 import { limitBody, readJson, requireJson } from './json-body.ts';
 import { createAuthLimits, retryAfterSeconds, type PasswordAttempt } from './attempt-limits.ts';
 import { usernameForLog } from './log-names.ts';
@@ -159,17 +160,8 @@ export function createRoutes(o: ResolvedOptions): Hono {
 
   app.post(
     '/auth/verify',
-    async (c, next) => {
-      // Checked before the body is read: without the secret, nothing about tickets leaks.
-      const header = c.req.header('authorization') ?? '';
-      const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
-      const same = safeEqual(match?.[1] ?? '', o.verifySecret);
-      if (!same || match === null) {
-        log.warn({ ip: o.clientIp(c) }, 'verify.unauthorized');
-        return c.json({ error: 'unauthorized' }, 401);
-      }
-      await next();
-    },
+    // Checked before the body is read: without the secret, nothing about tickets leaks.
+    bearerGuard(o.verifySecret, (c) => log.warn({ ip: o.clientIp(c) }, 'verify.unauthorized')),
     requireJson,
     limitBody(o.maxBodyBytes),
     async (c) => {
@@ -198,6 +190,7 @@ export function createRoutes(o: ResolvedOptions): Hono {
   app.all('/auth/session', (c) => c.json({ error: 'method_not_allowed' }, 405, { Allow: 'GET, HEAD' }));
 
   app.onError((err, c) => {
+    if (err instanceof HTTPException) return err.getResponse(); // bearerGuard's 401
     const code = storeErrorCode(err);
     if (code !== null) {
       log.warn({ code }, 'auth.unavailable');

@@ -20,6 +20,16 @@ export interface OptionSpec<T = unknown> {
 
 const spec = <T, D extends string | undefined>(s: OptionSpec<T> & { readonly default: D }) => s;
 
+/**
+ * A secret presented as `Authorization: Bearer <secret>`: at least 32 characters of RFC 6750's
+ * token68 (letters, digits, `-._~+/`, then `=` padding), since nothing else can be presented intact.
+ */
+const bearerSecret = z
+  .string()
+  .min(32, 'must be at least 32 characters')
+  .max(512)
+  .regex(/^[A-Za-z0-9._~+/-]+=*$/, 'must be letters, digits and - . _ ~ + / (a bearer token), e.g. from `openssl rand -hex 32`');
+
 const url = z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' });
 
 export const optionSpecs = {
@@ -34,7 +44,7 @@ export const optionSpecs = {
     help: 'Auth service verify endpoint; unset = the embedded auth service', schema: url }),
   authVerifySecret: spec({ flag: 'auth-verify-secret', env: 'AUTH_VERIFY_SECRET', default: undefined, kind: 'string', secret: true,
     help: 'Bearer secret for /auth/verify (≥ 32 chars); random per process when unset with the embedded service',
-    schema: z.string().min(32, 'must be at least 32 characters').max(512) }),
+    schema: bearerSecret }),
   ticketTtl: spec({ flag: 'ticket-ttl', env: 'TICKET_TTL', default: '30s', kind: 'string', help: 'Lifetime of an issued ticket', schema: duration(100, 600_000) }),
   sessionTtl: spec({ flag: 'session-ttl', env: 'SESSION_TTL', default: '30m', kind: 'string',
     help: 'Idle timeout of a login session: it ends this long after login or after its latest ticket request (each one extends it), and never later than --session-max-age',
@@ -85,7 +95,7 @@ export const optionSpecs = {
   // --- operations
   drainTimeout: spec({ flag: 'drain-timeout', env: 'DRAIN_TIMEOUT', default: '10s', kind: 'string', help: 'On SIGTERM/SIGINT, how long to wait for sockets to close', schema: duration(0, 600_000) }),
   adminToken: spec({ flag: 'admin-token', env: 'ADMIN_TOKEN', default: undefined, kind: 'string', secret: true,
-    help: 'Bearer token for /admin/* (≥ 32 chars); the admin API is off when unset', schema: z.string().min(32, 'must be at least 32 characters').max(512) }),
+    help: 'Bearer token for /admin/* (≥ 32 chars); the admin API is off when unset', schema: bearerSecret }),
   logLevel: spec({ flag: 'log-level', env: 'LOG_LEVEL', default: 'info', kind: 'string', help: 'trace, debug, info, warn, error, fatal or silent',
     schema: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']) }),
   logFormat: spec({ flag: 'log-format', env: 'LOG_FORMAT', default: 'json', kind: 'string',
@@ -98,7 +108,7 @@ export const optionSpecs = {
     schema: z.string().trim().min(1).max(255).regex(/^[A-Za-z0-9.:\-[\]]+$/, 'expected a host name or IP address') }),
   metricsToken: spec({ flag: 'metrics-token', env: 'METRICS_TOKEN', default: undefined, kind: 'string', secret: true,
     help: 'Bearer token (≥ 32 chars) that also exposes GET /metrics on the main port; unset = not on the main port',
-    schema: z.string().min(32, 'must be at least 32 characters').max(512) }),
+    schema: bearerSecret }),
 } as const;
 
 export type OptionName = keyof typeof optionSpecs;

@@ -3,7 +3,7 @@
  * (the routes do not exist then); every call is audit-logged without the token.
  */
 import { Hono } from 'hono';
-import { safeEqual } from '../auth-service/crypto.ts';
+import { bearerGuard } from '../auth/bearer-guard.ts';
 import type { Gateway } from '../core/gateway.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { RevocationBus } from './revocations.ts';
@@ -12,15 +12,7 @@ const SUB = /^[\w.@:+-]{1,256}$/;
 
 export function adminRoutes(token: string, gateway: Gateway, revocations: RevocationBus, logger: Logger): Hono {
   const app = new Hono();
-  app.use('/admin/*', async (c, next) => {
-    const header = c.req.header('authorization') ?? '';
-    const presented = header.startsWith('Bearer ') ? header.slice(7) : '';
-    if (!safeEqual(presented, token)) {
-      logger.warn({ path: c.req.path, ok: false }, 'admin.denied');
-      return c.json({ error: 'unauthorized' }, 401, { 'www-authenticate': 'Bearer' });
-    }
-    await next();
-  });
+  app.use('/admin/*', bearerGuard(token, (c) => logger.warn({ path: c.req.path, ok: false }, 'admin.denied')));
   app.get('/admin/connections', (c) => {
     logger.info({ path: c.req.path }, 'admin.connections');
     return c.json({ connections: gateway.connectionCount(), users: gateway.userCount() });

@@ -7,6 +7,7 @@
  */
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { requestId } from 'hono/request-id';
+import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
 import { channelHandlers } from '../channels/index.ts';
 import { ConfigError, type Config } from '../config/index.ts';
@@ -118,6 +119,7 @@ export function assembleServer(config: Config, platform: Platform, logger: Logge
   app.route('/', staticRoutes((name) => platform.readStatic(name)));
   app.notFound((c) => c.json({ error: 'not_found' }, 404));
   app.onError((error, c) => {
+    if (error instanceof HTTPException) return error.getResponse(); // bearerGuard's 401
     logger.error({ err: error.name, path: c.req.path.slice(0, MAX_LOGGED_PATH), reqId: c.get('requestId') }, 'http.error');
     return c.json({ error: 'internal' }, 500);
   });

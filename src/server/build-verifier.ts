@@ -6,6 +6,7 @@
  */
 import type { Context, Hono } from 'hono';
 import { createAuthService, parseDemoUsers } from '../auth-service/index.ts';
+import { randomToken } from '../auth-service/crypto.ts';
 import type { Verifier } from '../auth/verifier.ts';
 import type { OriginGuard } from '../core/admission/index.ts';
 import { HttpVerifier, readIdentity } from '../auth/verifiers/http.ts';
@@ -36,7 +37,7 @@ export function buildVerifier(config: Config, deps: VerifierDeps): ResilientVeri
   }
   if (config.sessionTtl > config.sessionMaxAge) throw new ConfigError('session-ttl', 'must not be longer than --session-max-age');
   const users = demoUsers(config.demoUsers);
-  const secret = config.authVerifySecret ?? randomSecret();
+  const secret = config.authVerifySecret ?? randomToken();
   const auth = createAuthService({
     users,
     verifySecret: secret,
@@ -80,17 +81,12 @@ function resilient(inner: Verifier, config: Config, { logger, onBreakerState }: 
     coolDownMs: config.breakerCooldown,
     timeoutMs: config.verifyTimeout,
     // A ticket nobody was ever given: the service answers `rejected` when it works.
-    probe: () => ({ ticket: randomSecret(), origin: null, ip: null }),
+    probe: () => ({ ticket: randomToken(), origin: null, ip: null }),
     onStateChange: (state) => {
       logger.warn({ state }, 'breaker.state');
       onBreakerState?.(state);
     },
   });
-}
-
-function randomSecret(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(32));
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
 /** `--demo-users` is secret: the error names the entry's position, never its text. */

@@ -4,7 +4,7 @@
  * `Authorization: Bearer`. The main port never serves metrics unauthenticated: it faces clients.
  */
 import { Hono, type Context } from 'hono';
-import { safeEqual } from '../auth-service/crypto.ts';
+import { bearerGuard } from '../auth/bearer-guard.ts';
 import type { Config } from '../config/index.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { GatewayMetrics } from './metrics.ts';
@@ -24,15 +24,11 @@ export function metricsApp(metrics: GatewayMetrics): Hono {
 /** `/metrics` for the main port, behind the bearer token (compared in constant time). */
 export function protectedMetricsRoutes(metrics: GatewayMetrics, token: string, logger: Logger): Hono {
   const app = new Hono();
-  app.get('/metrics', async (c) => {
-    const header = c.req.header('authorization') ?? '';
-    const presented = header.startsWith('Bearer ') ? header.slice(7) : '';
-    if (!safeEqual(presented, token)) {
-      logger.warn({ path: c.req.path }, 'metrics.denied');
-      return c.json({ error: 'unauthorized' }, 401, { 'www-authenticate': 'Bearer' });
-    }
-    return serve(c, metrics);
-  });
+  app.get(
+    '/metrics',
+    bearerGuard(token, (c) => logger.warn({ path: c.req.path }, 'metrics.denied')),
+    (c) => serve(c, metrics),
+  );
   return app;
 }
 
