@@ -1,5 +1,6 @@
 // Lint: typescript-eslint's recommended rules plus the house boundary: only src/runtime/ may touch
-// node:*, ws, Bun or Deno (ARCHITECTURE.md).
+// node:*, ws, Bun or Deno (docs/architecture.md). The layer order itself is checked by
+// dependency-cruiser (.dependency-cruiser.cjs, npm run check:imports).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -15,7 +16,7 @@ export default tseslint.config(
   },
   {
     files: ['src/**/*.ts'],
-    ignores: ['src/runtime/**', 'src/entry/**'],
+    ignores: ['src/runtime/**'],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -1,3 +1,4 @@
+/** The embedded service's users: parsing `--demo-users` and checking a password in constant time. */
 import { safeEqual } from './crypto.ts';
 
 /** Longest username or password accepted anywhere (JSON body or Basic auth). */

@@ -1,3 +1,4 @@
+/** The embedded service's primitives: random tokens, base64url, SHA-256 and a constant-time compare. */
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 
 const encoder = new TextEncoder();

@@ -1,3 +1,4 @@
+/** The embedded (simulated third-party) auth service: its public face. */
 import { resolveOptions } from './options.ts';
 import type { AuthService, AuthServiceOptions } from './options.ts';
 import { createRoutes } from './routes.ts';

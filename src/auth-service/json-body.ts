@@ -1,3 +1,4 @@
+/** Request bodies of the auth routes: JSON only, bounded before they are read, validated with zod. */
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { z } from 'zod';

@@ -1,3 +1,4 @@
+/** The auth service's options, their defaults, and the checks that fail fast on a bad one. */
 import type { Context, Hono } from 'hono';
 import { createOriginGuard, type OriginGuard } from '../core/admission/origin-guard.ts';
 import { type Logger, silentLogger } from '../logging/logger.ts';

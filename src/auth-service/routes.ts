@@ -1,3 +1,4 @@
+/** The auth service's HTTP routes: login, ticket, session, verify and logout. */
 import { Hono } from 'hono';
 import type { Context, MiddlewareHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';

@@ -1,3 +1,4 @@
+/** Login sessions: the cookie (a secret token) and the sid the stores and the gateway see (its hash). */
 import type { Context } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import type { SessionRecord } from './session-store.ts';

@@ -1,3 +1,4 @@
+/** Tickets: issuing one (bound to its session, Origin and IP) and consuming it once at verify. */
 import type { SessionStore } from './session-store.ts';
 import type { TicketStore } from './ticket-store.ts';
 import { randomToken } from './crypto.ts';

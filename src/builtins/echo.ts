@@ -1,3 +1,4 @@
+/** The built-in `echo` handler. */
 import type { Handler } from '../core/handler.ts';
 
 /** `{"type":"echo","id","data"}` → the same message back. */

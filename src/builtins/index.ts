@@ -1,3 +1,4 @@
+/** The handlers the server ships with: echo and ping. */
 import type { Handlers } from '../core/handler.ts';
 import { echo } from './echo.ts';
 import { ping } from './ping.ts';

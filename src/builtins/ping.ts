@@ -1,3 +1,4 @@
+/** The built-in `ping` handler. */
 import type { Handler } from '../core/handler.ts';
 
 /** `{"type":"ping","id"}` → `{"type":"pong","id"}`. */

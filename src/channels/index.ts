@@ -1,3 +1,4 @@
+/** Channels: the handlers for subscribe, unsubscribe and publish, names and permissions. */
 export { channelHandlers, type ChannelOptions } from './channel-handlers.ts';
 export { isAllowed, matches, type ChannelAction } from './permissions.ts';
 export { isValidChannel, CONTROL_CHANNEL } from './names.ts';

@@ -1,3 +1,4 @@
+/** Reads the configuration: flags over environment over defaults, each option validated. */
 import { ArgvError, tokenize } from './argv.ts';
 import { optionSpecs, type Config, type OptionName, type OptionSpec } from './schema.ts';
 

@@ -1,3 +1,4 @@
+/** docs/configuration.md, generated from the option table. */
 import { optionSpecs, type OptionSpec } from './schema.ts';
 
 /** docs/configuration.md, generated from the option table (a test fails when the file is stale). */

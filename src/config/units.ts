@@ -1,3 +1,4 @@
+/** The value syntaxes options share: durations, byte sizes, rates, counts and booleans. */
 import { z } from 'zod';
 
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;

@@ -1,3 +1,4 @@
+/** Message handlers: what one is, and the connection it is handed. */
 import type { Identity } from '../auth/verifier.ts';
 import type { InboundMessage, OutboundMessage } from '../protocol/messages.ts';
 import type { Logger } from '../logging/logger.ts';

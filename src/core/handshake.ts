@@ -1,7 +1,7 @@
 /**
  * RFC 6455 §4.2.1 checks on the upgrade request, in the app so every runtime answers the same:
- * Deno upgrades any Sec-WebSocket-Version and answers a missing key with 500; Bun and Deno
- * upgrade any Sec-WebSocket-Protocol value, where `ws` (Node) answers 400.
+ * the runtimes' own checks differ (Bun upgrades any Sec-WebSocket-Protocol value, where `ws`
+ * answers 400; Deno's native upgrade took any Sec-WebSocket-Version).
  */
 import type { MiddlewareHandler } from 'hono';
 

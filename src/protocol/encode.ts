@@ -1,3 +1,4 @@
+/** Outbound messages to the text of a frame. */
 import type { OutboundMessage } from './messages.ts';
 
 export function encode(message: OutboundMessage): string {

@@ -1,3 +1,4 @@
+/** What a runtime hands over as a message, as a Frame (text with its byte count, or binary). */
 import type { Frame } from './messages.ts';
 import { utf8ByteLength } from './parse.ts';
 

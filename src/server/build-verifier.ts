@@ -33,7 +33,7 @@ const demoClaims = () => ({ subscribe: ['chat:*', 'user:{sub}'], publish: ['chat
 export function buildVerifier(config: Config, deps: VerifierDeps): ResilientVerifier {
   if (config.authVerifyUrl !== undefined) {
     if (config.authVerifySecret === undefined) throw new ConfigError('auth-verify-secret', 'required when --auth-verify-url is set');
-    return resilient(new HttpVerifier({ url: config.authVerifyUrl, secret: config.authVerifySecret, timeoutMs: config.verifyTimeout }), config, deps);
+    return resilient(new HttpVerifier({ url: config.authVerifyUrl, secret: config.authVerifySecret }), config, deps);
   }
   if (config.sessionTtl > config.sessionMaxAge) throw new ConfigError('session-ttl', 'must not be longer than --session-max-age');
   const users = demoUsers(config.demoUsers);

@@ -1,3 +1,4 @@
+/** The demo pages under static/: a fixed list of files, served with their types. */
 import { Hono } from 'hono';
 
 /** The only files served from static/: a fixed list, so no request path reaches the filesystem. */

@@ -1,5 +1,5 @@
 /**
- * Case 12 (issue 12, finding 1): what one client can make the server hold. Oversized messages
+ * Case 12: what one client can make the server hold. Oversized messages
  * before auth and never-finished fragmented messages after auth must be refused with 1009 while the
  * server's RSS stays within N × (limit + slack) + a fixed allowance; a request whose headers never
  * complete must be closed within a stated time.

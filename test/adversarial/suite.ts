@@ -1,5 +1,5 @@
 /**
- * The adversarial suite (issue 3, "Adversarial suite"): raw-socket attacks against the server on
+ * The adversarial suite: raw-socket attacks against the server on
  * one runtime, each asserting the defined answer and then that a well-behaved client on the same
  * server still authenticates and echoes. Loopback only, bounded in count and time.
  *

@@ -1,7 +1,7 @@
 /**
  * gateway.closeAll() (the drain) closes what it accepted with 1001 and a retry hint, never a bare
- * 1006: also a socket whose upgrade was under way when the drain began, which opens after the call
- * (issue 12, finding 4). The library has no drain gate of its own, so here that socket does open.
+ * 1006: also a socket whose upgrade was under way when the drain began, which opens after the call.
+ * The library has no drain gate of its own, so here that socket does open.
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';

@@ -1,5 +1,5 @@
 /**
- * Each `platform.listen` call keeps its own limits (issue 12: Deno's adapter kept the heartbeat in
+ * Each `platform.listen` call keeps its own limits (Deno's adapter once kept the heartbeat in
  * module state, so the last listener's settings applied to every listener, and it had no message
  * size limit at all). Two listeners with different limits in one process, on Node and Deno.
  */

@@ -1,5 +1,5 @@
 /**
- * A draining instance starts nothing it would cut (issue 12, finding 4). From the first moment of
+ * A draining instance starts nothing it would cut. From the first moment of
  * a drain (SIGTERM), upgrades, logins and ticket requests get 503 with Retry-After, and the sockets
  * it had are closed with 1001 and a retry hint, never a bare 1006. Real server processes on Node,
  * Bun and Deno; the drain is held open by a raw socket that never answers the server's close.

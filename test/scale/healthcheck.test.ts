@@ -1,5 +1,5 @@
 /**
- * `hardened-ws healthcheck`, the container's liveness probe (issue 12, finding 13): it must pass
+ * `hardened-ws healthcheck`, the container's liveness probe: it must pass
  * while the server is alive but not ready (Redis unreachable: /readyz 503), or an orchestrator
  * that replaces unhealthy containers would restart every instance during a Redis outage. It must
  * fail (exit 1, one line) when nothing answers, and follow HOST/PORT/TLS as the server reads them.

@@ -1,5 +1,5 @@
 /**
- * What a Redis restart must not break (issue 12, findings 5 and 6), with instances on Node, Bun and
+ * What a Redis restart must not break, with instances on Node, Bun and
  * Deno against one real redis-server run without persistence:
  * - Redis restarted empty: the sockets still open keep counting toward the per-user cap, because
  *   every instance writes its live leases back before it reports ready again.

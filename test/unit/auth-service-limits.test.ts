@@ -90,7 +90,7 @@ describe('POST /auth/login: brute-force limits', () => {
   });
 
   it('lock-out: an attacker spraying wrong passwords for a user from many IPs cannot lock its owner out of a fresh IP', async () => {
-    // The defaults (0.2/s, burst 10) and the attack of issue 12 finding 3: ten wrong passwords from
+    // The defaults (0.2/s, burst 10) and a lock-out attack: ten wrong passwords from
     // any addresses, then one request every 5 s to keep the username's bucket empty.
     const { login, ip, clock } = setup({ loginRate: { perSecond: 0.2, burst: 10 } });
     const statuses: number[] = [];

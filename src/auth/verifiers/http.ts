@@ -10,7 +10,7 @@ export interface HttpVerifierOptions {
   readonly secret: string;
   /** Only for calls without a signal (the gateway always passes its deadline). Default 2000. */
   readonly timeoutMs?: number;
-  /** Defaults to the global fetch; the embedded service passes its in-process handler. */
+  /** Defaults to the global fetch (tests pass their own). */
   readonly fetch?: (request: Request) => Response | Promise<Response>;
 }
 

@@ -1,3 +1,4 @@
+/** The login-session store in this process (the embedded default). */
 import { ExpiringMap, type MemoryStoreOptions } from '../../core/expiring-map.ts';
 import type { SessionRecord, SessionStore } from '../../auth-service/session-store.ts';
 

@@ -1,3 +1,4 @@
+/** The ticket store in this process (the embedded default). */
 import { ExpiringMap, type MemoryStoreOptions } from '../../core/expiring-map.ts';
 import type { TicketRecord, TicketStore } from '../../auth-service/ticket-store.ts';
 
