@@ -15,7 +15,7 @@ import { RequestTable } from './requests.ts';
 import { SendQueue } from './send-queue.ts';
 import { SessionEnd } from './session-end.ts';
 import { openAuthenticatingSocket } from './socket.ts';
-import { StateMachine } from './state.ts';
+import { nextState } from './state.ts';
 import { ChannelSubscriptions } from './subscriptions.ts';
 import { grantOf } from './ticket.ts';
 import type { ChannelHandler, ClientEvents, ClientState, CloseDetails, ConnectOptions, OutgoingMessage, Reply, WebSocketLike } from './types.ts';
@@ -25,7 +25,8 @@ const OPEN = 1;
 export class Client {
   readonly #o: ResolvedOptions;
   readonly #events = new Emitter<ClientEvents>();
-  readonly #machine: StateMachine;
+  #state: ClientState = 'connecting';
+  readonly #onStateChange: ConnectOptions['onStateChange'];
   readonly #queue: SendQueue;
   readonly #requests: RequestTable;
   readonly #channels: ChannelSubscriptions;
@@ -46,11 +47,7 @@ export class Client {
   constructor(options: ConnectOptions) {
     this.#o = resolveOptions(options);
     const onStateChange = options.onStateChange;
-    this.#machine = new StateMachine((state, previous) => {
-      this.#log('debug', 'state', { state, previous });
-      if (onStateChange) this.#guard(() => onStateChange(state, previous));
-      this.#emit('state', { state, previous });
-    });
+    this.#onStateChange = onStateChange;
     this.#queue = new SendQueue(this.#o.maxPendingSends);
     this.#requests = new RequestTable(this.#o.clock, (id) => this.#queue.remove(id));
     this.#channels = new ChannelSubscriptions({
@@ -64,7 +61,18 @@ export class Client {
   }
 
   get state(): ClientState {
-    return this.#machine.state;
+    return this.#state;
+  }
+
+  /** Every state change goes through here: checked against the life cycle, then announced once. */
+  #setState(next: ClientState): void {
+    const previous = this.#state;
+    if (next === previous) return;
+    this.#state = nextState(previous, next);
+    this.#log('debug', 'state', { state: next, previous });
+    const onStateChange = this.#onStateChange;
+    if (onStateChange) this.#guard(() => onStateChange(next, previous));
+    this.#emit('state', { state: next, previous });
   }
   /** The authenticated subject, once `auth.ok` has arrived. */
   get sub(): string | null {
@@ -142,7 +150,7 @@ export class Client {
 
   async #attempt(): Promise<void> {
     const id = (this.#current = ++this.#seq);
-    if (this.state === 'reconnecting') this.#machine.set('connecting');
+    if (this.state === 'reconnecting') this.#setState('connecting');
     this.#timer = this.#o.clock.setTimeout(() => this.#lost(id, 1006, 'connect timeout', 'reconnect-with-backoff'), this.#o.connectTimeoutMs);
     this.#log('debug', 'connecting', { attempt: id });
     let ticket: unknown;
@@ -160,7 +168,7 @@ export class Client {
     if (grant.sessionExp !== undefined && grant.sessionExp * 1000 <= this.#o.clock.now()) return this.#stop(sessionExpired());
     try {
       this.#socket = openAuthenticatingSocket(this.#o.WebSocket, this.#o.url, grant.ticket, {
-        opened: () => id === this.#current && this.#machine.set('authenticating'),
+        opened: () => id === this.#current && this.#setState('authenticating'),
         message: (data) => id === this.#current && this.#onFrame(id, data),
         closed: (code, reason) => this.#lost(id, code, reason),
       });
@@ -211,7 +219,7 @@ export class Client {
       this.#emit('close', { ...details, reconnectInMs: delay });
     }
     if (this.state === 'closed') return; // a close listener closed the client
-    this.#machine.set('reconnecting');
+    this.#setState('reconnecting');
     this.#timer = this.#o.clock.setTimeout(() => {
       this.#timer = undefined;
       void this.#attempt();
@@ -244,7 +252,7 @@ export class Client {
     this.#requests.failAll(error);
     this.#queue.drain();
     this.#channels.fail(error);
-    this.#machine.set('closed');
+    this.#setState('closed');
   }
 
   // ---- frames --------------------------------------------------------------------------------
@@ -278,7 +286,7 @@ export class Client {
     // sends on `open` must not overtake what was queued before it.
     this.#channels.resubscribe();
     for (const frame of this.#queue.drain()) this.#write(id, frame.text, frame.requestId);
-    this.#machine.set('open');
+    this.#setState('open');
     this.#emit('open', { sub: this.#sub, exp: exp ?? 0 });
   }
 

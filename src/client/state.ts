@@ -1,6 +1,5 @@
 /**
- * The client's one state field. Every change goes through `set`, which refuses transitions the
- * life cycle does not have (a bug, not a runtime condition) and then notifies once.
+ * The client's life cycle as data: which state may follow which.
  *
  *   connecting ──socket open, auth sent──▶ authenticating ──auth.ok──▶ open
  *       │  ▲                                    │                       │
@@ -17,23 +16,11 @@ const NEXT: Readonly<Record<ClientState, readonly ClientState[]>> = {
   closed: [],
 };
 
-export class StateMachine {
-  #state: ClientState = 'connecting';
-  readonly #notify: (state: ClientState, previous: ClientState) => void;
-
-  constructor(notify: (state: ClientState, previous: ClientState) => void) {
-    this.#notify = notify;
-  }
-
-  get state(): ClientState {
-    return this.#state;
-  }
-
-  set(next: ClientState): void {
-    const previous = this.#state;
-    if (next === previous) return;
-    if (!NEXT[previous].includes(next)) throw new Error(`hardened-ws client: no transition ${previous} → ${next}`);
-    this.#state = next;
-    this.#notify(next, previous);
-  }
+/**
+ * The next state, checked: pure, like the server's connection machine. A transition the life cycle
+ * does not have is a bug in the client, not a runtime condition, and throws.
+ */
+export function nextState(previous: ClientState, next: ClientState): ClientState {
+  if (next !== previous && !NEXT[previous].includes(next)) throw new Error(`hardened-ws client: no transition ${previous} → ${next}`);
+  return next;
 }
