@@ -1,3 +1,4 @@
+/** docs/configuration.md from the option tables: flags, the config file's format, channel namespaces. */
 import { defaultNamespaces, namespaceOptionSpecs, MAX_NAMESPACES } from './namespaces.ts';
 import { optionSpecs, type OptionSpec } from './schema.ts';
 

@@ -171,8 +171,10 @@ export function streamContract(name: string, make: () => Promise<StreamPair>): v
       for (let i = 1; i <= 3; i++) await pair.a.publish(channel, { data: i, from: 'alice' }, policy());
       const foreign = await pair.b.read(channel, { after: 1, limit: 10, epoch: 'not-this-one' }, policy());
       assert.deepEqual([foreign.epochMatches, foreign.reachesBack, foreign.publications.length], [false, false, 0]);
-      const ahead = await pair.b.read(channel, { after: 9, limit: 10 }, policy());
-      assert.deepEqual([ahead.epochMatches, ahead.reachesBack, ahead.publications.length], [true, false, 0]);
+      for (const after of [4, Number.MAX_SAFE_INTEGER]) {
+        const ahead = await pair.b.read(channel, { after, limit: 10 }, policy());
+        assert.deepEqual([ahead.epochMatches, ahead.reachesBack, ahead.publications.length, ahead.position.offset], [true, false, 0, 3], `after ${after}`);
+      }
     });
 
     it('bad input gets a defined StorageError, and the stream keeps working', async () => {

@@ -134,6 +134,38 @@ describe('RedisStream specifics', () => {
     }
   });
 
+  it('four instances publishing at once get distinct, consecutive offsets', async () => {
+    const p = fx.prefix();
+    const streams = await Promise.all([1, 2, 3, 4].map(() => redisStream(fx.redis.url, p)));
+    try {
+      const channel = fresh();
+      const told = await Promise.all(streams.flatMap((s, n) => Array.from({ length: 100 }, (_, i) => s.publish(channel, { data: `${n}-${i}`, from: 'a' }, policy(1000)))));
+      assert.deepEqual(told.map((t) => t!.offset).sort((x, y) => x - y), Array.from({ length: 400 }, (_, i) => i + 1));
+      assert.equal(new Set(told.map((t) => t!.epoch)).size, 1);
+    } finally {
+      await Promise.all(streams.map((s) => s.close()));
+    }
+  });
+
+  it('measures publish throughput with and without history (diagnostic for the phase 2 benchmark)', async (t) => {
+    const p = fx.prefix();
+    const [a, b] = [await redisStream(fx.redis.url, p), await redisStream(fx.redis.url, p)];
+    try {
+      for (const history of [null, policy(100)]) {
+        const channel = fresh();
+        const heard = await listen(b, channel);
+        const total = 20_000;
+        const start = performance.now();
+        await Promise.all(Array.from({ length: total }, (_, i) => a.publish(channel, { data: { i, text: 'hello world' }, from: 'alice' }, history)));
+        await waitFor(() => heard.got.length === total, 30_000, 'all notified');
+        const seconds = (performance.now() - start) / 1000;
+        t.diagnostic(`${history ? 'with history (append + notify script)' : 'live only (PUBLISH)'}: ${total} publishes notified A→B in ${seconds.toFixed(2)} s = ${Math.round(total / seconds)}/s`);
+      }
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
   it('Redis unreachable: nothing healthy, every operation rejects unavailable promptly', async () => {
     const stream = new RedisStream({ url: await closedPortUrl() });
     try {
@@ -188,12 +220,13 @@ describe('RedisStream when its redis-server dies', () => {
       for (let i = 1; i <= 5; i++) await stream.publish(channel, { data: i, from: 'a' }, policy());
       const before = await stream.position(channel, policy());
       await redis.kill();
+      await rejectsWith(stream.publish(channel, { data: 'during', from: 'a' }, policy()), 'unavailable');
       await redis.restart();
       await waitFor(() => stream.healthy, 10_000, 'healthy again');
       const read = await stream.read(channel, { after: 2, limit: 10, epoch: before.epoch }, policy());
       assert.deepEqual([read.epochMatches, read.reachesBack], [true, true]);
       assert.deepEqual(read.publications.map((p) => p.data), [3, 4, 5]);
-      assert.deepEqual(await stream.publish(channel, { data: 6, from: 'a' }, policy()), { offset: 6, epoch: before.epoch });
+      assert.deepEqual(await stream.publish(channel, { data: 6, from: 'a' }, policy()), { offset: 6, epoch: before.epoch }, 'the rejected publish stored nothing');
     } finally {
       await stream.close();
       await redis.stop();
