@@ -34,7 +34,10 @@ export interface Presence {
    * instance until leave() or close(). Rejects (`unavailable`) when it could not be recorded.
    */
   join(channel: string, entry: PresenceEntry): Promise<void>;
-  /** Removes the entry. Never rejects: when the backend is down, the lease lapses by itself. */
+  /**
+   * Removes an entry this instance joined (connections belong to one instance). Never rejects:
+   * when the backend is down, the lease lapses by itself.
+   */
   leave(channel: string, connectionId: string): Promise<void>;
   /** Up to `limit` entries (1..MAX_PRESENCE_LIST) and the total. */
   list(channel: string, limit: number): Promise<PresencePage>;
