@@ -1,8 +1,10 @@
 /**
- * The single source of truth for the server's options: flag, environment variable, default,
- * validation and help text. `--help` and docs/configuration.md are generated from this table.
+ * The single source of truth for the server's options: flag, environment variable, config-file
+ * key (the flag's name), default, validation and help text. `--help` and docs/configuration.md
+ * are generated from this table (channel namespaces, file-only, from namespaces.ts).
  */
 import { z } from 'zod';
+import type { Namespaces } from './namespaces.ts';
 import { booleanFlag, byteSize, count, duration, rate } from './units.ts';
 
 export interface OptionSpec<T = unknown> {
@@ -33,6 +35,9 @@ const bearerSecret = z
 const url = z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' });
 
 export const optionSpecs = {
+  config: spec({ flag: 'config', env: 'CONFIG', default: undefined, kind: 'string',
+    help: 'JSON config file: any option below by its flag name, and channel namespaces (see "Config file" below); flags and environment variables win over it',
+    schema: z.string().min(1).max(4096) }),
   port: spec({ flag: 'port', env: 'PORT', default: '8080', kind: 'string', help: 'TCP port to listen on (0 picks a free one)',
     schema: z.string().trim().regex(/^\d+$/, 'expected a port number').transform(Number).pipe(z.number().int().min(0).max(65535)) }),
   host: spec({ flag: 'host', env: 'HOST', default: '127.0.0.1', kind: 'string', help: 'Interface to bind (0.0.0.0 for all)',
@@ -114,5 +119,5 @@ export const optionSpecs = {
 export type OptionName = keyof typeof optionSpecs;
 type ValueOf<S> = S extends OptionSpec<infer T> & { readonly default: infer D } ? (D extends string ? T : T | undefined) : never;
 
-/** The validated configuration: options without a default may be undefined. */
-export type Config = { readonly [K in OptionName]: ValueOf<(typeof optionSpecs)[K]> };
+/** The validated configuration: options without a default may be undefined; namespaces come from the config file or the built-in default. */
+export type Config = { readonly [K in OptionName]: ValueOf<(typeof optionSpecs)[K]> } & { readonly namespaces: Namespaces };

@@ -3,7 +3,7 @@
  * and on SIGTERM/SIGINT drain (readiness, upgrades, logins and tickets 503; sockets closed with
  * 1001 and a retry hint) and exit 0. `hardened-ws healthcheck` is the container's liveness probe.
  */
-import { ConfigError, helpText, loadConfig, type Config } from '../config/index.ts';
+import { ConfigError, helpText, loadConfigWithFile, type Config } from '../config/index.ts';
 import { CloseCodes } from '../protocol/close-codes.ts';
 import type { Logger } from '../logging/logger.ts';
 import { assembleServer } from './assemble.ts';
@@ -17,7 +17,7 @@ export async function runServerCommand(platform: Platform): Promise<void> {
   if (platform.argv[0] === 'healthcheck') return runHealthcheck(platform, platform.argv.slice(1));
   let config: Config;
   try {
-    const loaded = loadConfig(platform.argv, platform.env);
+    const loaded = await loadConfigWithFile(platform.argv, platform.env, (path) => platform.readTextFile(path));
     if (loaded.kind === 'help') {
       platform.writeStdout(`${helpText('hardened-ws')}\n`);
       platform.exit(0);

@@ -1,18 +1,19 @@
 /**
  * `hardened-ws healthcheck`: the container's liveness probe, for images without a shell or curl
  * (distroless). GET /healthz of the server that this environment configures (HOST, PORT, TLS and
- * their flags, read as the server reads them); exit 0 on 200, otherwise 1 with one line on stderr.
+ * their flags, and CONFIG's file, read as the server reads them); exit 0 on 200, otherwise 1 with one line on stderr.
  * Liveness, not readiness: a Redis outage must not make every container "unhealthy" at once.
  */
-import { loadConfig, type Config } from '../config/index.ts';
+import { loadConfigWithFile, type Config } from '../config/index.ts';
 import type { Platform } from './platform.ts';
 
 /** Under the Dockerfile's `HEALTHCHECK --timeout=3s`, so the probe reports its own failure line. */
 export const HEALTHCHECK_TIMEOUT_MS = 2_000;
 
-const USAGE = `Usage: hardened-ws healthcheck [--host <addr>] [--port <n>] [--tls]
+const USAGE = `Usage: hardened-ws healthcheck [--config <file>] [--host <addr>] [--port <n>] [--tls]
 
-GET /healthz of the local server (HOST, PORT and TLS as the server reads them; 0.0.0.0 and ::
+GET /healthz of the local server (HOST, PORT and TLS as the server reads them, config file
+included; 0.0.0.0 and ::
 are reached on loopback). Exit status 0 on 200, 1 otherwise. With --tls the server's certificate
 must be valid for that address and trusted (NODE_EXTRA_CA_CERTS, or DENO_CERT on Deno).
 `;
@@ -20,7 +21,7 @@ must be valid for that address and trusted (NODE_EXTRA_CA_CERTS, or DENO_CERT on
 export async function runHealthcheck(platform: Platform, argv: readonly string[]): Promise<never> {
   let url: string;
   try {
-    const loaded = loadConfig(argv, platform.env);
+    const loaded = await loadConfigWithFile(argv, platform.env, (path) => platform.readTextFile(path));
     if (loaded.kind === 'help') {
       platform.writeStdout(USAGE);
       return platform.exit(0);

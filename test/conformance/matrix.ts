@@ -2,7 +2,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { testCerts } from '../support/certs.ts';
 import { authenticated, issuedSecrets } from '../support/flow.ts';
@@ -50,14 +53,15 @@ export function runtimeMatrix(runtime: RuntimeTarget): void {
   metricsSuite(runtime);
 
   describe(`${runtime}: configuration errors`, () => {
-    /** Runs the command with `argv`; asserts exit 2 and ONE line on stderr matching `expected`. */
-    const assertCliError = (argv: readonly string[], expected: RegExp) => {
+    /** Runs the command with `argv`; asserts exit 2 and ONE line on stderr matching `expected`, and returns it. */
+    const assertCliError = (argv: readonly string[], expected: RegExp, env: Record<string, string> = {}) => {
       const { command, args } = serverCommand(runtime);
-      const result = spawnSync(command, [...args, ...argv], { cwd: projectRoot, encoding: 'utf8', timeout: 20_000 });
+      const result = spawnSync(command, [...args, ...argv], { cwd: projectRoot, encoding: 'utf8', timeout: 20_000, env: { ...process.env, ...env } });
       assert.equal(result.status, 2, `${argv.join(' ')}: ${result.stderr}`);
       const lines = result.stderr.trim().split('\n');
       assert.equal(lines.length, 1, result.stderr);
       assert.match(lines[0]!, expected);
+      return lines[0]!;
     };
 
     it('exits 2 with one line naming the bad option', () => {
@@ -76,6 +80,40 @@ export function runtimeMatrix(runtime: RuntimeTarget): void {
         assertCliError(['--metrics-port', String(port)], new RegExp(`--metrics-port: 127\\.0\\.0\\.1:${port} is already in use`));
       } finally {
         taken.close();
+      }
+    });
+
+    it('a config file: its port is used (flag > env > file); a bad file exits 2 with one line naming the file and key, no secret', async () => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'hws-config-'));
+      const file = (name: string, content: string) => {
+        const where = path.join(dir, name);
+        writeFileSync(where, content);
+        return where;
+      };
+      const taken = await Promise.all([0, 1, 2].map(async () => {
+        const server = net.createServer().listen(0, '127.0.0.1');
+        await once(server, 'listening');
+        return server;
+      }));
+      const [inFile, inEnv, inFlag] = taken.map((server) => (server.address() as net.AddressInfo).port);
+      try {
+        const config = file('hws.json', JSON.stringify({ port: inFile, 'metrics-port': 'off' }));
+        assertCliError(['--config', config], new RegExp(`--port: 127\\.0\\.0\\.1:${inFile} is already in use`));
+        assertCliError([], new RegExp(`--port: 127\\.0\\.0\\.1:${inFile} is already in use`), { CONFIG: config });
+        assertCliError(['--config', config], new RegExp(`:${inEnv} is already in use`), { PORT: String(inEnv) });
+        assertCliError(['--config', config, '--port', String(inFlag)], new RegExp(`:${inFlag} is already in use`), { PORT: String(inEnv) });
+        const bad = file('bad.json', '{"port": "not-a-port"}');
+        assertCliError(['--config', bad], new RegExp(`^hardened-ws: invalid config file ${bad.replace(/[.\\/]/g, '\\$&')}: "port": expected a port number`));
+        assertCliError(['--config', file('ns.json', '{"namespaces": {"chat": {"recovery": true}}}')], /"namespaces\.chat\.recovery": needs history-size > 0/);
+        const secret = 's3cr3t-pass-xyz';
+        for (const text of [`{"redis-url": "redis://:${secret}@h:1" x}`, `{"admin-token": "${secret}"}`]) {
+          const line = assertCliError(['--config', file('secret.json', text)], /invalid config file .*secret\.json: /);
+          assert.ok(!line.includes(secret), line);
+        }
+        assertCliError(['--config', path.join(dir, 'missing.json')], /invalid option --config: cannot read/);
+      } finally {
+        for (const server of taken) server.close();
+        rmSync(dir, { recursive: true, force: true });
       }
     });
 

@@ -1,11 +1,14 @@
 /**
- * A real redis-server for tests (never a mock): a free loopback port, no persistence, waits until it
- * answers PING. `kill()` (SIGKILL) simulates losing Redis; `restart()` brings it back on the same port.
+ * A real redis-server for tests (never a mock): a free loopback port, no persistence unless asked
+ * (`appendonly`: AOF fsync'd always, in a directory of its own), waits until it answers PING.
+ * `kill()` (SIGKILL) simulates losing Redis; `restart()` brings it back on the same port.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
+import path from 'node:path';
 
 export const REDIS_SERVER = process.env.REDIS_SERVER ?? '/usr/bin/redis-server';
 
@@ -20,6 +23,12 @@ export interface RedisServer {
   restart(): Promise<void>;
   /** Everything the server logged, for failure messages. */
   output(): string;
+}
+
+export interface StartRedisOptions {
+  readonly timeoutMs?: number;
+  /** Persist every write to an append-only file (fsync always), so a SIGKILL + restart loses nothing. */
+  readonly appendonly?: boolean;
 }
 
 /** A port that was free a moment ago (a listener on port 0, closed again). */
@@ -39,14 +48,16 @@ export async function closedPortUrl(): Promise<string> {
   return `redis://127.0.0.1:${await freePort()}`;
 }
 
-export async function startRedis(options: { timeoutMs?: number } = {}): Promise<RedisServer> {
+export async function startRedis(options: StartRedisOptions = {}): Promise<RedisServer> {
   const port = await freePort();
   const timeoutMs = options.timeoutMs ?? 5000;
+  const dir = options.appendonly ? mkdtempSync(path.join(os.tmpdir(), 'hws-redis-')) : os.tmpdir();
+  const persistence = options.appendonly ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
   let child: ChildProcess | null = null;
   let output = '';
 
   const launch = async () => {
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', os.tmpdir(), '--loglevel', 'warning'];
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir, '--loglevel', 'warning'];
     const started = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     started.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
     started.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
@@ -75,7 +86,10 @@ export async function startRedis(options: { timeoutMs?: number } = {}): Promise<
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
-    stop: () => end('SIGTERM'),
+    stop: async () => {
+      await end('SIGTERM');
+      if (options.appendonly) rmSync(dir, { recursive: true, force: true });
+    },
     kill: () => end('SIGKILL'),
     restart: async () => {
       await end('SIGTERM');

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError, helpText, loadConfig, optionSpecs, type Config, type OptionName } from '../../src/config/index.ts';
+import { optionSamples, type OptionSample, type SampledOption } from './config-samples.ts';
 
 type Env = Record<string, string | undefined>;
 
@@ -31,6 +32,8 @@ function assertNamesFlag(error: ConfigError, flag: string): void {
 describe('loadConfig: defaults', () => {
   it('no flags, no env → every documented default', () => {
     assert.deepEqual(config(), {
+      config: undefined,
+      namespaces: { chat: { historySize: 100, historyTtl: 300_000, historyMetaTtl: 86_400_000, recovery: true, presence: true, joinLeave: true } },
       port: 8080,
       host: '127.0.0.1',
       tls: false,
@@ -90,52 +93,8 @@ describe('loadConfig: precedence flag > env > default', () => {
   });
 
   it('every option: env overrides default and the flag overrides env', () => {
-    const samples: Record<OptionName, [envValue: string, flagValue: string, envParsed: unknown, flagParsed: unknown]> = {
-      port: ['9000', '7000', 9000, 7000],
-      host: ['0.0.0.0', '::1', '0.0.0.0', '::1'],
-      tls: ['true', 'false', true, false],
-      cert: ['/e/cert.pem', '/f/cert.pem', '/e/cert.pem', '/f/cert.pem'],
-      key: ['/e/key.pem', '/f/key.pem', '/e/key.pem', '/f/key.pem'],
-      authVerifyUrl: ['http://env.example/verify', 'https://flag.example/verify', 'http://env.example/verify', 'https://flag.example/verify'],
-      authVerifySecret: ['e'.repeat(32), 'f'.repeat(40), 'e'.repeat(32), 'f'.repeat(40)],
-      ticketTtl: ['10s', '500ms', 10_000, 500],
-      sessionTtl: ['2h', '30m', 7_200_000, 1_800_000],
-      sessionMaxAge: ['24h', '12h', 86_400_000, 43_200_000],
-      publicOrigin: ['https://a.example', 'http://b.example:8080,https://c.example', 'https://a.example', 'http://b.example:8080,https://c.example'],
-      authTimeout: ['3s', '1500ms', 3_000, 1_500],
-      verifyTimeout: ['1s', '250ms', 1_000, 250],
-      maxAuthFrame: ['8KiB', '1024', 8192, 1024],
-      maxMessage: ['1MiB', '128KiB', 1_048_576, 131_072],
-      demoUsers: ['a:b', 'c:d,e:f', 'a:b', 'c:d,e:f'],
-      logLevel: ['debug', 'warn', 'debug', 'warn'],
-      logFormat: ['pretty', 'json', 'pretty', 'json'],
-      metricsPort: ['0', 'off', 0, null],
-      metricsHost: ['0.0.0.0', '::1', '0.0.0.0', '::1'],
-      metricsToken: ['m'.repeat(32), 'n'.repeat(40), 'm'.repeat(32), 'n'.repeat(40)],
-      allowedOrigins: ['https://a.example', 'self,https://b.example', 'https://a.example', 'self,https://b.example'],
-      allowMissingOrigin: ['false', 'true', false, true],
-      maxConnections: ['1000', '50', 1000, 50],
-      maxConnectionsPerIp: ['10', '3', 10, 3],
-      upgradeRate: ['5/s,10', '0.5/s,2', { perSecond: 5, burst: 10 }, { perSecond: 0.5, burst: 2 }],
-      messageRate: ['100/s,200', '1/s,1', { perSecond: 100, burst: 200 }, { perSecond: 1, burst: 1 }],
-      maxConnectionsPerUser: ['4', '1', 4, 1],
-      maxBuffered: ['2MiB', '64KiB', 2_097_152, 65_536],
-      heartbeatInterval: ['15s', '2s', 15_000, 2_000],
-      heartbeatTimeout: ['5s', '1s', 5_000, 1_000],
-      sessionWarning: ['30s', '0', 30_000, 0],
-      maxVerifications: ['10', '1', 10, 1],
-      breakerThreshold: ['3', '1', 3, 1],
-      breakerCooldown: ['5s', '500ms', 5_000, 500],
-      loginRate: ['1/s,5', '0.1/s,3', { perSecond: 1, burst: 5 }, { perSecond: 0.1, burst: 3 }],
-      ticketRate: ['2/s,4', '1/s,1', { perSecond: 2, burst: 4 }, { perSecond: 1, burst: 1 }],
-      drainTimeout: ['5s', '0', 5_000, 0],
-      adminToken: ['a'.repeat(32), 'b'.repeat(40), 'a'.repeat(32), 'b'.repeat(40)],
-      redisUrl: ['redis://127.0.0.1:6379', 'rediss://r.example:6380/1', 'redis://127.0.0.1:6379', 'rediss://r.example:6380/1'],
-      maxChannels: ['8', '1', 8, 1],
-      trustProxy: ['10.0.0.1', '127.0.0.1, ::1', ['10.0.0.1'], ['127.0.0.1', '::1']],
-    };
-    assert.deepEqual(Object.keys(samples).sort(), Object.keys(optionSpecs).sort(), 'a sample for every option');
-    for (const [name, [envValue, flagValue, envParsed, flagParsed]] of Object.entries(samples) as [OptionName, (typeof samples)[OptionName]][]) {
+    assert.deepEqual(Object.keys(optionSamples).sort(), Object.keys(optionSpecs).filter((k) => k !== 'config').sort(), 'a sample for every option');
+    for (const [name, [envValue, flagValue, envParsed, flagParsed]] of Object.entries(optionSamples) as [SampledOption, OptionSample][]) {
       const s = optionSpecs[name];
       const env = { [s.env]: envValue };
       assert.deepEqual(config([], env)[name], envParsed, `${name} from ${s.env}`);
@@ -194,6 +153,7 @@ describe('loadConfig: precedence flag > env > default', () => {
 
 describe('loadConfig: bad values → one-line ConfigError naming the flag', () => {
   const bad: Record<OptionName, string[]> = {
+    config: [], // a path: any non-empty text (config-file.test.ts covers unreadable and bad files)
     port: ['abc', '65536', '1.5', '-', ' '.repeat(2) + 'x'],
     host: ['a b', 'host/name', 'x'.repeat(256), 'h;rm'],
     tls: ['maybe', '2'],

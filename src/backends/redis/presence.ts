@@ -1,0 +1,189 @@
+/**
+ * Presence across instances on Redis (scripts: presence-scripts.ts). Each instance renews the
+ * leases of its own entries every leaseMs/3, one script call per channel (pipelined); an instance
+ * that dies stops renewing, and its entries are gone from every answer within leaseMs of their
+ * last renewal. When its Redis connection comes back (a restart may have emptied Redis) it writes
+ * all its entries back at once and reports unhealthy until it has.
+ */
+import type { Logger } from '../../logging/logger.ts';
+import { silentLogger } from '../../logging/logger.ts';
+import type { Presence, PresenceEntry, PresencePage, PresenceStats } from '../../channels/presence.ts';
+import { checkListLimit, decodeEntry, encodeEntry } from '../../channels/presence.ts';
+import { StorageError } from '../../channels/storage-error.ts';
+import { checkChannel } from '../../channels/stream.ts';
+import type { OwnedClient, RedisSource } from './connect.ts';
+import { clientFrom, closeRedis, describe, isReady } from './connect.ts';
+import { channelKeys, checkedPrefix } from './keys.ts';
+import { LuaScript } from './lua-script.ts';
+import { JOIN, LEAVE, LIST, RENEW, STATS } from './presence-scripts.ts';
+
+export type RedisPresenceOptions = RedisSource & {
+  /** How long an entry outlives its instance's last renewal. Default 15 000 (renewed every 5 s). */
+  readonly leaseMs?: number;
+  /** Key prefix. Default `hws:`. */
+  readonly prefix?: string;
+  readonly logger?: Logger;
+};
+
+export const DEFAULT_PRESENCE_LEASE_MS = 15_000;
+/** Entries per renewal call, so one huge channel does not make one huge command. */
+const RENEW_CHUNK = 300;
+
+const scripts = { join: new LuaScript(JOIN), renew: new LuaScript(RENEW), leave: new LuaScript(LEAVE), list: new LuaScript(LIST), stats: new LuaScript(STATS) };
+
+/** One of this instance's entries, as renewals send it. */
+interface Held {
+  readonly sub: string;
+  readonly json: string;
+}
+
+export class RedisPresence implements Presence {
+  readonly leaseMs: number;
+  readonly #redis: OwnedClient;
+  readonly #prefix: string;
+  readonly #log: Logger;
+  /** channel → connection id → entry: what the renewal loop keeps alive. */
+  readonly #held = new Map<string, Map<string, Held>>();
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #closed = false;
+  /** Set when the connection dropped; cleared by the first renewal round that succeeds after it. */
+  #stale = false;
+  readonly #onClose = () => {
+    this.#stale = true;
+  };
+  readonly #onReady = () => {
+    if (this.#stale) void this.#renew();
+  };
+
+  constructor(options: RedisPresenceOptions) {
+    this.#prefix = checkedPrefix(options.prefix);
+    this.leaseMs = options.leaseMs ?? DEFAULT_PRESENCE_LEASE_MS;
+    if (!(this.leaseMs >= 30)) throw new RangeError('leaseMs must be at least 30'); // renewed every leaseMs/3
+    this.#log = (options.logger ?? silentLogger).child({ component: 'redis-presence' });
+    this.#redis = clientFrom(options, 'hws-presence', options.logger);
+    this.#redis.client.on('close', this.#onClose);
+    this.#redis.client.on('ready', this.#onReady);
+  }
+
+  /** Connected, and this instance's entries are all in Redis. */
+  get healthy(): boolean {
+    return !this.#closed && isReady(this.#redis.client) && !this.#stale;
+  }
+
+  async join(channel: string, entry: PresenceEntry): Promise<void> {
+    this.#open();
+    const json = encodeEntry(channel, entry);
+    // Held before the command is sent: a leave() called meanwhile runs after it on the same connection.
+    const held: Held = { sub: entry.sub, json };
+    let entries = this.#held.get(channel);
+    if (entries === undefined) this.#held.set(channel, (entries = new Map()));
+    entries.set(entry.connectionId, held);
+    this.#startRenewing();
+    try {
+      await this.#run('join', channel, [this.leaseMs, entry.connectionId, entry.sub, json]);
+    } catch (error) {
+      if (this.#held.get(channel)?.get(entry.connectionId) === held) this.#drop(channel, entry.connectionId);
+      throw error;
+    }
+  }
+
+  async leave(channel: string, connectionId: string): Promise<void> {
+    if (!this.#drop(channel, connectionId) || this.#closed) return;
+    try {
+      await this.#run('leave', channel, [connectionId]);
+    } catch (error) {
+      // Never rejects: nobody renews the entry any more, so it lapses within leaseMs.
+      this.#log.warn({ channel, err: describe(error) }, 'presence leave failed; the lease will lapse');
+    }
+  }
+
+  async list(channel: string, limit: number): Promise<PresencePage> {
+    this.#open();
+    checkChannel(channel);
+    checkListLimit(limit);
+    const [total, raw] = (await this.#run('list', channel, [limit])) as [number, (string | null)[]];
+    const entries: PresenceEntry[] = [];
+    for (const json of raw) {
+      const entry = json === null ? null : decodeEntry(json);
+      if (entry !== null) entries.push(entry);
+    }
+    return { entries, total };
+  }
+
+  async stats(channel: string): Promise<PresenceStats> {
+    this.#open();
+    checkChannel(channel);
+    const [connections, users] = (await this.#run('stats', channel, [])) as [number, number];
+    return { connections, users };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#stopRenewing();
+    this.#redis.client.off('close', this.#onClose);
+    this.#redis.client.off('ready', this.#onReady);
+    // Leave now rather than after leaseMs (best effort).
+    if (this.#held.size > 0 && isReady(this.#redis.client)) {
+      await Promise.all([...this.#held].flatMap(([channel, entries]) => [...entries.keys()].map((id) => this.#run('leave', channel, [id]).catch(() => undefined))));
+    }
+    this.#held.clear();
+    if (this.#redis.owned) await closeRedis(this.#redis.client);
+  }
+
+  #open(): void {
+    if (this.#closed) throw new StorageError('unavailable', 'presence closed');
+  }
+
+  /** Forgets a held entry; true when it was held. */
+  #drop(channel: string, connectionId: string): boolean {
+    const entries = this.#held.get(channel);
+    if (entries === undefined || !entries.delete(connectionId)) return false;
+    if (entries.size === 0) this.#held.delete(channel);
+    if (this.#held.size === 0) this.#stopRenewing();
+    return true;
+  }
+
+  async #run(script: keyof typeof scripts, channel: string, args: (string | number)[]): Promise<unknown> {
+    const k = channelKeys(this.#prefix, channel);
+    try {
+      return await scripts[script].run(this.#redis.client, [k.presenceLeases, k.presenceEntries, k.presenceOwners, k.presenceUsers], args);
+    } catch (error) {
+      throw new StorageError('unavailable', 'presence: redis unavailable', { cause: error });
+    }
+  }
+
+  #startRenewing(): void {
+    if (this.#timer !== undefined || this.#closed) return;
+    this.#timer = setInterval(() => void this.#renew(), Math.floor(this.leaseMs / 3));
+  }
+
+  #stopRenewing(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** One round: every held entry gets a fresh lease (pipelined calls). A round that fully succeeds clears `stale`. */
+  async #renew(): Promise<void> {
+    if (!isReady(this.#redis.client) || this.#closed) return;
+    const calls: Promise<unknown>[] = [];
+    for (const [channel, entries] of this.#held) {
+      const all = [...entries];
+      for (let i = 0; i < all.length; i += RENEW_CHUNK) {
+        const args: (string | number)[] = [this.leaseMs];
+        for (const [id, held] of all.slice(i, i + RENEW_CHUNK)) args.push(id, held.sub, held.json);
+        calls.push(this.#run('renew', channel, args));
+      }
+    }
+    const results = await Promise.allSettled(calls);
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed !== undefined) {
+      this.#log.warn({ err: describe((failed as PromiseRejectedResult).reason) }, 'presence renewal failed; retrying next round');
+      return;
+    }
+    this.#stale = false;
+    const restored = results.reduce((sum, r) => sum + (r.status === 'fulfilled' && typeof r.value === 'number' ? r.value : 0), 0);
+    // Redis lost them (a restart, or renewals late by more than the lease): they count again from now.
+    if (restored > 0) this.#log.warn({ restored }, 'presence entries were missing in redis; written back');
+  }
+}
