@@ -21,13 +21,25 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: ['ws', '@hono/node-server', 'hono/bun', 'hono/deno'].map((name) => ({ name, message: 'Runtime adapters live in src/runtime/.' })),
+          paths: ['ws', '@hono/node-server', 'hono/bun', 'hono/deno'].map((name) => ({
+            name,
+            message: 'Runtime adapters live in src/runtime/.',
+          })),
           patterns: [
-            { group: ['node:*', '@hono/node-server/*'], message: 'Only src/runtime/ may touch node:* or the Node adapter (web-standard core).' },
+            {
+              group: ['node:*', '@hono/node-server/*'],
+              message: 'Only src/runtime/ may touch node:* or the Node adapter (web-standard core).',
+            },
           ],
         },
       ],
-      'no-restricted-globals': ['error', { name: 'Bun', message: 'Only src/runtime/ may use Bun.' }, { name: 'Deno', message: 'Only src/runtime/ may use Deno.' }, { name: 'process', message: 'Only src/runtime/ may use process.' }, { name: 'Buffer', message: 'Use Uint8Array/TextEncoder in web-standard code.' }],
+      'no-restricted-globals': [
+        'error',
+        { name: 'Bun', message: 'Only src/runtime/ may use Bun.' },
+        { name: 'Deno', message: 'Only src/runtime/ may use Deno.' },
+        { name: 'process', message: 'Only src/runtime/ may use process.' },
+        { name: 'Buffer', message: 'Use Uint8Array/TextEncoder in web-standard code.' },
+      ],
     },
   },
   {
@@ -36,6 +48,18 @@ export default tseslint.config(
   },
   {
     files: ['static/**/*.js'],
-    languageOptions: { globals: { window: 'readonly', document: 'readonly', location: 'readonly', fetch: 'readonly', WebSocket: 'readonly', console: 'readonly', performance: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly' } },
+    languageOptions: {
+      globals: {
+        window: 'readonly',
+        document: 'readonly',
+        location: 'readonly',
+        fetch: 'readonly',
+        WebSocket: 'readonly',
+        console: 'readonly',
+        performance: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+      },
+    },
   },
 );

@@ -16,7 +16,10 @@ const [serverName = 'product-node', count = '2000'] = process.argv.slice(2);
 const sockets = Number(count);
 const dir = path.join(root, '.tmp/bench-heap');
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const snapshots = () => readdirSync(dir).filter((f) => f.endsWith('.heapsnapshot')).sort();
+const snapshots = () =>
+  readdirSync(dir)
+    .filter((f) => f.endsWith('.heapsnapshot'))
+    .sort();
 
 rmSync(dir, { recursive: true, force: true });
 mkdirSync(dir, { recursive: true });
@@ -28,7 +31,7 @@ async function snapshot() {
   process.kill(server.pid, 'SIGTTIN');
   while (snapshots().length <= before) await sleep(500);
   const file = path.join(dir, snapshots().at(-1));
-  for (let size = -1; ; ) {
+  for (let size = -1; ;) {
     await sleep(2_000);
     const now = statSync(file).size;
     if (now === size && now > 0) return file;
@@ -39,7 +42,11 @@ async function snapshot() {
 await server.gc();
 const empty = await snapshot();
 let stepped;
-const load = runLoad('idle-holder.mjs', { server: serverDescriptor(server), steps: [sockets] }, { runtime: 'node', stdin: 'pipe', onLine: (e) => stepped?.(e) });
+const load = runLoad(
+  'idle-holder.mjs',
+  { server: serverDescriptor(server), steps: [sockets] },
+  { runtime: 'node', stdin: 'pipe', onLine: (e) => stepped?.(e) },
+);
 const step = await new Promise((resolve) => (stepped = resolve));
 if (step.opened !== sockets) throw new Error(`opened ${step.opened} of ${sockets} sockets`);
 await sleep(2_000);
@@ -51,7 +58,12 @@ await server.stop();
 report(JSON.parse(readFileSync(empty, 'utf8')), JSON.parse(readFileSync(loaded, 'utf8')), sockets);
 
 function report(before, after, n) {
-  const { node_fields: nf, edge_fields: ef, node_types: [nodeTypes], edge_types: [edgeTypes] } = after.snapshot.meta;
+  const {
+    node_fields: nf,
+    edge_fields: ef,
+    node_types: [nodeTypes],
+    edge_types: [edgeTypes],
+  } = after.snapshot.meta;
   const [NF, EF] = [nf.length, ef.length];
   const [iType, iName, iId, iSize, iEdges] = ['type', 'name', 'id', 'self_size', 'edge_count'].map((f) => nf.indexOf(f));
   const [eType, eName, eTo] = ['type', 'name_or_index', 'to_node'].map((f) => ef.indexOf(f));
@@ -94,10 +106,13 @@ function report(before, after, n) {
     const chains = new Map();
     for (const node of group.examples) {
       const chain = [];
-      for (let x = node, depth = 0; depth < 4 && retainer[x] !== -1; depth++, x = retainer[x]) chain.push(`${edgeLabel(viaEdge[x])} ← ${label(retainer[x])}`);
+      for (let x = node, depth = 0; depth < 4 && retainer[x] !== -1; depth++, x = retainer[x])
+        chain.push(`${edgeLabel(viaEdge[x])} ← ${label(retainer[x])}`);
       chains.set(chain.join(' | '), (chains.get(chain.join(' | ')) ?? 0) + 1);
     }
     const [typical] = [...chains].sort((a, b) => b[1] - a[1])[0] ?? [''];
-    console.log(`${(group.bytes / n).toFixed(0).padStart(7)} B ${(group.count / n).toFixed(2).padStart(6)}×  ${key}\n            via ${typical}`);
+    console.log(
+      `${(group.bytes / n).toFixed(0).padStart(7)} B ${(group.count / n).toFixed(2).padStart(6)}×  ${key}\n            via ${typical}`,
+    );
   }
 }

@@ -18,11 +18,20 @@ if (scenario === '--summarize') {
 const dir = path.join(root, '.tmp/bench-prof', `${serverName}-${scenario}`);
 rmSync(dir, { recursive: true, force: true });
 mkdirSync(dir, { recursive: true });
-const scripts = { echo: ['echo.mjs', { connections: 16, depth: 64 }], connect: ['connect.mjs', { lanes: 8 }], fanout: ['fanout.mjs', { subscribers: 1000, window: 2 }], rtt: ['rtt.mjs', { connections: 10 }] };
+const scripts = {
+  echo: ['echo.mjs', { connections: 16, depth: 64 }],
+  connect: ['connect.mjs', { lanes: 8 }],
+  fanout: ['fanout.mjs', { subscribers: 1000, window: 2 }],
+  rtt: ['rtt.mjs', { connections: 10 }],
+};
 const [script, params] = scripts[scenario];
 // Node and Bun both write a .cpuprofile on exit (the server exits on SIGTERM); Bun wants `=`.
 const bun = SERVERS[serverName]?.command !== process.execPath;
-const server = await startServer(serverName, { extraArgs: bun ? ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=200'] : ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-interval', '200'] });
+const server = await startServer(serverName, {
+  extraArgs: bun
+    ? ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=200']
+    : ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-interval', '200'],
+});
 await runLoad(script, { ...params, server: serverDescriptor(server), warmupMs: 500, measureMs: Number(seconds) * 1000 }).done;
 await server.stop();
 const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
@@ -42,13 +51,19 @@ function summarize(profile) {
     const where = f.url ? `${f.url.replace(/^file:\/\//, '').replace(`${root}/`, '')}:${f.lineNumber + 1}` : '(native)';
     const key = `${f.functionName || '(anonymous)'}  ${where}`;
     self.set(key, (self.get(key) ?? 0) + hits);
-    const fileKey = f.url ? f.url.replace(/^file:\/\//, '').replace(`${root}/`, '').replace(/node_modules\/([^/]+(\/[^/]+)?)\/.*/, 'node_modules/$1') : `(${f.functionName || 'native'})`;
+    const fileKey = f.url
+      ? f.url
+          .replace(/^file:\/\//, '')
+          .replace(`${root}/`, '')
+          .replace(/node_modules\/([^/]+(\/[^/]+)?)\/.*/, 'node_modules/$1')
+      : `(${f.functionName || 'native'})`;
     files.set(fileKey, (files.get(fileKey) ?? 0) + hits);
   }
   // Inclusive ("total") time: every distinct function on a sampled stack gets the sample once.
   const parent = new Map();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-  const keyOf = (f) => `${f.functionName || '(anonymous)'}  ${f.url ? `${f.url.replace(/^file:\/\//, '').replace(`${root}/`, '')}:${f.lineNumber + 1}` : '(native)'}`;
+  const keyOf = (f) =>
+    `${f.functionName || '(anonymous)'}  ${f.url ? `${f.url.replace(/^file:\/\//, '').replace(`${root}/`, '')}:${f.lineNumber + 1}` : '(native)'}`;
   const inclusive = new Map();
   for (const [id, hits] of counts) {
     const seen = new Set();

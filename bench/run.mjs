@@ -40,8 +40,28 @@ try {
 const runStarted = Date.now();
 
 const T = quick
-  ? { warmupMs: 300, measureMs: 700, rttMeasureMs: 700, connectMeasureMs: 700, fanSubscribers: 200, memSteps: [500], settleMs: 500, probeIdleMs: 0, probeLoadedMs: 0 }
-  : { warmupMs: 1000, measureMs: 4000, rttMeasureMs: 3000, connectMeasureMs: 4000, fanSubscribers: 1000, memSteps: [1000, 5000, 10000, 19000], settleMs: 3000, probeIdleMs: 8000, probeLoadedMs: 45_000 };
+  ? {
+      warmupMs: 300,
+      measureMs: 700,
+      rttMeasureMs: 700,
+      connectMeasureMs: 700,
+      fanSubscribers: 200,
+      memSteps: [500],
+      settleMs: 500,
+      probeIdleMs: 0,
+      probeLoadedMs: 0,
+    }
+  : {
+      warmupMs: 1000,
+      measureMs: 4000,
+      rttMeasureMs: 3000,
+      connectMeasureMs: 4000,
+      fanSubscribers: 1000,
+      memSteps: [1000, 5000, 10000, 19000],
+      settleMs: 3000,
+      probeIdleMs: 8000,
+      probeLoadedMs: 45_000,
+    };
 
 /**
  * Scenarios: which servers, which load, which figure, and the comparisons (product ÷ baseline,
@@ -53,7 +73,9 @@ const SCENARIOS = [
     title: 'Echo throughput (64-byte payloads, 16 connections × 64 in flight)',
     script: 'echo.mjs',
     params: { connections: 16, depth: 64, warmupMs: T.warmupMs, measureMs: T.measureMs, rate: echoRate },
-    servers: quick ? ['product-node', 'product-bun', 'ws', 'bun-serve', 'socketio'] : ['product-node', 'product-bun', 'product-deno', 'ws', 'bun-serve', 'deno-serve', 'socketio'],
+    servers: quick
+      ? ['product-node', 'product-bun', 'ws', 'bun-serve', 'socketio']
+      : ['product-node', 'product-bun', 'product-deno', 'ws', 'bun-serve', 'deno-serve', 'socketio'],
     figures: { perCpuSecond: (r) => r.replies / r.serverCpuSeconds, perSecond: (r) => r.perSecond },
     unit: { perCpuSecond: 'msgs / server-CPU-s', perSecond: 'msgs / s' },
     main: 'perCpuSecond',
@@ -70,7 +92,9 @@ const SCENARIOS = [
     title: 'Round trip at low depth (10 connections, 1 in flight)',
     script: 'rtt.mjs',
     params: { connections: 10, warmupMs: Math.min(T.warmupMs, 500), measureMs: T.rttMeasureMs },
-    servers: quick ? ['product-node', 'product-bun', 'ws', 'bun-serve'] : ['product-node', 'product-bun', 'product-deno', 'ws', 'bun-serve', 'deno-serve', 'socketio'],
+    servers: quick
+      ? ['product-node', 'product-bun', 'ws', 'bun-serve']
+      : ['product-node', 'product-bun', 'product-deno', 'ws', 'bun-serve', 'deno-serve', 'socketio'],
     figures: { p50Us: (r) => r.p50Us, p99Us: (r) => r.p99Us },
     unit: { p50Us: 'p50 µs', p99Us: 'p99 µs' },
     main: 'p99Us',
@@ -118,11 +142,21 @@ const SCENARIOS = [
   .filter((s) => only === undefined || only.includes(s.id))
   .map((s) =>
     serversOnly
-      ? { ...s, servers: serversOnly, comparisons: [...s.comparisons, ...(serversOnly.length >= 2 ? [{ product: serversOnly[0], baseline: serversOnly[1], name: `${s.id} ${s.main}: ${serversOnly[0]} ÷ ${serversOnly[1]}` }] : [])] }
+      ? {
+          ...s,
+          servers: serversOnly,
+          comparisons: [
+            ...s.comparisons,
+            ...(serversOnly.length >= 2
+              ? [{ product: serversOnly[0], baseline: serversOnly[1], name: `${s.id} ${s.main}: ${serversOnly[0]} ÷ ${serversOnly[1]}` }]
+              : []),
+          ],
+        }
       : s,
   );
 
-const MEMORY_SERVERS = serversOnly ?? (quick ? ['product-node', 'product-bun'] : ['product-node', 'product-bun', 'socketio', 'ws', 'bun-serve']);
+const MEMORY_SERVERS =
+  serversOnly ?? (quick ? ['product-node', 'product-bun'] : ['product-node', 'product-bun', 'socketio', 'ws', 'bun-serve']);
 const MEMORY_TARGETS = { 'product-node': 12 * 1024, 'product-bun': 2.5 * 1024 };
 
 const rotate = (list, by) => list.map((_, i) => list[(i + by) % list.length]);
@@ -134,7 +168,8 @@ function renderOnly(file) {
   const md = renderMarkdown(run);
   writeFileSync(path.join(dir, 'latest.md'), md);
   writeFileSync(path.join(dir, 'latest.svg'), renderSvg(run));
-  if (run.mode === 'full' && !argv.includes('--no-write-benchmarks')) updateBenchmarksMd(path.join(root, 'BENCHMARKS.md'), md, path.relative(root, path.resolve(file)));
+  if (run.mode === 'full' && !argv.includes('--no-write-benchmarks'))
+    updateBenchmarksMd(path.join(root, 'BENCHMARKS.md'), md, path.relative(root, path.resolve(file)));
   log(`rendered ${file}`);
 }
 
@@ -148,7 +183,9 @@ async function main() {
   if (stale) log('note: src/ is newer than dist/ — the Node figures are for the last build (npm run build).');
   const machine = machineInfo();
   const quiet = await quietCheck();
-  log(`hardened-ws bench (${quick ? 'quick' : 'full'}, ${reps} repetition${reps > 1 ? 's' : ''}) on ${machine.cpuModel}, ${machine.nproc} cores; server core busy before start ${(quiet.busyShare * 100).toFixed(0)}%, loadavg ${quiet.loadavg.one}`);
+  log(
+    `hardened-ws bench (${quick ? 'quick' : 'full'}, ${reps} repetition${reps > 1 ? 's' : ''}) on ${machine.cpuModel}, ${machine.nproc} cores; server core busy before start ${(quiet.busyShare * 100).toFixed(0)}%, loadavg ${quiet.loadavg.one}`,
+  );
 
   const scenarios = [];
   for (const scenario of SCENARIOS) {
@@ -162,7 +199,9 @@ async function main() {
         for (const [key, fn] of Object.entries(scenario.figures)) result[key] = fn(result);
         trials.push(result);
         const main = result[scenario.main];
-        log(`  rep ${rep + 1} ${name.padEnd(13)} ${fmt(main)} ${scenario.unit[scenario.main]}  (server core ${(result.serverBusy * 100).toFixed(0)}% busy${result.clientLimited ? ', client-limited' : ''}${result.failures ? `, ${result.failures} failures` : ''})`);
+        log(
+          `  rep ${rep + 1} ${name.padEnd(13)} ${fmt(main)} ${scenario.unit[scenario.main]}  (server core ${(result.serverBusy * 100).toFixed(0)}% busy${result.clientLimited ? ', client-limited' : ''}${result.failures ? `, ${result.failures} failures` : ''})`,
+        );
       }
     }
     scenarios.push({ ...scenario, trials, comparisons: compare(scenario, trials), perServer: perServer(scenario, trials) });
@@ -174,7 +213,15 @@ async function main() {
     memory = [];
     for (const name of MEMORY_SERVERS) {
       try {
-        memory.push(await memoryTrial(name, { steps: T.memSteps, settleMs: T.settleMs, probeIdleMs: T.probeIdleMs, probeLoadedMs: SERVERS[name]?.kind === 'product' ? T.probeLoadedMs : 0, log }));
+        memory.push(
+          await memoryTrial(name, {
+            steps: T.memSteps,
+            settleMs: T.settleMs,
+            probeIdleMs: T.probeIdleMs,
+            probeLoadedMs: SERVERS[name]?.kind === 'product' ? T.probeLoadedMs : 0,
+            log,
+          }),
+        );
       } catch (error) {
         log(`  ${name}: memory trial failed: ${error.message.split('\n')[0]}`);
         memory.push({ server: name, error: error.message.slice(0, 500) });
@@ -204,7 +251,8 @@ async function main() {
   const md = renderMarkdown(run);
   writeFileSync(path.join(dir, 'latest.md'), md);
   writeFileSync(path.join(dir, 'latest.svg'), renderSvg(run));
-  if (!quick && !argv.includes('--no-write-benchmarks') && only === undefined) updateBenchmarksMd(path.join(root, 'BENCHMARKS.md'), md, `bench/results/${stamp}.json`);
+  if (!quick && !argv.includes('--no-write-benchmarks') && only === undefined)
+    updateBenchmarksMd(path.join(root, 'BENCHMARKS.md'), md, `bench/results/${stamp}.json`);
   log(`\n${targets.map((t) => `${t.met === null ? '·' : t.met ? '✔' : '✘'} ${t.name}: ${t.display}`).join('\n')}`);
   log(`\nwrote bench/results/${stamp}.json, latest.md, latest.svg in ${run.durationSeconds.toFixed(0)} s`);
 }
@@ -241,7 +289,16 @@ function compare(scenario, trials) {
       ratios.push(scenario.higher ? p[figure] / b[figure] : b[figure] / p[figure]);
       if (p.clientLimited || b.clientLimited) clientLimited++;
     }
-    out.push({ ...c, figure, higherIsBetter: true, inverted: !scenario.higher, ratio: summary(ratios), ratios, clientLimitedReps: clientLimited, skippedReps: skipped });
+    out.push({
+      ...c,
+      figure,
+      higherIsBetter: true,
+      inverted: !scenario.higher,
+      ratio: summary(ratios),
+      ratios,
+      clientLimitedReps: clientLimited,
+      skippedReps: skipped,
+    });
   }
   return out;
 }
@@ -253,7 +310,12 @@ function evaluateTargets(scenarios, memory) {
       if (c.target === undefined) continue;
       const r = c.ratio;
       const approx = c.clientLimitedReps > 0 ? ' (client-limited in some repetitions: server core < 90 % busy)' : '';
-      targets.push({ name: `${c.name} ≥ ${c.target}×`, met: Number.isFinite(r.median) ? r.median >= c.target : null, display: `${r.median.toFixed(2)}× (IQR ${r.q1.toFixed(2)}–${r.q3.toFixed(2)}, n=${r.n})${approx}`, ratio: r });
+      targets.push({
+        name: `${c.name} ≥ ${c.target}×`,
+        met: Number.isFinite(r.median) ? r.median >= c.target : null,
+        display: `${r.median.toFixed(2)}× (IQR ${r.q1.toFixed(2)}–${r.q3.toFixed(2)}, n=${r.n})${approx}`,
+        ratio: r,
+      });
     }
   }
   for (const m of memory ?? []) {
@@ -261,11 +323,19 @@ function evaluateTargets(scenarios, memory) {
     if (limit === undefined) continue;
     const last = m.points?.at(-1);
     if (last === undefined || m.error) {
-      targets.push({ name: `memory per idle connection, ${m.server} ≤ ${fmtKiB(limit)}`, met: null, display: `not measured: ${m.error?.split('\n')[0] ?? 'no data'}` });
+      targets.push({
+        name: `memory per idle connection, ${m.server} ≤ ${fmtKiB(limit)}`,
+        met: null,
+        display: `not measured: ${m.error?.split('\n')[0] ?? 'no data'}`,
+      });
       continue;
     }
     const perConn = m.points.filter((p) => p.connections > 0).map((p) => `${p.connections}: ${fmtKiB(p.perConnectionBytes)}`);
-    targets.push({ name: `memory per idle authenticated connection, ${m.server} ≤ ${fmtKiB(limit)}`, met: last.perConnectionBytes <= limit, display: `${fmtKiB(last.perConnectionBytes)} at ${last.connections} (${perConn.join(', ')}; RSS after forced GC)` });
+    targets.push({
+      name: `memory per idle authenticated connection, ${m.server} ≤ ${fmtKiB(limit)}`,
+      met: last.perConnectionBytes <= limit,
+      display: `${fmtKiB(last.perConnectionBytes)} at ${last.connections} (${perConn.join(', ')}; RSS after forced GC)`,
+    });
     if (m.probes) {
       targets.push({
         name: `${m.probes.connections} idle sockets + heartbeats, probe echo p99 ≤ 2× idle (${m.server})`,

@@ -19,7 +19,15 @@ generateStaticManifest();
 mkdirSync(new URL('../build/', import.meta.url), { recursive: true });
 
 // No autoloading of .env / bunfig.toml from whatever directory the binary is started in.
-const args = ['build', '--compile', '--no-compile-autoload-dotenv', '--no-compile-autoload-bunfig', '--asset-naming=[name].[ext]', `--outfile=${outfile}`, 'src/binary.ts'];
+const args = [
+  'build',
+  '--compile',
+  '--no-compile-autoload-dotenv',
+  '--no-compile-autoload-bunfig',
+  '--asset-naming=[name].[ext]',
+  `--outfile=${outfile}`,
+  'src/binary.ts',
+];
 process.stdout.write(`bun ${args.join(' ')}\n`);
 const result = spawnSync(bun, args, { cwd: root, stdio: 'inherit' });
 if (result.error) throw result.error;

@@ -35,9 +35,26 @@ process.stdout.write(`wrote static/sdk.js (${Buffer.byteLength(banner + code)} b
 
 // The same compiler settings as tsconfig.build.json, for the client's files only.
 run(tsc, [
-  '--ignoreConfig', '--declaration', '--emitDeclarationOnly', '--outDir', 'dist', '--rootDir', 'src',
-  '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--lib', 'es2023,dom',
-  '--strict', '--skipLibCheck', '--allowImportingTsExtensions', '--rewriteRelativeImportExtensions', '--verbatimModuleSyntax',
+  '--ignoreConfig',
+  '--declaration',
+  '--emitDeclarationOnly',
+  '--outDir',
+  'dist',
+  '--rootDir',
+  'src',
+  '--module',
+  'nodenext',
+  '--moduleResolution',
+  'nodenext',
+  '--target',
+  'es2022',
+  '--lib',
+  'es2023,dom',
+  '--strict',
+  '--skipLibCheck',
+  '--allowImportingTsExtensions',
+  '--rewriteRelativeImportExtensions',
+  '--verbatimModuleSyntax',
   'src/client/index.ts',
 ]);
 process.stdout.write('wrote dist/client/*.d.ts\n');

@@ -10,7 +10,10 @@ const BLOCK = /(<!-- example: (\S+) -->\n```ts\n)[\s\S]*?(```)/g;
 
 /** README.md with every marked block replaced by its file's current content. */
 export function readmeWithExamples(readme: string): string {
-  return readme.replace(BLOCK, (_match, head: string, file: string, fence: string) => `${head}${readFileSync(root + file, 'utf8')}${fence}`);
+  return readme.replace(
+    BLOCK,
+    (_match, head: string, file: string, fence: string) => `${head}${readFileSync(root + file, 'utf8')}${fence}`,
+  );
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -10,7 +10,15 @@ export { admissionDefaults, heartbeatDefaults, type AdmissionSettings } from './
 export type { Gateway, RevocationTarget } from './core/gateway.ts';
 export { defaultLimits, type Limits } from './core/limits.ts';
 export type { GatewayObserver } from './core/observer.ts';
-export { createAdmission, parseOriginPolicy, type Admission, type AdmissionOptions, type OriginPolicy, type RefusalReason, type Slot } from './core/admission/index.ts';
+export {
+  createAdmission,
+  parseOriginPolicy,
+  type Admission,
+  type AdmissionOptions,
+  type OriginPolicy,
+  type RefusalReason,
+  type Slot,
+} from './core/admission/index.ts';
 export { CloseCodes, retryClassOf, type CloseCodeInfo, type RetryClass } from './protocol/close-codes.ts';
 export { silentLogger, type Logger } from './logging/logger.ts';
 export type { RateSpec } from './core/token-bucket.ts';

@@ -135,10 +135,14 @@ function statusOf() {
   if (closedByPage === 'logout') return ['idle', 'Logged out'];
   if (closedByPage === 'disconnect') return ['idle', 'Disconnected'];
   switch (client.closedBecause?.code) {
-    case 'session_expired': return ['expired', 'Session expired'];
-    case 'logged_out': return ['idle', 'Logged out'];
-    case 'ticket_refused': return ['closed', 'Refused'];
-    default: return ['closed', 'Closed'];
+    case 'session_expired':
+      return ['expired', 'Session expired'];
+    case 'logged_out':
+      return ['idle', 'Logged out'];
+    case 'ticket_refused':
+      return ['closed', 'Refused'];
+    default:
+      return ['closed', 'Closed'];
   }
 }
 
@@ -157,7 +161,7 @@ function render() {
   el.demoHint.hidden = account.state !== 'out';
   el.signedIn.hidden = account.state !== 'in';
   el.whoami.textContent = account.sub;
-  el.subText.textContent = active ? client?.sub ?? '—' : '—';
+  el.subText.textContent = active ? (client?.sub ?? '—') : '—';
   el.expText.textContent = active ? `${formatExp(client?.exp ?? null)}${sessionFinal ? ' (final)' : ''}` : '—';
   el.chatStatus.textContent = live ? `You are ${client?.sub ?? '?'} in ${CHANNEL}.` : 'Connect to join.';
 }
@@ -209,9 +213,13 @@ function hideNotice() {
 function showClose(details) {
   const { name } = describeCloseCode(details.code);
   const next = details.byClient
-    ? closedByPage === 'logout' ? 'You logged out; this page closed its connection first.' : 'No reconnect: this page closed it.'
+    ? closedByPage === 'logout'
+      ? 'You logged out; this page closed its connection first.'
+      : 'No reconnect: this page closed it.'
     : details.reconnectInMs === null
-      ? details.code === 4410 ? '' : 'The client stopped: it does not reconnect.' // 4410: explainStop says why
+      ? details.code === 4410
+        ? ''
+        : 'The client stopped: it does not reconnect.' // 4410: explainStop says why
       : `${RETRY_ADVICE[details.retry] ?? ''} Next attempt in ${Math.round(details.reconnectInMs)} ms${details.retryAfterMs !== undefined ? ' (the server’s hint)' : ''}.`;
   const tone = details.byClient ? 'ok' : details.reconnectInMs !== null || details.code === 4410 ? 'warn' : 'bad';
   showNotice(tone, `Closed with code ${details.code}: ${name}${details.byClient ? ' (by this page)' : ''}`, details.meaning, next);
@@ -227,14 +235,21 @@ function explainStop(/** @type {import('/sdk.js').Client} */ stopped) {
     el.username.value = account.sub;
     setLoginStatus('warn', 'Your session expired. Log in again to continue.');
     if (el.closeInfo.hidden) showNotice('warn', 'Session expired');
-    el.closeInfo.append(para('The login session has ended, so the client stopped instead of reconnecting with tickets that would be refused.', 'note'));
+    el.closeInfo.append(
+      para('The login session has ended, so the client stopped instead of reconnecting with tickets that would be refused.', 'note'),
+    );
   } else if (because.code === 'logged_out') {
     account = { state: 'out', sub: account.sub };
     setLoginStatus('idle', 'You were logged out (in another tab, or the session was ended). Log in again to continue.');
     if (el.closeInfo.hidden) showNotice('warn', 'Logged out');
     el.closeInfo.append(para('The next ticket request was refused (401: logged out), so the client stopped.', 'note'));
   } else if (because.code === 'ticket_refused') {
-    showNotice('bad', 'Could not connect: no ticket for this page', refusalText(because.serverCode), 'The client stopped instead of asking again.');
+    showNotice(
+      'bad',
+      'Could not connect: no ticket for this page',
+      refusalText(because.serverCode),
+      'The client stopped instead of asking again.',
+    );
   }
 }
 
@@ -258,7 +273,6 @@ for (const info of knownCloseCodes()) {
   }
   el.codesBody.append(row);
 }
-
 
 // ---- auth service calls ----------------------------------------------------------------------------
 
@@ -386,7 +400,10 @@ function startClient() {
   mine.on('close', (details) => {
     if (client !== mine) return;
     const unexpected = !details.byClient && details.reconnectInMs === null && details.code !== 4410;
-    log(unexpected ? 'error' : 'info', `closed: ${details.code} ${describeCloseCode(details.code).name}${details.reason ? ` (“${details.reason}”)` : ''}`);
+    log(
+      unexpected ? 'error' : 'info',
+      `closed: ${details.code} ${describeCloseCode(details.code).name}${details.reason ? ` (“${details.reason}”)` : ''}`,
+    );
     showClose(details);
   });
   mine.on('error', ({ error }) => {
@@ -462,7 +479,10 @@ const MAX_CHAT = 200;
 
 /** @param {unknown} data @param {{ from: string }} delivery */
 function onChat(data, { from }) {
-  const text = typeof data === 'object' && data !== null && typeof (/** @type {{text?: unknown}} */ (data).text) === 'string' ? /** @type {{text: string}} */ (data).text : show(data);
+  const text =
+    typeof data === 'object' && data !== null && typeof (/** @type {{text?: unknown}} */ (data).text) === 'string'
+      ? /** @type {{text: string}} */ (data).text
+      : show(data);
   $('chat-empty').hidden = true;
   const item = document.createElement('li');
   item.className = 'chat-message';
@@ -496,7 +516,10 @@ el.chatForm.addEventListener('submit', async (event) => {
     await client.publish(CHANNEL, { text });
   } catch (error) {
     el.chatInput.value = text;
-    log('error', `message not sent: ${/** @type {{serverCode?: string, message: string}} */ (error).serverCode ?? /** @type {Error} */ (error).message}`);
+    log(
+      'error',
+      `message not sent: ${/** @type {{serverCode?: string, message: string}} */ (error).serverCode ?? /** @type {Error} */ (error).message}`,
+    );
   }
   el.chatInput.focus();
 });

@@ -7,7 +7,11 @@ import { echoReply, listeningLine, okReply, parseEnvelope, portFrom, deliveryOf 
 
 const channels = new Map();
 const server = Deno.serve(
-  { hostname: '127.0.0.1', port: portFrom(Deno.args), onListen: ({ port }) => Deno.stdout.writeSync(new TextEncoder().encode(listeningLine(port))) },
+  {
+    hostname: '127.0.0.1',
+    port: portFrom(Deno.args),
+    onListen: ({ port }) => Deno.stdout.writeSync(new TextEncoder().encode(listeningLine(port))),
+  },
   (request) => {
     if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') return new Response('Not Found', { status: 404 });
     const { socket, response } = Deno.upgradeWebSocket(request);

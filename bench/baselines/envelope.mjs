@@ -11,16 +11,19 @@ export function parseEnvelope(text) {
   } catch {
     return { error: '{"type":"error","code":"invalid_json"}' };
   }
-  if (message === null || typeof message !== 'object' || Array.isArray(message)) return { error: '{"type":"error","code":"invalid_message"}' };
+  if (message === null || typeof message !== 'object' || Array.isArray(message))
+    return { error: '{"type":"error","code":"invalid_message"}' };
   const { type, id } = message;
   if (typeof type !== 'string' || type.length === 0 || type.length > 64) return { error: '{"type":"error","code":"invalid_message"}' };
-  if (id !== undefined && !(typeof id === 'string' ? id.length <= 128 : Number.isFinite(id))) return { error: '{"type":"error","code":"invalid_message"}' };
+  if (id !== undefined && !(typeof id === 'string' ? id.length <= 128 : Number.isFinite(id)))
+    return { error: '{"type":"error","code":"invalid_message"}' };
   return { message };
 }
 
 export const echoReply = (message) => JSON.stringify({ type: 'echo', id: message.id, data: message.data });
 export const okReply = (message) => JSON.stringify({ type: 'ok', id: message.id });
-export const deliveryOf = (message, from) => JSON.stringify({ type: 'message', channel: message.channel, data: message.data ?? null, from });
+export const deliveryOf = (message, from) =>
+  JSON.stringify({ type: 'message', channel: message.channel, data: message.data ?? null, from });
 
 /** `--port N` from argv (0 = any free port). */
 export function portFrom(argv) {

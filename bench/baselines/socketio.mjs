@@ -11,7 +11,6 @@ import { createServer } from 'node:http';
 import { Server } from 'socket.io';
 import { deliveryOf, echoReply, listeningLine, okReply, parseEnvelope, portFrom, TOKEN_KEY } from './envelope.mjs';
 
-
 /** `sub.exp.signature` (base64url HMAC-SHA256 of `sub.exp`); returns the subject or null. */
 function checkToken(token) {
   if (typeof token !== 'string' || token.length > 512) return null;

@@ -13,5 +13,7 @@ process.on('SIGUSR2', () => {
     globalThis.gc();
   }
   const usage = process.memoryUsage();
-  process.stderr.write(`${JSON.stringify({ msg: 'bench.gc', ms: Date.now() - started, rss: usage.rss, heapUsed: usage.heapUsed, external: usage.external })}\n`);
+  process.stderr.write(
+    `${JSON.stringify({ msg: 'bench.gc', ms: Date.now() - started, rss: usage.rss, heapUsed: usage.heapUsed, external: usage.external })}\n`,
+  );
 });

@@ -13,7 +13,11 @@ import { LOAD_CORE, runLoad, SERVER_CORE, serverDescriptor } from './trial.mjs';
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function probe(server, measureMs) {
-  const lines = await runLoad('rtt.mjs', { server: serverDescriptor(server), connections: 1, intervalMs: 5, warmupMs: 300, measureMs }, { timeoutMs: measureMs + 30_000 }).done;
+  const lines = await runLoad(
+    'rtt.mjs',
+    { server: serverDescriptor(server), connections: 1, intervalMs: 5, warmupMs: 300, measureMs },
+    { timeoutMs: measureMs + 30_000 },
+  ).done;
   const end = lines.find((l) => l.phase === 'measure-end');
   return { p50Us: end.p50Us, p99Us: end.p99Us, maxUs: end.maxUs, samples: end.samples };
 }
@@ -34,12 +38,16 @@ export async function memoryTrial(serverName, { steps, settleMs, probeIdleMs, pr
     points.push({ connections: 0, ...base });
     const withProbe = probeLoadedMs > 0;
     const idleProbe = withProbe ? await probe(server, probeIdleMs) : null;
-    const { child, done } = runLoad('idle-holder.mjs', { server: serverDescriptor(server), steps }, {
-      runtime: 'node',
-      stdin: 'pipe',
-      timeoutMs: 600_000,
-      onLine: (entry) => stepReached(entry),
-    });
+    const { child, done } = runLoad(
+      'idle-holder.mjs',
+      { server: serverDescriptor(server), steps },
+      {
+        runtime: 'node',
+        stdin: 'pipe',
+        timeoutMs: 600_000,
+        onLine: (entry) => stepReached(entry),
+      },
+    );
     let stepReached;
     let failed;
     done.catch((e) => (failed = e));
@@ -51,14 +59,24 @@ export async function memoryTrial(serverName, { steps, settleMs, probeIdleMs, pr
         }),
       ]);
       const mem = await memoryAt(server, settleMs);
-      const point = { connections: entry.count, target, dropped: entry.dropped, ...mem, perConnectionBytes: (mem.rss - base.rss) / entry.count };
+      const point = {
+        connections: entry.count,
+        target,
+        dropped: entry.dropped,
+        ...mem,
+        perConnectionBytes: (mem.rss - base.rss) / entry.count,
+      };
       if (base.heapUsed !== null && mem.heapUsed !== null) point.heapPerConnectionBytes = (mem.heapUsed - base.heapUsed) / entry.count;
       points.push(point);
-      log(`  ${serverName}: ${entry.count} idle sockets → ${(point.perConnectionBytes / 1024).toFixed(2)} KiB RSS each${entry.dropped ? ` (${entry.dropped} dropped)` : ''}`);
+      log(
+        `  ${serverName}: ${entry.count} idle sockets → ${(point.perConnectionBytes / 1024).toFixed(2)} KiB RSS each${entry.dropped ? ` (${entry.dropped} dropped)` : ''}`,
+      );
       if (target === steps.at(-1) && withProbe) {
         const loaded = await probe(server, probeLoadedMs);
         probes = { idle: idleProbe, loaded, connections: entry.count, p99Ratio: loaded.p99Us / idleProbe.p99Us };
-        log(`  ${serverName}: probe p99 idle ${(idleProbe.p99Us / 1000).toFixed(2)} ms, with ${entry.count} idle sockets ${(loaded.p99Us / 1000).toFixed(2)} ms (×${probes.p99Ratio.toFixed(2)})`);
+        log(
+          `  ${serverName}: probe p99 idle ${(idleProbe.p99Us / 1000).toFixed(2)} ms, with ${entry.count} idle sockets ${(loaded.p99Us / 1000).toFixed(2)} ms (×${probes.p99Ratio.toFixed(2)})`,
+        );
       }
       child.stdin.write('next\n');
     }

@@ -19,13 +19,20 @@ const baseline = (name) => path.join(root, 'bench/baselines', name);
  * one IP and one user. Everything else (heartbeats, logging at info, metrics, caps) stays default.
  */
 export const PRODUCT_BENCH_FLAGS = [
-  '--message-rate', '10000000/s,10000000', // default 50/s,100 per connection: echo runs thousands/s per connection
-  '--upgrade-rate', '10000000/s,10000000', // default 20/s,60 per IP: connects run at thousands/s from 127.0.0.1
-  '--max-connections-per-ip', '20000', // default 256
-  '--max-connections-per-user', '20000', // default 16: every load connection is user "demo"
-  '--ticket-rate', '10000000/s,10000000', // default 1/s,20 per login session: one session fetches every ticket
-  '--login-rate', '1000/s,1000', // default 0.2/s,10: each load process logs in once
-  '--log-level', process.env.BENCH_LOG_LEVEL ?? 'info', // the default, stated: per-connection lines are part of the cost (BENCH_LOG_LEVEL: experiments only)
+  '--message-rate',
+  '10000000/s,10000000', // default 50/s,100 per connection: echo runs thousands/s per connection
+  '--upgrade-rate',
+  '10000000/s,10000000', // default 20/s,60 per IP: connects run at thousands/s from 127.0.0.1
+  '--max-connections-per-ip',
+  '20000', // default 256
+  '--max-connections-per-user',
+  '20000', // default 16: every load connection is user "demo"
+  '--ticket-rate',
+  '10000000/s,10000000', // default 1/s,20 per login session: one session fetches every ticket
+  '--login-rate',
+  '1000/s,1000', // default 0.2/s,10: each load process logs in once
+  '--log-level',
+  process.env.BENCH_LOG_LEVEL ?? 'info', // the default, stated: per-connection lines are part of the cost (BENCH_LOG_LEVEL: experiments only)
 ];
 
 /** Every server the harness knows. `kind` says which client protocol talks to it. */
@@ -34,7 +41,17 @@ export const SERVERS = {
     label: 'hardened-ws (Node)',
     kind: 'product',
     command: process.execPath,
-    args: ['--expose-gc', '--import', gcHook, path.join(root, 'dist/index.js'), '--port', '0', '--metrics-port', '0', ...PRODUCT_BENCH_FLAGS],
+    args: [
+      '--expose-gc',
+      '--import',
+      gcHook,
+      path.join(root, 'dist/index.js'),
+      '--port',
+      '0',
+      '--metrics-port',
+      '0',
+      ...PRODUCT_BENCH_FLAGS,
+    ],
   },
   'product-bun': {
     label: 'hardened-ws (Bun)',
@@ -46,12 +63,45 @@ export const SERVERS = {
     label: 'hardened-ws (Deno)',
     kind: 'product',
     command: bin('deno'),
-    args: ['run', '--allow-net', '--allow-read', '--allow-env', '--allow-sys=hostname', `--config=${path.join(root, 'deno.json')}`, path.join(root, 'src/index.ts'), '--port', '0', '--metrics-port', '0', ...PRODUCT_BENCH_FLAGS],
+    args: [
+      'run',
+      '--allow-net',
+      '--allow-read',
+      '--allow-env',
+      '--allow-sys=hostname',
+      `--config=${path.join(root, 'deno.json')}`,
+      path.join(root, 'src/index.ts'),
+      '--port',
+      '0',
+      '--metrics-port',
+      '0',
+      ...PRODUCT_BENCH_FLAGS,
+    ],
   },
-  ws: { label: 'ws (Node)', kind: 'plain', command: process.execPath, args: ['--expose-gc', '--import', gcHook, baseline('ws-node.mjs'), '--port', '0'] },
-  'bun-serve': { label: 'Bun.serve', kind: 'plain', command: bin('bun'), args: ['run', '--preload', gcHook, baseline('bun-serve.mjs'), '--port', '0'] },
-  'deno-serve': { label: 'Deno.serve', kind: 'plain', command: bin('deno'), args: ['run', '--allow-net', baseline('deno-serve.mjs'), '--port', '0'] },
-  socketio: { label: 'socket.io (Node, token middleware)', kind: 'socketio', command: process.execPath, args: ['--expose-gc', '--import', gcHook, baseline('socketio.mjs'), '--port', '0'] },
+  ws: {
+    label: 'ws (Node)',
+    kind: 'plain',
+    command: process.execPath,
+    args: ['--expose-gc', '--import', gcHook, baseline('ws-node.mjs'), '--port', '0'],
+  },
+  'bun-serve': {
+    label: 'Bun.serve',
+    kind: 'plain',
+    command: bin('bun'),
+    args: ['run', '--preload', gcHook, baseline('bun-serve.mjs'), '--port', '0'],
+  },
+  'deno-serve': {
+    label: 'Deno.serve',
+    kind: 'plain',
+    command: bin('deno'),
+    args: ['run', '--allow-net', baseline('deno-serve.mjs'), '--port', '0'],
+  },
+  socketio: {
+    label: 'socket.io (Node, token middleware)',
+    kind: 'socketio',
+    command: process.execPath,
+    args: ['--expose-gc', '--import', gcHook, baseline('socketio.mjs'), '--port', '0'],
+  },
 };
 
 /**
@@ -62,8 +112,16 @@ export const SERVERS = {
 for (const spec of (process.env.BENCH_EXPERIMENT ?? '').split(',').filter(Boolean)) {
   const [name, dir0] = spec.includes('=') ? spec.split('=') : ['exp', spec];
   const dir = path.resolve(root, dir0);
-  SERVERS[`${name}-node`] = { ...SERVERS['product-node'], label: `${name} (Node, ${dir0})`, args: SERVERS['product-node'].args.map((a) => (a.endsWith('dist/index.js') ? path.join(dir, 'dist/index.js') : a)) };
-  SERVERS[`${name}-bun`] = { ...SERVERS['product-bun'], label: `${name} (Bun, ${dir0})`, args: SERVERS['product-bun'].args.map((a) => (a.endsWith('src/index.ts') ? path.join(dir, 'src/index.ts') : a)) };
+  SERVERS[`${name}-node`] = {
+    ...SERVERS['product-node'],
+    label: `${name} (Node, ${dir0})`,
+    args: SERVERS['product-node'].args.map((a) => (a.endsWith('dist/index.js') ? path.join(dir, 'dist/index.js') : a)),
+  };
+  SERVERS[`${name}-bun`] = {
+    ...SERVERS['product-bun'],
+    label: `${name} (Bun, ${dir0})`,
+    args: SERVERS['product-bun'].args.map((a) => (a.endsWith('src/index.ts') ? path.join(dir, 'src/index.ts') : a)),
+  };
 }
 
 /**
@@ -74,7 +132,12 @@ export async function startServer(name, { core = 0, extraArgs = [], timeoutMs = 
   const def = SERVERS[name];
   if (def === undefined) throw new Error(`unknown server ${name}`);
   // Runtime flags go before the script: after `node`, or after `bun run`.
-  const args = def.command === process.execPath ? [...extraArgs, ...def.args] : def.args[0] === 'run' ? ['run', ...extraArgs, ...def.args.slice(1)] : def.args;
+  const args =
+    def.command === process.execPath
+      ? [...extraArgs, ...def.args]
+      : def.args[0] === 'run'
+        ? ['run', ...extraArgs, ...def.args.slice(1)]
+        : def.args;
   const child = spawn('taskset', ['-c', String(core), def.command, ...args], {
     cwd: root,
     env: { ...process.env, NODE_ENV: 'production' },

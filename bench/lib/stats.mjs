@@ -13,5 +13,12 @@ export const median = (values) => quantile(values, 0.5);
 /** Median and interquartile range (q1, q3) of a list. */
 export function summary(values) {
   const finite = values.filter((v) => Number.isFinite(v));
-  return { n: finite.length, median: median(finite), q1: quantile(finite, 0.25), q3: quantile(finite, 0.75), min: Math.min(...finite), max: Math.max(...finite) };
+  return {
+    n: finite.length,
+    median: median(finite),
+    q1: quantile(finite, 0.25),
+    q3: quantile(finite, 0.75),
+    min: Math.min(...finite),
+    max: Math.max(...finite),
+  };
 }

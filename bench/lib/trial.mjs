@@ -64,19 +64,24 @@ export async function trial(serverName, script, params, { log = () => {} } = {})
     let close;
     let measured;
     try {
-      const { child, done } = runLoad(script, { ...params, server: serverDescriptor(server) }, {
-        timeoutMs: (params.warmupMs ?? 0) + (params.measureMs ?? 0) + 90_000,
-        onLine: (entry) => {
-          if (entry.phase === 'measure-start') close = startWindow(server.pid, SERVER_CORE, child.pid, LOAD_CORE);
-          if (entry.phase === 'measure-end') measured = { ...entry, ...close() };
+      const { child, done } = runLoad(
+        script,
+        { ...params, server: serverDescriptor(server) },
+        {
+          timeoutMs: (params.warmupMs ?? 0) + (params.measureMs ?? 0) + 90_000,
+          onLine: (entry) => {
+            if (entry.phase === 'measure-start') close = startWindow(server.pid, SERVER_CORE, child.pid, LOAD_CORE);
+            if (entry.phase === 'measure-end') measured = { ...entry, ...close() };
+          },
         },
-      });
+      );
       await done;
     } finally {
       await server.stop();
     }
     if (measured === undefined) throw new Error(`${serverName}/${script}: no measurement`);
-    const noisy = measured.foreignShare > NOISE.foreign || measured.stealShare > NOISE.steal || (measured.loadForeignShare ?? 0) > NOISE.loadForeign;
+    const noisy =
+      measured.foreignShare > NOISE.foreign || measured.stealShare > NOISE.steal || (measured.loadForeignShare ?? 0) > NOISE.loadForeign;
     const result = {
       server: serverName,
       attempt,
@@ -87,7 +92,9 @@ export async function trial(serverName, script, params, { log = () => {} } = {})
     };
     delete result.phase;
     if (!noisy) return result;
-    log(`  discarded noisy trial ${serverName} (others used ${(measured.foreignShare * 100).toFixed(0)}% of the server core, ${((measured.loadForeignShare ?? 0) * 100).toFixed(0)}% of the load core; steal ${(measured.stealShare * 100).toFixed(0)}%)`);
+    log(
+      `  discarded noisy trial ${serverName} (others used ${(measured.foreignShare * 100).toFixed(0)}% of the server core, ${((measured.loadForeignShare ?? 0) * 100).toFixed(0)}% of the load core; steal ${(measured.stealShare * 100).toFixed(0)}%)`,
+    );
     if (attempt >= NOISE.retries) return { ...result, discarded: true };
   }
 }

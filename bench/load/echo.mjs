@@ -32,7 +32,7 @@ if (rate > 0) {
     const now = performance.now();
     credit += ((now - last) / 1000) * rate;
     last = now;
-    for (let spins = 0; credit >= 1 && spins < sockets.length; ) {
+    for (let spins = 0; credit >= 1 && spins < sockets.length;) {
       if (inFlight[next] < depth) {
         sockets[next].write(frames[next]);
         inFlight[next]++;

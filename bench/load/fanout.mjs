@@ -59,7 +59,13 @@ const t0 = performance.now();
 await sleep(measureMs);
 const seconds = (performance.now() - t0) / 1000;
 const deliveries = delivered - start;
-emit({ phase: 'measure-end', deliveries, seconds, perSecond: deliveries / seconds, publishesPerSecond: deliveries / subscribers / seconds });
+emit({
+  phase: 'measure-end',
+  deliveries,
+  seconds,
+  perSecond: deliveries / seconds,
+  publishesPerSecond: deliveries / subscribers / seconds,
+});
 running = false;
 for (const socket of [...subs, publisher]) socket.destroy();
 await sleep(50);

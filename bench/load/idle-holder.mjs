@@ -23,7 +23,14 @@ const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
 function post(path, { body = '{}', headers = {}, localAddress }) {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: url.hostname, port: url.port, path, method: 'POST', agent: agents.get(localAddress), headers: { 'content-type': 'application/json', ...headers } },
+      {
+        host: url.hostname,
+        port: url.port,
+        path,
+        method: 'POST',
+        agent: agents.get(localAddress),
+        headers: { 'content-type': 'application/json', ...headers },
+      },
       (res) => {
         let data = '';
         res.setEncoding('utf8').on('data', (c) => (data += c));

@@ -179,7 +179,9 @@ export function rawConnect({ host = '127.0.0.1', port, path, kind, ticket, token
         open(socket) {
           tcp = socket;
           const key = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
-          socket.write(`GET ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+          socket.write(
+            `GET ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+          );
         },
         data(_socket, chunk) {
           onData(chunk);

@@ -38,7 +38,15 @@ await sleep(measureMs);
 recording = false;
 samples.sort((a, b) => a - b);
 const at = (q) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] * 1000;
-emit({ phase: 'measure-end', samples: samples.length, p50Us: at(0.5), p90Us: at(0.9), p99Us: at(0.99), maxUs: at(1), perSecond: samples.length / (measureMs / 1000) });
+emit({
+  phase: 'measure-end',
+  samples: samples.length,
+  p50Us: at(0.5),
+  p90Us: at(0.9),
+  p99Us: at(0.99),
+  maxUs: at(1),
+  perSecond: samples.length / (measureMs / 1000),
+});
 for (const socket of sockets) socket.destroy();
 await sleep(50);
 process.exit(0);

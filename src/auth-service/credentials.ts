@@ -32,11 +32,7 @@ export function parseDemoUsers(spec: string): Map<string, string> {
 const DUMMY_PASSWORD = 'hws-dummy-password-never-matches';
 
 /** True when the password is right. Always performs exactly one digest comparison. */
-export async function checkPassword(
-  users: ReadonlyMap<string, string>,
-  username: string,
-  password: string,
-): Promise<boolean> {
+export async function checkPassword(users: ReadonlyMap<string, string>, username: string, password: string): Promise<boolean> {
   const expected = users.get(username);
   const match = safeEqual(password, expected ?? DUMMY_PASSWORD);
   return match && expected !== undefined;

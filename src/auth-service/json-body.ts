@@ -64,11 +64,7 @@ function parseJson(c: Context, bytes: Uint8Array): BodyResult<unknown> {
 }
 
 /** Parses and validates a required JSON body. Mount after `requireJson` and `limitBody`. */
-export async function readJson<S extends z.ZodType>(
-  c: Context,
-  schema: S,
-  maxBytes: number,
-): Promise<BodyResult<z.output<S>>> {
+export async function readJson<S extends z.ZodType>(c: Context, schema: S, maxBytes: number): Promise<BodyResult<z.output<S>>> {
   const bytes = await readBytes(c, maxBytes);
   if (!bytes.ok) return bytes;
   const json = parseJson(c, bytes.value);

@@ -77,8 +77,7 @@ export const AUTH_SERVICE_DEFAULTS = {
   ticketRate: { perSecond: 1, burst: 20 },
 } as const;
 
-export type ResolvedOptions = Required<Omit<AuthServiceOptions, 'onLogout'>> &
-  Pick<AuthServiceOptions, 'onLogout'>;
+export type ResolvedOptions = Required<Omit<AuthServiceOptions, 'onLogout'>> & Pick<AuthServiceOptions, 'onLogout'>;
 
 const MAX_COOKIE_AGE_MS = 400 * 24 * 60 * 60 * 1000;
 

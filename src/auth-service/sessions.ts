@@ -60,10 +60,7 @@ export function cookieSid(o: ResolvedOptions, c: Context): string | null {
 }
 
 /** The live session named by the request's cookie, or null. */
-export async function currentSession(
-  o: ResolvedOptions,
-  c: Context,
-): Promise<{ sid: string; record: SessionRecord } | null> {
+export async function currentSession(o: ResolvedOptions, c: Context): Promise<{ sid: string; record: SessionRecord } | null> {
   const sid = cookieSid(o, c);
   if (sid === null) return null;
   const record = await o.sessions.get(sid);
@@ -76,10 +73,7 @@ export async function currentSession(
  * The live session named by the request's cookie, its end slid forward by `sessionTtlMs` (capped
  * at its absolute end); null when there is none.
  */
-export async function extendSession(
-  o: ResolvedOptions,
-  c: Context,
-): Promise<{ sid: string; record: SessionRecord } | null> {
+export async function extendSession(o: ResolvedOptions, c: Context): Promise<{ sid: string; record: SessionRecord } | null> {
   const sid = cookieSid(o, c);
   if (sid === null) return null;
   const record = await o.sessions.extend(sid, slidingEnd(o));

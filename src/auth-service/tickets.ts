@@ -44,12 +44,7 @@ export async function issueTicket(deps: TicketDeps, input: IssueInput): Promise<
   return { ticket, expiresIn: Math.floor((exp - now) / 1000), sessionExp: Math.floor(input.sessionExp / 1000) };
 }
 
-export type RejectReason =
-  | 'unknown_ticket'
-  | 'expired'
-  | 'origin_mismatch'
-  | 'ip_mismatch'
-  | 'session_ended';
+export type RejectReason = 'unknown_ticket' | 'expired' | 'origin_mismatch' | 'ip_mismatch' | 'session_ended';
 
 /** The verify response body. `exp` is the session end in epoch seconds (JWT convention). */
 export interface VerifiedBody {
@@ -59,9 +54,7 @@ export interface VerifiedBody {
   [claim: string]: unknown;
 }
 
-export type VerifyOutcome =
-  | { readonly ok: true; readonly body: VerifiedBody }
-  | { readonly ok: false; readonly reason: RejectReason };
+export type VerifyOutcome = { readonly ok: true; readonly body: VerifiedBody } | { readonly ok: false; readonly reason: RejectReason };
 
 const RESERVED = new Set(['sub', 'exp', 'sid']);
 
@@ -78,12 +71,7 @@ export async function verifyTicket(
   const now = deps.now();
   if (record.exp <= now) return { ok: false, reason: 'expired' };
   if (record.origin !== request.origin) return { ok: false, reason: 'origin_mismatch' };
-  if (
-    deps.bindTicketToIp &&
-    record.ip !== null &&
-    request.ip !== null &&
-    record.ip !== request.ip
-  ) {
+  if (deps.bindTicketToIp && record.ip !== null && request.ip !== null && record.ip !== request.ip) {
     return { ok: false, reason: 'ip_mismatch' };
   }
   if (record.sessionExp <= now) return { ok: false, reason: 'session_ended' };
@@ -91,9 +79,7 @@ export async function verifyTicket(
     return { ok: false, reason: 'session_ended' };
   }
   // fromEntries defines own properties, so a `__proto__` claim stays data, not a prototype.
-  const claims = Object.fromEntries(
-    Object.entries(record.claims ?? {}).filter(([key]) => !RESERVED.has(key)),
-  );
+  const claims = Object.fromEntries(Object.entries(record.claims ?? {}).filter(([key]) => !RESERVED.has(key)));
   return {
     ok: true,
     body: { sub: record.sub, exp: Math.floor(record.sessionExp / 1000), sid: record.sid, ...claims },

@@ -101,6 +101,10 @@ function ack(ctx: HandlerContext, message: InboundMessage): void {
   ctx.send({ type: 'ok', id: message.id });
 }
 
-function refuse(ctx: HandlerContext, message: InboundMessage, code: 'invalid_channel' | 'forbidden' | 'too_many_channels' | 'unavailable'): void {
+function refuse(
+  ctx: HandlerContext,
+  message: InboundMessage,
+  code: 'invalid_channel' | 'forbidden' | 'too_many_channels' | 'unavailable',
+): void {
   ctx.send({ type: 'error', id: message.id, code });
 }

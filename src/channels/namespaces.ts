@@ -16,7 +16,14 @@ export interface NamespaceOptions {
   readonly joinLeave: boolean;
 }
 
-export const NO_FEATURES: NamespaceOptions = Object.freeze({ historySize: 0, historyTtl: 0, historyMetaTtl: 0, recovery: false, presence: false, joinLeave: false });
+export const NO_FEATURES: NamespaceOptions = Object.freeze({
+  historySize: 0,
+  historyTtl: 0,
+  historyMetaTtl: 0,
+  recovery: false,
+  presence: false,
+  joinLeave: false,
+});
 
 /** The namespace of a channel name, or null when it has no `:`. */
 export function namespaceOf(channel: string): string | null {
@@ -32,7 +39,11 @@ export class ChannelNamespaces {
     // A Map, not the object: a channel named `__proto__:x` or `constructor:x` must not find Object's members.
     this.#table = new Map(Object.entries(table));
     for (const [name, options] of this.#table) {
-      if (options.historySize > 0) this.#policies.set(name, Object.freeze({ size: options.historySize, ttlMs: options.historyTtl, metaTtlMs: options.historyMetaTtl }));
+      if (options.historySize > 0)
+        this.#policies.set(
+          name,
+          Object.freeze({ size: options.historySize, ttlMs: options.historyTtl, metaTtlMs: options.historyMetaTtl }),
+        );
     }
   }
 

@@ -12,7 +12,9 @@ const MAX_PATTERNS = 64;
 export function isAllowed(identity: Identity, action: ChannelAction, channel: string): boolean {
   const patterns = identity.claims[action];
   if (!Array.isArray(patterns)) return false;
-  return patterns.slice(0, MAX_PATTERNS).some((pattern) => typeof pattern === 'string' && matches(pattern.replaceAll('{sub}', identity.sub), channel));
+  return patterns
+    .slice(0, MAX_PATTERNS)
+    .some((pattern) => typeof pattern === 'string' && matches(pattern.replaceAll('{sub}', identity.sub), channel));
 }
 
 /** Glob match with `*` only, iterative (no regex built from claims, no backtracking blow-up). */

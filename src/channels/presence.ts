@@ -63,10 +63,15 @@ export function encodeEntry(channel: string, entry: PresenceEntry): string {
   checkChannel(channel);
   if (typeof entry !== 'object' || entry === null || !isId(entry.sub) || !isId(entry.connectionId)) throw new StorageError('invalid_entry');
   const info = entry.info;
-  if (info !== undefined && (typeof info !== 'object' || info === null || Array.isArray(info))) throw new StorageError('invalid_entry', 'info must be an object');
+  if (info !== undefined && (typeof info !== 'object' || info === null || Array.isArray(info)))
+    throw new StorageError('invalid_entry', 'info must be an object');
   let json: string;
   try {
-    json = JSON.stringify(info === undefined ? { sub: entry.sub, connectionId: entry.connectionId } : { sub: entry.sub, connectionId: entry.connectionId, info });
+    json = JSON.stringify(
+      info === undefined
+        ? { sub: entry.sub, connectionId: entry.connectionId }
+        : { sub: entry.sub, connectionId: entry.connectionId, info },
+    );
   } catch (error) {
     throw new StorageError('invalid_entry', 'info is not JSON', { cause: error });
   }
@@ -94,5 +99,6 @@ export function decodeEntry(json: string): PresenceEntry | null {
 }
 
 export function checkListLimit(limit: number): void {
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PRESENCE_LIST) throw new StorageError('invalid_limit', `limit must be 1..${MAX_PRESENCE_LIST}`);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PRESENCE_LIST)
+    throw new StorageError('invalid_limit', `limit must be 1..${MAX_PRESENCE_LIST}`);
 }

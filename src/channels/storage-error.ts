@@ -27,4 +27,3 @@ export class StorageError extends Error {
     super(message, options);
   }
 }
-

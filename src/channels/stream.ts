@@ -94,7 +94,11 @@ export interface Stream {
    * it rejects (`unavailable`) when it could not be — it may then still have been stored, never
    * the reverse. Without history: at-most-once live delivery, resolves with null.
    */
-  publish(channel: string, message: { readonly data: unknown; readonly from: string }, history: HistoryPolicy | null): Promise<Position | null>;
+  publish(
+    channel: string,
+    message: { readonly data: unknown; readonly from: string },
+    history: HistoryPolicy | null,
+  ): Promise<Position | null>;
   /** Stored publications after a position, bounded; see ReadResult. */
   read(channel: string, request: ReadRequest, history: HistoryPolicy): Promise<ReadResult>;
   /** The channel's current position (creating its epoch if it had none, so later publications keep it). */
@@ -123,14 +127,22 @@ export function checkChannel(channel: unknown): asserts channel is string {
 
 export function checkPolicy(history: HistoryPolicy): void {
   const { size, ttlMs, metaTtlMs } = history;
-  const ok = Number.isInteger(size) && size >= 1 && size <= MAX_HISTORY_SIZE && Number.isInteger(ttlMs) && ttlMs >= 1 && Number.isInteger(metaTtlMs) && metaTtlMs >= ttlMs;
+  const ok =
+    Number.isInteger(size) &&
+    size >= 1 &&
+    size <= MAX_HISTORY_SIZE &&
+    Number.isInteger(ttlMs) &&
+    ttlMs >= 1 &&
+    Number.isInteger(metaTtlMs) &&
+    metaTtlMs >= ttlMs;
   if (!ok) throw new StorageError('invalid_policy', 'history policy out of bounds');
 }
 
 export function checkRead(request: ReadRequest): void {
   const { after, limit, epoch } = request;
   if (!Number.isSafeInteger(after) || after < 0) throw new StorageError('invalid_position', 'offset must be a whole number ≥ 0');
-  if (!Number.isInteger(limit) || limit < 0 || limit > MAX_READ_LIMIT) throw new StorageError('invalid_limit', `limit must be 0..${MAX_READ_LIMIT}`);
+  if (!Number.isInteger(limit) || limit < 0 || limit > MAX_READ_LIMIT)
+    throw new StorageError('invalid_limit', `limit must be 0..${MAX_READ_LIMIT}`);
   if (epoch !== undefined && (typeof epoch !== 'string' || !EPOCH.test(epoch))) throw new StorageError('invalid_epoch');
 }
 

@@ -18,7 +18,16 @@ import { openAuthenticatingSocket } from './socket.ts';
 import { nextState } from './state.ts';
 import { ChannelSubscriptions } from './subscriptions.ts';
 import { grantOf } from './ticket.ts';
-import type { ChannelHandler, ClientEvents, ClientState, CloseDetails, ConnectOptions, OutgoingMessage, Reply, WebSocketLike } from './types.ts';
+import type {
+  ChannelHandler,
+  ClientEvents,
+  ClientState,
+  CloseDetails,
+  ConnectOptions,
+  OutgoingMessage,
+  Reply,
+  WebSocketLike,
+} from './types.ts';
 
 const OPEN = 1;
 
@@ -151,7 +160,10 @@ export class Client {
   async #attempt(): Promise<void> {
     const id = (this.#current = ++this.#seq);
     if (this.state === 'reconnecting') this.#setState('connecting');
-    this.#timer = this.#o.clock.setTimeout(() => this.#lost(id, 1006, 'connect timeout', 'reconnect-with-backoff'), this.#o.connectTimeoutMs);
+    this.#timer = this.#o.clock.setTimeout(
+      () => this.#lost(id, 1006, 'connect timeout', 'reconnect-with-backoff'),
+      this.#o.connectTimeoutMs,
+    );
     this.#log('debug', 'connecting', { attempt: id });
     let ticket: unknown;
     try {
@@ -263,7 +275,8 @@ export class Client {
     if (message.type === 'auth.ok' && this.state === 'authenticating') return this.#authenticated(id, message);
     if (this.#requests.settle(message)) return;
     if (message.type === 'message' && typeof message.channel === 'string') {
-      for (const error of this.#channels.deliver(message.data, { channel: message.channel, from: String(message.from ?? '') })) this.#report(error);
+      for (const error of this.#channels.deliver(message.data, { channel: message.channel, from: String(message.from ?? '') }))
+        this.#report(error);
       return;
     }
     if (message.type === 'session.expiring') {
@@ -341,7 +354,10 @@ export class Client {
 
   #refreshInBackground(): void {
     this.refresh().catch((error: unknown) => {
-      this.#log('warn', 'refresh.failed', { code: error instanceof ClientError ? error.code : 'unknown', serverCode: error instanceof ClientError ? error.serverCode : undefined });
+      this.#log('warn', 'refresh.failed', {
+        code: error instanceof ClientError ? error.code : 'unknown',
+        serverCode: error instanceof ClientError ? error.serverCode : undefined,
+      });
       this.#report(error);
     });
   }

@@ -49,10 +49,16 @@ export interface CloseCodeDescription {
 /** Name, meaning and retry class of any close code (unknown ones get the range's generic text). */
 export function describeCloseCode(code: number): CloseCodeDescription {
   const retry = retryClassOf(code);
-  const name = NAMES.get(code) ?? (code >= 4500 && code <= 4999 ? 'application close (final)' : code >= 4000 && code <= 4999 ? 'application close' : 'unknown code');
+  const name =
+    NAMES.get(code) ??
+    (code >= 4500 && code <= 4999 ? 'application close (final)' : code >= 4000 && code <= 4999 ? 'application close' : 'unknown code');
   const meaning =
     MEANINGS[code] ??
-    (retry === 'do-not-retry' ? 'The server ended the session for good.' : retry === 'reconnect' ? 'The server ended the session; a new ticket may succeed.' : 'The connection ended; it may work again shortly.');
+    (retry === 'do-not-retry'
+      ? 'The server ended the session for good.'
+      : retry === 'reconnect'
+        ? 'The server ended the session; a new ticket may succeed.'
+        : 'The connection ended; it may work again shortly.');
   return { code, name, meaning, retry };
 }
 

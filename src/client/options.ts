@@ -33,7 +33,9 @@ export function resolveOptions(options: ConnectOptions): ResolvedOptions {
   if (typeof options.getTicket !== 'function') throw new TypeError('hardened-ws client: option getTicket must be a function');
   const WebSocketImpl = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
   if (WebSocketImpl === undefined) {
-    throw new TypeError("hardened-ws client: there is no global WebSocket here; pass option WebSocket (on Node 20: `import WebSocket from 'ws'`)");
+    throw new TypeError(
+      "hardened-ws client: there is no global WebSocket here; pass option WebSocket (on Node 20: `import WebSocket from 'ws'`)",
+    );
   }
   const minMs = count('backoff.minMs', options.backoff?.minMs, DEFAULT_BACKOFF.minMs, 1);
   const maxMs = count('backoff.maxMs', options.backoff?.maxMs, Math.max(DEFAULT_BACKOFF.maxMs, minMs), minMs);

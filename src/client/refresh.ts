@@ -61,11 +61,14 @@ export class RefreshTimer {
     const at = exp * 1000 - this.#beforeMs;
     const wait = at - this.#clock.now();
     if (!(wait > 0)) return;
-    this.#handle = this.#clock.setTimeout(() => {
-      this.#handle = undefined;
-      if (wait > MAX_TIMER_MS) this.arm(exp);
-      else this.#fire();
-    }, Math.min(wait, MAX_TIMER_MS));
+    this.#handle = this.#clock.setTimeout(
+      () => {
+        this.#handle = undefined;
+        if (wait > MAX_TIMER_MS) this.arm(exp);
+        else this.#fire();
+      },
+      Math.min(wait, MAX_TIMER_MS),
+    );
   }
 
   cancel(): void {

@@ -12,7 +12,12 @@ export interface SocketEvents {
   closed(code: number, reason: string): void;
 }
 
-export function openAuthenticatingSocket(WebSocketImpl: WebSocketConstructor, url: string, ticket: string, events: SocketEvents): WebSocketLike {
+export function openAuthenticatingSocket(
+  WebSocketImpl: WebSocketConstructor,
+  url: string,
+  ticket: string,
+  events: SocketEvents,
+): WebSocketLike {
   let pending: string | null = ticket;
   const socket = new WebSocketImpl(url);
   socket.addEventListener('open', () => {

@@ -40,7 +40,8 @@ export class ChannelSubscriptions {
   }
 
   subscribe(channel: string, handler: ChannelHandler): Promise<void> {
-    if (typeof channel !== 'string' || channel.length === 0) return Promise.reject(new ClientError('invalid_message', 'channel must be a non-empty string'));
+    if (typeof channel !== 'string' || channel.length === 0)
+      return Promise.reject(new ClientError('invalid_message', 'channel must be a non-empty string'));
     if (typeof handler !== 'function') return Promise.reject(new ClientError('invalid_message', 'handler must be a function'));
     const isNew = this.#set.add(channel, handler);
     if (!isNew && this.#confirmed.has(channel)) return Promise.resolve();

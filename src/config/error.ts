@@ -11,6 +11,12 @@ export class ConfigError extends Error {
     detail: string,
     readonly file?: string,
   ) {
-    super(file !== undefined ? `invalid config file ${file}: ${option === null ? detail : `"${option}": ${detail}`}` : option === null ? detail : `invalid option --${option}: ${detail}`);
+    super(
+      file !== undefined
+        ? `invalid config file ${file}: ${option === null ? detail : `"${option}": ${detail}`}`
+        : option === null
+          ? detail
+          : `invalid option --${option}: ${detail}`,
+    );
   }
 }

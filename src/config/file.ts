@@ -19,7 +19,9 @@ export interface FileValues {
 
 export const MAX_CONFIG_FILE_CHARS = 1024 * 1024;
 
-const byFlag = new Map((Object.entries(optionSpecs) as [OptionName, (typeof optionSpecs)[OptionName]][]).map(([name, s]) => [s.flag, name]));
+const byFlag = new Map(
+  (Object.entries(optionSpecs) as [OptionName, (typeof optionSpecs)[OptionName]][]).map(([name, s]) => [s.flag, name]),
+);
 
 export function parseConfigFile(path: string, text: string): FileValues {
   const where = printable(path, 200);
@@ -31,7 +33,8 @@ export function parseConfigFile(path: string, text: string): FileValues {
   } catch (error) {
     throw fail(null, `not valid JSON${jsonErrorPlace(error, text)}`);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw fail(null, 'expected one JSON object of option name → value');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw fail(null, 'expected one JSON object of option name → value');
   const options = new Map<OptionName, string>();
   let namespaces: Namespaces | undefined;
   for (const [key, raw] of Object.entries(value)) {
@@ -40,7 +43,8 @@ export function parseConfigFile(path: string, text: string): FileValues {
       continue;
     }
     const name = byFlag.get(key);
-    if (name === undefined) throw fail(printable(key), `unknown option${suggestion(key)} (keys are the flags' names; see docs/configuration.md)`);
+    if (name === undefined)
+      throw fail(printable(key), `unknown option${suggestion(key)} (keys are the flags' names; see docs/configuration.md)`);
     if (name === 'config') throw fail(key, 'cannot be set inside a config file');
     const textValue = scalarText(raw);
     if (textValue === null) throw fail(key, 'expected a string, number or boolean');
@@ -51,7 +55,10 @@ export function parseConfigFile(path: string, text: string): FileValues {
 
 /** " (did you mean "max-connections"?)" for camelCase or snake_case spellings of a flag. */
 function suggestion(key: string): string {
-  const kebab = key.replace(/_/g, '-').replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
+  const kebab = key
+    .replace(/_/g, '-')
+    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+    .toLowerCase();
   return kebab !== key && byFlag.has(kebab) ? ` (did you mean "${kebab}"?)` : '';
 }
 

@@ -60,7 +60,9 @@ export function loadConfig(argv: readonly string[], env: Readonly<Record<string,
       const detail = parsed.error.issues[0]?.message ?? 'invalid value';
       // JSON.stringify keeps the message on one line whatever the input holds.
       const shown = s.secret ? detail : `${detail} (got ${JSON.stringify(raw.slice(0, 80))})`;
-      throw given === undefined && fileValue !== undefined ? new ConfigError(s.flag, shown, fromFile!.path) : new ConfigError(s.flag, shown);
+      throw given === undefined && fileValue !== undefined
+        ? new ConfigError(s.flag, shown, fromFile!.path)
+        : new ConfigError(s.flag, shown);
     }
     config[name] = parsed.data;
   }
@@ -90,7 +92,10 @@ const isHelp = (argv: readonly string[]) => argv.includes('--help') || argv.incl
 
 function flagsOf(argv: readonly string[]): Map<string, string> {
   try {
-    return tokenize(argv, entries.map(([, s]) => s));
+    return tokenize(
+      argv,
+      entries.map(([, s]) => s),
+    );
   } catch (error) {
     if (error instanceof ArgvError) throw new ConfigError(error.flag, error.message);
     throw error;

@@ -33,18 +33,42 @@ export const MAX_NAMESPACES = 256;
 export const NAMESPACE_NAME = /^[A-Za-z0-9_\-.@]{1,64}$/;
 
 export const namespaceOptionSpecs: { readonly [K in keyof NamespaceConfig]: NamespaceOptionSpec } = {
-  historySize: { key: 'history-size', default: '0', schema: count(0, MAX_HISTORY_SIZE),
-    help: `Publications kept per channel (0..${MAX_HISTORY_SIZE}); 0 = no history: live delivery only, no offsets` },
-  historyTtl: { key: 'history-ttl', default: '5m', schema: duration(1_000, 30 * 86_400_000),
-    help: 'A channel\'s publications are dropped once it has had none for this long' },
-  historyMetaTtl: { key: 'history-meta-ttl', default: '24h', schema: duration(1_000, 365 * 86_400_000),
-    help: 'A channel\'s position (offset and epoch) is kept this long after its last publication or read, so a client at the head of a quiet channel recovers; after it, a new epoch (at least history-ttl)' },
-  recovery: { key: 'recovery', default: 'false', schema: booleanFlag,
-    help: 'A client resubscribing with its last position gets what it missed (needs history-size > 0)' },
-  presence: { key: 'presence', default: 'false', schema: booleanFlag,
-    help: 'Clients may ask who is subscribed (presence, presence_stats)' },
-  joinLeave: { key: 'join-leave', default: 'false', schema: booleanFlag,
-    help: 'Subscribers are told when someone subscribes or leaves (join, leave)' },
+  historySize: {
+    key: 'history-size',
+    default: '0',
+    schema: count(0, MAX_HISTORY_SIZE),
+    help: `Publications kept per channel (0..${MAX_HISTORY_SIZE}); 0 = no history: live delivery only, no offsets`,
+  },
+  historyTtl: {
+    key: 'history-ttl',
+    default: '5m',
+    schema: duration(1_000, 30 * 86_400_000),
+    help: "A channel's publications are dropped once it has had none for this long",
+  },
+  historyMetaTtl: {
+    key: 'history-meta-ttl',
+    default: '24h',
+    schema: duration(1_000, 365 * 86_400_000),
+    help: "A channel's position (offset and epoch) is kept this long after its last publication or read, so a client at the head of a quiet channel recovers; after it, a new epoch (at least history-ttl)",
+  },
+  recovery: {
+    key: 'recovery',
+    default: 'false',
+    schema: booleanFlag,
+    help: 'A client resubscribing with its last position gets what it missed (needs history-size > 0)',
+  },
+  presence: {
+    key: 'presence',
+    default: 'false',
+    schema: booleanFlag,
+    help: 'Clients may ask who is subscribed (presence, presence_stats)',
+  },
+  joinLeave: {
+    key: 'join-leave',
+    default: 'false',
+    schema: booleanFlag,
+    help: 'Subscribers are told when someone subscribes or leaves (join, leave)',
+  },
 };
 
 const specEntries = Object.entries(namespaceOptionSpecs) as [keyof NamespaceConfig, NamespaceOptionSpec][];
@@ -67,13 +91,15 @@ export type Complain = (key: string, detail: string) => Error;
 
 /** Validates the file's `namespaces` value; throws what `complain` makes at the first problem. */
 export function parseNamespaces(value: unknown, complain: Complain): Namespaces {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw complain('namespaces', 'expected an object of namespace name → options');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw complain('namespaces', 'expected an object of namespace name → options');
   const names = Object.keys(value);
   if (names.length > MAX_NAMESPACES) throw complain('namespaces', `at most ${MAX_NAMESPACES} namespaces`);
   const result: [string, NamespaceConfig][] = [];
   for (const name of names) {
     const where = `namespaces.${printable(name)}`;
-    if (!NAMESPACE_NAME.test(name)) throw complain(where, 'a namespace name is 1-64 of A-Z a-z 0-9 _ - . @ (the part of a channel name before its first ":")');
+    if (!NAMESPACE_NAME.test(name))
+      throw complain(where, 'a namespace name is 1-64 of A-Z a-z 0-9 _ - . @ (the part of a channel name before its first ":")');
     result.push([name, parseOne((value as Record<string, unknown>)[name], where, complain)]);
   }
   // fromEntries defines own properties: a namespace named `__proto__` stays a namespace.
@@ -92,7 +118,11 @@ function parseOne(value: unknown, where: string, complain: Complain): NamespaceC
     const raw = s.key in given ? scalarText(given[s.key]) : s.default;
     if (raw === null) throw complain(`${where}.${s.key}`, 'expected a string, number or boolean');
     const result = s.schema.safeParse(raw);
-    if (!result.success) throw complain(`${where}.${s.key}`, `${result.error.issues[0]?.message ?? 'invalid value'} (got ${JSON.stringify(raw.slice(0, 80))})`);
+    if (!result.success)
+      throw complain(
+        `${where}.${s.key}`,
+        `${result.error.issues[0]?.message ?? 'invalid value'} (got ${JSON.stringify(raw.slice(0, 80))})`,
+      );
     parsed[name] = result.data;
   }
   const options = parsed as unknown as NamespaceConfig;

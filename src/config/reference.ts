@@ -17,7 +17,7 @@ export function configurationReference(): string {
     '<!-- Generated from src/config/schema.ts and src/config/namespaces.ts by `npm run docs:config`; do not edit by hand. -->',
     '',
     'Every option is a command-line flag, an environment variable and a key of the config file (the',
-    'flag\'s name). The flag wins over the variable, the variable over the config file, the file over',
+    "flag's name). The flag wins over the variable, the variable over the config file, the file over",
     'the default; an empty variable counts as unset. A bad value stops the server with exit status 2',
     'and one line naming the option (and the file, for a value from it); secret values are never',
     'repeated. Durations take `ms`, `s`, `m` or `h` (a bare number is seconds); sizes take `KiB` or',
@@ -30,7 +30,7 @@ export function configurationReference(): string {
     '## Config file',
     '',
     '`--config hardened-ws.json` (or `CONFIG=hardened-ws.json`) reads one JSON object. Its keys are',
-    'the flags\' names above, with the value as you would type it (a JSON number or boolean works',
+    "the flags' names above, with the value as you would type it (a JSON number or boolean works",
     'too), plus `namespaces`. An unknown key, a value of the wrong kind, invalid JSON (reported by',
     'line and column) or a file that cannot be read stops the server with exit status 2. `config`',
     'itself cannot be set in the file.',
@@ -50,7 +50,7 @@ export function configurationReference(): string {
     '',
     '## Channel namespaces',
     '',
-    'A channel\'s namespace is the part of its name before the first `:` (`chat:room1` is in `chat`).',
+    "A channel's namespace is the part of its name before the first `:` (`chat:room1` is in `chat`).",
     `The config file's \`namespaces\` object (at most ${MAX_NAMESPACES}) gives each namespace these options;`,
     'a channel without a `:`, or in a namespace the file does not name, has them all at their',
     'default: live delivery only, no history, no presence. A namespace name is 1–64 of',
@@ -93,6 +93,11 @@ function builtIn(): Record<string, Record<string, unknown>> {
 
 /** Milliseconds in the largest unit that divides them: 300000 → "5m". */
 function durationText(ms: number): string {
-  for (const [unit, size] of [['h', 3_600_000], ['m', 60_000], ['s', 1_000]] as const) if (ms % size === 0) return `${ms / size}${unit}`;
+  for (const [unit, size] of [
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1_000],
+  ] as const)
+    if (ms % size === 0) return `${ms / size}${unit}`;
   return `${ms}ms`;
 }

@@ -40,7 +40,12 @@ export const booleanFlag = z
 
 /** A whole number within bounds. */
 export const count = (min: number, max: number) =>
-  z.string().trim().regex(/^\d+$/, 'expected a whole number').transform(Number).pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'expected a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
 
 const RATE = /^(\d+(?:\.\d+)?)\/s,(\d+)$/;
 

@@ -98,7 +98,12 @@ export function transition(state: ConnState, event: ConnEvent, now: number, limi
       return state.phase === 'admitting' ? onAdmitted(state, limits) : stay(state);
     case 'admission_refused':
       if (state.phase !== 'admitting') return stay(state);
-      return closeWith(event.close, 'admission_refused', { type: 'audit', event: 'limit.hit', fields: { limit: event.limit, code: event.close.code }, level: 'warn' });
+      return closeWith(event.close, 'admission_refused', {
+        type: 'audit',
+        event: 'limit.hit',
+        fields: { limit: event.limit, code: event.close.code },
+        level: 'warn',
+      });
     case 'refresh_verified':
       return state.phase === 'authenticated' ? onRefreshVerified(state, event.result, event.id, now) : stay(state);
     case 'session_warning':
@@ -169,7 +174,10 @@ function onVerified(state: Extract<ConnState, { phase: 'verifying' }>, result: V
   }
   // Before `auth.ok`: a socket the per-user cap refuses never sees one.
   const { identity } = result;
-  return { state: { phase: 'admitting', identity, queue: state.queue, queuedBytes: state.queuedBytes }, effects: [{ type: 'admit', identity }] };
+  return {
+    state: { phase: 'admitting', identity, queue: state.queue, queuedBytes: state.queuedBytes },
+    effects: [{ type: 'admit', identity }],
+  };
 }
 
 /** In: `auth.ok`, the session timers, then what queued up meanwhile, in order, as if it arrived now. */
@@ -215,7 +223,11 @@ function onRefreshVerified(state: Authenticated, result: VerifyResult, id: strin
     };
   }
   if (result.identity.sub !== state.identity.sub) {
-    return closeWith(CloseCodes.ticketRejected, 'refresh_sub_mismatch', { type: 'audit', event: 'refresh.rejected', fields: { reason: 'sub_mismatch' } });
+    return closeWith(CloseCodes.ticketRejected, 'refresh_sub_mismatch', {
+      type: 'audit',
+      event: 'refresh.rejected',
+      fields: { reason: 'sub_mismatch' },
+    });
   }
   const identity = result.identity;
   return {
@@ -227,4 +239,3 @@ function onRefreshVerified(state: Authenticated, result: VerifyResult, id: strin
     ],
   };
 }
-

@@ -142,10 +142,12 @@ export class Connection implements SessionClockWatcher, HandlerContext {
     }
     this.#pending++;
     this.#busy++;
-    this.#chain = this.#chain.then(() => {
-      this.#pending--;
-      return this.#run(event);
-    }).then(() => void this.#busy--);
+    this.#chain = this.#chain
+      .then(() => {
+        this.#pending--;
+        return this.#run(event);
+      })
+      .then(() => void this.#busy--);
   }
 
   #apply(event: ConnEvent): void {
@@ -315,7 +317,10 @@ export class Connection implements SessionClockWatcher, HandlerContext {
   /** This connection's lines: conn, ip, origin (and sub once authenticated) merged into each. */
   get logger(): Logger {
     const { id, ip, origin } = this.#deps;
-    return new BoundLogger(this.#deps.logger, this.#sub === undefined ? { conn: id, ip, origin } : { conn: id, ip, origin, sub: this.#sub });
+    return new BoundLogger(
+      this.#deps.logger,
+      this.#sub === undefined ? { conn: id, ip, origin } : { conn: id, ip, origin, sub: this.#sub },
+    );
   }
 
   get closed(): boolean {

@@ -31,7 +31,10 @@ export class ExpiringMap<V extends { readonly exp: number }> {
   readonly #maxEntries: number;
   #lastSweep = Number.NEGATIVE_INFINITY;
 
-  constructor(readonly name: string, options: MemoryStoreOptions = {}) {
+  constructor(
+    readonly name: string,
+    options: MemoryStoreOptions = {},
+  ) {
     this.#now = options.now ?? Date.now;
     this.#maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
   }

@@ -166,7 +166,10 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
     async closeAll({ info = CloseCodes.goingAway, cause = 'shutdown', timeoutMs = 5_000, reconnectJitterMs } = {}) {
       closeLate = (connection) => {
-        const hint = reconnectJitterMs === undefined ? undefined : MIN_RECONNECT_HINT_MS + Math.random() * Math.max(0, reconnectJitterMs - MIN_RECONNECT_HINT_MS);
+        const hint =
+          reconnectJitterMs === undefined
+            ? undefined
+            : MIN_RECONNECT_HINT_MS + Math.random() * Math.max(0, reconnectJitterMs - MIN_RECONNECT_HINT_MS);
         connection.close(withRetryHint(info, hint), cause);
       };
       if (registry.all.size === 0) return;

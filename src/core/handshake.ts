@@ -41,6 +41,7 @@ export const validateHandshake: MiddlewareHandler = async (c, next) => {
   }
   if (!KEY.test(c.req.header('sec-websocket-key') ?? '')) return c.json({ error: 'bad_websocket_key' }, 400, { Connection: 'close' });
   const protocols = c.req.header('sec-websocket-protocol');
-  if (protocols !== undefined && !isValidSubprotocolList(protocols)) return c.json({ error: 'bad_websocket_protocol' }, 400, { Connection: 'close' });
+  if (protocols !== undefined && !isValidSubprotocolList(protocols))
+    return c.json({ error: 'bad_websocket_protocol' }, 400, { Connection: 'close' });
   return next();
 };

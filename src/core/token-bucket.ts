@@ -18,7 +18,10 @@ export class TokenBucket {
   #tokens: number;
   #updated: number;
 
-  constructor(readonly spec: RateSpec, now: number) {
+  constructor(
+    readonly spec: RateSpec,
+    now: number,
+  ) {
     this.#tokens = spec.burst;
     this.#updated = now;
   }
@@ -53,7 +56,10 @@ export class KeyedRateLimiter {
   readonly #buckets = new Map<string, TokenBucket>();
   #lastSweep = 0;
 
-  constructor(readonly spec: RateSpec, readonly maxKeys = 100_000) {}
+  constructor(
+    readonly spec: RateSpec,
+    readonly maxKeys = 100_000,
+  ) {}
 
   take(key: string, now: number): TakeResult {
     let bucket = this.#buckets.get(key);

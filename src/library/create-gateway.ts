@@ -63,7 +63,11 @@ export function createGateway(options: LibraryGatewayOptions): Gateway {
   });
 }
 
-function admissionFor(options: LibraryGatewayOptions, clientIp: GatewayOptions['clientIp'], logger: NonNullable<GatewayOptions['logger']>): GatewayOptions['admission'] {
+function admissionFor(
+  options: LibraryGatewayOptions,
+  clientIp: GatewayOptions['clientIp'],
+  logger: NonNullable<GatewayOptions['logger']>,
+): GatewayOptions['admission'] {
   const { admission } = options;
   if (admission === false) {
     logger.warn({}, 'admission switched off: any web page may open sockets, and no per-IP cap or upgrade rate applies');

@@ -5,7 +5,10 @@
 import type { AdmissionOptions } from '../core/admission/index.ts';
 
 /** What may be set of admission in library mode; the gateway supplies the client IP and the logger. */
-export type AdmissionSettings = Pick<AdmissionOptions, 'allowedOrigins' | 'allowMissingOrigin' | 'publicOrigins' | 'maxConnections' | 'maxConnectionsPerIp' | 'upgradeRate'>;
+export type AdmissionSettings = Pick<
+  AdmissionOptions,
+  'allowedOrigins' | 'allowMissingOrigin' | 'publicOrigins' | 'maxConnections' | 'maxConnectionsPerIp' | 'upgradeRate'
+>;
 
 export const admissionDefaults: Readonly<Omit<AdmissionSettings, 'publicOrigins'>> = Object.freeze({
   /** Only pages of the server's own origin may open sockets (cross-site WebSocket hijacking). */

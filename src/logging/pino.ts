@@ -16,9 +16,23 @@ export type LogFormat = 'json' | 'pretty';
  * password). Censored at the top level and up to two levels down (`req.headers.cookie`).
  */
 export const secretFields = [
-  'ticket', 'tickets', 'password', 'secret', 'verifySecret', 'authVerifySecret',
-  'token', 'adminToken', 'metricsToken', 'cookie', 'cookies', 'set-cookie', 'hws_session', '__Host-hws_session',
-  'authorization', 'sid', 'redisUrl',
+  'ticket',
+  'tickets',
+  'password',
+  'secret',
+  'verifySecret',
+  'authVerifySecret',
+  'token',
+  'adminToken',
+  'metricsToken',
+  'cookie',
+  'cookies',
+  'set-cookie',
+  'hws_session',
+  '__Host-hws_session',
+  'authorization',
+  'sid',
+  'redisUrl',
 ] as const;
 
 const SECRET_NAMES: ReadonlySet<string> = new Set(secretFields);

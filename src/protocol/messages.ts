@@ -2,8 +2,7 @@
 
 /** A frame as it came off the socket, before any interpretation. */
 export type Frame =
-  | { readonly kind: 'text'; readonly data: string; readonly bytes: number }
-  | { readonly kind: 'binary'; readonly bytes: number };
+  { readonly kind: 'text'; readonly data: string; readonly bytes: number } | { readonly kind: 'binary'; readonly bytes: number };
 
 /** A parsed client message after authentication; handlers receive this. */
 export interface InboundMessage {

@@ -124,7 +124,11 @@ export const platform: Platform = {
         message(ws: BunSocket, message: string | Uint8Array) {
           const receiver = ws.data.receiver;
           if (receiver === undefined) return; // not open yet: nothing listens
-          receiver.receive(typeof message === 'string' ? { kind: 'text', data: message, bytes: Buffer.byteLength(message) } : { kind: 'binary', bytes: message.byteLength });
+          receiver.receive(
+            typeof message === 'string'
+              ? { kind: 'text', data: message, bytes: Buffer.byteLength(message) }
+              : { kind: 'binary', bytes: message.byteLength },
+          );
         },
         // Bun answers every ping itself. A client that floods pings and reads none of the pongs
         // would pile them up in our send buffer without end (+33 MB RSS in 20 s measured, never

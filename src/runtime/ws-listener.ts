@@ -50,7 +50,8 @@ class ResettingWebSocket extends WebSocket {
 
   override terminate(): void {
     const tcp = this.tcp;
-    if (tcp !== undefined && !tcp.destroyed && !(tcp instanceof TLSSocket) && typeof tcp.resetAndDestroy === 'function') tcp.resetAndDestroy();
+    if (tcp !== undefined && !tcp.destroyed && !(tcp instanceof TLSSocket) && typeof tcp.resetAndDestroy === 'function')
+      tcp.resetAndDestroy();
     super.terminate();
   }
 }
@@ -112,7 +113,8 @@ function refuseUpgrade(request: IncomingMessage): string | null {
  */
 function withoutHalfUpgrade(app: Hono): Hono['fetch'] {
   return (request, env, ctx) => {
-    if (request.headers.get('upgrade') === null || (env as { outgoing?: unknown } | undefined)?.outgoing === undefined) return app.fetch(request, env, ctx);
+    if (request.headers.get('upgrade') === null || (env as { outgoing?: unknown } | undefined)?.outgoing === undefined)
+      return app.fetch(request, env, ctx);
     const headers = new Headers(request.headers);
     headers.delete('upgrade');
     return app.fetch(new Request(request, { headers }), env, ctx);
@@ -178,7 +180,10 @@ function socketEvents(session: SocketSession): NodeEvents {
 function leanContext(c: Context): Context {
   const upgrade = c.req.header('upgrade');
   const url = c.req.url;
-  return { env: c.env, req: { url, header: (name: string) => (name.toLowerCase() === 'upgrade' ? upgrade : undefined) } } as unknown as Context;
+  return {
+    env: c.env,
+    req: { url, header: (name: string) => (name.toLowerCase() === 'upgrade' ? upgrade : undefined) },
+  } as unknown as Context;
 }
 
 type NodeEvents = WSEvents<WebSocketLike>;
@@ -236,15 +241,17 @@ export function listenWithWs(app: Hono, options: ListenOptions): Promise<Listeni
           },
         }
       : { serverOptions: HTTP_TIMEOUTS };
-    const server = serve({ fetch: withoutHalfUpgrade(app), port: options.port, hostname: options.host, websocket: { server: wss }, ...tls }, (info: AddressInfo) =>
-      resolve({
-        port: info.port,
-        close: () =>
-          new Promise<void>((done) => {
-            stopHeartbeat();
-            server.close(() => done());
-          }),
-      }),
+    const server = serve(
+      { fetch: withoutHalfUpgrade(app), port: options.port, hostname: options.host, websocket: { server: wss }, ...tls },
+      (info: AddressInfo) =>
+        resolve({
+          port: info.port,
+          close: () =>
+            new Promise<void>((done) => {
+              stopHeartbeat();
+              server.close(() => done());
+            }),
+        }),
     ) as Server;
     // Belt and braces: serverOptions set these at creation; the properties are what Node reads.
     server.headersTimeout = HTTP_TIMEOUTS.headersTimeout;

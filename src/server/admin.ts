@@ -12,7 +12,10 @@ const SUB = /^[\w.@:+-]{1,256}$/;
 
 export function adminRoutes(token: string, gateway: Gateway, revocations: RevocationBus, logger: Logger): Hono {
   const app = new Hono();
-  app.use('/admin/*', bearerGuard(token, (c) => logger.warn({ path: c.req.path, ok: false }, 'admin.denied')));
+  app.use(
+    '/admin/*',
+    bearerGuard(token, (c) => logger.warn({ path: c.req.path, ok: false }, 'admin.denied')),
+  );
   app.get('/admin/connections', (c) => {
     logger.info({ path: c.req.path }, 'admin.connections');
     return c.json({ connections: gateway.connectionCount(), users: gateway.userCount() });

@@ -90,7 +90,15 @@ export function assembleServer(config: Config, platform: Platform, logger: Logge
 
   // Logouts only arrive once the server is listening, so `revocations` (built below) exists by then.
   const onLogout = ({ sid }: { sid: string }) => void revocations.revoke({ sid }, 'logout').catch(() => {});
-  const verifier = buildVerifier(config, { app, backends, clientIp, origins: admission.origins, logger, onLogout, onBreakerState: metrics.breakerChanged });
+  const verifier = buildVerifier(config, {
+    app,
+    backends,
+    clientIp,
+    origins: admission.origins,
+    logger,
+    onLogout,
+    onBreakerState: metrics.breakerChanged,
+  });
   const gateway = createGateway({
     verifier,
     admission,
@@ -100,7 +108,10 @@ export function assembleServer(config: Config, platform: Platform, logger: Logge
     clientIp,
     logger,
     observer: metrics,
-    handlers: { ...builtinHandlers, ...channelHandlers({ broker: backends.broker, maxChannelsPerConnection: config.maxChannels, observer: metrics }) },
+    handlers: {
+      ...builtinHandlers,
+      ...channelHandlers({ broker: backends.broker, maxChannelsPerConnection: config.maxChannels, observer: metrics }),
+    },
     limits: {
       authDeadlineMs: config.authTimeout,
       verifyTimeoutMs: config.verifyTimeout,
@@ -114,9 +125,14 @@ export function assembleServer(config: Config, platform: Platform, logger: Logge
   });
   const revocations = createRevocationBus(backends.broker, gateway, logger);
   app.route('/', gateway.app);
-  if (config.adminToken !== undefined) app.route('/', adminRoutes(config.adminToken, gateway, revocations, logger.child({ component: 'admin' })));
-  if (config.metricsToken !== undefined) app.route('/', protectedMetricsRoutes(metrics, config.metricsToken, logger.child({ component: 'metrics' })));
-  app.route('/', staticRoutes((name) => platform.readStatic(name)));
+  if (config.adminToken !== undefined)
+    app.route('/', adminRoutes(config.adminToken, gateway, revocations, logger.child({ component: 'admin' })));
+  if (config.metricsToken !== undefined)
+    app.route('/', protectedMetricsRoutes(metrics, config.metricsToken, logger.child({ component: 'metrics' })));
+  app.route(
+    '/',
+    staticRoutes((name) => platform.readStatic(name)),
+  );
   app.notFound((c) => c.json({ error: 'not_found' }, 404));
   app.onError((error, c) => {
     if (error instanceof HTTPException) return error.getResponse(); // bearerGuard's 401
@@ -141,7 +157,13 @@ export function assembleServer(config: Config, platform: Platform, logger: Logge
 }
 
 /** Host and Origin checks, connection caps and upgrade rate before any upgrade. */
-function buildAdmission(config: Config, names: OwnNames, clientIp: (c: Context) => string | null, logger: Logger, metrics: GatewayMetrics): Admission {
+function buildAdmission(
+  config: Config,
+  names: OwnNames,
+  clientIp: (c: Context) => string | null,
+  logger: Logger,
+  metrics: GatewayMetrics,
+): Admission {
   let admission: Admission;
   try {
     admission = createAdmission({
@@ -158,7 +180,8 @@ function buildAdmission(config: Config, names: OwnNames, clientIp: (c: Context) 
   } catch (error) {
     throw new ConfigError('allowed-origins', error instanceof Error ? error.message : 'invalid');
   }
-  if (admission.policy.allowsAny) logger.warn({}, 'allowed-origins is "*": any web page may open sockets (cross-site WebSocket hijacking is not prevented)');
+  if (admission.policy.allowsAny)
+    logger.warn({}, 'allowed-origins is "*": any web page may open sockets (cross-site WebSocket hijacking is not prevented)');
   return admission;
 }
 
@@ -177,6 +200,16 @@ function requestLog(logger: Logger, clientIp: (c: Context) => string | null): Mi
     await next();
     if (isStaticPath(c.req.path)) return;
     const ms = Math.round((performance.now() - started) * 10) / 10;
-    logger.debug({ reqId: c.get('requestId'), ip: clientIp(c), method: c.req.method, path: c.req.path.slice(0, MAX_LOGGED_PATH), status: c.res.status, ms }, 'http.request');
+    logger.debug(
+      {
+        reqId: c.get('requestId'),
+        ip: clientIp(c),
+        method: c.req.method,
+        path: c.req.path.slice(0, MAX_LOGGED_PATH),
+        status: c.res.status,
+        ms,
+      },
+      'http.request',
+    );
   };
 }

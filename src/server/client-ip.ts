@@ -11,13 +11,19 @@ const IP = /^[0-9A-Fa-f.:]{2,45}$/;
 
 const normalise = (ip: string) => (ip.startsWith('::ffff:') ? ip.slice(7) : ip);
 
-export function clientIpResolver(direct: (c: Context) => string | null, trustedProxies: readonly string[] = []): (c: Context) => string | null {
+export function clientIpResolver(
+  direct: (c: Context) => string | null,
+  trustedProxies: readonly string[] = [],
+): (c: Context) => string | null {
   if (trustedProxies.length === 0) return direct;
   const trusted = new Set(trustedProxies.map(normalise));
   return (c) => {
     const peer = direct(c);
     if (peer === null || !trusted.has(normalise(peer))) return peer;
-    const hops = (c.req.header('x-forwarded-for') ?? '').split(',').map((hop) => hop.trim()).filter(Boolean);
+    const hops = (c.req.header('x-forwarded-for') ?? '')
+      .split(',')
+      .map((hop) => hop.trim())
+      .filter(Boolean);
     for (let i = hops.length - 1; i >= 0; i--) {
       const hop = normalise(hops[i]!);
       if (!IP.test(hop)) return peer;

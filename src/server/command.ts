@@ -32,11 +32,15 @@ export async function runServerCommand(platform: Platform): Promise<void> {
   }
 
   // Pretty lines go through the platform's stdout; JSON keeps pino's own fast destination.
-  const logger = config.logFormat === 'pretty' ? createLogger(config.logLevel, (line) => platform.writeStdout(line), 'pretty') : createLogger(config.logLevel);
+  const logger =
+    config.logFormat === 'pretty'
+      ? createLogger(config.logLevel, (line) => platform.writeStdout(line), 'pretty')
+      : createLogger(config.logLevel);
   try {
     await start(config, platform, logger);
   } catch (error) {
-    const message = error instanceof ConfigError ? error.message : `startup failed: ${error instanceof Error ? error.message : String(error)}`;
+    const message =
+      error instanceof ConfigError ? error.message : `startup failed: ${error instanceof Error ? error.message : String(error)}`;
     platform.writeStderr(`hardened-ws: ${message}\n`);
     platform.exit(error instanceof ConfigError ? 2 : 1);
   }
@@ -64,7 +68,10 @@ async function start(config: Config, platform: Platform, logger: Logger): Promis
     });
   server.listeningOn(listening.port);
   const scheme = config.tls ? 'https' : 'http';
-  logger.info({ runtime: platform.name, version: platform.version, url: `${scheme}://${urlHost(config.host)}:${listening.port}` }, 'listening');
+  logger.info(
+    { runtime: platform.name, version: platform.version, url: `${scheme}://${urlHost(config.host)}:${listening.port}` },
+    'listening',
+  );
   if (config.authVerifyUrl === undefined) {
     // Where a newcomer goes next: the demo page (its login needs the embedded auth service).
     const page = `${scheme}://${urlHost(browsableHost(config.host))}:${listening.port}/client.html`;
@@ -78,7 +85,12 @@ async function start(config: Config, platform: Platform, logger: Logger): Promis
     logger.info({ signal, connections: server.gateway.connectionCount() }, 'shutdown.start');
     server.setDraining();
     // Each socket gets its own random reconnect hint (up to 5 s) so clients do not return in one wave.
-    await server.gateway.closeAll({ info: CloseCodes.goingAway, cause: 'shutdown', timeoutMs: config.drainTimeout, reconnectJitterMs: 5_000 });
+    await server.gateway.closeAll({
+      info: CloseCodes.goingAway,
+      cause: 'shutdown',
+      timeoutMs: config.drainTimeout,
+      reconnectJitterMs: 5_000,
+    });
     await listening.close();
     await metricsListening?.close();
     await server.close();

@@ -18,7 +18,10 @@ export function listenConfigError(error: unknown, target: ListenTarget): ConfigE
   const where = `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`;
   switch (code) {
     case 'EADDRINUSE':
-      return new ConfigError(target.portOption, `${where} is already in use (choose another port with --${target.portOption}, or 0 for a free one)`);
+      return new ConfigError(
+        target.portOption,
+        `${where} is already in use (choose another port with --${target.portOption}, or 0 for a free one)`,
+      );
     case 'EACCES':
       return new ConfigError(target.portOption, `not permitted to listen on ${where} (ports below 1024 need root or CAP_NET_BIND_SERVICE)`);
     case 'EADDRNOTAVAIL':

@@ -11,7 +11,8 @@ import type { GatewayMetrics } from './metrics.ts';
 import { listenConfigError } from './listen-errors.ts';
 import type { Listening, Platform } from './platform.ts';
 
-const serve = async (c: Context, metrics: GatewayMetrics) => c.body(await metrics.scrape(), 200, { 'content-type': metrics.contentType, 'cache-control': 'no-store' });
+const serve = async (c: Context, metrics: GatewayMetrics) =>
+  c.body(await metrics.scrape(), 200, { 'content-type': metrics.contentType, 'cache-control': 'no-store' });
 
 /** The metrics listener's whole app: GET /metrics, nothing else. */
 export function metricsApp(metrics: GatewayMetrics): Hono {
@@ -33,7 +34,12 @@ export function protectedMetricsRoutes(metrics: GatewayMetrics, token: string, l
 }
 
 /** Starts the metrics listener unless `--metrics-port off`; logs `metrics.listening` with its URL. */
-export async function listenMetrics(config: Config, platform: Platform, metrics: GatewayMetrics, logger: Logger): Promise<Listening | null> {
+export async function listenMetrics(
+  config: Config,
+  platform: Platform,
+  metrics: GatewayMetrics,
+  logger: Logger,
+): Promise<Listening | null> {
   if (config.metricsPort === null) return null;
   const listening = await platform
     .listen(metricsApp(metrics), {
@@ -45,7 +51,14 @@ export async function listenMetrics(config: Config, platform: Platform, metrics:
       heartbeat: { intervalMs: 60_000, timeoutMs: 60_000 },
     })
     .catch((error: unknown) => {
-      throw listenConfigError(error, { portOption: 'metrics-port', hostOption: 'metrics-host', host: config.metricsHost, port: config.metricsPort! }) ?? error;
+      throw (
+        listenConfigError(error, {
+          portOption: 'metrics-port',
+          hostOption: 'metrics-host',
+          host: config.metricsHost,
+          port: config.metricsPort!,
+        }) ?? error
+      );
     });
   const host = config.metricsHost.includes(':') ? `[${config.metricsHost}]` : config.metricsHost;
   logger.info({ url: `http://${host}:${listening.port}/metrics` }, 'metrics.listening');

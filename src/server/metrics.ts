@@ -44,17 +44,66 @@ const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, half_open: 1, o
 const LIVE_PHASES = ['awaiting_ticket', 'verifying', 'authenticated'] as const satisfies readonly Phase[];
 
 // Records keyed by the source's own union types: adding a reason there without adding it here fails to compile.
-const REJECT_REASONS: Record<RejectReason, true> = { unknown_ticket: true, expired: true, origin_mismatch: true, ip_mismatch: true, session_ended: true };
+const REJECT_REASONS: Record<RejectReason, true> = {
+  unknown_ticket: true,
+  expired: true,
+  origin_mismatch: true,
+  ip_mismatch: true,
+  session_ended: true,
+};
 const REFUSAL_REASONS: Record<RefusalReason, true> = {
-  bad_request_target: true, unknown_host: true, bad_upgrade: true, origin_missing: true, origin_forbidden: true, server_full: true, too_many_connections: true, upgrade_rate: true,
+  bad_request_target: true,
+  unknown_host: true,
+  bad_upgrade: true,
+  origin_missing: true,
+  origin_forbidden: true,
+  server_full: true,
+  too_many_connections: true,
+  upgrade_rate: true,
 };
 /** `rejected` is the HTTP verifier's word for a reason it did not recognise; the rest are the `unavailable` reasons of src/auth/verifiers. */
-const OTHER_AUTH_REASONS = ['ok', 'rejected', 'timeout', 'unreachable', 'bad_response', 'verifier_unauthorized', 'overloaded', 'circuit_open', 'verifier_error', 'bad_result'];
+const OTHER_AUTH_REASONS = [
+  'ok',
+  'rejected',
+  'timeout',
+  'unreachable',
+  'bad_response',
+  'verifier_unauthorized',
+  'overloaded',
+  'circuit_open',
+  'verifier_error',
+  'bad_result',
+];
 const AUTH_REASONS = new Set([...Object.keys(REJECT_REASONS), ...OTHER_AUTH_REASONS]);
 /** Limits reported by the connection driver (src/core/connection.ts) and by admission. */
-const LIMIT_KINDS = new Set(['message_rate', 'pending_events', 'send_buffer', 'user_connections', 'server_full', 'too_many_connections', 'upgrade_rate']);
+const LIMIT_KINDS = new Set([
+  'message_rate',
+  'pending_events',
+  'send_buffer',
+  'user_connections',
+  'server_full',
+  'too_many_connections',
+  'upgrade_rate',
+]);
 /** RFC 6455 codes a peer or runtime may report, and every code the gateway sends. */
-const CLOSE_CODES = new Set([1000, 1001, 1002, 1003, 1005, 1006, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 1015, ...Object.values(CloseCodes).map((c) => c.code)]);
+const CLOSE_CODES = new Set([
+  1000,
+  1001,
+  1002,
+  1003,
+  1005,
+  1006,
+  1007,
+  1008,
+  1009,
+  1010,
+  1011,
+  1012,
+  1013,
+  1014,
+  1015,
+  ...Object.values(CloseCodes).map((c) => c.code),
+]);
 
 export const closeCodeLabel = (code: number): string => (CLOSE_CODES.has(code) ? String(code) : 'other');
 export const limitKindLabel = (kind: string): string => (LIMIT_KINDS.has(kind) ? kind : 'other');
@@ -73,16 +122,43 @@ export function createMetrics(options: MetricsOptions): GatewayMetrics {
   const connections = new Gauge({ name: 'hws_connections', help: 'Open WebSocket connections by state', labelNames: ['state'], registers });
   for (const state of LIVE_PHASES) connections.set({ state }, 0);
   const opened = new Counter({ name: 'hws_connections_opened_total', help: 'WebSocket connections opened', registers });
-  const closed = new Counter({ name: 'hws_connections_closed_total', help: 'WebSocket connections closed, by close code', labelNames: ['code'], registers });
-  const auth = new Counter({ name: 'hws_auth_total', help: 'Ticket verifications by result (ok, rejected, unavailable) and reason', labelNames: ['result', 'reason'], registers });
-  const verifyDuration = new Histogram({ name: 'hws_verify_duration_seconds', help: 'Time to verify one ticket with the auth service', labelNames: ['result'], buckets: VERIFY_BUCKETS, registers });
-  const authErrors = new Counter({ name: 'hws_auth_service_errors_total', help: 'Verifications that found the auth service unavailable (timeout, error, overload, open breaker)', registers });
-  const breaker = new Gauge({ name: 'hws_circuit_breaker_state', help: 'Auth service circuit breaker: 0 closed, 1 half-open, 2 open', registers });
+  const closed = new Counter({
+    name: 'hws_connections_closed_total',
+    help: 'WebSocket connections closed, by close code',
+    labelNames: ['code'],
+    registers,
+  });
+  const auth = new Counter({
+    name: 'hws_auth_total',
+    help: 'Ticket verifications by result (ok, rejected, unavailable) and reason',
+    labelNames: ['result', 'reason'],
+    registers,
+  });
+  const verifyDuration = new Histogram({
+    name: 'hws_verify_duration_seconds',
+    help: 'Time to verify one ticket with the auth service',
+    labelNames: ['result'],
+    buckets: VERIFY_BUCKETS,
+    registers,
+  });
+  const authErrors = new Counter({
+    name: 'hws_auth_service_errors_total',
+    help: 'Verifications that found the auth service unavailable (timeout, error, overload, open breaker)',
+    registers,
+  });
+  const breaker = new Gauge({
+    name: 'hws_circuit_breaker_state',
+    help: 'Auth service circuit breaker: 0 closed, 1 half-open, 2 open',
+    registers,
+  });
   breaker.set(0);
   // Per-message counts are plain numbers, handed to prom-client only when scraped (hot path).
   const flow = { inCount: 0, inBytes: 0, outCount: 0, outBytes: 0 };
   new Counter({
-    name: 'hws_messages_total', help: 'WebSocket messages by direction (in, out)', labelNames: ['direction'], registers,
+    name: 'hws_messages_total',
+    help: 'WebSocket messages by direction (in, out)',
+    labelNames: ['direction'],
+    registers,
     collect() {
       this.reset();
       this.inc({ direction: 'in' }, flow.inCount);
@@ -90,20 +166,46 @@ export function createMetrics(options: MetricsOptions): GatewayMetrics {
     },
   });
   new Counter({
-    name: 'hws_bytes_total', help: 'WebSocket message payload bytes by direction (in, out)', labelNames: ['direction'], registers,
+    name: 'hws_bytes_total',
+    help: 'WebSocket message payload bytes by direction (in, out)',
+    labelNames: ['direction'],
+    registers,
     collect() {
       this.reset();
       this.inc({ direction: 'in' }, flow.inBytes);
       this.inc({ direction: 'out' }, flow.outBytes);
     },
   });
-  const limitHits = new Counter({ name: 'hws_limit_hits_total', help: 'Limits that closed a socket or refused an upgrade, by kind', labelNames: ['kind'], registers });
-  const refused = new Counter({ name: 'hws_upgrades_refused_total', help: 'Upgrades refused before the WebSocket opened, by reason', labelNames: ['reason'], registers });
-  const publishes = new Counter({ name: 'hws_broker_publishes_total', help: 'Channel publishes by result (ok, error)', labelNames: ['result'], registers });
+  const limitHits = new Counter({
+    name: 'hws_limit_hits_total',
+    help: 'Limits that closed a socket or refused an upgrade, by kind',
+    labelNames: ['kind'],
+    registers,
+  });
+  const refused = new Counter({
+    name: 'hws_upgrades_refused_total',
+    help: 'Upgrades refused before the WebSocket opened, by reason',
+    labelNames: ['reason'],
+    registers,
+  });
+  const publishes = new Counter({
+    name: 'hws_broker_publishes_total',
+    help: 'Channel publishes by result (ok, error)',
+    labelNames: ['result'],
+    registers,
+  });
   const deliveries = new Counter({ name: 'hws_broker_deliveries_total', help: 'Channel messages delivered to a socket', registers });
-  const redisErrors = new Counter({ name: 'hws_redis_errors_total', help: 'Redis connection errors (each failed connection or reconnect attempt)', registers });
-  new Gauge({ name: 'hws_build_info', help: 'Always 1; labels name the runtime and versions', labelNames: ['runtime', 'runtime_version', 'version'], registers })
-    .set({ runtime: options.runtime, runtime_version: options.runtimeVersion, version: PACKAGE_VERSION }, 1);
+  const redisErrors = new Counter({
+    name: 'hws_redis_errors_total',
+    help: 'Redis connection errors (each failed connection or reconnect attempt)',
+    registers,
+  });
+  new Gauge({
+    name: 'hws_build_info',
+    help: 'Always 1; labels name the runtime and versions',
+    labelNames: ['runtime', 'runtime_version', 'version'],
+    registers,
+  }).set({ runtime: options.runtime, runtime_version: options.runtimeVersion, version: PACKAGE_VERSION }, 1);
 
   const processRegistry = options.defaultMetrics === false ? null : defaultMetricsRegistry();
 

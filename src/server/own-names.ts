@@ -43,7 +43,8 @@ export function ownNames(config: Config, logger: Logger): OwnNames {
       }
       const origins = current.origins;
       // On every interface without --public-origin, a DNS name gets 421: say how to serve one.
-      if (origins === null) logger.info({ hosts: 'ip-literals-and-localhost', hint: 'set --public-origin to serve a DNS name' }, 'host.names');
+      if (origins === null)
+        logger.info({ hosts: 'ip-literals-and-localhost', hint: 'set --public-origin to serve a DNS name' }, 'host.names');
       else logger.info({ origins }, 'host.names');
     },
   };
@@ -62,7 +63,11 @@ const isUnchecked = (path: string) => UNCHECKED.has(path) || path.startsWith('/a
 const MAX_LOGGED_HOST = 256;
 
 /** 421 Misdirected Request for a Host that is not one of the server's names (RFC 9110 §15.5.20). */
-export function hostCheck(guard: Pick<OriginGuard, 'hostAllowed'>, clientIp: (c: Context) => string | null, logger: Logger): MiddlewareHandler {
+export function hostCheck(
+  guard: Pick<OriginGuard, 'hostAllowed'>,
+  clientIp: (c: Context) => string | null,
+  logger: Logger,
+): MiddlewareHandler {
   return async (c, next) => {
     if (isUnchecked(c.req.path)) return next();
     if (!guard.hostAllowed(c)) {

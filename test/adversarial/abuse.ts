@@ -8,7 +8,17 @@ import { describe, it, type TestContext } from 'node:test';
 import { authenticated, connect, sleep } from '../support/flow.ts';
 import type { TestSocket } from '../support/ws-client.ts';
 import {
-  attackerTicket, AUTH_DEADLINE_MS, CASE, EchoLoop, histogram, MAX_MESSAGE, note, percentile, stillServes, summary, type Run,
+  attackerTicket,
+  AUTH_DEADLINE_MS,
+  CASE,
+  EchoLoop,
+  histogram,
+  MAX_MESSAGE,
+  note,
+  percentile,
+  stillServes,
+  summary,
+  type Run,
 } from './context.ts';
 
 const attacker = (run: Run) => authenticated(run.target, run.attackerCookie);
@@ -51,8 +61,14 @@ export function abuseCases(run: Run): void {
           `${refused.length ? `; upgrades refused: ${histogram(refused)}` : ''}; good client ${summary(good.rtts)}`,
       );
       assert.deepEqual(refused, [], 'all 200 upgrades accepted (per-IP cap 400, burst 400)');
-      assert.ok(results.every((r) => r.code === 4408), `all closed 4408: ${histogram(results.map((r) => r.code))}`);
-      assert.ok(times.every((ms) => ms >= AUTH_DEADLINE_MS - 150), 'not before the deadline');
+      assert.ok(
+        results.every((r) => r.code === 4408),
+        `all closed 4408: ${histogram(results.map((r) => r.code))}`,
+      );
+      assert.ok(
+        times.every((ms) => ms >= AUTH_DEADLINE_MS - 150),
+        'not before the deadline',
+      );
       assert.deepEqual(good.failures, []);
       assert.equal(good.closedEarly, undefined, 'the good client was not disconnected');
       await stillServes(t, run);
@@ -60,42 +76,49 @@ export function abuseCases(run: Run): void {
   });
 
   describe('6. 1,000 concurrent bad auths', () => {
-    it('forged tickets in batches of 100 while a good client echoes: it is never disconnected; its p99 is reported', CASE, async (t: TestContext) => {
-      await sleep(1_500); // let the upgrade bucket refill after case 5
-      const loop = new EchoLoop(run.target, run.goodCookie, 60);
-      await loop.start();
-      const codes: (number | string)[] = [];
-      const started = Date.now();
-      for (let batch = 0; batch < 10; batch++) {
-        const batchStarted = Date.now();
-        const results = await Promise.all(
-          Array.from({ length: 100 }, async () => {
-            const s: TestSocket = connect(run.target);
-            try {
-              await s.opened;
-            } catch (error) {
-              return `refused ${String((error as Error).message).replace('upgrade refused: ', '')}`;
-            }
-            s.send({ type: 'auth', ticket: randomBytes(32).toString('base64url') });
-            return (await s.closeCode(8_000).catch(() => ({ code: 'timeout' }))).code;
-          }),
+    it(
+      'forged tickets in batches of 100 while a good client echoes: it is never disconnected; its p99 is reported',
+      CASE,
+      async (t: TestContext) => {
+        await sleep(1_500); // let the upgrade bucket refill after case 5
+        const loop = new EchoLoop(run.target, run.goodCookie, 60);
+        await loop.start();
+        const codes: (number | string)[] = [];
+        const started = Date.now();
+        for (let batch = 0; batch < 10; batch++) {
+          const batchStarted = Date.now();
+          const results = await Promise.all(
+            Array.from({ length: 100 }, async () => {
+              const s: TestSocket = connect(run.target);
+              try {
+                await s.opened;
+              } catch (error) {
+                return `refused ${String((error as Error).message).replace('upgrade refused: ', '')}`;
+              }
+              s.send({ type: 'auth', ticket: randomBytes(32).toString('base64url') });
+              return (await s.closeCode(8_000).catch(() => ({ code: 'timeout' }))).code;
+            }),
+          );
+          codes.push(...results);
+          // Stay under the configured upgrade rate (200/s): at least 600 ms per batch of 100.
+          await sleep(Math.max(0, 600 - (Date.now() - batchStarted)));
+        }
+        const elapsed = Date.now() - started;
+        const good = await loop.stop();
+        const p99 = percentile(good.rtts, 99);
+        note(t, run, '1,000 bad auths', `codes: ${histogram(codes)} in ${elapsed} ms; good client ${summary(good.rtts)}`);
+        console.log(`[${run.runtime}] good client round trip under 1,000 bad auths: ${summary(good.rtts)}`);
+        assert.deepEqual(good.failures, [], 'the good client kept echoing');
+        assert.equal(good.closedEarly, undefined, 'the good client was never disconnected');
+        assert.ok(good.rtts.length >= 10, 'the good client made progress');
+        assert.ok(p99 < 2_000, `sanity cap: p99 ${p99.toFixed(1)} ms < 2 s`);
+        assert.ok(
+          codes.every((c) => c === 4401),
+          `every forged ticket closed 4401: ${histogram(codes)}`,
         );
-        codes.push(...results);
-        // Stay under the configured upgrade rate (200/s): at least 600 ms per batch of 100.
-        await sleep(Math.max(0, 600 - (Date.now() - batchStarted)));
-      }
-      const elapsed = Date.now() - started;
-      const good = await loop.stop();
-      const p99 = percentile(good.rtts, 99);
-      note(t, run, '1,000 bad auths', `codes: ${histogram(codes)} in ${elapsed} ms; good client ${summary(good.rtts)}`);
-      console.log(`[${run.runtime}] good client round trip under 1,000 bad auths: ${summary(good.rtts)}`);
-      assert.deepEqual(good.failures, [], 'the good client kept echoing');
-      assert.equal(good.closedEarly, undefined, 'the good client was never disconnected');
-      assert.ok(good.rtts.length >= 10, 'the good client made progress');
-      assert.ok(p99 < 2_000, `sanity cap: p99 ${p99.toFixed(1)} ms < 2 s`);
-      assert.ok(codes.every((c) => c === 4401), `every forged ticket closed 4401: ${histogram(codes)}`);
-      await stillServes(t, run);
-    });
+        await stillServes(t, run);
+      },
+    );
   });
 
   describe('8. message flood after auth', () => {
@@ -109,7 +132,12 @@ export function abuseCases(run: Run): void {
       const replies = flooder.messages.length - 1;
       // The server's log reaches us through a pipe: give it a moment.
       const gatewayDecided = await waitUntil(() => rateHits() > hitsBefore, 2_000);
-      note(t, run, 'message flood', `${closed.code} "${closed.reason}" after ${replies} echo replies; server log limit.hit message_rate: ${gatewayDecided ? 'yes' : 'no'}`);
+      note(
+        t,
+        run,
+        'message flood',
+        `${closed.code} "${closed.reason}" after ${replies} echo replies; server log limit.hit message_rate: ${gatewayDecided ? 'yes' : 'no'}`,
+      );
       good.send({ type: 'echo', id: 'g', data: 'unaffected' });
       assert.deepEqual(await good.message(1), { type: 'echo', id: 'g', data: 'unaffected' });
       good.close();

@@ -75,35 +75,55 @@ async function attack(
   for (const ws of sockets) ws.destroy();
   const bound = rssBoundMb(sockets.length);
   const sentMb = Math.round([...sentBytes, ...finished].reduce((a, b) => a + b, 0) / MiB);
-  note(t, run, label, `${sockets.length} sockets sent ${sentMb} MB in all; closes: ${results.map(describeClose).join(', ')}; server RSS +${memory.growthMb} MB (bound ${bound} MB)`);
-  assert.ok(memory.growthMb <= bound, `server RSS grew ${memory.growthMb} MB > ${bound} MB (${sockets.length} × (${MAX_MESSAGE} B + ${SLACK_PER_SOCKET / MiB} MiB) + ${FIXED_ALLOWANCE_MB} MB)`);
+  note(
+    t,
+    run,
+    label,
+    `${sockets.length} sockets sent ${sentMb} MB in all; closes: ${results.map(describeClose).join(', ')}; server RSS +${memory.growthMb} MB (bound ${bound} MB)`,
+  );
+  assert.ok(
+    memory.growthMb <= bound,
+    `server RSS grew ${memory.growthMb} MB > ${bound} MB (${sockets.length} × (${MAX_MESSAGE} B + ${SLACK_PER_SOCKET / MiB} MiB) + ${FIXED_ALLOWANCE_MB} MB)`,
+  );
   for (const closed of results) assert.equal(closed.code, 1009, `expected a 1009 close frame, got ${describeClose(closed)}`);
   await stillServes(t, run);
 }
 
 export function boundsCases(run: Run): void {
   describe('12. memory a client can make the server hold', () => {
-    it('8 unauthenticated sockets each sending a 30 MB first frame → 1009 each; RSS within 8 × (limit + 1 MiB) + 32 MB', CASE, async (t: TestContext) => {
-      const sockets = await Promise.all(Array.from({ length: 8 }, () => openRawWebSocket(run.endpoint)));
-      const chunk = Buffer.alloc(MiB, 0x61);
-      // All but the last MiB first, so that a server that buffers holds all 8 at once.
-      await attack(
-        t,
-        run,
-        'pre-auth 30 MB frames',
-        sockets,
-        (ws) => trickle(ws, zeroMaskHeader(Opcode.text, 30 * MiB), chunk, 29 * MiB),
-        (ws) => trickle(ws, undefined, chunk, MiB),
-      );
-    });
+    it(
+      '8 unauthenticated sockets each sending a 30 MB first frame → 1009 each; RSS within 8 × (limit + 1 MiB) + 32 MB',
+      CASE,
+      async (t: TestContext) => {
+        const sockets = await Promise.all(Array.from({ length: 8 }, () => openRawWebSocket(run.endpoint)));
+        const chunk = Buffer.alloc(MiB, 0x61);
+        // All but the last MiB first, so that a server that buffers holds all 8 at once.
+        await attack(
+          t,
+          run,
+          'pre-auth 30 MB frames',
+          sockets,
+          (ws) => trickle(ws, zeroMaskHeader(Opcode.text, 30 * MiB), chunk, 29 * MiB),
+          (ws) => trickle(ws, undefined, chunk, MiB),
+        );
+      },
+    );
 
-    it('after auth, 4 sockets each sending a never-finished fragmented message (8 KiB fragments, up to 60 MB) → 1009 each; RSS bounded', CASE, async (t: TestContext) => {
-      const sockets = await Promise.all(Array.from({ length: 4 }, async () => openAuthenticatedRaw(run.endpoint, await attackerTicket(run))));
-      // Each fragment is under --max-message, so only a limit on the whole message can stop this.
-      const fragment = Buffer.alloc(8 * 1024, 0x61);
-      const batch = Buffer.concat(Array.from({ length: 128 }, () => zeroMaskFragment(false, fragment)));
-      await attack(t, run, 'post-auth unfinished fragmented message', sockets, (ws) => trickle(ws, zeroMaskFragment(true, fragment), batch, 60 * MiB));
-    });
+    it(
+      'after auth, 4 sockets each sending a never-finished fragmented message (8 KiB fragments, up to 60 MB) → 1009 each; RSS bounded',
+      CASE,
+      async (t: TestContext) => {
+        const sockets = await Promise.all(
+          Array.from({ length: 4 }, async () => openAuthenticatedRaw(run.endpoint, await attackerTicket(run))),
+        );
+        // Each fragment is under --max-message, so only a limit on the whole message can stop this.
+        const fragment = Buffer.alloc(8 * 1024, 0x61);
+        const batch = Buffer.concat(Array.from({ length: 128 }, () => zeroMaskFragment(false, fragment)));
+        await attack(t, run, 'post-auth unfinished fragmented message', sockets, (ws) =>
+          trickle(ws, zeroMaskFragment(true, fragment), batch, 60 * MiB),
+        );
+      },
+    );
   });
 }
 
@@ -153,7 +173,9 @@ export function slowHeaderClients(run: Run): SlowHeaderClients {
       const deadline = startedAt + HEADER_DEADLINE_MS;
       while (Date.now() < deadline && conns.some((c) => !c.closed)) await sleep(100);
       const late = conns.filter((c) => c.closedAt === undefined || c.closedAt > deadline);
-      const answers = conns.map((c) => c.buffer.toString('latin1').split('\r\n')[0] || (c.closed ? `closed${c.errorCode ? ` (${c.errorCode})` : ''}` : 'open'));
+      const answers = conns.map(
+        (c) => c.buffer.toString('latin1').split('\r\n')[0] || (c.closed ? `closed${c.errorCode ? ` (${c.errorCode})` : ''}` : 'open'),
+      );
       const closedAfter = conns.filter((c) => c.closedAt !== undefined).map((c) => c.closedAt! - startedAt);
       note(
         t,
@@ -163,7 +185,11 @@ export function slowHeaderClients(run: Run): SlowHeaderClients {
           `${closedAfter.length ? ` (after ${Math.min(...closedAfter)}–${Math.max(...closedAfter)} ms)` : ''}; answers: ${[...new Set(answers)].join(', ')}`,
       );
       stop();
-      assert.equal(late.length, 0, `${late.length} of ${SLOW_CLIENTS} connections with never-finished headers were not closed within ${HEADER_DEADLINE_MS} ms`);
+      assert.equal(
+        late.length,
+        0,
+        `${late.length} of ${SLOW_CLIENTS} connections with never-finished headers were not closed within ${HEADER_DEADLINE_MS} ms`,
+      );
     },
   };
 }

@@ -68,30 +68,54 @@ export function clientIpCases(run: Run): void {
       await server?.stop();
     });
 
-    it('14 usernames sprayed from one IP with chunked bodies → 429 once the per-IP burst is spent; another IP is unaffected', CASE, async (t: TestContext) => {
-      const statuses: number[] = [];
-      for (let i = 0; i < 14; i++) {
-        const res = await chunkedPost(server!, '/auth/login', SPRAYER, JSON.stringify({ username: `sprayed-${i}`, password: 'wrong' }));
-        statuses.push(res.status);
-      }
-      const bystander = await chunkedPost(server!, '/auth/login', BYSTANDER, JSON.stringify({ username: 'sprayed-x', password: 'wrong' }));
-      const first429 = statuses.indexOf(429);
-      note(t, run, 'chunked login spray from one IP', `${statuses.join(' ')} (${histogram(statuses)}); another IP then: ${bystander.status}`);
-      assert.ok(first429 > 0, `the per-IP login limit must answer 429 within 14 attempts: ${statuses.join(' ')}`);
-      assert.ok(statuses.slice(0, first429).every((s) => s === 401), `401 before the limit: ${statuses.join(' ')}`);
-      assert.ok(statuses.slice(first429).every((s) => s === 429), `429 from then on: ${statuses.join(' ')}`);
-      assert.equal(bystander.status, 401, 'another IP is not limited by the sprayer');
-      await stillServes(t, run, server!, targetOf(server!));
-    });
+    it(
+      '14 usernames sprayed from one IP with chunked bodies → 429 once the per-IP burst is spent; another IP is unaffected',
+      CASE,
+      async (t: TestContext) => {
+        const statuses: number[] = [];
+        for (let i = 0; i < 14; i++) {
+          const res = await chunkedPost(server!, '/auth/login', SPRAYER, JSON.stringify({ username: `sprayed-${i}`, password: 'wrong' }));
+          statuses.push(res.status);
+        }
+        const bystander = await chunkedPost(
+          server!,
+          '/auth/login',
+          BYSTANDER,
+          JSON.stringify({ username: 'sprayed-x', password: 'wrong' }),
+        );
+        const first429 = statuses.indexOf(429);
+        note(
+          t,
+          run,
+          'chunked login spray from one IP',
+          `${statuses.join(' ')} (${histogram(statuses)}); another IP then: ${bystander.status}`,
+        );
+        assert.ok(first429 > 0, `the per-IP login limit must answer 429 within 14 attempts: ${statuses.join(' ')}`);
+        assert.ok(
+          statuses.slice(0, first429).every((s) => s === 401),
+          `401 before the limit: ${statuses.join(' ')}`,
+        );
+        assert.ok(
+          statuses.slice(first429).every((s) => s === 429),
+          `429 from then on: ${statuses.join(' ')}`,
+        );
+        assert.equal(bystander.status, 401, 'another IP is not limited by the sprayer');
+        await stillServes(t, run, server!, targetOf(server!));
+      },
+    );
 
-    it('a ticket fetched with a chunked body from one IP is refused (4401) from another, accepted from the same', CASE, async (t: TestContext) => {
-      const cookie = await chunkedLogin(server!, TICKET_HOLDER);
-      const stolen = await authFrom(server!, THIEF, await chunkedTicket(server!, TICKET_HOLDER, cookie));
-      const own = await authFrom(server!, TICKET_HOLDER, await chunkedTicket(server!, TICKET_HOLDER, cookie));
-      note(t, run, 'chunked ticket, other IP / same IP', `${stolen} / ${own}`);
-      assert.equal(stolen, 'close 4401', 'a ticket is bound to the IP that fetched it');
-      assert.equal(own, 'auth.ok', 'the IP that fetched it authenticates');
-      await stillServes(t, run, server!, targetOf(server!));
-    });
+    it(
+      'a ticket fetched with a chunked body from one IP is refused (4401) from another, accepted from the same',
+      CASE,
+      async (t: TestContext) => {
+        const cookie = await chunkedLogin(server!, TICKET_HOLDER);
+        const stolen = await authFrom(server!, THIEF, await chunkedTicket(server!, TICKET_HOLDER, cookie));
+        const own = await authFrom(server!, TICKET_HOLDER, await chunkedTicket(server!, TICKET_HOLDER, cookie));
+        note(t, run, 'chunked ticket, other IP / same IP', `${stolen} / ${own}`);
+        assert.equal(stolen, 'close 4401', 'a ticket is bound to the IP that fetched it');
+        assert.equal(own, 'auth.ok', 'the IP that fetched it authenticates');
+        await stillServes(t, run, server!, targetOf(server!));
+      },
+    );
   });
 }

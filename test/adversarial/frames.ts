@@ -5,7 +5,17 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { attackerTicket, CASE, note, RSS_BOUND_MB, stillServes, type Run } from './context.ts';
-import { buildFrame, describeClose, Opcode, openAuthenticatedRaw, openRawWebSocket, RSV1, textFrame, watchRss, type RawWebSocket } from './raw.ts';
+import {
+  buildFrame,
+  describeClose,
+  Opcode,
+  openAuthenticatedRaw,
+  openRawWebSocket,
+  RSV1,
+  textFrame,
+  watchRss,
+  type RawWebSocket,
+} from './raw.ts';
 
 /** Acceptable codes: 1002/1007/1009 as docs/protocol.md documents them, the same on every runtime. */
 const PROTOCOL_ERROR = [1002];
@@ -28,9 +38,17 @@ const cases: FrameCase[] = [
   { name: 'RSV1 set without an extension', expect: PROTOCOL_ERROR, bytes: () => textFrame(ping, { rsv: RSV1 }) },
   { name: 'reserved data opcode 0x3', expect: PROTOCOL_ERROR, bytes: () => buildFrame({ opcode: 0x3, payload: ping }) },
   { name: 'reserved control opcode 0xB', expect: PROTOCOL_ERROR, bytes: () => buildFrame({ opcode: 0xb, payload: 'x' }) },
-  { name: 'ping with a 126-byte payload', expect: PROTOCOL_ERROR, bytes: () => buildFrame({ opcode: Opcode.ping, payload: Buffer.alloc(126, 0x61) }) },
+  {
+    name: 'ping with a 126-byte payload',
+    expect: PROTOCOL_ERROR,
+    bytes: () => buildFrame({ opcode: Opcode.ping, payload: Buffer.alloc(126, 0x61) }),
+  },
   { name: 'fragmented ping (FIN=0)', expect: PROTOCOL_ERROR, bytes: () => buildFrame({ opcode: Opcode.ping, fin: false, payload: 'x' }) },
-  { name: 'invalid UTF-8 in a text frame', expect: INVALID_UTF8, bytes: () => textFrame(Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d])) },
+  {
+    name: 'invalid UTF-8 in a text frame',
+    expect: INVALID_UTF8,
+    bytes: () => textFrame(Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d])),
+  },
   {
     name: '64-bit length 2^53',
     expect: HUGE_LENGTH,
@@ -88,7 +106,10 @@ export function frameCases(run: Run): void {
           const memory = rss?.stop();
           note(t, run, `frame ${phase}: ${c.name}`, describeClose(closed) + (memory ? `; server RSS +${memory.growthMb} MB` : ''));
           if (memory) assert.ok(memory.growthMb < RSS_BOUND_MB, `server RSS grew ${memory.growthMb} MB`);
-          assert.ok(closed.code !== null && c.expect.includes(closed.code), `${c.name} ${phase}: expected ${c.expect.join('/')}, got ${describeClose(closed)}`);
+          assert.ok(
+            closed.code !== null && c.expect.includes(closed.code),
+            `${c.name} ${phase}: expected ${c.expect.join('/')}, got ${describeClose(closed)}`,
+          );
           await stillServes(t, run);
         });
       }
@@ -101,7 +122,12 @@ export function frameCases(run: Run): void {
         const closed = await ws.closeResult(10_000, sent);
         const replies = ws.frames.slice(before).map((f) => f.payload.toString('utf8').slice(0, 80));
         ws.destroy();
-        note(t, run, `frame ${phase}: 20,000 fragments`, `${describeClose(closed)}${replies.length ? `; replies: ${replies.join(' | ')}` : ''}`);
+        note(
+          t,
+          run,
+          `frame ${phase}: 20,000 fragments`,
+          `${describeClose(closed)}${replies.length ? `; replies: ${replies.join(' | ')}` : ''}`,
+        );
         assert.ok(closed.code !== null, 'the server must close within 10 s');
         assert.ok(TOO_BIG.includes(closed.code), `expected ${TOO_BIG.join('/')}, got ${describeClose(closed)}`);
         await stillServes(t, run);
@@ -112,26 +138,35 @@ export function frameCases(run: Run): void {
         ['200,000 empty fragments and no final one', () => emptyFragments(200_000, true)],
       ] as const) {
         const capped = !NO_FRAGMENT_CAP.includes(run.runtime);
-        it(`${name} → 1008 within 5 s (more than ${MAX_FRAGMENTS} fragments)${capped ? '' : '; Bun: no cap, memory bounded'}`, CASE, async (t: TestContext) => {
-          const ws = await open(phase);
-          const before = ws.frames.length;
-          const rss = watchRss(run.server.child.pid!);
-          const sent = Date.now();
-          await ws.sendRaw(bytes());
-          const closed = await ws.closeResult(5_000, sent);
-          const memory = rss.stop();
-          const replies = ws.frames.slice(before).map((f) => f.payload.toString('utf8').slice(0, 80));
-          ws.destroy();
-          note(t, run, `frame ${phase}: ${name}`, `${describeClose(closed)}${replies.length ? `; replies: ${replies.join(' | ')}` : ''}; server RSS +${memory.growthMb} MB`);
-          assert.ok(memory.growthMb < RSS_BOUND_MB, `server RSS grew ${memory.growthMb} MB`);
-          // Before auth the auth deadline (1 s here) may end the socket first, on every runtime. A
-          // server that closes while the fragments are still arriving may have to drop the
-          // connection with them unread (Linux then resets it, and the client loses the close frame
-          // it had not read yet): 1006 is a close too. Bun after auth: no cap, the socket stays open.
-          const expected: readonly (number | null)[] = phase === 'before auth' ? [1008, 4408, 1006] : capped ? [1008, 1006] : [null];
-          assert.ok(expected.includes(closed.code), `expected ${expected.join('/')} within 5 s, got ${describeClose(closed)}`);
-          await stillServes(t, run);
-        });
+        it(
+          `${name} → 1008 within 5 s (more than ${MAX_FRAGMENTS} fragments)${capped ? '' : '; Bun: no cap, memory bounded'}`,
+          CASE,
+          async (t: TestContext) => {
+            const ws = await open(phase);
+            const before = ws.frames.length;
+            const rss = watchRss(run.server.child.pid!);
+            const sent = Date.now();
+            await ws.sendRaw(bytes());
+            const closed = await ws.closeResult(5_000, sent);
+            const memory = rss.stop();
+            const replies = ws.frames.slice(before).map((f) => f.payload.toString('utf8').slice(0, 80));
+            ws.destroy();
+            note(
+              t,
+              run,
+              `frame ${phase}: ${name}`,
+              `${describeClose(closed)}${replies.length ? `; replies: ${replies.join(' | ')}` : ''}; server RSS +${memory.growthMb} MB`,
+            );
+            assert.ok(memory.growthMb < RSS_BOUND_MB, `server RSS grew ${memory.growthMb} MB`);
+            // Before auth the auth deadline (1 s here) may end the socket first, on every runtime. A
+            // server that closes while the fragments are still arriving may have to drop the
+            // connection with them unread (Linux then resets it, and the client loses the close frame
+            // it had not read yet): 1006 is a close too. Bun after auth: no cap, the socket stays open.
+            const expected: readonly (number | null)[] = phase === 'before auth' ? [1008, 4408, 1006] : capped ? [1008, 1006] : [null];
+            assert.ok(expected.includes(closed.code), `expected ${expected.join('/')} within 5 s, got ${describeClose(closed)}`);
+            await stillServes(t, run);
+          },
+        );
       }
     });
   }

@@ -26,8 +26,17 @@ const malformed: HandshakeCase[] = [
   { name: 'missing Sec-WebSocket-Version', expect: 'status-4xx', request: (host) => upgradeRequest({ host, version: null }) },
   { name: 'garbage request line', expect: 'refused', request: () => '\x16\x03\x01 GARBAGE \x00\xff /ws\r\nHost: x\r\n\r\n' },
   // Bun does not show the app the request's HTTP version: there HTTP/1.0 upgrades are accepted (documented).
-  { name: 'HTTP/1.0 upgrade', expect: 'refused', upgradedOn: ['bun', 'binary'], request: (host) => upgradeRequest({ host, httpVersion: '1.0' }) },
-  { name: '64 KiB header', expect: 'refused', request: (host) => upgradeRequest({ host, extraHeaders: [['X-Big', 'a'.repeat(64 * 1024)]] }) },
+  {
+    name: 'HTTP/1.0 upgrade',
+    expect: 'refused',
+    upgradedOn: ['bun', 'binary'],
+    request: (host) => upgradeRequest({ host, httpVersion: '1.0' }),
+  },
+  {
+    name: '64 KiB header',
+    expect: 'refused',
+    request: (host) => upgradeRequest({ host, extraHeaders: [['X-Big', 'a'.repeat(64 * 1024)]] }),
+  },
   {
     name: '2,000 headers',
     expect: 'refused',
@@ -53,7 +62,8 @@ export function handshakeCases(run: Run): void {
         const { conn, outcome } = await sendRequest(run.endpoint, c.request(`127.0.0.1:${run.server.port}`), 3_000);
         conn.destroy();
         note(t, run, `handshake: ${c.name}`, describeOutcome(outcome));
-        if (c.upgradedOn?.includes(run.runtime)) assert.equal(outcome.kind === 'response' ? outcome.status : -1, 101, `${c.name}: documented as upgraded on ${run.runtime}`);
+        if (c.upgradedOn?.includes(run.runtime))
+          assert.equal(outcome.kind === 'response' ? outcome.status : -1, 101, `${c.name}: documented as upgraded on ${run.runtime}`);
         else assertRefused(outcome, c.expect, c.name);
         await stillServes(t, run);
       });
@@ -61,7 +71,14 @@ export function handshakeCases(run: Run): void {
 
     it('Upgrade: h2c → 400 and the socket closed within 3 s (not left hanging)', CASE, async (t: TestContext) => {
       const host = `127.0.0.1:${run.server.port}`;
-      const request = upgradeRequest({ host, upgrade: 'h2c', connection: 'Upgrade, HTTP2-Settings', key: null, version: null, extraHeaders: [['HTTP2-Settings', h2cSettings]] });
+      const request = upgradeRequest({
+        host,
+        upgrade: 'h2c',
+        connection: 'Upgrade, HTTP2-Settings',
+        key: null,
+        version: null,
+        extraHeaders: [['HTTP2-Settings', h2cSettings]],
+      });
       const started = Date.now();
       const { conn, outcome } = await sendRequest(run.endpoint, request, 3_000);
       const closed = await conn.waitClosed(Math.max(0, 3_000 - (Date.now() - started)));
@@ -76,7 +93,11 @@ export function handshakeCases(run: Run): void {
 
     it('Upgrade: WebSocket (the token is case-insensitive, RFC 6455 §4.2.1) → 101', CASE, async (t: TestContext) => {
       const host = `127.0.0.1:${run.server.port}`;
-      const { conn, outcome } = await sendRequest(run.endpoint, upgradeRequest({ host, upgrade: 'WebSocket', origin: `http://${host}` }), 3_000);
+      const { conn, outcome } = await sendRequest(
+        run.endpoint,
+        upgradeRequest({ host, upgrade: 'WebSocket', origin: `http://${host}` }),
+        3_000,
+      );
       conn.destroy();
       note(t, run, 'handshake: Upgrade: WebSocket', describeOutcome(outcome));
       assert.equal(outcome.kind === 'response' ? outcome.status : describeOutcome(outcome), 101);
@@ -113,7 +134,12 @@ export function handshakeCases(run: Run): void {
       const request = upgradeRequest({ host, origin: `http://${host}`, extraHeaders: [['Sec-WebSocket-Protocol', 'chat, super.chat']] });
       const { conn, outcome } = await sendRequest(run.endpoint, request, 3_000);
       conn.destroy();
-      note(t, run, 'subprotocol: valid list', `${describeOutcome(outcome)}; answered protocol: ${outcome.kind === 'response' ? (outcome.headers['sec-websocket-protocol'] ?? 'none') : '-'}`);
+      note(
+        t,
+        run,
+        'subprotocol: valid list',
+        `${describeOutcome(outcome)}; answered protocol: ${outcome.kind === 'response' ? (outcome.headers['sec-websocket-protocol'] ?? 'none') : '-'}`,
+      );
       assert.equal(outcome.kind === 'response' ? outcome.status : describeOutcome(outcome), 101);
     });
   });
@@ -143,23 +169,33 @@ export function handshakeCases(run: Run): void {
 
     it('a refused upgrade (Origin http://evil.com → 403) has its connection closed within 3 s', CASE, async (t: TestContext) => {
       const started = Date.now();
-      const { conn, outcome } = await sendRequest(run.endpoint, upgradeRequest({ host: `127.0.0.1:${port()}`, origin: 'http://evil.com' }), 3_000);
+      const { conn, outcome } = await sendRequest(
+        run.endpoint,
+        upgradeRequest({ host: `127.0.0.1:${port()}`, origin: 'http://evil.com' }),
+        3_000,
+      );
       const closed = await conn.waitClosed(Math.max(0, 3_000 - (Date.now() - started)));
       conn.destroy();
       note(t, run, 'origin: refused upgrade closed', describeOutcome(outcome, closed ? conn.closedAt! - started : null));
       assert.equal(outcome.kind === 'response' ? outcome.status : describeOutcome(outcome), 403);
       // Bun (and the binary) keep a refused upgrade's connection for keep-alive (seen: open after 3 s): observed, not asserted.
-      if (run.runtime === 'node' || run.runtime === 'deno') assert.ok(closed, 'the connection of a refused upgrade must be closed within 3 s');
+      if (run.runtime === 'node' || run.runtime === 'deno')
+        assert.ok(closed, 'the connection of a refused upgrade must be closed within 3 s');
       await stillServes(t, run);
     });
 
     it('request target //evil.com/ws → 403 (at least 4xx, never 101)', CASE, async (t: TestContext) => {
       const host = `127.0.0.1:${port()}`;
-      const { conn, outcome } = await sendRequest(run.endpoint, upgradeRequest({ host, path: '//evil.com/ws', origin: `http://${host}` }), 3_000);
+      const { conn, outcome } = await sendRequest(
+        run.endpoint,
+        upgradeRequest({ host, path: '//evil.com/ws', origin: `http://${host}` }),
+        3_000,
+      );
       conn.destroy();
       note(t, run, 'origin: request target //evil.com/ws', describeOutcome(outcome));
       assertRefused(outcome, 'status-4xx', '//evil.com/ws');
-      if (outcome.kind === 'response' && outcome.status !== 403) t.diagnostic(`[${run.runtime}] //evil.com/ws answered ${outcome.status}, the issue asks for 403`);
+      if (outcome.kind === 'response' && outcome.status !== 403)
+        t.diagnostic(`[${run.runtime}] //evil.com/ws answered ${outcome.status}, the issue asks for 403`);
       await stillServes(t, run);
     });
 
@@ -168,19 +204,31 @@ export function handshakeCases(run: Run): void {
     // there the request is served as plain `GET /ws` for Host, with the Host's origin checks.
     const ABSOLUTE_FORM_SERVED_FOR_HOST = ['bun', 'binary'];
 
-    it('absolute-form target GET http://evil.example/ws (Host and Origin our own) → 403 (Bun: served for Host, documented)', CASE, async (t: TestContext) => {
-      const host = `127.0.0.1:${port()}`;
-      const { conn, outcome } = await sendRequest(run.endpoint, upgradeRequest({ host, path: 'http://evil.example/ws', origin: `http://${host}` }), 3_000);
-      conn.destroy();
-      note(t, run, 'request target http://evil.example/ws', describeOutcome(outcome));
-      const expected = ABSOLUTE_FORM_SERVED_FOR_HOST.includes(run.runtime) ? 101 : 403;
-      assert.equal(outcome.kind === 'response' ? outcome.status : describeOutcome(outcome), expected);
-      await stillServes(t, run);
-    });
+    it(
+      'absolute-form target GET http://evil.example/ws (Host and Origin our own) → 403 (Bun: served for Host, documented)',
+      CASE,
+      async (t: TestContext) => {
+        const host = `127.0.0.1:${port()}`;
+        const { conn, outcome } = await sendRequest(
+          run.endpoint,
+          upgradeRequest({ host, path: 'http://evil.example/ws', origin: `http://${host}` }),
+          3_000,
+        );
+        conn.destroy();
+        note(t, run, 'request target http://evil.example/ws', describeOutcome(outcome));
+        const expected = ABSOLUTE_FORM_SERVED_FOR_HOST.includes(run.runtime) ? 101 : 403;
+        assert.equal(outcome.kind === 'response' ? outcome.status : describeOutcome(outcome), expected);
+        await stillServes(t, run);
+      },
+    );
 
     it('absolute-form target GET http://evil.example/ws with Origin http://evil.example → 403 everywhere', CASE, async (t: TestContext) => {
       const host = `127.0.0.1:${port()}`;
-      const { conn, outcome } = await sendRequest(run.endpoint, upgradeRequest({ host, path: 'http://evil.example/ws', origin: 'http://evil.example' }), 3_000);
+      const { conn, outcome } = await sendRequest(
+        run.endpoint,
+        upgradeRequest({ host, path: 'http://evil.example/ws', origin: 'http://evil.example' }),
+        3_000,
+      );
       conn.destroy();
       note(t, run, 'request target http://evil.example/ws, Origin evil', describeOutcome(outcome));
       assert.equal(outcome.kind === 'response' ? outcome.status : describeOutcome(outcome), 403);

@@ -9,7 +9,17 @@ import { testCerts } from '../support/certs.ts';
 import { login, ticket, type Target } from '../support/flow.ts';
 import { startServer, type ServerProcess } from '../support/server-process.ts';
 import { adversarialArgs, ATTACKER, CASE, note, stillServes, type Run } from './context.ts';
-import { describeClose, describeOutcome, endpointOf, openAuthenticatedRaw, openRawWebSocket, sendRequest, textFrame, upgradeRequest, type Endpoint } from './raw.ts';
+import {
+  describeClose,
+  describeOutcome,
+  endpointOf,
+  openAuthenticatedRaw,
+  openRawWebSocket,
+  sendRequest,
+  textFrame,
+  upgradeRequest,
+  type Endpoint,
+} from './raw.ts';
 
 /** Resolves the negotiated protocol and cipher, or the handshake error's message. */
 function handshake(endpoint: Endpoint, options: tls.ConnectionOptions): Promise<string> {
@@ -48,12 +58,26 @@ export function tlsCases(run: Run): void {
       const results = {
         'TLS 1.0': await handshake(endpoint, { ...legacy, minVersion: 'TLSv1', maxVersion: 'TLSv1' }),
         'TLS 1.1': await handshake(endpoint, { ...legacy, minVersion: 'TLSv1.1', maxVersion: 'TLSv1.1' }),
-        'TLS 1.2 ECDHE CBC': await handshake(endpoint, { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES128-SHA256:ECDHE-RSA-AES128-SHA:ECDHE-RSA-AES128-SHA256' }),
-        'TLS 1.2 ECDHE AEAD': await handshake(endpoint, { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256' }),
+        'TLS 1.2 ECDHE CBC': await handshake(endpoint, {
+          maxVersion: 'TLSv1.2',
+          ciphers: 'ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES128-SHA256:ECDHE-RSA-AES128-SHA:ECDHE-RSA-AES128-SHA256',
+        }),
+        'TLS 1.2 ECDHE AEAD': await handshake(endpoint, {
+          maxVersion: 'TLSv1.2',
+          ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256',
+        }),
         'TLS 1.3': await handshake(endpoint, { minVersion: 'TLSv1.3' }),
       };
-      note(t, run, 'tls: protocols and suites', Object.entries(results).map(([k, v]) => `${k}: ${v}`).join('; '));
-      for (const refused of ['TLS 1.0', 'TLS 1.1', 'TLS 1.2 ECDHE CBC'] as const) assert.match(results[refused], /^refused/, `${refused}: ${results[refused]}`);
+      note(
+        t,
+        run,
+        'tls: protocols and suites',
+        Object.entries(results)
+          .map(([k, v]) => `${k}: ${v}`)
+          .join('; '),
+      );
+      for (const refused of ['TLS 1.0', 'TLS 1.1', 'TLS 1.2 ECDHE CBC'] as const)
+        assert.match(results[refused], /^refused/, `${refused}: ${results[refused]}`);
       assert.match(results['TLS 1.2 ECDHE AEAD'], /^TLSv1\.2 TLS_ECDHE_(ECDSA|RSA)_WITH_AES_128_GCM_SHA256$/);
       assert.match(results['TLS 1.3'], /^TLSv1\.3 TLS_/);
     });

@@ -63,4 +63,3 @@ export function watchRss(pid: number, intervalMs = 50): RssWatch {
     },
   };
 }
-

@@ -54,7 +54,8 @@ export function buildFrame(spec: FrameSpec): Buffer {
   return Buffer.concat([Buffer.from(head), lengthBytes, key, masked]);
 }
 
-export const textFrame = (payload: string | Buffer, extra: Partial<FrameSpec> = {}) => buildFrame({ opcode: Opcode.text, payload, ...extra });
+export const textFrame = (payload: string | Buffer, extra: Partial<FrameSpec> = {}) =>
+  buildFrame({ opcode: Opcode.text, payload, ...extra });
 
 export interface Frame {
   readonly fin: boolean;
@@ -148,7 +149,9 @@ export class RawWebSocket {
           const code = frame.payload.length >= 2 ? frame.payload.readUInt16BE(0) : 1005;
           this.close = { code, reason: frame.payload.subarray(2).toString('utf8'), at: Date.now() };
           // Complete the closing handshake like a real client.
-          void this.conn.write(buildFrame({ opcode: Opcode.close, payload: frame.payload.subarray(0, 2) })).then(() => this.conn.socket.end());
+          void this.conn
+            .write(buildFrame({ opcode: Opcode.close, payload: frame.payload.subarray(0, 2) }))
+            .then(() => this.conn.socket.end());
         }
       } else {
         this.frames.push(frame);
@@ -169,7 +172,10 @@ export class RawWebSocket {
   }
 
   /** The next text message whose JSON matches `where` (default any), parsed; undefined on timeout/close. */
-  async message(where: (m: Record<string, unknown>) => boolean = () => true, timeoutMs = 5_000): Promise<Record<string, unknown> | undefined> {
+  async message(
+    where: (m: Record<string, unknown>) => boolean = () => true,
+    timeoutMs = 5_000,
+  ): Promise<Record<string, unknown> | undefined> {
     let seen = 0;
     return this.conn.until(() => {
       for (; seen < this.frames.length; seen++) {
@@ -214,7 +220,11 @@ export interface OpenOptions {
 export async function openRawWebSocket(endpoint: Endpoint, options: OpenOptions = {}): Promise<RawWebSocket> {
   const key = randomKey();
   const host = `${endpoint.host}:${endpoint.port}`;
-  const { conn, outcome } = await sendRequest(endpoint, upgradeRequest({ host, key, origin: options.origin, path: options.path }), options.timeoutMs ?? 5_000);
+  const { conn, outcome } = await sendRequest(
+    endpoint,
+    upgradeRequest({ host, key, origin: options.origin, path: options.path }),
+    options.timeoutMs ?? 5_000,
+  );
   if (outcome.kind !== 'response' || outcome.status !== 101) {
     conn.destroy();
     throw new Error(`raw upgrade refused: ${describeOutcome(outcome)}`);
@@ -235,4 +245,3 @@ export async function openAuthenticatedRaw(endpoint: Endpoint, ticket: string, o
   }
   return ws;
 }
-

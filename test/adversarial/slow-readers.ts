@@ -12,7 +12,20 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { login, sleep, ticket } from '../support/flow.ts';
 import { startServer, type ServerProcess } from '../support/server-process.ts';
-import { assertAlive, ATTACKER, CASE, DEMO_USERS, endpointOf, EchoLoop, note, RSS_BOUND_MB, stillServes, summary, targetOf, type Run } from './context.ts';
+import {
+  assertAlive,
+  ATTACKER,
+  CASE,
+  DEMO_USERS,
+  endpointOf,
+  EchoLoop,
+  note,
+  RSS_BOUND_MB,
+  stillServes,
+  summary,
+  targetOf,
+  type Run,
+} from './context.ts';
 import { buildFrame, describeClose, Opcode, openAuthenticatedRaw, watchRss, type RawWebSocket, type TcpEnd } from './raw.ts';
 
 /** From the start of a ping flood to the server dropping that client. */
@@ -38,11 +51,15 @@ async function waitUntil(check: () => boolean, timeoutMs: number, stepMs = 20): 
   return check();
 }
 
-const describeEnd = (end: TcpEnd | null) => (end === null ? 'gone' : `${end.state}${end.owned ? '' : ' (orphan)'}, ${Math.round(end.sendQueue / 1024)} KiB queued`);
+const describeEnd = (end: TcpEnd | null) =>
+  end === null ? 'gone' : `${end.state}${end.owned ? '' : ' (orphan)'}, ${Math.round(end.sendQueue / 1024)} KiB queued`;
 
 async function attackerSocket(server: ServerProcess): Promise<RawWebSocket> {
   const target = targetOf(server);
-  const ws = await openAuthenticatedRaw(endpointOf(server.origin), await ticket(target, await login(target, ATTACKER.username, ATTACKER.password)));
+  const ws = await openAuthenticatedRaw(
+    endpointOf(server.origin),
+    await ticket(target, await login(target, ATTACKER.username, ATTACKER.password)),
+  );
   ws.autoPong = false;
   ws.conn.pause();
   return ws;
@@ -58,99 +75,121 @@ export function slowReaderCases(run: Run): void {
       await server?.stop();
     });
 
-    it(`pings as fast as the socket takes them, no reads → dropped within ${PING_FLOOD_BOUND_MS / 1000} s, RSS bounded; a good client is unaffected`, CASE, async (t: TestContext) => {
-      const target = targetOf(server!);
-      const loop = new EchoLoop(target, await login(target), 100);
-      await loop.start();
-      const ws = await attackerSocket(server!);
-      const rss = watchRss(server!.child.pid!);
-      const started = Date.now();
-      const batch = Buffer.concat(Array.from({ length: 1_000 }, () => buildFrame({ opcode: Opcode.ping, payload: Buffer.alloc(125, 0x70) })));
-      let pings = 0;
-      let flooding = true;
-      const flood = (async () => {
-        while (flooding && !ws.conn.socket.destroyed) {
-          pings += 1_000;
-          // Only as fast as the server takes them: the test process must not buffer the flood itself.
-          if (!ws.conn.socket.write(batch)) await new Promise((resolve) => {
-            const timer = setTimeout(resolve, 50);
-            ws.conn.socket.once('drain', () => resolve(clearTimeout(timer)));
-          });
-        }
-      })();
-      const dropped = await waitUntil(() => ws.conn.serverReleased(), PING_FLOOD_BOUND_MS + 1_000);
-      const droppedAfter = Date.now() - started;
-      flooding = false;
-      await flood;
-      const memory = rss.stop();
-      const end = ws.conn.serverEnd();
-      // Reading again, the client must reach the end of the connection (after whatever was queued).
-      const closed = await ws.closeResult(5_000, started);
-      ws.destroy();
-      const good = await loop.stop();
-      note(
-        t,
-        run,
-        'ping flood (default heartbeat)',
-        `${dropped ? `dropped after ${droppedAfter} ms` : `still held after ${droppedAfter} ms`} and ${pings} pings; server end ${describeEnd(end)}; ` +
-          `client saw ${describeClose(closed)}; server RSS +${memory.growthMb} MB; good client ${summary(good.rtts)}`,
-      );
-      assertAlive(server!);
-      assert.ok(memory.growthMb < RSS_BOUND_MB, `server RSS grew ${memory.growthMb} MB`);
-      assert.ok(dropped && droppedAfter <= PING_FLOOD_BOUND_MS, `the server must drop a client that floods pings and never reads within ${PING_FLOOD_BOUND_MS} ms`);
-      assert.notEqual(closed.code, null, 'reading again, the client reaches the end of the connection');
-      assert.deepEqual(good.failures, [], 'the good client kept echoing');
-      assert.equal(good.closedEarly, undefined, 'the good client was not disconnected');
-      await stillServes(t, run, server!, target);
-    });
+    it(
+      `pings as fast as the socket takes them, no reads → dropped within ${PING_FLOOD_BOUND_MS / 1000} s, RSS bounded; a good client is unaffected`,
+      CASE,
+      async (t: TestContext) => {
+        const target = targetOf(server!);
+        const loop = new EchoLoop(target, await login(target), 100);
+        await loop.start();
+        const ws = await attackerSocket(server!);
+        const rss = watchRss(server!.child.pid!);
+        const started = Date.now();
+        const batch = Buffer.concat(
+          Array.from({ length: 1_000 }, () => buildFrame({ opcode: Opcode.ping, payload: Buffer.alloc(125, 0x70) })),
+        );
+        let pings = 0;
+        let flooding = true;
+        const flood = (async () => {
+          while (flooding && !ws.conn.socket.destroyed) {
+            pings += 1_000;
+            // Only as fast as the server takes them: the test process must not buffer the flood itself.
+            if (!ws.conn.socket.write(batch))
+              await new Promise((resolve) => {
+                const timer = setTimeout(resolve, 50);
+                ws.conn.socket.once('drain', () => resolve(clearTimeout(timer)));
+              });
+          }
+        })();
+        const dropped = await waitUntil(() => ws.conn.serverReleased(), PING_FLOOD_BOUND_MS + 1_000);
+        const droppedAfter = Date.now() - started;
+        flooding = false;
+        await flood;
+        const memory = rss.stop();
+        const end = ws.conn.serverEnd();
+        // Reading again, the client must reach the end of the connection (after whatever was queued).
+        const closed = await ws.closeResult(5_000, started);
+        ws.destroy();
+        const good = await loop.stop();
+        note(
+          t,
+          run,
+          'ping flood (default heartbeat)',
+          `${dropped ? `dropped after ${droppedAfter} ms` : `still held after ${droppedAfter} ms`} and ${pings} pings; server end ${describeEnd(end)}; ` +
+            `client saw ${describeClose(closed)}; server RSS +${memory.growthMb} MB; good client ${summary(good.rtts)}`,
+        );
+        assertAlive(server!);
+        assert.ok(memory.growthMb < RSS_BOUND_MB, `server RSS grew ${memory.growthMb} MB`);
+        assert.ok(
+          dropped && droppedAfter <= PING_FLOOD_BOUND_MS,
+          `the server must drop a client that floods pings and never reads within ${PING_FLOOD_BOUND_MS} ms`,
+        );
+        assert.notEqual(closed.code, null, 'reading again, the client reaches the end of the connection');
+        assert.deepEqual(good.failures, [], 'the good client kept echoing');
+        assert.equal(good.closedEarly, undefined, 'the good client was not disconnected');
+        await stillServes(t, run, server!, target);
+      },
+    );
   });
 
   describe('9. slow reader (default heartbeat)', () => {
     // A message rate high enough to pile up megabytes of replies, and the send-buffer limit small.
     let server: ServerProcess | undefined;
     before(async () => {
-      server = await startServer(run.runtime, { args: ['--max-message', '16KiB', '--message-rate', '10000/s,20000', '--max-buffered', '256KiB', ...ownServerArgs] });
+      server = await startServer(run.runtime, {
+        args: ['--max-message', '16KiB', '--message-rate', '10000/s,20000', '--max-buffered', '256KiB', ...ownServerArgs],
+      });
     });
     after(async () => {
       await server?.stop();
     });
 
-    it(`stops reading, asks for 2,000 echoes of 8 KiB → 4413, and the server lets go of the connection within ${SLOW_CONSUMER_BOUND_MS / 1000} s; RSS bounded`, CASE, async (t: TestContext) => {
-      const ws = await attackerSocket(server!);
-      const rss = watchRss(server!.child.pid!);
-      const started = Date.now();
-      const data = 'd'.repeat(8 * 1024);
-      let sent = 0;
-      // 100 requests per 50 ms: fast enough to outrun the reader, slow enough that the server's own
-      // queue of unprocessed messages (256) is not what closes the socket.
-      while (sent < 2_000 && ws.conn.serverEnd()?.owned) {
-        for (let i = 0; i < 100; i++) void ws.sendJson({ type: 'echo', id: sent++, data });
-        await sleep(50);
-      }
-      const limitHit = () => server!.logs().find((l) => l.msg === 'limit.hit' && l.limit === 'send_buffer');
-      assert.ok(await waitUntil(() => limitHit() !== undefined, 5_000), 'the server decided 4413 (limit.hit send_buffer)');
-      const decidedAt = Number(limitHit()!.time);
-      const released = await waitUntil(() => ws.conn.serverReleased(), decidedAt + SLOW_CONSUMER_BOUND_MS + 3_000 - Date.now());
-      const releasedAfter = Date.now() - decidedAt;
-      const memory = rss.stop();
-      const end = ws.conn.serverEnd();
-      // Reading again, the client must reach the end of the connection (after what was queued).
-      const closed = await ws.closeResult(5_000, started);
-      const echoes = ws.frames.length - 1;
-      ws.destroy();
-      note(
-        t,
-        run,
-        'slow reader (default heartbeat)',
-        `sent ${sent}; 4413 decided ${decidedAt - started} ms in; server ${released ? `let go ${releasedAfter} ms after` : `still held it ${releasedAfter} ms after`}; ` +
-          `server end then ${describeEnd(end)}; reading again: ${describeClose(closed)} after ${echoes} echo replies; server RSS +${memory.growthMb} MB`,
-      );
-      assertAlive(server!);
-      assert.ok(memory.growthMb < RSS_BOUND_MB, `server RSS grew ${memory.growthMb} MB`);
-      assert.ok(released && releasedAfter <= SLOW_CONSUMER_BOUND_MS, `the server must let go of a slow consumer within ${SLOW_CONSUMER_BOUND_MS} ms of the 4413`);
-      if (RESETS_ON_DROP.includes(run.runtime)) assert.equal(end, null, 'reset: the kernel keeps nothing of the connection');
-      assert.ok(closed.code === 4413 || closed.code === 1006, `reading again ends in 4413 or a dropped connection, got ${describeClose(closed)}`);
-      await stillServes(t, run, server!, targetOf(server!));
-    });
+    it(
+      `stops reading, asks for 2,000 echoes of 8 KiB → 4413, and the server lets go of the connection within ${SLOW_CONSUMER_BOUND_MS / 1000} s; RSS bounded`,
+      CASE,
+      async (t: TestContext) => {
+        const ws = await attackerSocket(server!);
+        const rss = watchRss(server!.child.pid!);
+        const started = Date.now();
+        const data = 'd'.repeat(8 * 1024);
+        let sent = 0;
+        // 100 requests per 50 ms: fast enough to outrun the reader, slow enough that the server's own
+        // queue of unprocessed messages (256) is not what closes the socket.
+        while (sent < 2_000 && ws.conn.serverEnd()?.owned) {
+          for (let i = 0; i < 100; i++) void ws.sendJson({ type: 'echo', id: sent++, data });
+          await sleep(50);
+        }
+        const limitHit = () => server!.logs().find((l) => l.msg === 'limit.hit' && l.limit === 'send_buffer');
+        assert.ok(await waitUntil(() => limitHit() !== undefined, 5_000), 'the server decided 4413 (limit.hit send_buffer)');
+        const decidedAt = Number(limitHit()!.time);
+        const released = await waitUntil(() => ws.conn.serverReleased(), decidedAt + SLOW_CONSUMER_BOUND_MS + 3_000 - Date.now());
+        const releasedAfter = Date.now() - decidedAt;
+        const memory = rss.stop();
+        const end = ws.conn.serverEnd();
+        // Reading again, the client must reach the end of the connection (after what was queued).
+        const closed = await ws.closeResult(5_000, started);
+        const echoes = ws.frames.length - 1;
+        ws.destroy();
+        note(
+          t,
+          run,
+          'slow reader (default heartbeat)',
+          `sent ${sent}; 4413 decided ${decidedAt - started} ms in; server ${released ? `let go ${releasedAfter} ms after` : `still held it ${releasedAfter} ms after`}; ` +
+            `server end then ${describeEnd(end)}; reading again: ${describeClose(closed)} after ${echoes} echo replies; server RSS +${memory.growthMb} MB`,
+        );
+        assertAlive(server!);
+        assert.ok(memory.growthMb < RSS_BOUND_MB, `server RSS grew ${memory.growthMb} MB`);
+        assert.ok(
+          released && releasedAfter <= SLOW_CONSUMER_BOUND_MS,
+          `the server must let go of a slow consumer within ${SLOW_CONSUMER_BOUND_MS} ms of the 4413`,
+        );
+        if (RESETS_ON_DROP.includes(run.runtime)) assert.equal(end, null, 'reset: the kernel keeps nothing of the connection');
+        assert.ok(
+          closed.code === 4413 || closed.code === 1006,
+          `reading again ends in 4413 or a dropped connection, got ${describeClose(closed)}`,
+        );
+        await stillServes(t, run, server!, targetOf(server!));
+      },
+    );
   });
 }

@@ -49,13 +49,22 @@ export function adversarialSuite(runtime: RuntimeTarget): void {
     tlsCases(run);
 
     // Started in before(): the header deadline ran out while the other cases ran.
-    it(`slowloris: 20 connections whose headers never complete (a line a second) are all closed within ${HEADER_DEADLINE_MS / 1000} s`, { timeout: HEADER_DEADLINE_MS + 5_000 }, (t: TestContext) => slowClients.wait(t));
+    it(
+      `slowloris: 20 connections whose headers never complete (a line a second) are all closed within ${HEADER_DEADLINE_MS / 1000} s`,
+      { timeout: HEADER_DEADLINE_MS + 5_000 },
+      (t: TestContext) => slowClients.wait(t),
+    );
 
     it('survived everything: still running, no internal errors logged', (t: TestContext) => {
       assertAlive(run.server);
       const errors = run.server.logs().filter((l) => Number(l.level) >= 50 || l.msg === 'ws.internal_error' || l.msg === 'http.error');
       const rssMb = Math.round((treeRssKb(run.server.child.pid!) - startRssKb) / 102.4) / 10;
-      note(t, run, 'end of run', `RSS ${rssMb >= 0 ? '+' : ''}${rssMb} MB since start; error log lines: ${errors.length}${errors.length ? ` (${[...new Set(errors.map((e) => e.msg))].join(', ')})` : ''}`);
+      note(
+        t,
+        run,
+        'end of run',
+        `RSS ${rssMb >= 0 ? '+' : ''}${rssMb} MB since start; error log lines: ${errors.length}${errors.length ? ` (${[...new Set(errors.map((e) => e.msg))].join(', ')})` : ''}`,
+      );
     });
   });
 }

@@ -86,7 +86,8 @@ describe('demo page in Chromium', { timeout: 90_000 }, () => {
 
   it('two users chat over chat:lobby (text rendered as text)', async () => {
     await logIn(alicePage, server.origin, 'alice', 'alice-password');
-    for (const page of [demoPage, alicePage]) await page.locator('#log', { hasText: 'subscribed to chat:lobby' }).waitFor({ timeout: 5_000 });
+    for (const page of [demoPage, alicePage])
+      await page.locator('#log', { hasText: 'subscribed to chat:lobby' }).waitFor({ timeout: 5_000 });
 
     await demoPage.getByLabel('Chat message').fill('Hi Alice! <img src=x onerror=alert(1)>');
     await demoPage.getByLabel('Chat message').press('Enter');
@@ -174,7 +175,9 @@ describe('demo page in Chromium', { timeout: 90_000 }, () => {
       // Alice is logged in (her cookie is in this context); she visits the attacker's page.
       const evil = await alice.newPage();
       await evil.goto(`${attacker.origin}/`);
-      await evil.waitForFunction(() => (window as unknown as { result?: { done: boolean } }).result?.done === true, undefined, { timeout: 10_000 });
+      await evil.waitForFunction(() => (window as unknown as { result?: { done: boolean } }).result?.done === true, undefined, {
+        timeout: 10_000,
+      });
       const result = await evil.evaluate(() => (window as unknown as { result: Record<string, unknown> }).result);
       assert.equal(result.ticket, null, 'no usable ticket');
       assert.match(String(result.fetchError), /TypeError|Failed to fetch/, 'the ticket answer is unreadable cross-origin (no CORS)');
@@ -194,7 +197,10 @@ describe('demo page in Chromium', { timeout: 90_000 }, () => {
 
   it('a full event log scrolls inside its box: no blank space grows below the footer', async () => {
     const gap = () =>
-      alicePage.evaluate(() => document.documentElement.scrollHeight - (document.querySelector('.site-footer')!.getBoundingClientRect().bottom + window.scrollY));
+      alicePage.evaluate(
+        () =>
+          document.documentElement.scrollHeight - (document.querySelector('.site-footer')!.getBoundingClientRect().bottom + window.scrollY),
+      );
     const before = await gap();
     // 300 more lines, each a copy of a real one (with its visually-hidden label).
     await alicePage.evaluate(() => {

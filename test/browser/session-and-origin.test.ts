@@ -38,7 +38,9 @@ describe('demo page: session end and refused origin, in Chromium', { timeout: 60
   describe('a sliding session of 5 s with an 8 s maximum and the warning 2 s before the end', () => {
     let server: ServerProcess;
     before(async () => {
-      server = await startServer('node', { args: [...common, '--session-ttl', '5s', '--session-max-age', '8s', '--session-warning', '2s'] });
+      server = await startServer('node', {
+        args: [...common, '--session-ttl', '5s', '--session-max-age', '8s', '--session-warning', '2s'],
+      });
     });
     after(async () => {
       await server?.stop();
@@ -113,7 +115,10 @@ describe('demo page: session end and refused origin, in Chromium', { timeout: 60
       await page.getByLabel('Password').press('Enter');
       const status = page.locator('#login-status[data-state="error"]');
       await status.waitFor({ timeout: 5_000 });
-      assert.match((await status.textContent()) ?? '', new RegExp(`origin \\(${server.origin.replace(/\./g, '\\.')}\\) is not allowed.*origin_not_allowed.*--allowed-origins`));
+      assert.match(
+        (await status.textContent()) ?? '',
+        new RegExp(`origin \\(${server.origin.replace(/\./g, '\\.')}\\) is not allowed.*origin_not_allowed.*--allowed-origins`),
+      );
       assert.equal(await page.locator('#connect').isDisabled(), true);
       await context.close();
     });

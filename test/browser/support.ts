@@ -11,7 +11,15 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { projectRoot } from '../support/server-process.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'];
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+  '--no-first-run',
+];
 
 export const screenshotDir = path.join(projectRoot, 'test-artifacts/screenshots');
 
@@ -66,7 +74,10 @@ export function ensureSdkBuilt(): void {
   ];
   const newest = Math.max(...sources.map((f) => statSync(f).mtimeMs));
   if (existsSync(out) && statSync(out).mtimeMs >= newest) return;
-  execFileSync(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'scripts/build-client.ts')], { cwd: projectRoot, stdio: 'pipe' });
+  execFileSync(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'scripts/build-client.ts')], {
+    cwd: projectRoot,
+    stdio: 'pipe',
+  });
 }
 
 export function writeArtifact(name: string, text: string): void {

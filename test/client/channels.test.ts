@@ -65,7 +65,10 @@ describe('client channels', () => {
     const subscribed = h.client.subscribe('chat:lobby', () => {});
     const published = h.client.publish('chat:lobby', 'early');
     const socket = await h.authenticate();
-    assert.deepEqual(socket.frames.map((f) => f.type), ['auth', 'subscribe', 'publish']);
+    assert.deepEqual(
+      socket.frames.map((f) => f.type),
+      ['auth', 'subscribe', 'publish'],
+    );
     answerAll(socket, 1);
     await Promise.all([subscribed, published]);
     h.client.close();
@@ -82,7 +85,11 @@ describe('client channels', () => {
     socket.serverClose(1001, 'server going away');
     await h.clock.advance(1_000);
     const next = await h.authenticate();
-    assert.deepEqual(next.frames.map((f) => f.type), ['auth'], 'not subscribed again');
+    assert.deepEqual(
+      next.frames.map((f) => f.type),
+      ['auth'],
+      'not subscribed again',
+    );
     const publishRefused = rejection(h.client.publish('user:bob', 'x'));
     answerAll(next, 1, { 'user:bob': 'forbidden' });
     assert.equal((await publishRefused).serverCode, 'forbidden');

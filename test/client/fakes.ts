@@ -148,6 +148,7 @@ export function ticketSource(prefix = 'tkt') {
 /** Captures every log line as text. */
 export function captureLogger() {
   const lines: string[] = [];
-  const write = (level: string) => (message: string, fields?: Record<string, unknown>) => lines.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`);
+  const write = (level: string) => (message: string, fields?: Record<string, unknown>) =>
+    lines.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`);
   return { lines, logger: { debug: write('debug'), info: write('info'), warn: write('warn') } };
 }

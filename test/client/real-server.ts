@@ -1,6 +1,14 @@
 /** Helpers for running the SDK in Node against a real server process. */
 import WebSocket from 'ws';
-import { connect, fetchTicket, type Client, type ClientState, type ConnectOptions, type TicketGrant, type WebSocketConstructor } from '../../src/client/index.ts';
+import {
+  connect,
+  fetchTicket,
+  type Client,
+  type ClientState,
+  type ConnectOptions,
+  type TicketGrant,
+  type WebSocketConstructor,
+} from '../../src/client/index.ts';
 import { startServer, type RuntimeTarget, type ServerProcess, type StartOptions } from '../support/server-process.ts';
 
 /**

@@ -24,14 +24,29 @@ async function delayUntilNextSocket(h: ReturnType<typeof harness>, stepMs = 10, 
 
 describe('backoff', () => {
   it('ceilings double from minMs and stop at maxMs', () => {
-    assert.deepEqual([0, 1, 2, 3, 4, 5, 6, 7, 50, 5000].map((n) => backoffCeiling(n, bounds)), [500, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000, 30000]);
+    assert.deepEqual(
+      [0, 1, 2, 3, 4, 5, 6, 7, 50, 5000].map((n) => backoffCeiling(n, bounds)),
+      [500, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000, 30000],
+    );
   });
 
   it('full jitter: anywhere in [0, ceiling), driven by the random source', () => {
-    assert.equal(fullJitter(3, bounds, () => 0), 0);
-    assert.equal(fullJitter(3, bounds, () => 0.5), 2000);
-    assert.equal(fullJitter(3, bounds, () => 0.999999), 3999);
-    assert.equal(fullJitter(40, bounds, () => 0.999999), 29999);
+    assert.equal(
+      fullJitter(3, bounds, () => 0),
+      0,
+    );
+    assert.equal(
+      fullJitter(3, bounds, () => 0.5),
+      2000,
+    );
+    assert.equal(
+      fullJitter(3, bounds, () => 0.999999),
+      3999,
+    );
+    assert.equal(
+      fullJitter(40, bounds, () => 0.999999),
+      29999,
+    );
     // Spread: 1000 draws from Math.random cover the window, not one point.
     const draws = Array.from({ length: 1000 }, () => fullJitter(4, bounds, Math.random));
     assert.ok(Math.min(...draws) >= 0 && Math.max(...draws) < 8000);
@@ -176,7 +191,10 @@ describe('retry classes', () => {
     assert.equal(FakeSocket.instances.length, 0);
     await h.clock.advance(1);
     assert.equal(FakeSocket.instances.length, 1, 'after the 429 hint');
-    assert.deepEqual(h.errors.map((e) => (e as { code?: string }).code), ['ticket_failed', 'ticket_failed']);
+    assert.deepEqual(
+      h.errors.map((e) => (e as { code?: string }).code),
+      ['ticket_failed', 'ticket_failed'],
+    );
     h.client.close();
   });
 

@@ -71,7 +71,10 @@ describe('client requests', () => {
     assert.equal((await failed).code, 'timeout');
     socket.open();
     socket.authOk();
-    assert.deepEqual(socket.frames.map((f) => f.type), ['auth']);
+    assert.deepEqual(
+      socket.frames.map((f) => f.type),
+      ['auth'],
+    );
     h.client.close();
   });
 

@@ -47,7 +47,13 @@ describe('client session end', () => {
     assert.equal(h.tickets.issued.length, 3, 'no further ticket for an exp known to be final');
     assert.deepEqual(
       sessions.map((s) => [s.kind, s.exp]),
-      [['expiring', now + 40], ['refreshed', now + 50], ['expiring', now + 50], ['final', now + 50], ['expiring', now + 50]],
+      [
+        ['expiring', now + 40],
+        ['refreshed', now + 50],
+        ['expiring', now + 50],
+        ['final', now + 50],
+        ['expiring', now + 50],
+      ],
     );
 
     // At exp the server closes 4410: the client stops and says so, with no reconnect.

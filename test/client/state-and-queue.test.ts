@@ -61,11 +61,18 @@ describe('client life cycle', () => {
     const socket = FakeSocket.last;
     socket.open();
     h.client.send({ type: 'echo', data: 3 });
-    assert.deepEqual(socket.frames.map((f) => f.type), ['auth'], 'nothing but auth before auth.ok');
+    assert.deepEqual(
+      socket.frames.map((f) => f.type),
+      ['auth'],
+      'nothing but auth before auth.ok',
+    );
     // A listener that sends the moment the client opens must not overtake the held messages.
     h.client.on('open', () => h.client.send({ type: 'echo', data: 4 }));
     socket.authOk();
-    assert.deepEqual(socket.frames.slice(1).map((f) => f.data), [1, 2, 3, 4]);
+    assert.deepEqual(
+      socket.frames.slice(1).map((f) => f.data),
+      [1, 2, 3, 4],
+    );
     h.client.send({ type: 'echo', data: 5 });
     assert.equal(socket.frames.at(-1)?.data, 5, 'sent straight away once open');
     h.client.close();
@@ -78,7 +85,10 @@ describe('client life cycle', () => {
     FakeSocket.last.drop();
     await h.clock.advance(1_000);
     const socket = await h.authenticate();
-    assert.deepEqual(socket.frames.map((f) => f.type), ['auth', 'echo']);
+    assert.deepEqual(
+      socket.frames.map((f) => f.type),
+      ['auth', 'echo'],
+    );
     h.client.close();
   });
 

@@ -24,9 +24,18 @@ const MIN_SPREAD_MS = 2_000;
 const serverOptions = {
   env: { LOG_LEVEL: 'info' },
   args: [
-    '--demo-users', 'demo:demo',
-    '--max-connections-per-ip', '2000', '--upgrade-rate', '5000/s,5000', '--login-rate', '5000/s,5000',
-    '--ticket-rate', '5000/s,5000', '--max-connections-per-user', '2000',
+    '--demo-users',
+    'demo:demo',
+    '--max-connections-per-ip',
+    '2000',
+    '--upgrade-rate',
+    '5000/s,5000',
+    '--login-rate',
+    '5000/s,5000',
+    '--ticket-rate',
+    '5000/s,5000',
+    '--max-connections-per-user',
+    '2000',
   ],
 };
 
@@ -100,6 +109,10 @@ describe('reconnect storm', { timeout: 60_000 }, () => {
     assert.ok(peak <= CLIENTS * PEAK_SHARE, `peak ${peak} auths in 100 ms exceeds ${CLIENTS * PEAK_SHARE}`);
     assert.ok(spreadMs >= MIN_SPREAD_MS, `verifications spread over only ${spreadMs} ms`);
     const echoes = await Promise.all(clients.slice(0, 20).map((c, i) => c.request({ type: 'echo', data: i })));
-    assert.deepEqual(echoes.map((r) => r.data), [...Array(20).keys()], 'and they work');
+    assert.deepEqual(
+      echoes.map((r) => r.data),
+      [...Array(20).keys()],
+      'and they work',
+    );
   });
 });

@@ -32,7 +32,12 @@ describe('fetchTicket', () => {
       req.on('end', () => {
         seen.push({ method: req.method ?? '', contentType: req.headers['content-type'], authorization: req.headers.authorization, body });
         const text = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
-        res.writeHead(answer.status, { 'content-type': typeof answer.body === 'string' ? 'text/plain' : 'application/json', ...answer.headers }).end(text);
+        res
+          .writeHead(answer.status, {
+            'content-type': typeof answer.body === 'string' ? 'text/plain' : 'application/json',
+            ...answer.headers,
+          })
+          .end(text);
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -81,7 +86,10 @@ describe('client on a refused ticket request', () => {
     assert.equal(h.client.state, 'closed');
     assert.equal(h.client.closedBecause?.code, 'ticket_refused');
     assert.equal(h.client.closedBecause?.serverCode, 'origin_not_allowed');
-    assert.deepEqual(h.errors.map((e) => (e as { code?: string }).code), ['ticket_refused']);
+    assert.deepEqual(
+      h.errors.map((e) => (e as { code?: string }).code),
+      ['ticket_refused'],
+    );
     await h.clock.advance(600_000);
     assert.equal(FakeSocket.instances.length, 0);
     assert.equal(h.tickets.issued.length, 0, 'no further ticket request');

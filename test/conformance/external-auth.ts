@@ -24,7 +24,16 @@ export function externalAuthSuite(runtime: RuntimeTarget): void {
     before(async () => {
       stub = await startStubAuthService();
       server = await startServer(runtime, {
-        args: ['--auth-verify-url', stub.url, '--verify-timeout', '500ms', '--session-warning', '1s', '--allowed-origins', 'self,http://app.example'],
+        args: [
+          '--auth-verify-url',
+          stub.url,
+          '--verify-timeout',
+          '500ms',
+          '--session-warning',
+          '1s',
+          '--allowed-origins',
+          'self,http://app.example',
+        ],
         env: { AUTH_VERIFY_SECRET: STUB_SECRET },
       });
     });

@@ -34,7 +34,8 @@ export function runtimeMatrix(runtime: RuntimeTarget): void {
       it('never logs a ticket, session cookie, password or the admin token', () => {
         const output = server.output();
         assert.ok(issuedSecrets.length > 0);
-        for (const secret of [...issuedSecrets, 'eve-password', ADMIN_TOKEN]) assert.ok(!output.includes(secret), 'a secret reached the log');
+        for (const secret of [...issuedSecrets, 'eve-password', ADMIN_TOKEN])
+          assert.ok(!output.includes(secret), 'a secret reached the log');
         assert.match(output, /"msg":"login.ok"/, 'the log was captured');
       });
 
@@ -44,7 +45,11 @@ export function runtimeMatrix(runtime: RuntimeTarget): void {
         assert.equal((await socket.closeCode()).code, 1001);
         assert.equal(await code, 0);
         const shutdown = server.logs().filter((line) => typeof line.msg === 'string' && line.msg.startsWith('shutdown.'));
-        assert.deepEqual(shutdown.map((line) => line.msg), ['shutdown.start', 'shutdown.done'], 'one start, then one done');
+        assert.deepEqual(
+          shutdown.map((line) => line.msg),
+          ['shutdown.start', 'shutdown.done'],
+          'one start, then one done',
+        );
       });
     });
   }
@@ -56,7 +61,12 @@ export function runtimeMatrix(runtime: RuntimeTarget): void {
     /** Runs the command with `argv`; asserts exit 2 and ONE line on stderr matching `expected`, and returns it. */
     const assertCliError = (argv: readonly string[], expected: RegExp, env: Record<string, string> = {}) => {
       const { command, args } = serverCommand(runtime);
-      const result = spawnSync(command, [...args, ...argv], { cwd: projectRoot, encoding: 'utf8', timeout: 20_000, env: { ...process.env, ...env } });
+      const result = spawnSync(command, [...args, ...argv], {
+        cwd: projectRoot,
+        encoding: 'utf8',
+        timeout: 20_000,
+        env: { ...process.env, ...env },
+      });
       assert.equal(result.status, 2, `${argv.join(' ')}: ${result.stderr}`);
       const lines = result.stderr.trim().split('\n');
       assert.equal(lines.length, 1, result.stderr);
@@ -90,11 +100,13 @@ export function runtimeMatrix(runtime: RuntimeTarget): void {
         writeFileSync(where, content);
         return where;
       };
-      const taken = await Promise.all([0, 1, 2].map(async () => {
-        const server = net.createServer().listen(0, '127.0.0.1');
-        await once(server, 'listening');
-        return server;
-      }));
+      const taken = await Promise.all(
+        [0, 1, 2].map(async () => {
+          const server = net.createServer().listen(0, '127.0.0.1');
+          await once(server, 'listening');
+          return server;
+        }),
+      );
       const [inFile, inEnv, inFlag] = taken.map((server) => (server.address() as net.AddressInfo).port);
       try {
         const config = file('hws.json', JSON.stringify({ port: inFile, 'metrics-port': 'off' }));
@@ -103,8 +115,14 @@ export function runtimeMatrix(runtime: RuntimeTarget): void {
         assertCliError(['--config', config], new RegExp(`:${inEnv} is already in use`), { PORT: String(inEnv) });
         assertCliError(['--config', config, '--port', String(inFlag)], new RegExp(`:${inFlag} is already in use`), { PORT: String(inEnv) });
         const bad = file('bad.json', '{"port": "not-a-port"}');
-        assertCliError(['--config', bad], new RegExp(`^hardened-ws: invalid config file ${bad.replace(/[.\\/]/g, '\\$&')}: "port": expected a port number`));
-        assertCliError(['--config', file('ns.json', '{"namespaces": {"chat": {"recovery": true}}}')], /"namespaces\.chat\.recovery": needs history-size > 0/);
+        assertCliError(
+          ['--config', bad],
+          new RegExp(`^hardened-ws: invalid config file ${bad.replace(/[.\\/]/g, '\\$&')}: "port": expected a port number`),
+        );
+        assertCliError(
+          ['--config', file('ns.json', '{"namespaces": {"chat": {"recovery": true}}}')],
+          /"namespaces\.chat\.recovery": needs history-size > 0/,
+        );
         const secret = 's3cr3t-pass-xyz';
         for (const text of [`{"redis-url": "redis://:${secret}@h:1" x}`, `{"admin-token": "${secret}"}`]) {
           const line = assertCliError(['--config', file('secret.json', text)], /invalid config file .*secret\.json: /);
@@ -121,7 +139,8 @@ export function runtimeMatrix(runtime: RuntimeTarget): void {
       const { command, args } = serverCommand(runtime);
       const result = spawnSync(command, [...args, '--help'], { cwd: projectRoot, encoding: 'utf8', timeout: 20_000 });
       assert.equal(result.status, 0);
-      for (const flag of ['--port', '--host', '--tls', '--auth-verify-url', '--ticket-ttl', '--auth-timeout']) assert.match(result.stdout, new RegExp(flag));
+      for (const flag of ['--port', '--host', '--tls', '--auth-verify-url', '--ticket-ttl', '--auth-timeout'])
+        assert.match(result.stdout, new RegExp(flag));
     });
   });
 }

@@ -72,7 +72,18 @@ export function metricsSuite(runtime: RuntimeTarget): void {
     let server: ServerProcess;
     before(async () => {
       server = await startServer(runtime, {
-        args: ['--message-rate', '1/s,5', '--login-rate', '100/s,1000', '--ticket-rate', '100/s,1000', '--metrics-token', METRICS_TOKEN, '--log-level', 'debug'],
+        args: [
+          '--message-rate',
+          '1/s,5',
+          '--login-rate',
+          '100/s,1000',
+          '--ticket-rate',
+          '100/s,1000',
+          '--metrics-token',
+          METRICS_TOKEN,
+          '--log-level',
+          'debug',
+        ],
       });
     });
     after(async () => {
@@ -109,13 +120,17 @@ export function metricsSuite(runtime: RuntimeTarget): void {
       for (let i = 0; i < 5; i++) c.send({ type: 'echo', id: i, data: i });
       assert.equal((await c.closeCode()).code, 4429);
 
-      const end = await eventually(server.metricsUrl, (s) => sample(s, 'hws_connections_closed_total') - sample(start, 'hws_connections_closed_total') >= 3);
+      const end = await eventually(
+        server.metricsUrl,
+        (s) => sample(s, 'hws_connections_closed_total') - sample(start, 'hws_connections_closed_total') >= 3,
+      );
       assert.equal(delta('hws_connections_opened_total'), 3);
       assert.equal(delta('hws_connections_closed_total'), 3);
       assert.equal(delta('hws_connections_closed_total', { code: '1000' }), 1);
       assert.equal(delta('hws_connections_closed_total', { code: '4401' }), 1);
       assert.equal(delta('hws_connections_closed_total', { code: '4429' }), 1);
-      for (const state of ['awaiting_ticket', 'verifying', 'authenticated']) assert.equal(sample(end, 'hws_connections', { state }), 0, state);
+      for (const state of ['awaiting_ticket', 'verifying', 'authenticated'])
+        assert.equal(sample(end, 'hws_connections', { state }), 0, state);
       assert.equal(delta('hws_auth_total', { result: 'ok', reason: 'ok' }), 2);
       assert.equal(delta('hws_auth_total', { result: 'rejected', reason: 'unknown_ticket' }), 1);
       assert.equal(delta('hws_auth_total'), 3);
@@ -160,7 +175,10 @@ export function metricsSuite(runtime: RuntimeTarget): void {
       assert.equal(line.ip, '127.0.0.1');
       assert.deepEqual([line.method, line.path, line.status], ['GET', '/healthz', 200]);
       assert.ok(!server.output().includes('secret-cookie-value'));
-      assert.ok(server.logs().some((l) => l.msg === 'http.request' && l.path === '/auth/login' && l.status === 204), 'the login was logged');
+      assert.ok(
+        server.logs().some((l) => l.msg === 'http.request' && l.path === '/auth/login' && l.status === 204),
+        'the login was logged',
+      );
     });
   });
 
@@ -169,7 +187,10 @@ export function metricsSuite(runtime: RuntimeTarget): void {
     let server: ServerProcess;
     before(async () => {
       stub = await startStubAuthService();
-      server = await startServer(runtime, { args: ['--auth-verify-url', stub.url, '--breaker-threshold', '1', '--breaker-cooldown', '60s'], env: { AUTH_VERIFY_SECRET: STUB_SECRET } });
+      server = await startServer(runtime, {
+        args: ['--auth-verify-url', stub.url, '--breaker-threshold', '1', '--breaker-cooldown', '60s'],
+        env: { AUTH_VERIFY_SECRET: STUB_SECRET },
+      });
     });
     after(async () => {
       await server?.stop();
@@ -196,7 +217,9 @@ export function metricsSuite(runtime: RuntimeTarget): void {
       const raw = net.connect(server.port, '127.0.0.1');
       raw.on('error', () => {});
       await new Promise((resolve) => raw.once('connect', resolve));
-      raw.write(`GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+      raw.write(
+        `GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+      );
       const head = await new Promise<string>((resolve) => raw.once('data', (data: Buffer) => resolve(data.toString('latin1'))));
       assert.match(head, /^HTTP\/1\.1 101/);
       raw.pause();
@@ -207,7 +230,12 @@ export function metricsSuite(runtime: RuntimeTarget): void {
       for (let i = 0; i < 50 && !server.logs().some((l) => l.msg === 'shutdown.start'); i++) await sleep(20);
       const statuses: number[] = [];
       for (let i = 0; i < 20 && server.child.exitCode === null && !statuses.includes(503); i++) {
-        statuses.push(await request(`${server.origin}/readyz`).then((r) => r.status, () => 0));
+        statuses.push(
+          await request(`${server.origin}/readyz`).then(
+            (r) => r.status,
+            () => 0,
+          ),
+        );
         await sleep(100);
       }
       raw.destroy();

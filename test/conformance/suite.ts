@@ -11,15 +11,33 @@ import { TestSocket } from '../support/ws-client.ts';
 
 export const ADMIN_TOKEN = 'admin-token-for-tests-0123456789abcdef';
 export const conformanceServerArgs = [
-  '--ticket-ttl', '2s', '--auth-timeout', '1s', '--max-message', '16KiB',
-  '--demo-users', 'demo:demo,eve:eve-password', '--max-connections-per-user', '3', '--admin-token', ADMIN_TOKEN,
+  '--ticket-ttl',
+  '2s',
+  '--auth-timeout',
+  '1s',
+  '--max-message',
+  '16KiB',
+  '--demo-users',
+  'demo:demo,eve:eve-password',
+  '--max-connections-per-user',
+  '3',
+  '--admin-token',
+  ADMIN_TOKEN,
   // Every test logs in from 127.0.0.1; the strict defaults have their own tests.
-  '--login-rate', '100/s,1000', '--ticket-rate', '100/s,1000',
+  '--login-rate',
+  '100/s,1000',
+  '--ticket-rate',
+  '100/s,1000',
   // Two foreign origins pass the gate so that ticket binding (A's ticket used from B) is tested behind it.
-  '--allowed-origins', 'self,http://a.example,http://b.example',
+  '--allowed-origins',
+  'self,http://a.example,http://b.example',
 ];
 
-const JSON_POST = (cookie: string, extra: Record<string, string> = {}) => ({ method: 'POST', headers: { cookie, 'content-type': 'application/json', ...extra }, body: '{}' });
+const JSON_POST = (cookie: string, extra: Record<string, string> = {}) => ({
+  method: 'POST',
+  headers: { cookie, 'content-type': 'application/json', ...extra },
+  body: '{}',
+});
 
 export function conformanceSuite(target: () => Target): void {
   it('authenticates with a ticket and answers echo and ping', async () => {
@@ -217,14 +235,19 @@ export function conformanceSuite(target: () => Target): void {
     socket.close();
   });
 
-  it('on logout closes that session\'s sockets with 4409 and leaves other sessions alone', async () => {
+  it("on logout closes that session's sockets with 4409 and leaves other sessions alone", async () => {
     const t = target();
     const mine = await login(t);
     const other = await login(t);
     const a = await authenticated(t, mine);
     const b = await authenticated(t, mine);
     const c = await authenticated(t, other);
-    const res = await request(`${t.origin}/auth/logout`, { method: 'POST', headers: { cookie: mine, 'content-type': 'application/json' }, body: '{}', ca: t.ca });
+    const res = await request(`${t.origin}/auth/logout`, {
+      method: 'POST',
+      headers: { cookie: mine, 'content-type': 'application/json' },
+      body: '{}',
+      ca: t.ca,
+    });
     assert.equal(res.status, 204);
     assert.deepEqual(await a.closeCode(), { code: 4409, reason: 'session revoked' });
     assert.equal((await b.closeCode()).code, 4409);
@@ -250,7 +273,7 @@ export function conformanceSuite(target: () => Target): void {
     await Promise.all([...held, again].map((socket) => socket.closeCode()));
   });
 
-  it('lets an operator with the admin token close a user\'s sockets (4503); refuses without it', async () => {
+  it("lets an operator with the admin token close a user's sockets (4503); refuses without it", async () => {
     const t = target();
     const unauthorized = await request(`${t.origin}/admin/connections`, { ca: t.ca });
     assert.equal(unauthorized.status, 401);
@@ -272,7 +295,12 @@ export function conformanceSuite(target: () => Target): void {
     assert.deepEqual(await demo.message(1), { type: 'ok', id: 's1' });
     eve.send({ type: 'publish', id: 'p1', channel: 'chat:conformance', data: { text: 'hello from eve' } });
     assert.deepEqual(await eve.message(1), { type: 'ok', id: 'p1' });
-    assert.deepEqual(await demo.message(2), { type: 'message', channel: 'chat:conformance', data: { text: 'hello from eve' }, from: 'eve' });
+    assert.deepEqual(await demo.message(2), {
+      type: 'message',
+      channel: 'chat:conformance',
+      data: { text: 'hello from eve' },
+      from: 'eve',
+    });
     eve.send({ type: 'subscribe', id: 's2', channel: 'user:demo' });
     assert.deepEqual(await eve.message(2), { type: 'error', id: 's2', code: 'forbidden' });
     eve.send({ type: 'publish', id: 'p2', channel: 'bad channel', data: 1 });
@@ -294,21 +322,32 @@ export function conformanceSuite(target: () => Target): void {
     assert.equal((await request(`${t.origin}/..%2fpackage.json`, { ca: t.ca })).status, 404);
   });
 
-  it('DNS rebinding: a Host that is not one of the server\'s names gets 421 (upgrade and pages), never a 101; its other name is served', async () => {
+  it("DNS rebinding: a Host that is not one of the server's names gets 421 (upgrade and pages), never a 101; its other name is served", async () => {
     const t = target();
     const { port, protocol } = new URL(t.origin);
     const evil = `evil.example:${port}`;
     const rebound = new TestSocket(t.wsUrl, { origin: `${protocol}//${evil}`, headers: { host: evil }, ca: t.ca });
     await assert.rejects(rebound.opened, /upgrade refused: 421/);
     const loginRes = await request(`${t.origin}/auth/login`, {
-      method: 'POST', headers: { host: evil, origin: `${protocol}//${evil}`, 'content-type': 'application/json' }, body: JSON.stringify({ username: 'demo', password: 'demo' }), ca: t.ca, servername: 'localhost',
+      method: 'POST',
+      headers: { host: evil, origin: `${protocol}//${evil}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'demo', password: 'demo' }),
+      ca: t.ca,
+      servername: 'localhost',
     });
     assert.equal(loginRes.status, 421);
     assert.deepEqual(loginRes.json(), { error: 'unknown_host' });
     assert.equal((await request(`${t.origin}/client.html`, { headers: { host: evil }, ca: t.ca, servername: 'localhost' })).status, 421);
     // A loopback listener also answers to localhost, and its pages there are "self".
-    assert.equal((await request(`${t.origin}/client.html`, { headers: { host: `localhost:${port}` }, ca: t.ca, servername: 'localhost' })).status, 200);
-    const viaLocalhost = new TestSocket(t.wsUrl, { origin: `${protocol}//localhost:${port}`, headers: { host: `localhost:${port}` }, ca: t.ca });
+    assert.equal(
+      (await request(`${t.origin}/client.html`, { headers: { host: `localhost:${port}` }, ca: t.ca, servername: 'localhost' })).status,
+      200,
+    );
+    const viaLocalhost = new TestSocket(t.wsUrl, {
+      origin: `${protocol}//localhost:${port}`,
+      headers: { host: `localhost:${port}` },
+      ca: t.ca,
+    });
     await viaLocalhost.opened;
     viaLocalhost.close();
     // Probes are not name-checked: an orchestrator addresses an instance by whatever name it has.
@@ -323,7 +362,12 @@ export function conformanceSuite(target: () => Target): void {
       assert.equal(res.status, 403, origin);
       assert.deepEqual(res.json(), { error: 'origin_not_allowed' });
     }
-    const textPlain = await request(`${t.origin}/auth/ticket`, { method: 'POST', headers: { cookie, 'content-type': 'text/plain' }, body: '{}', ca: t.ca });
+    const textPlain = await request(`${t.origin}/auth/ticket`, {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'text/plain' },
+      body: '{}',
+      ca: t.ca,
+    });
     assert.equal(textPlain.status, 415);
     const simpleRequests: Array<Record<string, string>> = [{ cookie }, { cookie, 'content-type': 'text/plain', origin: t.origin }];
     for (const headers of simpleRequests) {
@@ -331,7 +375,11 @@ export function conformanceSuite(target: () => Target): void {
     }
     const crossSiteLogout = await request(`${t.origin}/auth/logout`, { ...JSON_POST(cookie, { origin: 'http://evil.example' }), ca: t.ca });
     assert.equal(crossSiteLogout.status, 403);
-    assert.equal((await request(`${t.origin}/auth/ticket`, { ...JSON_POST(cookie, { origin: t.origin }), ca: t.ca })).status, 201, 'still logged in, and its own origin gets tickets');
+    assert.equal(
+      (await request(`${t.origin}/auth/ticket`, { ...JSON_POST(cookie, { origin: t.origin }), ca: t.ca })).status,
+      201,
+      'still logged in, and its own origin gets tickets',
+    );
   });
 
   it('slides the session: a later ticket request announces a later sessionExp, which is the exp of auth.ok; GET /auth/session reads it', async () => {

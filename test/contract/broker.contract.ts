@@ -76,7 +76,10 @@ export function brokerContract(name: string, make: () => Promise<BrokerPair>): v
       const { got } = await listen(pair.b, 'order');
       for (let i = 0; i < 50; i++) await pair.a.publish({ channel: 'order', data: i, from: 'alice' });
       await waitFor(() => got.length === 50);
-      assert.deepEqual(got.map((m) => m.data), [...Array(50).keys()]);
+      assert.deepEqual(
+        got.map((m) => m.data),
+        [...Array(50).keys()],
+      );
     });
 
     it('several listeners on one channel; removing one keeps the others (refcount)', async () => {
@@ -158,7 +161,10 @@ export function brokerContract(name: string, make: () => Promise<BrokerPair>): v
       assert.equal(pair.a.healthy, false);
       const isUnavailable = (err: unknown) => (err as { code?: unknown }).code === 'unavailable';
       await assert.rejects(pair.a.publish({ channel: 'x', data: 1, from: 'alice' }), isUnavailable);
-      await assert.rejects(pair.a.subscribe('x', () => {}), isUnavailable);
+      await assert.rejects(
+        pair.a.subscribe('x', () => {}),
+        isUnavailable,
+      );
       await pair.a.close(); // idempotent
     });
   });

@@ -72,7 +72,8 @@ export function presenceContract(name: string, make: () => Promise<PresencePair>
       assert.equal(page.entries.length, 3);
       assert.equal(page.total, 7);
       assert.deepEqual(await pair.a.stats(channel), { connections: 7, users: 3 });
-      for (const limit of [0, -1, 1.5, MAX_PRESENCE_LIST + 1, Number.NaN]) await rejectsWith(pair.a.list(channel, limit), 'invalid_limit', `limit ${limit}`);
+      for (const limit of [0, -1, 1.5, MAX_PRESENCE_LIST + 1, Number.NaN])
+        await rejectsWith(pair.a.list(channel, limit), 'invalid_limit', `limit ${limit}`);
       assert.equal((await pair.a.list(channel, MAX_PRESENCE_LIST)).entries.length, 7);
     });
 
@@ -89,7 +90,12 @@ export function presenceContract(name: string, make: () => Promise<PresencePair>
         { sub: 'alice', connectionId: 'c1', info: { n: 10n } },
         null,
       ];
-      for (const entry of bad) await rejectsWith(pair.a.join(channel, entry as PresenceEntry), 'invalid_entry', JSON.stringify(entry, (_k, v: unknown) => (typeof v === 'bigint' ? 'bigint' : v))?.slice(0, 60));
+      for (const entry of bad)
+        await rejectsWith(
+          pair.a.join(channel, entry as PresenceEntry),
+          'invalid_entry',
+          JSON.stringify(entry, (_k, v: unknown) => (typeof v === 'bigint' ? 'bigint' : v))?.slice(0, 60),
+        );
       for (const name of ['', 'a b', '$hws.control', 'x'.repeat(129)]) {
         await rejectsWith(pair.a.join(name, { sub: 'alice', connectionId: 'c1' }), 'invalid_channel', `join ${name}`);
         await rejectsWith(pair.a.list(name, 10), 'invalid_channel', `list ${name}`);

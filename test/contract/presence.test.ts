@@ -69,17 +69,23 @@ describe('RedisPresence leases', () => {
           const stats = await observer.stats(channel);
           if (stats.connections === 1) goneAt = performance.now();
           else {
-            assert.equal(stats.connections, 51, 'a channel loses a dead instance\'s entries all at once or not yet');
+            assert.equal(stats.connections, 51, "a channel loses a dead instance's entries all at once or not yet");
             await new Promise((resolve) => setTimeout(resolve, 10));
           }
           assert.ok(performance.now() - killedAt < leaseMs * 3, 'entries outlived three leases');
         }
         samples.push(goneAt - killedAt);
-        assert.deepEqual((await observer.list(channel, 10)).entries, [{ sub: 'survivor', connectionId: 'observer-c1' }], 'the live instance\'s entry stays');
+        assert.deepEqual(
+          (await observer.list(channel, 10)).entries,
+          [{ sub: 'survivor', connectionId: 'observer-c1' }],
+          "the live instance's entry stays",
+        );
         assert.deepEqual(await observer.stats(channel), { connections: 1, users: 1 });
         await observer.leave(channel, 'observer-c1');
       }
-      t.diagnostic(`lease ${leaseMs} ms, renewed every ${leaseMs / 3} ms: a killed instance's 50 entries were gone ${samples.map((s) => s.toFixed(0)).join(', ')} ms after SIGKILL`);
+      t.diagnostic(
+        `lease ${leaseMs} ms, renewed every ${leaseMs / 3} ms: a killed instance's 50 entries were gone ${samples.map((s) => s.toFixed(0)).join(', ')} ms after SIGKILL`,
+      );
       for (const elapsed of samples) {
         // The bound: the last renewal was at most leaseMs/3 before the kill, so gone within leaseMs of it (+ poll step).
         assert.ok(elapsed <= leaseMs + 50, `gone after ${elapsed} ms > lease ${leaseMs} ms`);
@@ -117,11 +123,18 @@ describe('RedisPresence leases', () => {
       await a.join(channel, { sub: 'alice', connectionId: 'c1', info: { name: 'Alice' } });
       await redis.kill();
       await waitFor(() => !a.healthy, 3000, 'unhealthy');
-      await assert.rejects(a.join(channel, { sub: 'bob', connectionId: 'c2' }), (e: unknown) => (e as { code?: unknown }).code === 'unavailable');
+      await assert.rejects(
+        a.join(channel, { sub: 'bob', connectionId: 'c2' }),
+        (e: unknown) => (e as { code?: unknown }).code === 'unavailable',
+      );
       await a.leave(channel, 'never'); // never rejects
       await redis.restart();
       await waitFor(() => a.healthy && b.healthy, 10_000, 'healthy again');
-      assert.deepEqual((await b.list(channel, 10)).entries, [{ sub: 'alice', connectionId: 'c1', info: { name: 'Alice' } }], 'written back; the failed join is not held');
+      assert.deepEqual(
+        (await b.list(channel, 10)).entries,
+        [{ sub: 'alice', connectionId: 'c1', info: { name: 'Alice' } }],
+        'written back; the failed join is not held',
+      );
     } finally {
       await Promise.all([a.close(), b.close()]);
       await redis.stop();

@@ -57,7 +57,10 @@ describe('Redis unreachable at start', () => {
       assert.equal(users.healthy, false);
       assert.equal(await pingRedis(client), false);
       await rejectsUnavailable(broker.publish({ channel: 'c', data: 1, from: 'a' }), 'publish');
-      await rejectsUnavailable(broker.subscribe('c', () => {}), 'subscribe');
+      await rejectsUnavailable(
+        broker.subscribe('c', () => {}),
+        'subscribe',
+      );
       await rejectsUnavailable(tickets.put('t', record()), 'ticket put');
       await rejectsUnavailable(tickets.take('t'), 'ticket take');
       await rejectsUnavailable(sessions.put('s', { sub: 'a', exp: Date.now() + 1000 }), 'session put');
@@ -121,7 +124,10 @@ describe('Redis killed while running, then restarted', () => {
       await waitFor(() => !a.healthy && !b.healthy && !tickets.healthy, 2000, 'unhealthy after kill');
       t.diagnostic(`healthy=false observed ${Date.now() - killedAt} ms after SIGKILL`);
       await rejectsUnavailable(a.publish({ channel: 'survivor', data: 'lost', from: 'alice' }), 'publish while down');
-      await rejectsUnavailable(b.subscribe('new', () => {}), 'subscribe while down');
+      await rejectsUnavailable(
+        b.subscribe('new', () => {}),
+        'subscribe while down',
+      );
       await rejectsUnavailable(tickets.take('x'), 'take while down');
       await rejectsUnavailable(users.acquire('u', 'c2', 1), 'acquire while down');
 
@@ -131,7 +137,10 @@ describe('Redis killed while running, then restarted', () => {
       t.diagnostic(`healthy=true again ${Date.now() - restartedAt} ms after redis-server answered PING`);
       await a.publish({ channel: 'survivor', data: 'after', from: 'alice' });
       await waitFor(() => got.length === 2, 3000, 'delivery after restart');
-      assert.deepEqual(got.map((m) => m.data), ['before', 'after']);
+      assert.deepEqual(
+        got.map((m) => m.data),
+        ['before', 'after'],
+      );
       // The restarted server is empty (no persistence) and has no scripts: acquire must still work,
       // and c1, still held, was written back: it still counts.
       assert.equal(await users.acquire('u', 'c3', 2), true);

@@ -55,7 +55,10 @@ export function streamContract(name: string, make: () => Promise<StreamPair>): v
       const two = fresh();
       const positions = [];
       for (let i = 0; i < 5; i++) positions.push(await pair.a.publish(one, { data: i, from: 'alice' }, policy()));
-      assert.deepEqual(positions.map((p) => p?.offset), [1, 2, 3, 4, 5]);
+      assert.deepEqual(
+        positions.map((p) => p?.offset),
+        [1, 2, 3, 4, 5],
+      );
       const epoch = positions[0]!.epoch;
       assert.ok(positions.every((p) => p?.epoch === epoch));
       assert.equal((await pair.b.publish(two, { data: 'x', from: 'bob' }, policy()))?.offset, 1, 'another channel counts on its own');
@@ -72,7 +75,10 @@ export function streamContract(name: string, make: () => Promise<StreamPair>): v
         sent.push(pair.b.publish(channel, { data: `b${i}`, from: 'bob' }, policy(500)));
       }
       const offsets = (await Promise.all(sent)).map((p) => p!.offset).sort((x, y) => x - y);
-      assert.deepEqual(offsets, Array.from({ length: 200 }, (_, i) => i + 1));
+      assert.deepEqual(
+        offsets,
+        Array.from({ length: 200 }, (_, i) => i + 1),
+      );
       // What each publish was told is what history holds at that offset.
       const page = await pair.a.read(channel, { after: 0, limit: 200 }, policy(500));
       assert.equal(page.publications.length, 200);
@@ -91,8 +97,16 @@ export function streamContract(name: string, make: () => Promise<StreamPair>): v
       const result = await pair.b.read(channel, { after: 12, limit: 100 }, policy());
       assert.equal(result.epochMatches, true);
       assert.equal(result.reachesBack, true);
-      assert.deepEqual(result.publications.map((p) => p.position!.offset), [13, 14, 15, 16, 17, 18, 19, 20]);
-      assert.deepEqual(result.publications[0], { channel, data: data(13), from: 'alice', position: { offset: 13, epoch: result.position.epoch } });
+      assert.deepEqual(
+        result.publications.map((p) => p.position!.offset),
+        [13, 14, 15, 16, 17, 18, 19, 20],
+      );
+      assert.deepEqual(result.publications[0], {
+        channel,
+        data: data(13),
+        from: 'alice',
+        position: { offset: 13, epoch: result.position.epoch },
+      });
       assert.equal(result.publications[1]?.from, 'bob');
       const none = await pair.b.read(channel, { after: 20, limit: 100, epoch: result.position.epoch }, policy());
       assert.deepEqual([none.publications.length, none.reachesBack, none.epochMatches], [0, true, true], 'at the head: nothing missed');
@@ -111,7 +125,10 @@ export function streamContract(name: string, make: () => Promise<StreamPair>): v
         seen.push(...page.publications.map((p) => p.data as number));
         after = page.publications.at(-1)!.position!.offset;
       }
-      assert.deepEqual(seen, Array.from({ length: 25 }, (_, i) => i + 1));
+      assert.deepEqual(
+        seen,
+        Array.from({ length: 25 }, (_, i) => i + 1),
+      );
       const head = await pair.b.read(channel, { after: 0, limit: 0 }, policy());
       assert.deepEqual([head.publications.length, head.position.offset], [0, 25]);
       await rejectsWith(pair.a.read(channel, { after: 0, limit: MAX_READ_LIMIT + 1 }, policy()), 'invalid_limit');
@@ -123,11 +140,18 @@ export function streamContract(name: string, make: () => Promise<StreamPair>): v
       for (let i = 1; i <= 12; i++) await pair.a.publish(channel, { data: i, from: 'alice' }, policy(5));
       const all = await pair.b.read(channel, { after: 0, limit: 100 }, policy(5));
       assert.equal(all.reachesBack, false);
-      assert.deepEqual(all.publications.map((p) => p.data), [8, 9, 10, 11, 12], 'what is kept is still returned');
+      assert.deepEqual(
+        all.publications.map((p) => p.data),
+        [8, 9, 10, 11, 12],
+        'what is kept is still returned',
+      );
       assert.equal((await pair.b.read(channel, { after: 6, limit: 100 }, policy(5))).reachesBack, false, 'offset 7 is gone');
       const from7 = await pair.b.read(channel, { after: 7, limit: 100 }, policy(5));
       assert.equal(from7.reachesBack, true);
-      assert.deepEqual(from7.publications.map((p) => p.data), [8, 9, 10, 11, 12]);
+      assert.deepEqual(
+        from7.publications.map((p) => p.data),
+        [8, 9, 10, 11, 12],
+      );
     });
 
     it('history TTL: publications go after a quiet spell; the position stays, so a reader at the head still recovers', async () => {
@@ -173,7 +197,11 @@ export function streamContract(name: string, make: () => Promise<StreamPair>): v
       assert.deepEqual([foreign.epochMatches, foreign.reachesBack, foreign.publications.length], [false, false, 0]);
       for (const after of [4, Number.MAX_SAFE_INTEGER]) {
         const ahead = await pair.b.read(channel, { after, limit: 10 }, policy());
-        assert.deepEqual([ahead.epochMatches, ahead.reachesBack, ahead.publications.length, ahead.position.offset], [true, false, 0, 3], `after ${after}`);
+        assert.deepEqual(
+          [ahead.epochMatches, ahead.reachesBack, ahead.publications.length, ahead.position.offset],
+          [true, false, 0, 3],
+          `after ${after}`,
+        );
       }
     });
 
@@ -181,9 +209,12 @@ export function streamContract(name: string, make: () => Promise<StreamPair>): v
       const channel = fresh();
       await pair.a.publish(channel, { data: 1, from: 'alice' }, policy());
       const read = (request: Record<string, unknown>) => pair.a.read(channel, request as never, policy());
-      for (const after of [-1, 1.5, Number.NaN, Infinity, 2 ** 60, '3', null]) await rejectsWith(read({ after, limit: 10 }), 'invalid_position', `after ${String(after)}`);
-      for (const limit of [-1, 2.5, 1e9, Number.NaN, '10']) await rejectsWith(read({ after: 0, limit }), 'invalid_limit', `limit ${String(limit)}`);
-      for (const epoch of ['', 'x'.repeat(65), 'a b', 'é', 42, null]) await rejectsWith(read({ after: 0, limit: 1, epoch }), 'invalid_epoch', `epoch ${JSON.stringify(epoch)}`);
+      for (const after of [-1, 1.5, Number.NaN, Infinity, 2 ** 60, '3', null])
+        await rejectsWith(read({ after, limit: 10 }), 'invalid_position', `after ${String(after)}`);
+      for (const limit of [-1, 2.5, 1e9, Number.NaN, '10'])
+        await rejectsWith(read({ after: 0, limit }), 'invalid_limit', `limit ${String(limit)}`);
+      for (const epoch of ['', 'x'.repeat(65), 'a b', 'é', 42, null])
+        await rejectsWith(read({ after: 0, limit: 1, epoch }), 'invalid_epoch', `epoch ${JSON.stringify(epoch)}`);
       for (const bad of ['', 'a b', 'x'.repeat(129), '$hws.control', 'chat:{x}']) {
         await rejectsWith(pair.a.publish(bad, { data: 1, from: 'alice' }, policy()), 'invalid_channel', `publish ${bad}`);
         await rejectsWith(pair.a.read(bad, { after: 0, limit: 1 }, policy()), 'invalid_channel', `read ${bad}`);
@@ -193,7 +224,11 @@ export function streamContract(name: string, make: () => Promise<StreamPair>): v
       for (const bad of [policy(0), policy(10_001), policy(10, 0), policy(10, 1000, 999), policy(1.5)]) {
         await rejectsWith(pair.a.publish(channel, { data: 1, from: 'alice' }, bad), 'invalid_policy', JSON.stringify(bad));
       }
-      assert.deepEqual((await pair.a.publish(channel, { data: 2, from: 'alice' }, policy()))?.offset, 2, 'nothing above consumed an offset');
+      assert.deepEqual(
+        (await pair.a.publish(channel, { data: 2, from: 'alice' }, policy()))?.offset,
+        2,
+        'nothing above consumed an offset',
+      );
     });
 
     it('live: a publish on one instance is notified on both, with the position it was given', async () => {
@@ -219,10 +254,15 @@ export function streamContract(name: string, make: () => Promise<StreamPair>): v
       const other = `${channel}:x`;
       const onB = await listen(pair.b, channel);
       const onOther = await listen(pair.b, other);
-      await Promise.all(Array.from({ length: 60 }, (_, i) => (i % 2 ? pair.a : pair.b).publish(channel, { data: i, from: 'alice' }, policy())));
+      await Promise.all(
+        Array.from({ length: 60 }, (_, i) => (i % 2 ? pair.a : pair.b).publish(channel, { data: i, from: 'alice' }, policy())),
+      );
       await pair.a.publish(other, { data: 'other', from: 'alice' }, policy());
       await waitFor(() => onB.got.length === 60 && onOther.got.length === 1);
-      assert.deepEqual(onB.got.map((p) => p.position!.offset), Array.from({ length: 60 }, (_, i) => i + 1));
+      assert.deepEqual(
+        onB.got.map((p) => p.position!.offset),
+        Array.from({ length: 60 }, (_, i) => i + 1),
+      );
       assert.equal(onOther.got[0]?.data, 'other');
     });
 

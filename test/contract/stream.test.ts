@@ -14,7 +14,8 @@ import { fresh, listen, policy, rejectsWith, streamContract } from './stream.con
 
 const fx = contractFixture();
 
-const redisStream = (url: string, prefix?: string) => whenHealthy(new RedisStream({ url, ...(prefix ? { prefix } : {}) }), 'stream healthy');
+const redisStream = (url: string, prefix?: string) =>
+  whenHealthy(new RedisStream({ url, ...(prefix ? { prefix } : {}) }), 'stream healthy');
 
 streamContract('memory', async () => samePair(new MemoryStream()));
 streamContract('redis (two instances, one server)', () => {
@@ -125,7 +126,11 @@ describe('RedisStream specifics', () => {
         await admin.config('SET', 'maxmemory', '0');
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
-      assert.deepEqual(heard.got.map((g) => g.data), [1], 'no notification for what was not stored');
+      assert.deepEqual(
+        heard.got.map((g) => g.data),
+        [1],
+        'no notification for what was not stored',
+      );
       assert.equal((await a.publish(channel, { data: 2, from: 'a' }, policy()))?.offset, 2, 'no offset was consumed');
       await waitFor(() => heard.got.length === 2);
     } finally {
@@ -139,8 +144,15 @@ describe('RedisStream specifics', () => {
     const streams = await Promise.all([1, 2, 3, 4].map(() => redisStream(fx.redis.url, p)));
     try {
       const channel = fresh();
-      const told = await Promise.all(streams.flatMap((s, n) => Array.from({ length: 100 }, (_, i) => s.publish(channel, { data: `${n}-${i}`, from: 'a' }, policy(1000)))));
-      assert.deepEqual(told.map((t) => t!.offset).sort((x, y) => x - y), Array.from({ length: 400 }, (_, i) => i + 1));
+      const told = await Promise.all(
+        streams.flatMap((s, n) =>
+          Array.from({ length: 100 }, (_, i) => s.publish(channel, { data: `${n}-${i}`, from: 'a' }, policy(1000))),
+        ),
+      );
+      assert.deepEqual(
+        told.map((t) => t!.offset).sort((x, y) => x - y),
+        Array.from({ length: 400 }, (_, i) => i + 1),
+      );
       assert.equal(new Set(told.map((t) => t!.epoch)).size, 1);
     } finally {
       await Promise.all(streams.map((s) => s.close()));
@@ -156,10 +168,14 @@ describe('RedisStream specifics', () => {
         const heard = await listen(b, channel);
         const total = 20_000;
         const start = performance.now();
-        await Promise.all(Array.from({ length: total }, (_, i) => a.publish(channel, { data: { i, text: 'hello world' }, from: 'alice' }, history)));
+        await Promise.all(
+          Array.from({ length: total }, (_, i) => a.publish(channel, { data: { i, text: 'hello world' }, from: 'alice' }, history)),
+        );
         await waitFor(() => heard.got.length === total, 30_000, 'all notified');
         const seconds = (performance.now() - start) / 1000;
-        t.diagnostic(`${history ? 'with history (append + notify script)' : 'live only (PUBLISH)'}: ${total} publishes notified A→B in ${seconds.toFixed(2)} s = ${Math.round(total / seconds)}/s`);
+        t.diagnostic(
+          `${history ? 'with history (append + notify script)' : 'live only (PUBLISH)'}: ${total} publishes notified A→B in ${seconds.toFixed(2)} s = ${Math.round(total / seconds)}/s`,
+        );
       }
     } finally {
       await Promise.all([a.close(), b.close()]);
@@ -201,11 +217,19 @@ describe('RedisStream when its redis-server dies', () => {
       await waitFor(() => heard.resumed() === 1, 3000, 'resumed()');
       t.diagnostic(`healthy and resumed ${Date.now() - restarted} ms after redis-server answered PING`);
       const read = await b.read(channel, { after: 1, limit: 10, epoch: before!.epoch }, policy());
-      assert.deepEqual([read.epochMatches, read.reachesBack, read.position.offset], [false, false, 0], 'the data is gone and the epoch says so');
+      assert.deepEqual(
+        [read.epochMatches, read.reachesBack, read.position.offset],
+        [false, false, 0],
+        'the data is gone and the epoch says so',
+      );
       const next = await a.publish(channel, { data: 'after', from: 'a' }, policy());
       assert.equal(next?.offset, 1);
       await waitFor(() => heard.got.length === 2);
-      assert.deepEqual(heard.got.map((g) => g.data), ['before', 'after'], '"during" was neither stored nor notified');
+      assert.deepEqual(
+        heard.got.map((g) => g.data),
+        ['before', 'after'],
+        '"during" was neither stored nor notified',
+      );
     } finally {
       await Promise.all([a.close(), b.close()]);
       await redis.stop();
@@ -225,8 +249,15 @@ describe('RedisStream when its redis-server dies', () => {
       await waitFor(() => stream.healthy, 10_000, 'healthy again');
       const read = await stream.read(channel, { after: 2, limit: 10, epoch: before.epoch }, policy());
       assert.deepEqual([read.epochMatches, read.reachesBack], [true, true]);
-      assert.deepEqual(read.publications.map((p) => p.data), [3, 4, 5]);
-      assert.deepEqual(await stream.publish(channel, { data: 6, from: 'a' }, policy()), { offset: 6, epoch: before.epoch }, 'the rejected publish stored nothing');
+      assert.deepEqual(
+        read.publications.map((p) => p.data),
+        [3, 4, 5],
+      );
+      assert.deepEqual(
+        await stream.publish(channel, { data: 6, from: 'a' }, policy()),
+        { offset: 6, epoch: before.epoch },
+        'the rejected publish stored nothing',
+      );
     } finally {
       await stream.close();
       await redis.stop();

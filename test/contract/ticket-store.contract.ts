@@ -15,7 +15,15 @@ export interface TicketStorePair {
 
 export function record(overrides: Partial<TicketRecord> = {}): TicketRecord {
   const now = Date.now();
-  return { sub: 'alice', origin: 'https://app.example', ip: '127.0.0.1', exp: now + 30_000, sessionExp: now + 3_600_000, sid: 's-1', ...overrides };
+  return {
+    sub: 'alice',
+    origin: 'https://app.example',
+    ip: '127.0.0.1',
+    exp: now + 30_000,
+    sessionExp: now + 3_600_000,
+    sid: 's-1',
+    ...overrides,
+  };
 }
 
 let n = 0;

@@ -57,7 +57,10 @@ describe('RedisTicketStore specifics', () => {
       await store.put(ticket, record());
       const keys = await admin.keys(`${p}*`);
       assert.deepEqual(keys, [`${p}t:${await sha256Hex(ticket)}`]);
-      assert.equal(keys.some((k) => k.includes(ticket)), false);
+      assert.equal(
+        keys.some((k) => k.includes(ticket)),
+        false,
+      );
       const value = await admin.get(keys[0]!);
       assert.equal(value?.includes(ticket), false);
     } finally {

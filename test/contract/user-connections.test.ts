@@ -12,7 +12,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function counter(p: string, leaseMs?: number, client?: Redis): Promise<RedisUserConnections> {
   const lease = leaseMs ? { leaseMs } : {};
-  const c = client ? new RedisUserConnections({ client, prefix: p, ...lease }) : new RedisUserConnections({ url: fx.redis.url, prefix: p, ...lease });
+  const c = client
+    ? new RedisUserConnections({ client, prefix: p, ...lease })
+    : new RedisUserConnections({ url: fx.redis.url, prefix: p, ...lease });
   return whenHealthy(c, 'counter healthy');
 }
 
@@ -52,7 +54,7 @@ describe('RedisUserConnections specifics', () => {
     }
   });
 
-  it('close() frees this instance\'s slots at once', async () => {
+  it("close() frees this instance's slots at once", async () => {
     const p = fx.prefix();
     const [a, b] = await Promise.all([counter(p), counter(p)]);
     try {

@@ -14,10 +14,15 @@ import { after, before, describe, it } from 'node:test';
 import { endpointOf, sendRequest, upgradeRequest } from '../adversarial/raw.ts';
 import { projectRoot } from '../support/server-process.ts';
 
-const pkg = JSON.parse(readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as Record<'dependencies' | 'devDependencies', Record<string, string>>;
+const pkg = JSON.parse(readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as Record<
+  'dependencies' | 'devDependencies',
+  Record<string, string>
+>;
 const versions = { ...pkg.dependencies, ...pkg.devDependencies };
 /** What a user adds next to hardened-ws, at the versions this project is tested with. */
-const userDependencies = ['hono', '@hono/node-server', 'ws', 'tsx', 'typescript', '@types/node', '@types/ws'].map((name) => `${name}@${versions[name]}`);
+const userDependencies = ['hono', '@hono/node-server', 'ws', 'tsx', 'typescript', '@types/node', '@types/ws'].map(
+  (name) => `${name}@${versions[name]}`,
+);
 const bunTypes = `@types/bun@${versions.bun}`;
 const bun = path.join(projectRoot, 'node_modules/.bin/bun');
 
@@ -27,16 +32,36 @@ describe('the packed package, installed into a fresh project as a user would', (
 
   before(() => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'hws-examples-'));
-    const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', dir], { cwd: projectRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).replace(/^[^[]*/, '')) as { filename: string; files: { path: string }[] }[];
+    const packed = JSON.parse(
+      execFileSync('npm', ['pack', '--json', '--pack-destination', dir], {
+        cwd: projectRoot,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).replace(/^[^[]*/, ''),
+    ) as { filename: string; files: { path: string }[] }[];
     tarballFiles = packed[0]!.files.map((f) => f.path);
     writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'user-app', private: true, type: 'module' }));
-    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', `./${packed[0]!.filename}`, ...userDependencies, bunTypes], { cwd: dir, stdio: 'pipe' });
-    for (const file of readdirSync(path.join(projectRoot, 'examples'))) if (file !== 'package.json') cpSync(path.join(projectRoot, 'examples', file), path.join(dir, file));
+    execFileSync(
+      'npm',
+      ['install', '--no-audit', '--no-fund', '--prefer-offline', `./${packed[0]!.filename}`, ...userDependencies, bunTypes],
+      { cwd: dir, stdio: 'pipe' },
+    );
+    for (const file of readdirSync(path.join(projectRoot, 'examples')))
+      if (file !== 'package.json') cpSync(path.join(projectRoot, 'examples', file), path.join(dir, file));
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('the tarball holds the build, the SDK and the docs, and no screenshots, tests or source maps', () => {
-    for (const file of ['dist/lib.js', 'dist/lib.d.ts', 'dist/index.js', 'dist/node.js', 'dist/redis.js', 'dist/client/index.d.ts', 'static/sdk.js', 'README.md']) {
+    for (const file of [
+      'dist/lib.js',
+      'dist/lib.d.ts',
+      'dist/index.js',
+      'dist/node.js',
+      'dist/redis.js',
+      'dist/client/index.d.ts',
+      'static/sdk.js',
+      'README.md',
+    ]) {
       assert.ok(tarballFiles.includes(file), `${file} is in the tarball`);
     }
     const unwanted = tarballFiles.filter((file) => /screenshots|^test\/|^src\/|\.map$|\.png$/.test(file));
@@ -52,7 +77,8 @@ describe('the packed package, installed into a fresh project as a user would', (
       let server: ChildProcess;
       let url: string;
       before(async () => {
-        const [command, args] = runtime === 'node' ? [path.join(dir, 'node_modules/.bin/tsx'), ['node-server.ts']] : [bun, ['run', 'bun-server.ts']];
+        const [command, args] =
+          runtime === 'node' ? [path.join(dir, 'node_modules/.bin/tsx'), ['node-server.ts']] : [bun, ['run', 'bun-server.ts']];
         server = spawn(command, args, { cwd: dir, env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
         url = await new Promise<string>((resolve, reject) => {
           let output = '';
@@ -70,7 +96,12 @@ describe('the packed package, installed into a fresh project as a user would', (
       });
 
       it('answers the SDK example client: echo, its own handler, and a publish delivered to a subscriber', () => {
-        const out = execFileSync(path.join(dir, 'node_modules/.bin/tsx'), ['client.ts'], { cwd: dir, env: { ...process.env, SERVER_URL: url }, encoding: 'utf8', timeout: 30_000 });
+        const out = execFileSync(path.join(dir, 'node_modules/.bin/tsx'), ['client.ts'], {
+          cwd: dir,
+          env: { ...process.env, SERVER_URL: url },
+          encoding: 'utf8',
+          timeout: 30_000,
+        });
         assert.match(out, /echo \{ type: 'echo', id: \d+, data: 'hi' \}/);
         assert.match(out, /whoami \{ type: 'whoami', id: \d+, sub: 'alice' \}/);
         assert.match(out, /message \{ from: 'alice', data: \{ text: 'hello' \} \}/);

@@ -35,7 +35,9 @@ describe('gateway.closeAll and a socket that opens during it', () => {
     const stubborn = net.connect(port, '127.0.0.1');
     stubborn.on('error', () => {});
     await once(stubborn, 'connect');
-    stubborn.write(`GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+    stubborn.write(
+      `GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+    );
     await once(stubborn, 'data');
     stubborn.pause();
     while (gateway.connectionCount() < 1) await new Promise((resolve) => setTimeout(resolve, 5));

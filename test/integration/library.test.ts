@@ -60,11 +60,14 @@ describe('createGateway mounted in a user app', () => {
     const release = await verifier.next();
     await sleep(100);
     assert.deepEqual(dispatched, [], 'nothing dispatched while verifying');
-    assert.equal(socket.messages.length, 0, "nothing sent before auth.ok");
+    assert.equal(socket.messages.length, 0, 'nothing sent before auth.ok');
     release(ok);
     await socket.message(3);
     assert.deepEqual(dispatched, [1, 2, 3]);
-    assert.deepEqual(socket.messages.map((m) => m.type), ['auth.ok', 'spy', 'spy', 'spy']);
+    assert.deepEqual(
+      socket.messages.map((m) => m.type),
+      ['auth.ok', 'spy', 'spy', 'spy'],
+    );
     assert.deepEqual(socket.messages[1], { type: 'spy', id: 1, sub: 'alice', plan: 'pro' });
     socket.close();
   });

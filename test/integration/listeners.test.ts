@@ -14,7 +14,15 @@ import { describeClose, endpointOf, openRawWebSocket, textFrame } from '../adver
 const fixture = path.join(projectRoot, 'test/fixtures/two-listeners.ts');
 const commands = {
   node: [process.execPath, '--import', 'tsx', fixture],
-  deno: [path.join(projectRoot, 'node_modules/.bin/deno'), 'run', '--allow-net', '--allow-read', '--allow-env', '--allow-sys=hostname', fixture],
+  deno: [
+    path.join(projectRoot, 'node_modules/.bin/deno'),
+    'run',
+    '--allow-net',
+    '--allow-read',
+    '--allow-env',
+    '--allow-sys=hostname',
+    fixture,
+  ],
 } as const;
 
 for (const runtime of ['node', 'deno'] as const) {

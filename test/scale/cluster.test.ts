@@ -10,8 +10,22 @@ import { request } from '../support/http.ts';
 import { startRedis, type RedisServer } from '../support/redis-server.ts';
 import type { TestSocket } from '../support/ws-client.ts';
 import {
-  ADMIN_TOKEN, OPEN_LIMITS, assertCleanOutput, authWith, authenticatedOn, call, deliveries, demoUsers, loginAs,
-  settle, sleep, startInstance, subscribe, until, waitForReady, type Instance,
+  ADMIN_TOKEN,
+  OPEN_LIMITS,
+  assertCleanOutput,
+  authWith,
+  authenticatedOn,
+  call,
+  deliveries,
+  demoUsers,
+  loginAs,
+  settle,
+  sleep,
+  startInstance,
+  subscribe,
+  until,
+  waitForReady,
+  type Instance,
 } from './support.ts';
 
 const FANOUT_USERS = Array.from({ length: 50 }, (_, i) => `f${i}`);
@@ -27,7 +41,17 @@ describe('three instances (Node, Bun, Deno) on one Redis', () => {
 
   before(async () => {
     redis = await startRedis();
-    const args = ['--redis-url', redis.url, ...OPEN_LIMITS, '--max-connections-per-user', '3', '--admin-token', ADMIN_TOKEN, '--demo-users', demoUsers(USERS)];
+    const args = [
+      '--redis-url',
+      redis.url,
+      ...OPEN_LIMITS,
+      '--max-connections-per-user',
+      '3',
+      '--admin-token',
+      ADMIN_TOKEN,
+      '--demo-users',
+      demoUsers(USERS),
+    ];
     [A, B, C] = await Promise.all([startInstance('A', 'node', args), startInstance('B', 'bun', args), startInstance('C', 'deno', args)]);
     await Promise.all([A, B, C].map((instance) => waitForReady(instance)));
   });
@@ -42,9 +66,15 @@ describe('three instances (Node, Bun, Deno) on one Redis', () => {
     const subs = [track(await authenticatedOn('sa', A)), track(await authenticatedOn('sb', B)), track(await authenticatedOn('sc', C))];
     for (const socket of subs) await subscribe(socket, 'chat:x');
     const publisher = track(await authenticatedOn('pub', A));
-    assert.deepEqual(await call(publisher, { type: 'publish', id: 'p1', channel: 'chat:x', data: { text: 'hello cluster' } }), { type: 'ok', id: 'p1' });
+    assert.deepEqual(await call(publisher, { type: 'publish', id: 'p1', channel: 'chat:x', data: { text: 'hello cluster' } }), {
+      type: 'ok',
+      id: 'p1',
+    });
     await until(() => subs.every((s) => deliveries(s, 'chat:x').length === 1), 5_000, 'a delivery on every instance');
-    for (const socket of subs) assert.deepEqual(deliveries(socket, 'chat:x'), [{ type: 'message', channel: 'chat:x', data: { text: 'hello cluster' }, from: 'pub' }]);
+    for (const socket of subs)
+      assert.deepEqual(deliveries(socket, 'chat:x'), [
+        { type: 'message', channel: 'chat:x', data: { text: 'hello cluster' }, from: 'pub' },
+      ]);
     for (const socket of [...subs, publisher]) socket.close();
   });
 
@@ -72,15 +102,25 @@ describe('three instances (Node, Bun, Deno) on one Redis', () => {
     const seconds = (lastArrival - started) / 1000;
 
     const acks = publisher.messages.filter((m) => m.type === 'ok').map((m) => m.id);
-    assert.deepEqual(acks, Array.from({ length: COUNT }, (_, i) => i), 'every publish acknowledged, in order');
+    assert.deepEqual(
+      acks,
+      Array.from({ length: COUNT }, (_, i) => i),
+      'every publish acknowledged, in order',
+    );
     for (const socket of subscribers) {
       const got = deliveries(socket, channel);
       assert.equal(got.length, COUNT);
-      assert.deepEqual(got.map((m) => (m.data as { seq: number }).seq), Array.from({ length: COUNT }, (_, i) => i), 'in publish order');
+      assert.deepEqual(
+        got.map((m) => (m.data as { seq: number }).seq),
+        Array.from({ length: COUNT }, (_, i) => i),
+        'in publish order',
+      );
       assert.ok(got.every((m) => m.from === 'pub'));
     }
     const rate = Math.round(expected / seconds);
-    console.log(`# fan-out: ${COUNT} publishes on A (node) × ${subscribers.length} subscribers on B (bun) + C (deno) = ${expected} deliveries in ${(seconds * 1000).toFixed(0)} ms → ${rate} deliveries/s`);
+    console.log(
+      `# fan-out: ${COUNT} publishes on A (node) × ${subscribers.length} subscribers on B (bun) + C (deno) = ${expected} deliveries in ${(seconds * 1000).toFixed(0)} ms → ${rate} deliveries/s`,
+    );
     for (const socket of [...subscribers, publisher]) socket.close();
   });
 
@@ -104,7 +144,11 @@ describe('three instances (Node, Bun, Deno) on one Redis', () => {
       const results = await Promise.all(sockets.map((s) => settle(s)));
       const oks = results.filter((r) => r.ok);
       assert.equal(oks.length, 1, `round ${round}: ${JSON.stringify(results.map((r) => r.ok || r.code))}`);
-      assert.deepEqual(results.filter((r) => !r.ok).map((r) => r.code), [4401, 4401], `round ${round}`);
+      assert.deepEqual(
+        results.filter((r) => !r.ok).map((r) => r.code),
+        [4401, 4401],
+        `round ${round}`,
+      );
       winners[['A', 'B', 'C'][results.findIndex((r) => r.ok)]!]! += 1;
       oks[0]!.socket.close();
       await oks[0]!.socket.closeCode();
@@ -112,19 +156,27 @@ describe('three instances (Node, Bun, Deno) on one Redis', () => {
     console.log(`# replay: 20 rounds, winner per instance ${JSON.stringify(winners)}`);
   });
 
-  it('4. logout on B closes the session\'s sockets on A and C with 4409; another session stays open', async () => {
+  it("4. logout on B closes the session's sockets on A and C with 4409; another session stays open", async () => {
     const cookie = await loginAs(A, 'alice');
     const onA = track(await authenticatedOn('alice', A, A, A, cookie));
     const onC = track(await authenticatedOn('alice', A, C, C, cookie));
     const otherSession = track(await authenticatedOn('alice', B, B));
-    const res = await request(`${B.origin}/auth/logout`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: '{}' });
+    const res = await request(`${B.origin}/auth/logout`, {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'application/json' },
+      body: '{}',
+    });
     assert.equal(res.status, 204);
     assert.deepEqual(await onA.closeCode(), { code: 4409, reason: 'session revoked' });
     assert.deepEqual(await onC.closeCode(), { code: 4409, reason: 'session revoked' });
     assert.deepEqual(await call(otherSession, { type: 'echo', id: 1, data: 'still here' }), { type: 'echo', id: 1, data: 'still here' });
     // And the session is gone everywhere: no new ticket from any instance.
     for (const instance of [A, B, C]) {
-      const refused = await request(`${instance.origin}/auth/ticket`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: '{}' });
+      const refused = await request(`${instance.origin}/auth/ticket`, {
+        method: 'POST',
+        headers: { cookie, 'content-type': 'application/json' },
+        body: '{}',
+      });
       assert.equal(refused.status, 401, instance.name);
     }
     otherSession.close();
@@ -140,7 +192,10 @@ describe('three instances (Node, Bun, Deno) on one Redis', () => {
     const results = await Promise.all(sockets.map((s) => settle(s)));
     const oks = results.filter((r) => r.ok);
     assert.equal(oks.length, 3, JSON.stringify(results.map((r) => r.ok || r.code)));
-    assert.deepEqual(results.filter((r) => !r.ok).map((r) => r.code), [4430, 4430]);
+    assert.deepEqual(
+      results.filter((r) => !r.ok).map((r) => r.code),
+      [4430, 4430],
+    );
 
     oks[0]!.socket.close();
     await oks[0]!.socket.closeCode();
@@ -159,11 +214,14 @@ describe('three instances (Node, Bun, Deno) on one Redis', () => {
     for (const r of [...oks.slice(1), last!]) r.socket.close();
   });
 
-  it('6. admin kick on C closes eve\'s sockets on A and B with 4503; others stay open', async () => {
+  it("6. admin kick on C closes eve's sockets on A and B with 4503; others stay open", async () => {
     const eveA = track(await authenticatedOn('eve', A));
     const eveB = track(await authenticatedOn('eve', B));
     const bystander = track(await authenticatedOn('other', A));
-    const unauthorised = await request(`${C.origin}/admin/users/eve/close`, { method: 'POST', headers: { authorization: 'Bearer wrong-token-wrong-token-wrong-token' } });
+    const unauthorised = await request(`${C.origin}/admin/users/eve/close`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer wrong-token-wrong-token-wrong-token' },
+    });
     assert.equal(unauthorised.status, 401);
     const res = await request(`${C.origin}/admin/users/eve/close`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     assert.equal(res.status, 200, res.body);

@@ -51,7 +51,11 @@ function checkInstance(name: string, service: Service): Record<string, string> {
   assert.equal(service.read_only, true, `${name}: read-only root filesystem`);
   assert.deepEqual(service.cap_drop, ['ALL'], `${name}: no capabilities`);
   // Liveness: a readiness probe would turn every instance "unhealthy" during one Redis outage.
-  assert.deepEqual(service.healthcheck?.test, ['CMD', '/usr/local/bin/hardened-ws', 'healthcheck'], `${name}: healthcheck is the binary's liveness probe`);
+  assert.deepEqual(
+    service.healthcheck?.test,
+    ['CMD', '/usr/local/bin/hardened-ws', 'healthcheck'],
+    `${name}: healthcheck is the binary's liveness probe`,
+  );
   const values = composeDefaults(env(service));
   assert.equal(values.HOST, '0.0.0.0', `${name}: listens on all interfaces inside the container`);
   // The server's own loader accepts the environment exactly as given (no flags)…
@@ -76,7 +80,8 @@ describe('deploy/: compose files and the haproxy example', () => {
     const text = read('docker-compose.yml');
     if (parseYaml === undefined) {
       t.diagnostic('js-yaml not installed: key fields checked by text only');
-      for (const field of ['build: ..', 'read_only: true', '"hardened-ws", "healthcheck"', 'HOST: 0.0.0.0']) assert.ok(text.includes(field), field);
+      for (const field of ['build: ..', 'read_only: true', '"hardened-ws", "healthcheck"', 'HOST: 0.0.0.0'])
+        assert.ok(text.includes(field), field);
       assert.doesNotMatch(text, /readyz/);
       assert.doesNotMatch(text, /^\s*REDIS_URL:/m);
       return;
@@ -86,14 +91,27 @@ describe('deploy/: compose files and the haproxy example', () => {
     assert.equal(names.length, 1, `one service: ${names.join(', ')}`);
     const values = checkInstance(names[0]!, compose.services[names[0]!]!);
     assert.equal(values.REDIS_URL, undefined, 'the embedded default keeps everything in memory');
-    assert.ok(compose.services[names[0]!]!.ports?.some((p) => p.endsWith(':8080')), 'port 8080 published');
+    assert.ok(
+      compose.services[names[0]!]!.ports?.some((p) => p.endsWith(':8080')),
+      'port 8080 published',
+    );
   });
 
   it('10b. docker-compose.scale.yml: Redis + two instances + HAProxy, wired to services that exist', (t) => {
     const text = read('docker-compose.scale.yml');
     if (parseYaml === undefined) {
       t.diagnostic('js-yaml not installed: key fields checked by text only');
-      for (const field of ['redis:', 'app1:', 'app2:', 'haproxy:', './haproxy.cfg:', 'REDIS_URL: redis://redis:', 'TRUST_PROXY:', 'APP1: app1:8080', 'APP2: app2:8080']) {
+      for (const field of [
+        'redis:',
+        'app1:',
+        'app2:',
+        'haproxy:',
+        './haproxy.cfg:',
+        'REDIS_URL: redis://redis:',
+        'TRUST_PROXY:',
+        'APP1: app1:8080',
+        'APP2: app2:8080',
+      ]) {
         assert.ok(text.includes(field), field);
       }
       return;
@@ -105,7 +123,9 @@ describe('deploy/: compose files and the haproxy example', () => {
 
     const haproxy = services.haproxy!;
     const lbEnv = env(haproxy);
-    const proxyAddress = Object.values((haproxy.networks ?? {}) as Record<string, { ipv4_address?: string } | null>).find((n) => n?.ipv4_address)?.ipv4_address;
+    const proxyAddress = Object.values((haproxy.networks ?? {}) as Record<string, { ipv4_address?: string } | null>).find(
+      (n) => n?.ipv4_address,
+    )?.ipv4_address;
     assert.ok(proxyAddress, 'haproxy has a fixed address the instances can trust');
 
     // The haproxy.cfg that is mounted is the shipped one, and each of its servers is a compose service.
@@ -122,7 +142,11 @@ describe('deploy/: compose files and the haproxy example', () => {
       assert.ok(services[host!], `${name}=${value} names a compose service`);
       const values = checkInstance(host!, services[host!]!);
       assert.equal(values.PORT ?? '8080', port, `${host} listens on the port haproxy uses`);
-      assert.deepEqual(values.TRUST_PROXY?.split(',').map((s) => s.trim()), [proxyAddress], `${host} trusts exactly haproxy`);
+      assert.deepEqual(
+        values.TRUST_PROXY?.split(',').map((s) => s.trim()),
+        [proxyAddress],
+        `${host} trusts exactly haproxy`,
+      );
       const redisHost = new URL(values.REDIS_URL!).hostname;
       assert.ok(services[redisHost], `${host}: REDIS_URL points at the ${redisHost} service`);
       return { host, values };
@@ -133,11 +157,17 @@ describe('deploy/: compose files and the haproxy example', () => {
 
     const dependsOn = haproxy.depends_on as Record<string, { condition: string }>;
     for (const { host } of instances) assert.equal(dependsOn[host!]?.condition, 'service_healthy', `haproxy waits for ${host}`);
-    const subnet = Object.values(compose.networks ?? {}).flatMap((n) => n.ipam?.config ?? []).map((c) => c.subnet)[0];
+    const subnet = Object.values(compose.networks ?? {})
+      .flatMap((n) => n.ipam?.config ?? [])
+      .map((c) => c.subnet)[0];
     assert.ok(subnet && proxyAddress.startsWith(subnet.split('.').slice(0, 3).join('.') + '.'), `${proxyAddress} lies in ${subnet}`);
 
     // HAProxy accepts the shipped file with exactly the environment compose gives it (names resolve later, in Docker).
-    const check = spawnSync(HAPROXY, ['-c', '-f', path.join(deployDir, 'haproxy.cfg')], { encoding: 'utf8', timeout: 10_000, env: { PATH: process.env.PATH ?? '', ...lbEnv } });
+    const check = spawnSync(HAPROXY, ['-c', '-f', path.join(deployDir, 'haproxy.cfg')], {
+      encoding: 'utf8',
+      timeout: 10_000,
+      env: { PATH: process.env.PATH ?? '', ...lbEnv },
+    });
     assert.equal(check.status, 0, check.stdout + check.stderr);
   });
 });

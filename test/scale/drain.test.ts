@@ -46,7 +46,9 @@ async function stubbornSocket(port: number): Promise<net.Socket> {
   const raw = net.connect(port, '127.0.0.1');
   raw.on('error', () => {});
   await new Promise((resolve) => raw.once('connect', resolve));
-  raw.write(`GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+  raw.write(
+    `GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+  );
   const head = await new Promise<string>((resolve) => raw.once('data', (data: Buffer) => resolve(data.toString('latin1'))));
   assert.match(head, /^HTTP\/1\.1 101/);
   raw.pause();
@@ -63,7 +65,9 @@ for (const runtime of ['node', 'bun', 'deno'] as const satisfies readonly Runtim
     });
 
     it('from shutdown.start: upgrades, logins and tickets 503 + Retry-After; the open socket closes 1001 with a retry hint; exit 0', async () => {
-      server = await startServer(runtime, { args: [...OPEN_LIMITS, '--drain-timeout', '4s', '--demo-users', demoUsers(['drain']), '--log-level', 'info'] });
+      server = await startServer(runtime, {
+        args: [...OPEN_LIMITS, '--drain-timeout', '4s', '--demo-users', demoUsers(['drain']), '--log-level', 'info'],
+      });
       const target = { origin: server.origin, wsUrl: server.wsUrl };
       const cookie = await loginAs(target, 'drain');
       const open = await authenticatedOn('drain', target, target, target, cookie);
@@ -74,14 +78,20 @@ for (const runtime of ['node', 'bun', 'deno'] as const satisfies readonly Runtim
       await until(() => server!.logs().some((line) => line.msg === 'shutdown.start'), 5_000, 'shutdown.start');
       const [upgrade, loginRes, ticketRes, health, ready] = await Promise.all([
         attemptSocket(server.wsUrl, spare),
-        request(`${server.origin}/auth/login`, { method: 'POST', headers: json, body: JSON.stringify({ username: 'drain', password: 'pw-drain' }) }).catch(() => null),
+        request(`${server.origin}/auth/login`, {
+          method: 'POST',
+          headers: json,
+          body: JSON.stringify({ username: 'drain', password: 'pw-drain' }),
+        }).catch(() => null),
         request(`${server.origin}/auth/ticket`, { method: 'POST', headers: { ...json, cookie }, body: '{}' }).catch(() => null),
         request(`${server.origin}/healthz`).catch(() => null),
         request(`${server.origin}/readyz`).catch(() => null),
       ]);
       const closed = await open.closeCode();
       const code = await exited;
-      console.log(`# ${runtime} draining: upgrade ${JSON.stringify(upgrade)}, login ${loginRes?.status ?? 'refused'}, ticket ${ticketRes?.status ?? 'refused'}, open socket ${JSON.stringify(closed)}`);
+      console.log(
+        `# ${runtime} draining: upgrade ${JSON.stringify(upgrade)}, login ${loginRes?.status ?? 'refused'}, ticket ${ticketRes?.status ?? 'refused'}, open socket ${JSON.stringify(closed)}`,
+      );
 
       assert.notEqual(upgrade.status, 101, `a socket was accepted during the drain: ${JSON.stringify(upgrade)}`);
       assert.deepEqual(closed.code, 1001);

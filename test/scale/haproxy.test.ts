@@ -15,7 +15,19 @@ import { after, before, describe, it } from 'node:test';
 import { projectRoot } from '../support/server-process.ts';
 import { freePort, startRedis, type RedisServer } from '../support/redis-server.ts';
 import { CLIENT_ADDRESS, LbSocket, lbRequest } from './lb-client.ts';
-import { OPEN_LIMITS, assertCleanOutput, call, deliveries, demoUsers, sleep, startInstance, subscribe, until, waitForReady, type Instance } from './support.ts';
+import {
+  OPEN_LIMITS,
+  assertCleanOutput,
+  call,
+  deliveries,
+  demoUsers,
+  sleep,
+  startInstance,
+  subscribe,
+  until,
+  waitForReady,
+  type Instance,
+} from './support.ts';
 
 const HAPROXY = process.env.HAPROXY ?? '/usr/sbin/haproxy';
 const SHIPPED = path.join(projectRoot, 'deploy/haproxy.cfg');
@@ -44,13 +56,19 @@ describe('HAProxy (deploy/haproxy.cfg) in front of two instances', () => {
   const lb = {
     login: async (user: string, headers: Record<string, string> = {}) => {
       const res = await lbRequest(`${lbOrigin}/auth/login`, {
-        method: 'POST', headers: { 'content-type': 'application/json', origin: lbOrigin, ...headers }, body: JSON.stringify({ username: user, password: `pw-${user}` }),
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: lbOrigin, ...headers },
+        body: JSON.stringify({ username: user, password: `pw-${user}` }),
       });
       assert.equal(res.status, 204, `login through haproxy: ${res.status} ${res.body}`);
       return String(res.headers['set-cookie']?.[0] ?? '').split(';')[0]!;
     },
     ticket: async (cookie: string) => {
-      const res = await lbRequest(`${lbOrigin}/auth/ticket`, { method: 'POST', headers: { 'content-type': 'application/json', origin: lbOrigin, cookie }, body: '{}' });
+      const res = await lbRequest(`${lbOrigin}/auth/ticket`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: lbOrigin, cookie },
+        body: '{}',
+      });
       assert.equal(res.status, 201, `ticket through haproxy: ${res.status} ${res.body}`);
       return res.json<{ ticket: string }>().ticket;
     },
@@ -68,7 +86,12 @@ describe('HAProxy (deploy/haproxy.cfg) in front of two instances', () => {
 
   /** Which instance logged an authentication since `marks` (counts of lines taken before). */
   const authedSince = (marks: Map<Instance, number>): Instance[] =>
-    [app1, app2].filter((instance) => instance.server.logs().slice(marks.get(instance)).some((line) => line.msg === 'auth.ok'));
+    [app1, app2].filter((instance) =>
+      instance.server
+        .logs()
+        .slice(marks.get(instance))
+        .some((line) => line.msg === 'auth.ok'),
+    );
   /** Instances whose log has an auth.ok since `marks`. The client can see auth.ok before the test has read the server's stdout. */
   const landedOn = async (marks: Map<Instance, number>): Promise<Instance[]> => {
     await until(() => authedSince(marks).length > 0, 5_000, 'an auth.ok line');
@@ -83,12 +106,29 @@ describe('HAProxy (deploy/haproxy.cfg) in front of two instances', () => {
     lbOrigin = `http://127.0.0.1:${lbPort}`;
     // A short drain, held open in 9c by a socket that never answers the close. Behind the proxy the
     // instances are reached at the proxy's origin: their public origin (Host check, "self").
-    const args = ['--redis-url', redis.url, ...OPEN_LIMITS, '--trust-proxy', '127.0.0.1', '--public-origin', lbOrigin, '--allowed-origins', 'self', '--drain-timeout', '5s', '--demo-users', demoUsers(USERS)];
+    const args = [
+      '--redis-url',
+      redis.url,
+      ...OPEN_LIMITS,
+      '--trust-proxy',
+      '127.0.0.1',
+      '--public-origin',
+      lbOrigin,
+      '--allowed-origins',
+      'self',
+      '--drain-timeout',
+      '5s',
+      '--demo-users',
+      demoUsers(USERS),
+    ];
     [app1, app2] = await Promise.all([startInstance('app1', 'node', args), startInstance('app2', 'bun', args)]);
     await Promise.all([waitForReady(app1), waitForReady(app2)]);
 
     const rendered = path.join(dir, 'haproxy.cfg');
-    writeFileSync(rendered, render({ '${APP1}': `127.0.0.1:${app1.port}`, '${APP2}': `127.0.0.1:${app2.port}`, '${LB_BIND-:8080}': `127.0.0.1:${lbPort}` }));
+    writeFileSync(
+      rendered,
+      render({ '${APP1}': `127.0.0.1:${app1.port}`, '${APP2}': `127.0.0.1:${app2.port}`, '${LB_BIND-:8080}': `127.0.0.1:${lbPort}` }),
+    );
     const check = spawnSync(HAPROXY, ['-c', '-f', rendered], { encoding: 'utf8', timeout: 10_000 });
     assert.equal(check.status, 0, `haproxy -c on the rendered copy:\n${check.stdout}${check.stderr}`);
 
@@ -115,7 +155,11 @@ describe('HAProxy (deploy/haproxy.cfg) in front of two instances', () => {
   });
 
   it('9a. the shipped file as-is is valid (haproxy -c) with its placeholders set from the environment', () => {
-    const check = spawnSync(HAPROXY, ['-c', '-f', SHIPPED], { encoding: 'utf8', timeout: 10_000, env: { ...process.env, APP1: '127.0.0.1:18081', APP2: '127.0.0.1:18082' } });
+    const check = spawnSync(HAPROXY, ['-c', '-f', SHIPPED], {
+      encoding: 'utf8',
+      timeout: 10_000,
+      env: { ...process.env, APP1: '127.0.0.1:18081', APP2: '127.0.0.1:18082' },
+    });
     assert.equal(check.status, 0, check.stdout + check.stderr);
     assert.match(check.stdout + check.stderr, /Configuration file is valid/);
     // …and refuses to start without them, rather than pointing at nothing.
@@ -136,7 +180,10 @@ describe('HAProxy (deploy/haproxy.cfg) in front of two instances', () => {
     for (const instance of [app1, app2]) {
       const ips = loginsOn(instance).map((line) => line.ip);
       assert.ok(ips.length > 0, `no login reached ${instance.name}`);
-      assert.ok(ips.every((ip) => ip === CLIENT_ADDRESS), `${instance.name} (${instance.runtime}) saw ${JSON.stringify(ips)}`);
+      assert.ok(
+        ips.every((ip) => ip === CLIENT_ADDRESS),
+        `${instance.name} (${instance.runtime}) saw ${JSON.stringify(ips)}`,
+      );
     }
 
     // Two sockets one after the other: leastconn sends the second to the instance without one.
@@ -149,9 +196,15 @@ describe('HAProxy (deploy/haproxy.cfg) in front of two instances', () => {
     assert.equal(firstOn.length, 1, 'the first socket authenticated on exactly one instance');
     assert.equal(secondOn.length, 1, 'the second socket authenticated on exactly one instance');
     assert.notEqual(firstOn[0], secondOn[0], 'the two sockets landed on different instances');
-    console.log(`# haproxy: first socket on ${firstOn[0]!.name} (${firstOn[0]!.runtime}), second on ${secondOn[0]!.name} (${secondOn[0]!.runtime})`);
+    console.log(
+      `# haproxy: first socket on ${firstOn[0]!.name} (${firstOn[0]!.runtime}), second on ${secondOn[0]!.name} (${secondOn[0]!.runtime})`,
+    );
 
-    assert.deepEqual(await call(first, { type: 'echo', id: 1, data: 'through the proxy' }), { type: 'echo', id: 1, data: 'through the proxy' });
+    assert.deepEqual(await call(first, { type: 'echo', id: 1, data: 'through the proxy' }), {
+      type: 'echo',
+      id: 1,
+      data: 'through the proxy',
+    });
     await subscribe(first, 'chat:lb');
     assert.deepEqual(await call(second, { type: 'publish', id: 2, channel: 'chat:lb', data: 'across instances' }), { type: 'ok', id: 2 });
     await until(() => deliveries(first, 'chat:lb').length === 1, 5_000, 'the cross-instance delivery');
@@ -170,7 +223,9 @@ describe('HAProxy (deploy/haproxy.cfg) in front of two instances', () => {
     stubborn.on('error', () => {});
     await once(stubborn, 'connect');
     // Its Host is the public origin's (--public-origin), as through the proxy.
-    stubborn.write(`GET /ws HTTP/1.1\r\nHost: ${new URL(lbOrigin).host}\r\nOrigin: ${lbOrigin}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+    stubborn.write(
+      `GET /ws HTTP/1.1\r\nHost: ${new URL(lbOrigin).host}\r\nOrigin: ${lbOrigin}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+    );
     const [head] = (await once(stubborn, 'data')) as [Buffer];
     assert.match(head.toString('latin1'), /^HTTP\/1\.1 101/);
     stubborn.pause();
@@ -191,7 +246,10 @@ describe('HAProxy (deploy/haproxy.cfg) in front of two instances', () => {
       socket.close();
     }
     assert.ok(duringDrain >= 3, `only ${duringDrain} reconnects happened while app1 was still draining`);
-    const acceptedWhileDraining = stopped.server.logs().slice(drainingFrom).filter((line) => line.msg === 'auth.ok');
+    const acceptedWhileDraining = stopped.server
+      .logs()
+      .slice(drainingFrom)
+      .filter((line) => line.msg === 'auth.ok');
     assert.deepEqual(acceptedWhileDraining, [], 'the draining instance started nothing');
     stubborn.destroy();
     assert.equal(await exited, 0);

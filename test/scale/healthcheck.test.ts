@@ -66,7 +66,11 @@ for (const runtime of ['node', 'bun', 'deno', 'binary'] as const satisfies reado
 
     it('follows TLS=true to https, verifying the certificate against the trusted CA', () => {
       const trust: Record<string, string> = { [runtime === 'deno' ? 'DENO_CERT' : 'NODE_EXTRA_CA_CERTS']: `${certs.dir}/ca.pem` };
-      assert.deepEqual(healthcheck(runtime, { HOST: '127.0.0.1', PORT: String(overTls.port), TLS: 'true', ...trust }), { status: 0, stdout: '', stderr: '' });
+      assert.deepEqual(healthcheck(runtime, { HOST: '127.0.0.1', PORT: String(overTls.port), TLS: 'true', ...trust }), {
+        status: 0,
+        stdout: '',
+        stderr: '',
+      });
       // Without the CA the certificate cannot be verified: unhealthy, never silently accepted.
       const untrusted = healthcheck(runtime, { HOST: '127.0.0.1', PORT: String(overTls.port), TLS: 'true' });
       assert.equal(untrusted.status, 1, untrusted.stderr);

@@ -13,8 +13,21 @@ import { request } from '../support/http.ts';
 import { REDIS_SERVER, closedPortUrl, startRedis, type RedisServer } from '../support/redis-server.ts';
 import type { TestSocket } from '../support/ws-client.ts';
 import {
-  OPEN_LIMITS, assertCleanOutput, authWith, authenticatedOn, call, deliveries, demoUsers, get, loginAs,
-  sleep, startInstance, subscribe, until, waitForReady, type Instance,
+  OPEN_LIMITS,
+  assertCleanOutput,
+  authWith,
+  authenticatedOn,
+  call,
+  deliveries,
+  demoUsers,
+  get,
+  loginAs,
+  sleep,
+  startInstance,
+  subscribe,
+  until,
+  waitForReady,
+  type Instance,
 } from './support.ts';
 
 const USERS = ['pub', 'sub', 'late', 'probe'];
@@ -29,7 +42,9 @@ describe('Redis unreachable at start (Node, Bun, Deno)', () => {
     url = await closedPortUrl();
     const args = ['--redis-url', url, ...OPEN_LIMITS, '--demo-users', demoUsers(USERS)];
     // startInstance resolves only once the "listening" log line has appeared.
-    instances.push(...(await Promise.all([startInstance('node', 'node', args), startInstance('bun', 'bun', args), startInstance('deno', 'deno', args)])));
+    instances.push(
+      ...(await Promise.all([startInstance('node', 'node', args), startInstance('bun', 'bun', args), startInstance('deno', 'deno', args)])),
+    );
   });
 
   after(async () => {
@@ -48,7 +63,11 @@ describe('Redis unreachable at start (Node, Bun, Deno)', () => {
       const ready = await get(instance, '/readyz');
       assert.equal(ready.status, 503, instance.name);
       assert.deepEqual(ready.json(), { status: 'backend_unavailable', backend: 'redis' });
-      const loginRes = await request(`${instance.origin}/auth/login`, { method: 'POST', headers: json, body: JSON.stringify({ username: 'probe', password: 'pw-probe' }) });
+      const loginRes = await request(`${instance.origin}/auth/login`, {
+        method: 'POST',
+        headers: json,
+        body: JSON.stringify({ username: 'probe', password: 'pw-probe' }),
+      });
       assert.equal(loginRes.status, 503, `${instance.name} login: ${loginRes.body}`);
       assert.deepEqual(loginRes.json(), { error: 'unavailable' });
 
@@ -74,13 +93,23 @@ describe('Redis unreachable at start (Node, Bun, Deno)', () => {
 
   it('7b. when Redis appears later on that port, every instance becomes ready and shares state (logout fans out)', async () => {
     const port = new URL(url).port;
-    late = spawn(REDIS_SERVER, ['--port', port, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', os.tmpdir(), '--loglevel', 'warning'], { stdio: 'ignore' });
+    late = spawn(
+      REDIS_SERVER,
+      ['--port', port, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', os.tmpdir(), '--loglevel', 'warning'],
+      { stdio: 'ignore' },
+    );
     const waited = await Promise.all(instances.map((instance) => waitForReady(instance, 200, 12_000)));
-    console.log(`# redis appeared later: /readyz 200 after ${JSON.stringify(Object.fromEntries(instances.map((i, k) => [i.name, waited[k]])))} ms`);
+    console.log(
+      `# redis appeared later: /readyz 200 after ${JSON.stringify(Object.fromEntries(instances.map((i, k) => [i.name, waited[k]])))} ms`,
+    );
     const [node, bun, deno] = instances as [Instance, Instance, Instance];
     const cookie = await loginAs(node, 'probe');
     const onBun = await authenticatedOn('probe', node, bun, deno, cookie);
-    const res = await request(`${deno.origin}/auth/logout`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: '{}' });
+    const res = await request(`${deno.origin}/auth/logout`, {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'application/json' },
+      body: '{}',
+    });
     assert.equal(res.status, 204);
     assert.equal((await onBun.closeCode()).code, 4409, 'the revocation bus subscribed once Redis came up');
     for (const instance of instances) assertCleanOutput(instance, issuedSecrets);
@@ -127,9 +156,17 @@ describe('Redis killed (SIGKILL) under two running instances, then restarted on 
     assert.deepEqual(await call(publisher, { type: 'echo', id: 'e1', data: 'local' }), { type: 'echo', id: 'e1', data: 'local' });
     assert.deepEqual(await call(subscriber, { type: 'ping', id: 'p1' }), { type: 'pong', id: 'p1' });
     // A publish cannot reach other instances: an error reply, the socket stays open.
-    assert.deepEqual(await call(publisher, { type: 'publish', id: 'down', channel, data: 'lost' }), { type: 'error', id: 'down', code: 'unavailable' });
+    assert.deepEqual(await call(publisher, { type: 'publish', id: 'down', channel, data: 'lost' }), {
+      type: 'error',
+      id: 'down',
+      code: 'unavailable',
+    });
     // A new subscription cannot be made reliably either.
-    assert.deepEqual(await call(publisher, { type: 'subscribe', id: 'sub-down', channel: 'chat:other' }), { type: 'error', id: 'sub-down', code: 'unavailable' });
+    assert.deepEqual(await call(publisher, { type: 'subscribe', id: 'sub-down', channel: 'chat:other' }), {
+      type: 'error',
+      id: 'sub-down',
+      code: 'unavailable',
+    });
     // New auths fail closed: a valid ticket issued before the outage cannot be checked → 1013, on both runtimes.
     for (const instance of [A, B]) {
       const attempt = await authWith(instance, pendingTicket);
@@ -137,13 +174,25 @@ describe('Redis killed (SIGKILL) under two running instances, then restarted on 
     }
     // The HTTP side of the auth service answers 503, not 500 or a hang.
     for (const instance of [A, B]) {
-      const loginRes = await request(`${instance.origin}/auth/login`, { method: 'POST', headers: json, body: JSON.stringify({ username: 'late', password: 'pw-late' }) });
+      const loginRes = await request(`${instance.origin}/auth/login`, {
+        method: 'POST',
+        headers: json,
+        body: JSON.stringify({ username: 'late', password: 'pw-late' }),
+      });
       assert.equal(loginRes.status, 503, `${instance.name} login`);
-      const ticketRes = await request(`${instance.origin}/auth/ticket`, { method: 'POST', headers: { ...json, cookie: lateCookie }, body: '{}' });
+      const ticketRes = await request(`${instance.origin}/auth/ticket`, {
+        method: 'POST',
+        headers: { ...json, cookie: lateCookie },
+        body: '{}',
+      });
       assert.equal(ticketRes.status, 503, `${instance.name} ticket`);
       assert.equal((await get(instance, '/healthz')).status, 200);
     }
-    assert.deepEqual(deliveries(subscriber, channel).map((m) => m.data), ['before'], 'nothing leaked through during the outage');
+    assert.deepEqual(
+      deliveries(subscriber, channel).map((m) => m.data),
+      ['before'],
+      'nothing leaked through during the outage',
+    );
 
     // Stay down long enough for the clients' reconnect backoff to grow past its first steps.
     await sleep(Math.max(0, 2_500 - (Date.now() - killedAt)));
@@ -155,7 +204,10 @@ describe('Redis killed (SIGKILL) under two running instances, then restarted on 
     // The subscription made before the kill (on B, Bun) gets a message published on A (Node) after the restart.
     assert.deepEqual(await call(publisher, { type: 'publish', id: 'after', channel, data: 'after' }), { type: 'ok', id: 'after' });
     await until(() => deliveries(subscriber, channel).length === 2, 5_000, 'the delivery after the restart');
-    assert.deepEqual(deliveries(subscriber, channel).map((m) => m.data), ['before', 'after']);
+    assert.deepEqual(
+      deliveries(subscriber, channel).map((m) => m.data),
+      ['before', 'after'],
+    );
     // Redis lost its data (no persistence): the old session is gone, a new login + auth works.
     const fresh = await authenticatedOn('late', B, A, B);
     open.push(fresh);
@@ -170,16 +222,24 @@ describe('Redis killed (SIGKILL) under two running instances, then restarted on 
   // but leaves the sockets of that session open (until the session's exp, 8 h by default), because
   // the logout route only revokes when it still finds the session record. The sid is SHA-256 of the
   // cookie token, so it can be revoked without the record.
-  it('8b. a logout after Redis lost its data (restart, no persistence) still closes the session\'s sockets with 4409', async () => {
+  it("8b. a logout after Redis lost its data (restart, no persistence) still closes the session's sockets with 4409", async () => {
     const cookie = await loginAs(A, 'probe');
     const socket = await authenticatedOn('probe', A, B, A, cookie);
     open.push(socket);
     await redis.restart(); // SIGTERM + start: with --save "" every session is gone
     await Promise.all([waitForReady(A, 200, 10_000), waitForReady(B, 200, 10_000)]);
-    const res = await request(`${A.origin}/auth/logout`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: '{}' });
+    const res = await request(`${A.origin}/auth/logout`, {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'application/json' },
+      body: '{}',
+    });
     assert.equal(res.status, 204);
     const closed = await Promise.race([socket.closed, sleep(3_000).then(() => null)]);
     const stillServed = closed === null ? await call(socket, { type: 'echo', id: 'x', data: 'after logout' }).catch(() => null) : null;
-    assert.deepEqual(closed, { code: 4409, reason: 'session revoked' }, `after logout the socket is still open and served: ${JSON.stringify(stillServed)}`);
+    assert.deepEqual(
+      closed,
+      { code: 4409, reason: 'session revoked' },
+      `after logout the socket is still open and served: ${JSON.stringify(stillServed)}`,
+    );
   });
 });

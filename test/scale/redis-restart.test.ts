@@ -14,8 +14,19 @@ import { request } from '../support/http.ts';
 import { startRedis, type RedisServer } from '../support/redis-server.ts';
 import type { TestSocket } from '../support/ws-client.ts';
 import {
-  OPEN_LIMITS, assertCleanOutput, authWith, authenticatedOn, call, demoUsers, get, loginAs, logLines, sleep,
-  startInstance, waitForReady, type Instance,
+  OPEN_LIMITS,
+  assertCleanOutput,
+  authWith,
+  authenticatedOn,
+  call,
+  demoUsers,
+  get,
+  loginAs,
+  logLines,
+  sleep,
+  startInstance,
+  waitForReady,
+  type Instance,
 } from './support.ts';
 
 const CAP = 10;
@@ -29,7 +40,17 @@ describe('Redis restarts under three instances (Node, Bun, Deno)', () => {
 
   before(async () => {
     redis = await startRedis();
-    const args = ['--redis-url', redis.url, ...OPEN_LIMITS, '--max-connections-per-user', String(CAP), '--breaker-cooldown', COOLDOWN, '--demo-users', demoUsers(['capped', 'late'])];
+    const args = [
+      '--redis-url',
+      redis.url,
+      ...OPEN_LIMITS,
+      '--max-connections-per-user',
+      String(CAP),
+      '--breaker-cooldown',
+      COOLDOWN,
+      '--demo-users',
+      demoUsers(['capped', 'late']),
+    ];
     instances = await Promise.all([startInstance('A', 'node', args), startInstance('B', 'bun', args), startInstance('C', 'deno', args)]);
     await Promise.all(instances.map((instance) => waitForReady(instance)));
   });
@@ -65,9 +86,13 @@ describe('Redis restarts under three instances (Node, Bun, Deno)', () => {
     console.log(`# redis restarted empty: ${CAP} more sockets for a user at the cap: ${JSON.stringify(outcomes)}`);
     assert.deepEqual(outcomes, Array(CAP).fill(4430), 'every open socket still counts toward the cap');
     // The sockets from before the restart were never disturbed.
-    for (const [i, socket] of open.slice(0, CAP).entries()) assert.deepEqual(await call(socket, { type: 'ping', id: i }), { type: 'pong', id: i });
+    for (const [i, socket] of open.slice(0, CAP).entries())
+      assert.deepEqual(await call(socket, { type: 'ping', id: i }), { type: 'pong', id: i });
     for (const instance of instances) {
-      assert.ok(logLines(instance, 'connection leases were missing in redis; written back').length > 0, `${instance.name} wrote its leases back`);
+      assert.ok(
+        logLines(instance, 'connection leases were missing in redis; written back').length > 0,
+        `${instance.name} wrote its leases back`,
+      );
     }
     for (const socket of open.splice(0)) socket.close();
   });
@@ -101,7 +126,8 @@ describe('Redis restarts under three instances (Node, Bun, Deno)', () => {
       }),
     );
     console.log(`# redis back after 5 s with the breaker open (cool-down ${COOLDOWN}): ${JSON.stringify(results)}`);
-    for (const result of results) assert.equal(result.outcome, 'auth.ok', `${result.name}: /readyz said 200 but a new socket got ${result.outcome}`);
+    for (const result of results)
+      assert.equal(result.outcome, 'auth.ok', `${result.name}: /readyz said 200 but a new socket got ${result.outcome}`);
     for (const instance of instances) {
       const states = logLines(instance, 'breaker.state').map((line) => line.state);
       assert.equal(states.at(-1), 'closed', `${instance.name}: ${states.join(' → ')}`);

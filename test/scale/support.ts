@@ -13,10 +13,17 @@ export const ADMIN_TOKEN = 'scale-admin-token-0123456789abcdef-0123';
 
 /** Limits opened up so that many sockets and logins from 127.0.0.1 are not throttled. */
 export const OPEN_LIMITS = [
-  '--login-rate', '100/s,1000', '--ticket-rate', '100/s,1000',
-  '--max-connections-per-ip', '1000', '--upgrade-rate', '100/s,1000',
+  '--login-rate',
+  '100/s,1000',
+  '--ticket-rate',
+  '100/s,1000',
+  '--max-connections-per-ip',
+  '1000',
+  '--upgrade-rate',
+  '100/s,1000',
   // The fan-out publisher pipelines 200 publishes on one socket.
-  '--message-rate', '5000/s,5000',
+  '--message-rate',
+  '5000/s,5000',
 ];
 
 /** `user:password` pairs: `u0..u(n-1)` with password `pw-<name>`. */
@@ -31,7 +38,12 @@ export interface Instance extends Target {
   readonly server: ServerProcess;
 }
 
-export async function startInstance(name: string, runtime: RuntimeTarget, args: readonly string[], env: Record<string, string> = {}): Promise<Instance> {
+export async function startInstance(
+  name: string,
+  runtime: RuntimeTarget,
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<Instance> {
   const server = await startServer(runtime, { args: [...args, '--log-level', 'info'], env, timeoutMs: 30_000 });
   return { name, runtime, port: server.port, server, origin: server.origin, wsUrl: server.wsUrl };
 }
@@ -77,7 +89,13 @@ export async function settle(socket: TestSocket, timeoutMs = 8_000): Promise<{ s
 }
 
 /** Login on `loginOn`, ticket from `ticketFrom`, authenticated socket on `socketOn` (all may differ). */
-export async function authenticatedOn(user: string, loginOn: Target, socketOn: Target = loginOn, ticketFrom: Target = loginOn, cookie?: string): Promise<TestSocket> {
+export async function authenticatedOn(
+  user: string,
+  loginOn: Target,
+  socketOn: Target = loginOn,
+  ticketFrom: Target = loginOn,
+  cookie?: string,
+): Promise<TestSocket> {
   const session = cookie ?? (await loginAs(loginOn, user));
   const tk = await ticket(ticketFrom, session);
   const { socket, ok, code } = await authWith(socketOn, tk);

@@ -28,7 +28,15 @@ export function request(url: string, options: HttpRequestOptions = {}): Promise<
   return new Promise((resolve, reject) => {
     const req = lib.request(
       target,
-      { method: options.method ?? 'GET', headers: options.headers, ca: options.ca, agent: false, localAddress: options.localAddress, timeout: options.timeoutMs, ...(options.servername ? { servername: options.servername } : {}) },
+      {
+        method: options.method ?? 'GET',
+        headers: options.headers,
+        ca: options.ca,
+        agent: false,
+        localAddress: options.localAddress,
+        timeout: options.timeoutMs,
+        ...(options.servername ? { servername: options.servername } : {}),
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));

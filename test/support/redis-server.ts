@@ -128,7 +128,8 @@ export function unhandledRejectionTripwire(): { assertNone(): void } {
   return {
     assertNone() {
       const found = seen.splice(0);
-      if (found.length > 0) throw new Error(`unhandled rejection(s): ${found.map((e) => (e instanceof Error ? e.stack : String(e))).join('\n')}`);
+      if (found.length > 0)
+        throw new Error(`unhandled rejection(s): ${found.map((e) => (e instanceof Error ? e.stack : String(e))).join('\n')}`);
     },
   };
 }

@@ -4,7 +4,8 @@ export type LogEntry = { level: string; fields: Record<string, unknown>; message
 
 /** A Logger that records every line (with its child bindings) into `entries`. */
 export function spyLogger(entries: LogEntry[], bindings: Record<string, unknown> = {}): Logger {
-  const at = (level: string) => (fields: Record<string, unknown>, message: string) => entries.push({ level, fields: { ...bindings, ...fields }, message });
+  const at = (level: string) => (fields: Record<string, unknown>, message: string) =>
+    entries.push({ level, fields: { ...bindings, ...fields }, message });
   return {
     debug: at('debug'),
     info: at('info'),

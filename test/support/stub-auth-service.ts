@@ -23,7 +23,8 @@ export async function startStubAuthService(port = 0): Promise<StubAuthService> {
       const authorized = req.headers.authorization === `Bearer ${STUB_SECRET}`;
       const body = JSON.parse(raw || '{}') as Record<string, unknown>;
       calls.push({ body, authorized });
-      const reply = (status: number, payload: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(payload));
+      const reply = (status: number, payload: unknown) =>
+        res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(payload));
       if (!authorized) return reply(401, { error: 'unauthorized' });
       const ticket = String(body.ticket);
       if (ticket.startsWith('short')) return reply(200, { sub: 'alice', exp: Math.floor(Date.now() / 1000) + 2 });
@@ -46,4 +47,5 @@ export async function startStubAuthService(port = 0): Promise<StubAuthService> {
   };
 }
 
-export const stubTicket = (kind: 'ok' | 'short' | 'reject' | 'fail' | 'hang') => `${kind}${'x'.repeat(30)}${Math.random().toString(36).slice(2)}`;
+export const stubTicket = (kind: 'ok' | 'short' | 'reject' | 'fail' | 'hang') =>
+  `${kind}${'x'.repeat(30)}${Math.random().toString(36).slice(2)}`;

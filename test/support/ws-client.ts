@@ -15,8 +15,17 @@ export class TestSocket {
   closedAt: number | undefined;
   #waiters: (() => void)[] = [];
 
-  constructor(url: string, options: { origin?: string; ca?: string; headers?: Record<string, string>; localAddress?: string; handshakeTimeoutMs?: number } = {}) {
-    this.raw = new WebSocket(url, { origin: options.origin, ca: options.ca, headers: options.headers, localAddress: options.localAddress, handshakeTimeout: options.handshakeTimeoutMs });
+  constructor(
+    url: string,
+    options: { origin?: string; ca?: string; headers?: Record<string, string>; localAddress?: string; handshakeTimeoutMs?: number } = {},
+  ) {
+    this.raw = new WebSocket(url, {
+      origin: options.origin,
+      ca: options.ca,
+      headers: options.headers,
+      localAddress: options.localAddress,
+      handshakeTimeout: options.handshakeTimeoutMs,
+    });
     this.opened = new Promise((resolve, reject) => {
       this.raw.once('open', () => resolve());
       this.raw.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));

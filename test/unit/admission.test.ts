@@ -1,10 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Hono } from 'hono';
-import { ConnectionCounter, createAdmission, fixedServerNames, listenOrigins, literalServerNames, parseOriginPolicy } from '../../src/core/admission/index.ts';
+import {
+  ConnectionCounter,
+  createAdmission,
+  fixedServerNames,
+  listenOrigins,
+  literalServerNames,
+  parseOriginPolicy,
+} from '../../src/core/admission/index.ts';
 import type { AdmissionOptions, Slot } from '../../src/core/admission/index.ts';
 import { spyLogger, type LogEntry } from '../support/spy-logger.ts';
-
 
 const IP = '10.0.0.1';
 
@@ -44,7 +50,13 @@ function setup(overrides: Partial<AdmissionOptions> = {}) {
   app.get('/page', (c) => c.text('page'));
 
   const upgrade = (target = 'https://app.example.com/ws', headers: Record<string, string | null> = {}) => {
-    const all: Record<string, string | null> = { upgrade: 'websocket', connection: 'Upgrade', 'x-test-ip': IP, origin: 'https://app.example.com', ...headers };
+    const all: Record<string, string | null> = {
+      upgrade: 'websocket',
+      connection: 'Upgrade',
+      'x-test-ip': IP,
+      origin: 'https://app.example.com',
+      ...headers,
+    };
     const sent = new Headers();
     for (const [name, value] of Object.entries(all)) if (value !== null) sent.set(name, value);
     return app.request(target, { headers: sent });
@@ -69,7 +81,10 @@ async function errorOf(res: Response): Promise<string> {
 describe('parseOriginPolicy', () => {
   it('normalises entries: lowercase host, default port dropped, trailing slash forgiven, IDN to punycode', () => {
     const policy = parseOriginPolicy(' HTTPS://App.Example.com:443/ , http://x.example:80, http://bücher.example, http://[::1]:8080 ');
-    assert.deepEqual([...policy.origins], ['https://app.example.com', 'http://x.example', 'http://xn--bcher-kva.example', 'http://[::1]:8080']);
+    assert.deepEqual(
+      [...policy.origins],
+      ['https://app.example.com', 'http://x.example', 'http://xn--bcher-kva.example', 'http://[::1]:8080'],
+    );
     assert.equal(policy.allowsAny, false);
     assert.equal(policy.allowsSelf, false);
   });
@@ -94,7 +109,10 @@ describe('parseOriginPolicy', () => {
     'http://app.example.com:99999',
   ]) {
     it(`rejects ${JSON.stringify(bad)} with an error naming it`, () => {
-      assert.throws(() => parseOriginPolicy(`self,${bad}`), (error: Error) => error.message.includes(`"${bad}"`));
+      assert.throws(
+        () => parseOriginPolicy(`self,${bad}`),
+        (error: Error) => error.message.includes(`"${bad}"`),
+      );
     });
   }
 
@@ -169,7 +187,8 @@ describe('admission: Origin', () => {
   it('* admits any Origin and says so for the startup warning', async () => {
     const { upgrade, admission } = setup({ allowedOrigins: '*' });
     assert.equal(admission.policy.allowsAny, true);
-    for (const origin of ['https://evil.com', 'null', 'http://anything:1234']) assert.equal((await upgrade(undefined, { origin })).status, 200);
+    for (const origin of ['https://evil.com', 'null', 'http://anything:1234'])
+      assert.equal((await upgrade(undefined, { origin })).status, 200);
   });
 
   it('self = the configured public origins, whichever of them the Host names; never the Host itself', async () => {
@@ -177,15 +196,29 @@ describe('admission: Origin', () => {
     const target = 'https://chat.example.com/ws';
     assert.equal((await upgrade(target, { host: 'chat.example.com', origin: 'https://chat.example.com' })).status, 200);
     assert.equal((await upgrade(target, { host: 'chat.example.com:443', origin: 'https://chat.example.com:443' })).status, 200);
-    assert.equal((await upgrade(target, { host: 'CHAT.example.com', origin: 'http://127.0.0.1:8080' })).status, 200, 'another of its own origins');
+    assert.equal(
+      (await upgrade(target, { host: 'CHAT.example.com', origin: 'http://127.0.0.1:8080' })).status,
+      200,
+      'another of its own origins',
+    );
     assert.equal((await upgrade(target, { host: 'chat.example.com', origin: 'http://chat.example.com' })).status, 403, 'scheme differs');
-    assert.equal((await upgrade(target, { host: 'chat.example.com', origin: 'https://chat.example.com:8443' })).status, 403, 'port differs');
+    assert.equal(
+      (await upgrade(target, { host: 'chat.example.com', origin: 'https://chat.example.com:8443' })).status,
+      403,
+      'port differs',
+    );
   });
 
   it('behind TLS termination: the server sees http, self is the configured https origin', async () => {
     const { upgrade } = setup({ allowedOrigins: 'self', publicOrigins: 'https://chat.example.com' });
-    assert.equal((await upgrade('http://chat.example.com/ws', { host: 'chat.example.com', origin: 'https://chat.example.com' })).status, 200);
-    assert.equal((await upgrade('http://chat.example.com/ws', { host: 'chat.example.com', origin: 'http://chat.example.com' })).status, 403);
+    assert.equal(
+      (await upgrade('http://chat.example.com/ws', { host: 'chat.example.com', origin: 'https://chat.example.com' })).status,
+      200,
+    );
+    assert.equal(
+      (await upgrade('http://chat.example.com/ws', { host: 'chat.example.com', origin: 'http://chat.example.com' })).status,
+      403,
+    );
   });
 
   it('DNS rebinding: Host evil.example with Origin http://evil.example → 421 unknown_host, never a 101', async () => {
@@ -207,7 +240,8 @@ describe('admission: Origin', () => {
 
   it('without public origins: IP literals and localhost are served, self being the addressed origin; DNS names get 421', async () => {
     const { upgrade } = setup({ allowedOrigins: 'self', publicOrigins: undefined });
-    const at = (authority: string, origin: string | null, scheme = 'http') => upgrade(`${scheme}://${authority}/ws`, { host: authority, origin });
+    const at = (authority: string, origin: string | null, scheme = 'http') =>
+      upgrade(`${scheme}://${authority}/ws`, { host: authority, origin });
     assert.equal((await at('127.0.0.1:8080', 'http://127.0.0.1:8080')).status, 200);
     assert.equal((await at('localhost:3000', 'http://localhost:3000')).status, 200);
     assert.equal((await at('[::1]:8080', 'http://[::1]:8080')).status, 200);
@@ -229,7 +263,11 @@ describe('admission: Origin', () => {
 
   it('a bad public origin is refused at creation, naming it', () => {
     for (const bad of ['self', 'https://app.example.com/path', 'app.example.com', '*']) {
-      assert.throws(() => setup({ publicOrigins: bad }), (error: Error) => error.message.startsWith('public-origin:') && error.message.includes(`"${bad}"`), bad);
+      assert.throws(
+        () => setup({ publicOrigins: bad }),
+        (error: Error) => error.message.startsWith('public-origin:') && error.message.includes(`"${bad}"`),
+        bad,
+      );
     }
   });
 
@@ -392,8 +430,17 @@ describe('admission: upgrade rate', () => {
 
 describe('admission: audit log', () => {
   it('logs every refusal with its reason, ip and origin, and no cookie or authorization value', async () => {
-    const { upgrade, openSocket, logs } = setup({ allowMissingOrigin: false, maxConnectionsPerIp: 1, maxConnections: 2, upgradeRate: { perSecond: 0.1, burst: 2 } });
-    const secrets = { cookie: 'session=COOKIE-SECRET-123', authorization: 'Bearer AUTH-SECRET-456', 'sec-websocket-protocol': 'ticket.PROTO-SECRET-789' };
+    const { upgrade, openSocket, logs } = setup({
+      allowMissingOrigin: false,
+      maxConnectionsPerIp: 1,
+      maxConnections: 2,
+      upgradeRate: { perSecond: 0.1, burst: 2 },
+    });
+    const secrets = {
+      cookie: 'session=COOKIE-SECRET-123',
+      authorization: 'Bearer AUTH-SECRET-456',
+      'sec-websocket-protocol': 'ticket.PROTO-SECRET-789',
+    };
     await upgrade('https://app.example.com//evil.com/ws', { ...secrets, host: 'app.example.com' });
     await upgrade(undefined, { ...secrets, upgrade: 'h2c' });
     await upgrade(undefined, { ...secrets, origin: null });
@@ -426,7 +473,8 @@ describe('admission: audit log', () => {
     assert.equal(all[3]?.fields.origin, 'https://evil.example');
     assert.equal(all[4]?.fields.ip, '10.0.0.1');
     const text = JSON.stringify(all);
-    for (const secret of ['COOKIE-SECRET-123', 'AUTH-SECRET-456', 'PROTO-SECRET-789']) assert.ok(!text.includes(secret), `${secret} leaked into the log`);
+    for (const secret of ['COOKIE-SECRET-123', 'AUTH-SECRET-456', 'PROTO-SECRET-789'])
+      assert.ok(!text.includes(secret), `${secret} leaked into the log`);
   });
 
   it('truncates a huge Origin in the log', async () => {
@@ -480,8 +528,17 @@ describe('server names', () => {
 
   it('fixed names accept a Host with or without the default port, case-insensitively, and nothing else', () => {
     const names = fixedServerNames('https://chat.example.com,http://127.0.0.1:8080');
-    for (const host of ['chat.example.com', 'CHAT.example.com:443', '127.0.0.1:8080']) assert.equal(names.acceptsHost(host, 'http:'), true, host);
-    for (const host of ['chat.example.com:80', 'chat.example.com:8443', '127.0.0.1', '127.0.0.1:80', 'evil.example', 'chat.example.com@evil.example', '']) {
+    for (const host of ['chat.example.com', 'CHAT.example.com:443', '127.0.0.1:8080'])
+      assert.equal(names.acceptsHost(host, 'http:'), true, host);
+    for (const host of [
+      'chat.example.com:80',
+      'chat.example.com:8443',
+      '127.0.0.1',
+      '127.0.0.1:80',
+      'evil.example',
+      'chat.example.com@evil.example',
+      '',
+    ]) {
       assert.equal(names.acceptsHost(host, 'http:'), false, host);
     }
     assert.equal(names.isSelf('https://chat.example.com', 'evil.example', 'http:'), true);
@@ -490,7 +547,9 @@ describe('server names', () => {
 
   it('literal names never accept a DNS name, whatever it resolves to', () => {
     const names = literalServerNames();
-    for (const host of ['127.0.0.1', '10.0.0.5:8080', '[2001:db8::1]:443', 'LOCALHOST:3000']) assert.equal(names.acceptsHost(host, 'http:'), true, host);
-    for (const host of ['evil.example', 'localhost.evil.example', '127.0.0.1.nip.io', 'xn--localhost', '0x7f.evil']) assert.equal(names.acceptsHost(host, 'http:'), false, host);
+    for (const host of ['127.0.0.1', '10.0.0.5:8080', '[2001:db8::1]:443', 'LOCALHOST:3000'])
+      assert.equal(names.acceptsHost(host, 'http:'), true, host);
+    for (const host of ['evil.example', 'localhost.evil.example', '127.0.0.1.nip.io', 'xn--localhost', '0x7f.evil'])
+      assert.equal(names.acceptsHost(host, 'http:'), false, host);
   });
 });

@@ -17,7 +17,10 @@ function setup(overrides: Partial<AuthServiceOptions> = {}) {
   const logs: LogEntry[] = [];
   const ip = { value: '10.0.0.1' as string | null };
   const { app } = createAuthService({
-    users: new Map([['alice', PASSWORD], ['bob', PASSWORD]]),
+    users: new Map([
+      ['alice', PASSWORD],
+      ['bob', PASSWORD],
+    ]),
     verifySecret: SECRET,
     tickets: new MemoryTicketStore({ now }),
     sessions: new MemorySessionStore({ now }),
@@ -103,7 +106,10 @@ describe('POST /auth/login: brute-force limits', () => {
       ip.value = `203.0.113.${i % 12}`;
       statuses.push((await login('alice', `${WRONG}-again-${i}`)).status);
     }
-    assert.ok(statuses.every((status) => status === 401 || status === 429), JSON.stringify(statuses));
+    assert.ok(
+      statuses.every((status) => status === 401 || status === 429),
+      JSON.stringify(statuses),
+    );
     // An attacking address is held back, whatever it sends…
     ip.value = '203.0.113.7';
     assert.equal((await login('alice', PASSWORD)).status, 429);
@@ -144,7 +150,10 @@ describe('POST /auth/login: brute-force limits', () => {
     const statuses: number[] = [];
     for (const name of ['alice', 'bob', 'carol', 'dave', 'erin', 'frank']) statuses.push((await login(name, WRONG)).status);
     assert.deepEqual(statuses, [401, 401, 401, 429, 429, 429]);
-    assert.deepEqual(limitHits().map((h) => h.limit), ['login_ip', 'login_ip', 'login_ip']);
+    assert.deepEqual(
+      limitHits().map((h) => h.limit),
+      ['login_ip', 'login_ip', 'login_ip'],
+    );
   });
 
   it('the correct password from a held-back address still gets 429, and no session', async () => {

@@ -71,7 +71,13 @@ const basic = (user: string, pass: string) => `Basic ${btoa(`${user}:${pass}`)}`
 
 describe('parseDemoUsers', () => {
   it('parses user:pass pairs; passwords may contain colons', () => {
-    assert.deepEqual([...parseDemoUsers('alice:a:b,bob:pw')], [['alice', 'a:b'], ['bob', 'pw']]);
+    assert.deepEqual(
+      [...parseDemoUsers('alice:a:b,bob:pw')],
+      [
+        ['alice', 'a:b'],
+        ['bob', 'pw'],
+      ],
+    );
   });
   for (const [spec, what] of [
     ['alice:s3cretA,:s3cretB', 'empty username'],
@@ -79,10 +85,13 @@ describe('parseDemoUsers', () => {
     ['alice:s3cretA,alice:s3cretB', 'duplicate'],
   ] as const) {
     it(`rejects ${what} without echoing passwords`, () => {
-      assert.throws(() => parseDemoUsers(spec), (err: Error) => {
-        assert.doesNotMatch(err.message, /s3cret/);
-        return true;
-      });
+      assert.throws(
+        () => parseDemoUsers(spec),
+        (err: Error) => {
+          assert.doesNotMatch(err.message, /s3cret/);
+          return true;
+        },
+      );
     });
   }
 });
@@ -208,7 +217,11 @@ describe('POST /auth/ticket', () => {
     assert.equal(text.status, 415);
     assert.deepEqual(await text.json(), { error: 'unsupported_media_type' });
     assert.equal((await post('/auth/ticket', { headers: { authorization } })).status, 415, 'no body, no type');
-    assert.equal((await post('/auth/ticket', { body: '', headers: { authorization, 'content-type': 'text/plain' } })).status, 415, 'empty text');
+    assert.equal(
+      (await post('/auth/ticket', { body: '', headers: { authorization, 'content-type': 'text/plain' } })).status,
+      415,
+      'empty text',
+    );
     for (const body of ['', '{', '[]', 'null', '"{}"']) {
       const res = await post('/auth/ticket', { body, headers: { authorization, ...JSON_TYPE } });
       assert.equal(res.status, 400, JSON.stringify(body));
@@ -261,7 +274,11 @@ describe('POST /auth/ticket', () => {
     it('without a usable length (none, or a transfer coding) the streamed bytes are counted', async () => {
       const { app } = setup({ maxBodyBytes: 64 });
       const body = JSON.stringify({ pad: 'x'.repeat(100) });
-      const extras: Array<Record<string, string>> = [{}, { 'transfer-encoding': 'chunked', 'content-length': '2' }, { 'content-length': '2, 2' }];
+      const extras: Array<Record<string, string>> = [
+        {},
+        { 'transfer-encoding': 'chunked', 'content-length': '2' },
+        { 'content-length': '2, 2' },
+      ];
       for (const extra of extras) {
         const { request, reads } = spied(body, { authorization, 'content-type': 'application/json', ...extra });
         assert.equal((await app.request(request)).status, 413, JSON.stringify(extra));
@@ -368,7 +385,9 @@ describe('POST /auth/verify', () => {
   it('503 when the store fails with store_full', async () => {
     const failing: TicketStore = {
       put: async () => {},
-      take: async () => { throw Object.assign(new Error('full'), { code: 'store_full' }); },
+      take: async () => {
+        throw Object.assign(new Error('full'), { code: 'store_full' });
+      },
       close: async () => {},
     };
     const { verify } = setup({ tickets: failing });
@@ -438,7 +457,13 @@ describe('logging', () => {
     assert.deepEqual(byMessage('login.failed')[0], { component: 'auth-service', username: 'alice', ip: '10.0.0.1' });
     assert.deepEqual(byMessage('login.ok')[0], { component: 'auth-service', sub: 'alice', ip: '10.0.0.1' });
     assert.deepEqual(byMessage('ticket.issued')[0], { component: 'auth-service', sub: 'alice', ip: '10.0.0.1', origin: ORIGIN });
-    assert.deepEqual(byMessage('ticket.verify').map((f) => [f.result, f.reason]), [['ok', null], ['rejected', 'unknown_ticket']]);
+    assert.deepEqual(
+      byMessage('ticket.verify').map((f) => [f.result, f.reason]),
+      [
+        ['ok', null],
+        ['rejected', 'unknown_ticket'],
+      ],
+    );
     // Per-connect successes are debug (the gateway logs auth.ok); refusals stay in the info trail.
     const levelsOf = (m: string) => logs.filter((e) => e.message === m).map((e) => e.level);
     assert.deepEqual(levelsOf('ticket.issued'), ['debug', 'debug']);
@@ -458,7 +483,7 @@ describe('sliding sessions', () => {
   const MIN = 60_000;
   type Issued = { ticket: string; expiresIn: number; sessionExp: number };
 
-  it('each ticket request slides the end by sessionTtlMs, up to sessionMaxAgeMs after login; sessionExp is verify\'s exp', async () => {
+  it("each ticket request slides the end by sessionTtlMs, up to sessionMaxAgeMs after login; sessionExp is verify's exp", async () => {
     const { login, cookieOf, ticketWith, verify, clock } = setup({ sessionTtlMs: 10 * MIN, sessionMaxAgeMs: 25 * MIN });
     clock.t += 123; // a login between two whole seconds
     const loginAt = clock.t;
@@ -475,11 +500,21 @@ describe('sliding sessions', () => {
       clock.t += 6 * MIN;
     }
     const at = (ms: number) => Math.floor(ms / 1000);
-    assert.deepEqual(ends, [at(loginAt + 10 * MIN), at(loginAt + 16 * MIN), at(loginAt + 22 * MIN), at(loginAt + 25 * MIN), at(loginAt + 25 * MIN)]);
+    assert.deepEqual(ends, [
+      at(loginAt + 10 * MIN),
+      at(loginAt + 16 * MIN),
+      at(loginAt + 22 * MIN),
+      at(loginAt + 25 * MIN),
+      at(loginAt + 25 * MIN),
+    ]);
   });
 
   it('exp is the real end: at exp the session is over (ticket 401, /auth/session 401), a second before it is not', async () => {
-    const { login, cookieOf, ticketWith, session, verify, clock } = setup({ sessionTtlMs: 40_000, sessionMaxAgeMs: 40_000, ticketTtlMs: 30_000 });
+    const { login, cookieOf, ticketWith, session, verify, clock } = setup({
+      sessionTtlMs: 40_000,
+      sessionMaxAgeMs: 40_000,
+      ticketTtlMs: 30_000,
+    });
     clock.t += 999; // the rounding that let a session outlive its exp by up to a second
     const cookie = cookieOf(await login());
     const first = (await (await ticketWith({ cookie, origin: ORIGIN })).json()) as Issued;
@@ -520,7 +555,7 @@ describe('sliding sessions', () => {
 });
 
 describe('GET /auth/session', () => {
-  it('200 {sub, exp} for the cookie\'s live session, no-store, without extending it', async () => {
+  it("200 {sub, exp} for the cookie's live session, no-store, without extending it", async () => {
     const { login, cookieOf, session, ticketWith, clock } = setup({ sessionTtlMs: 60_000 });
     const cookie = cookieOf(await login());
     const { sessionExp } = (await (await ticketWith({ cookie, origin: ORIGIN })).json()) as { sessionExp: number };
@@ -561,7 +596,11 @@ describe('state-changing routes: Host, Origin and JSON', () => {
     assert.equal((await ticketWith({ cookie, origin: ORIGIN })).status, 201, 'an allowed origin');
     assert.equal((await ticketWith({ cookie, origin: SELF })).status, 201, 'self');
     assert.equal((await ticketWith({ cookie })).status, 201, 'no Origin: allowed like the upgrade by default');
-    assert.ok(logs.some((e) => e.message === 'request.refused' && e.fields.reason === 'origin_not_allowed' && e.fields.origin === 'https://evil.example'));
+    assert.ok(
+      logs.some(
+        (e) => e.message === 'request.refused' && e.fields.reason === 'origin_not_allowed' && e.fields.origin === 'https://evil.example',
+      ),
+    );
   });
 
   it('a missing Origin follows allowMissingOrigin, for Basic auth too', async () => {
@@ -575,7 +614,10 @@ describe('state-changing routes: Host, Origin and JSON', () => {
   it('login and logout from a foreign or null Origin → 403; the session survives a cross-site logout', async () => {
     const { post, login, cookieOf, logout, ticketWith } = setup();
     for (const origin of ['https://evil.example', 'null']) {
-      const res = await post('/auth/login', { body: JSON.stringify({ username: 'alice', password: PASSWORD }), headers: { ...JSON_TYPE, origin } });
+      const res = await post('/auth/login', {
+        body: JSON.stringify({ username: 'alice', password: PASSWORD }),
+        headers: { ...JSON_TYPE, origin },
+      });
       assert.equal(res.status, 403);
       assert.equal(res.headers.get('set-cookie'), null);
     }
@@ -602,11 +644,20 @@ describe('state-changing routes: Host, Origin and JSON', () => {
     assert.equal((await ticketWith({ cookie, origin: ORIGIN })).status, 201, 'still logged in');
   });
 
-  it('a Host that is not one of the server\'s names → 421 on login, ticket, session and logout; /auth/verify is exempt', async () => {
+  it("a Host that is not one of the server's names → 421 on login, ticket, session and logout; /auth/verify is exempt", async () => {
     const { app, verify, loginTicket } = setup();
     const { ticket } = await loginTicket();
-    for (const [method, path] of [['POST', '/auth/login'], ['POST', '/auth/ticket'], ['GET', '/auth/session'], ['POST', '/auth/logout']] as const) {
-      const res = await app.request(`http://evil.example${path}`, { method, headers: { host: 'evil.example', origin: 'http://evil.example', ...JSON_TYPE }, ...(method === 'POST' ? { body: '{}' } : {}) });
+    for (const [method, path] of [
+      ['POST', '/auth/login'],
+      ['POST', '/auth/ticket'],
+      ['GET', '/auth/session'],
+      ['POST', '/auth/logout'],
+    ] as const) {
+      const res = await app.request(`http://evil.example${path}`, {
+        method,
+        headers: { host: 'evil.example', origin: 'http://evil.example', ...JSON_TYPE },
+        ...(method === 'POST' ? { body: '{}' } : {}),
+      });
       assert.equal(res.status, 421, path);
       assert.deepEqual(await res.json(), { error: 'unknown_host' });
     }

@@ -5,7 +5,7 @@ import { clientIpResolver, createClientIp } from '../../src/server/client-ip.ts'
 
 async function resolve(peer: string | null, xff: string | undefined, trusted: string[]): Promise<string | null> {
   const app = new Hono();
-  const resolver = clientIpResolver((c: Context) => (c.req.header('x-test-peer') ?? peer), trusted);
+  const resolver = clientIpResolver((c: Context) => c.req.header('x-test-peer') ?? peer, trusted);
   let seen: string | null = 'unset';
   app.get('/', (c) => {
     seen = resolver(c);

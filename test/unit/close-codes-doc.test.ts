@@ -20,7 +20,11 @@ function closeCodeRows(markdown: string): Row[] {
   for (const line of markdown.split(/\r?\n/)) {
     const match = /^\|\s*(\d{4})\s*\|/.exec(line);
     if (!match) continue;
-    const cells = line.replace(/^\|/, '').replace(/\|\s*$/, '').split('|').map((c) => c.trim());
+    const cells = line
+      .replace(/^\|/, '')
+      .replace(/\|\s*$/, '')
+      .split('|')
+      .map((c) => c.trim());
     rows.push({ code: Number(match[1]), cells });
   }
   return rows;

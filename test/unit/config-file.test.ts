@@ -35,7 +35,10 @@ describe('config file: options', () => {
 
   it('JSON numbers and booleans are taken as typed', () => {
     const config = fromFile({ port: 9000, tls: true, 'ticket-ttl': 10, 'allow-missing-origin': false, 'max-channels': 8 });
-    assert.deepEqual([config.port, config.tls, config.ticketTtl, config.allowMissingOrigin, config.maxChannels], [9000, true, 10_000, false, 8]);
+    assert.deepEqual(
+      [config.port, config.tls, config.ticketTtl, config.allowMissingOrigin, config.maxChannels],
+      [9000, true, 10_000, false, 8],
+    );
   });
 
   it('precedence: flag > environment > file > default', () => {
@@ -72,7 +75,10 @@ describe('config file: options', () => {
   });
 
   it('loadConfig with --config set but no file text refuses rather than ignoring the file', () => {
-    assert.throws(() => loadConfig(['--config', 'x.json'], {}), (e: unknown) => e instanceof ConfigError && e.option === 'config');
+    assert.throws(
+      () => loadConfig(['--config', 'x.json'], {}),
+      (e: unknown) => e instanceof ConfigError && e.option === 'config',
+    );
   });
 });
 
@@ -93,7 +99,12 @@ describe('config file: errors name the file and the key, on one line', () => {
     assert.equal(bad.option, 'admin-token');
     assert.ok(!bad.message.includes(token), bad.message);
     // V8 quotes the text around an unexpected token ("Unexpected token 't', "{"admin-tok"... is not valid JSON").
-    for (const text of [`{"admin-token": ${token}}`, `{"redis-url": "redis://:${token}@r:6379" oops}`, `{"redis-url": "redis://:${token}@r:6379",}`, `{"admin-token": "${token}`]) {
+    for (const text of [
+      `{"admin-token": ${token}}`,
+      `{"redis-url": "redis://:${token}@r:6379" oops}`,
+      `{"redis-url": "redis://:${token}@r:6379",}`,
+      `{"admin-token": "${token}`,
+    ]) {
       const error = fileError(text);
       assert.equal(error.option, null);
       assert.match(error.message, /not valid JSON/);
@@ -106,7 +117,8 @@ describe('config file: errors name the file and the key, on one line', () => {
     assert.match(fileError({ maxConnections: 5 }).message, /"maxConnections": unknown option \(did you mean "max-connections"\?\)/);
     assert.match(fileError({ redis_url: 'redis://x' }).message, /did you mean "redis-url"\?/);
     assert.match(fileError({ bogus: 1 }).message, /"bogus": unknown option \(keys are the flags' names/);
-    for (const value of [null, [8080], { n: 1 }]) assert.match(fileError({ port: value }).message, /"port": expected a string, number or boolean/);
+    for (const value of [null, [8080], { n: 1 }])
+      assert.match(fileError({ port: value }).message, /"port": expected a string, number or boolean/);
     assert.match(fileError({ config: 'other.json' }).message, /"config": cannot be set inside a config file/);
     for (const text of ['[]', '"port"', '42', 'null']) assert.match(fileError(text).message, /expected one JSON object/);
     assert.match(fileError(`{"x": "${'a'.repeat(1024 * 1024)}"}`).message, /larger than/);
@@ -125,7 +137,9 @@ describe('config file: namespaces', () => {
   });
 
   it('the file replaces them; unset options take their defaults; `{}` means none', () => {
-    const config = fromFile({ namespaces: { news: { 'history-size': 1000, 'history-ttl': '1h', recovery: true }, rooms: { presence: true, 'join-leave': 'on' } } });
+    const config = fromFile({
+      namespaces: { news: { 'history-size': 1000, 'history-ttl': '1h', recovery: true }, rooms: { presence: true, 'join-leave': 'on' } },
+    });
     assert.deepEqual(config.namespaces, {
       news: { historySize: 1000, historyTtl: 3_600_000, historyMetaTtl: 86_400_000, recovery: true, presence: false, joinLeave: false },
       rooms: { historySize: 0, historyTtl: 300_000, historyMetaTtl: 86_400_000, recovery: false, presence: true, joinLeave: true },
@@ -152,9 +166,13 @@ describe('config file: namespaces', () => {
       [{ chat: { recovery: 'maybe' } }, /"namespaces.chat.recovery": /],
       [{ chat: { presence: null } }, /"namespaces.chat.presence": expected a string, number or boolean/],
       [{ chat: { recovery: true } }, /"namespaces.chat.recovery": needs history-size > 0/],
-      [{ chat: { 'history-size': 5, 'history-ttl': '1h', 'history-meta-ttl': '5m' } }, /"namespaces.chat.history-meta-ttl": must be at least history-ttl/],
+      [
+        { chat: { 'history-size': 5, 'history-ttl': '1h', 'history-meta-ttl': '5m' } },
+        /"namespaces.chat.history-meta-ttl": must be at least history-ttl/,
+      ],
       [Object.fromEntries(Array.from({ length: 257 }, (_, i) => [`n${i}`, {}])), /"namespaces": at most 256/],
     ];
-    for (const [namespaces, expected] of cases) assert.match(fileError({ namespaces }).message, expected, JSON.stringify(namespaces).slice(0, 80));
+    for (const [namespaces, expected] of cases)
+      assert.match(fileError({ namespaces }).message, expected, JSON.stringify(namespaces).slice(0, 80));
   });
 });

@@ -16,7 +16,12 @@ export const optionSamples: Record<SampledOption, OptionSample> = {
   ticketTtl: ['10s', '500ms', 10_000, 500],
   sessionTtl: ['2h', '30m', 7_200_000, 1_800_000],
   sessionMaxAge: ['24h', '12h', 86_400_000, 43_200_000],
-  publicOrigin: ['https://a.example', 'http://b.example:8080,https://c.example', 'https://a.example', 'http://b.example:8080,https://c.example'],
+  publicOrigin: [
+    'https://a.example',
+    'http://b.example:8080,https://c.example',
+    'https://a.example',
+    'http://b.example:8080,https://c.example',
+  ],
   authTimeout: ['3s', '1500ms', 3_000, 1_500],
   verifyTimeout: ['1s', '250ms', 1_000, 250],
   maxAuthFrame: ['8KiB', '1024', 8192, 1024],

@@ -33,7 +33,9 @@ describe('loadConfig: defaults', () => {
   it('no flags, no env → every documented default', () => {
     assert.deepEqual(config(), {
       config: undefined,
-      namespaces: { chat: { historySize: 100, historyTtl: 300_000, historyMetaTtl: 86_400_000, recovery: true, presence: true, joinLeave: true } },
+      namespaces: {
+        chat: { historySize: 100, historyTtl: 300_000, historyMetaTtl: 86_400_000, recovery: true, presence: true, joinLeave: true },
+      },
       port: 8080,
       host: '127.0.0.1',
       tls: false,
@@ -93,7 +95,13 @@ describe('loadConfig: precedence flag > env > default', () => {
   });
 
   it('every option: env overrides default and the flag overrides env', () => {
-    assert.deepEqual(Object.keys(optionSamples).sort(), Object.keys(optionSpecs).filter((k) => k !== 'config').sort(), 'a sample for every option');
+    assert.deepEqual(
+      Object.keys(optionSamples).sort(),
+      Object.keys(optionSpecs)
+        .filter((k) => k !== 'config')
+        .sort(),
+      'a sample for every option',
+    );
     for (const [name, [envValue, flagValue, envParsed, flagParsed]] of Object.entries(optionSamples) as [SampledOption, OptionSample][]) {
       const s = optionSpecs[name];
       const env = { [s.env]: envValue };
@@ -107,7 +115,14 @@ describe('loadConfig: precedence flag > env > default', () => {
     assert.equal(config(['--tls']).tls, true);
     assert.equal(config(['--no-tls'], { TLS: 'true' }).tls, false);
     assert.equal(config(['--tls=false'], { TLS: 'true' }).tls, false);
-    for (const [raw, value] of [['1', true], ['yes', true], ['ON', true], ['0', false], ['no', false], ['off', false]] as const) {
+    for (const [raw, value] of [
+      ['1', true],
+      ['yes', true],
+      ['ON', true],
+      ['0', false],
+      ['no', false],
+      ['off', false],
+    ] as const) {
       assert.equal(config([], { TLS: raw }).tls, value, raw);
     }
   });
@@ -374,7 +389,10 @@ describe('helpText', () => {
       assert.ok(line.split(/\s+/).includes(s.env), `${s.env} missing from the --${s.flag} line`);
       assert.ok(line.includes(s.help), `help text of --${s.flag} missing`);
     }
-    assert.ok(lines.some((l) => /^\s+--help\b/.test(l)), '--help itself is listed');
+    assert.ok(
+      lines.some((l) => /^\s+--help\b/.test(l)),
+      '--help itself is listed',
+    );
   });
 
   it('shows non-secret defaults and never a secret option default', () => {

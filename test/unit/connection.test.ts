@@ -69,7 +69,6 @@ class FakeVerifier implements Verifier {
   }
 }
 
-
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 async function flush(rounds = 5): Promise<void> {
   for (let i = 0; i < rounds; i++) await tick();

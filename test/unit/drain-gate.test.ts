@@ -13,14 +13,19 @@ function app(draining: { on: boolean }) {
 describe('drainGate', () => {
   it('passes everything through while not draining', async () => {
     const a = app({ on: false });
-    for (const path of ['/ws', '/auth/login', '/auth/ticket', '/readyz']) assert.equal(await (await a.request(path, { method: 'POST' })).text(), 'passed');
+    for (const path of ['/ws', '/auth/login', '/auth/ticket', '/readyz'])
+      assert.equal(await (await a.request(path, { method: 'POST' })).text(), 'passed');
   });
 
   it('while draining: the gated paths get 503 draining with Retry-After 1–5 s and Connection: close; others pass', async () => {
     const a = app({ on: true });
     const seen = new Set<string>();
     for (let i = 0; i < 200; i++) {
-      for (const [method, path] of [['GET', '/ws'], ['POST', '/auth/login'], ['POST', '/auth/ticket']] as const) {
+      for (const [method, path] of [
+        ['GET', '/ws'],
+        ['POST', '/auth/login'],
+        ['POST', '/auth/ticket'],
+      ] as const) {
         const res = await a.request(path, { method, headers: { upgrade: 'websocket' } });
         assert.equal(res.status, 503);
         assert.deepEqual(await res.json(), { error: 'draining' });
@@ -30,6 +35,7 @@ describe('drainGate', () => {
       }
     }
     assert.deepEqual([...seen].sort(), ['1', '2', '3', '4', '5'], 'spread over the whole window');
-    for (const path of ['/healthz', '/readyz', '/auth/logout', '/', '/ws/other']) assert.equal(await (await a.request(path)).text(), 'passed', path);
+    for (const path of ['/healthz', '/readyz', '/auth/logout', '/', '/ws/other'])
+      assert.equal(await (await a.request(path)).text(), 'passed', path);
   });
 });

@@ -9,7 +9,20 @@ it('accepts comma-separated RFC 7230 tokens, with spaces or tabs around the comm
 });
 
 it('refuses empty elements, separators, quotes, non-ASCII, whitespace inside a token and duplicates', () => {
-  for (const value of ['', ' ', 'chat,', ',chat', 'chat,,superchat', 'chat room', 'chat;v=1', '"chat"', 'ch\u00e4t', 'chat/1', 'chat, chat', 'a\u000bb']) {
+  for (const value of [
+    '',
+    ' ',
+    'chat,',
+    ',chat',
+    'chat,,superchat',
+    'chat room',
+    'chat;v=1',
+    '"chat"',
+    'ch\u00e4t',
+    'chat/1',
+    'chat, chat',
+    'a\u000bb',
+  ]) {
     assert.equal(isValidSubprotocolList(value), false, JSON.stringify(value));
   }
 });

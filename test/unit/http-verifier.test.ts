@@ -177,8 +177,8 @@ describe('HttpVerifier: the request it sends', () => {
 
   it('results never carry the secret or the ticket', async () => {
     const results = await Promise.all(
-      [json(200, { sub: 'a', exp: 1 }), json(401, { error: 'unauthorized' }), json(500, 'x'), json(401, { error: REQUEST.ticket })].map((r) =>
-        verifierWith(() => r).verify(REQUEST),
+      [json(200, { sub: 'a', exp: 1 }), json(401, { error: 'unauthorized' }), json(500, 'x'), json(401, { error: REQUEST.ticket })].map(
+        (r) => verifierWith(() => r).verify(REQUEST),
       ),
     );
     for (const result of results) {

@@ -11,7 +11,11 @@ import { it } from 'node:test';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const depcruise = (cwd: string) =>
-  spawnSync(path.join(root, 'node_modules/.bin/depcruise'), ['src', '--config', path.join(root, '.dependency-cruiser.cjs'), '--output-type', 'err'], { cwd, encoding: 'utf8' });
+  spawnSync(
+    path.join(root, 'node_modules/.bin/depcruise'),
+    ['src', '--config', path.join(root, '.dependency-cruiser.cjs'), '--output-type', 'err'],
+    { cwd, encoding: 'utf8' },
+  );
 
 it('src/ follows the layer order and has no file cycle', () => {
   const result = depcruise(root);
@@ -25,7 +29,12 @@ it('an import against the order and a file cycle each fail the check', () => {
       mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
       writeFileSync(path.join(dir, file), text);
     };
-    write('tsconfig.json', JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', allowImportingTsExtensions: true, noEmit: true } }));
+    write(
+      'tsconfig.json',
+      JSON.stringify({
+        compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', allowImportingTsExtensions: true, noEmit: true },
+      }),
+    );
     write('src/channels/broker.ts', 'export const broker = 1;\n');
     write('src/core/gateway.ts', "import { broker } from '../channels/broker.ts';\nexport const gateway = broker;\n");
     write('src/core/a.ts', "import { b } from './b.ts';\nexport const a = () => b;\n");

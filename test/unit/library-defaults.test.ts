@@ -23,9 +23,27 @@ it('admission: origins, caps and upgrade rate', () => {
 
 it('heartbeats, per-socket limits and channels', () => {
   assert.deepEqual({ ...heartbeatDefaults }, { intervalMs: server.heartbeatInterval, timeoutMs: server.heartbeatTimeout });
-  const { authDeadlineMs, verifyTimeoutMs, maxAuthFrameBytes, maxMessageBytes, messageRate, maxBufferedBytes, maxConnectionsPerUser, sessionWarningMs } = defaultLimits;
+  const {
+    authDeadlineMs,
+    verifyTimeoutMs,
+    maxAuthFrameBytes,
+    maxMessageBytes,
+    messageRate,
+    maxBufferedBytes,
+    maxConnectionsPerUser,
+    sessionWarningMs,
+  } = defaultLimits;
   assert.deepEqual(
-    { authDeadlineMs, verifyTimeoutMs, maxAuthFrameBytes, maxMessageBytes, messageRate: { ...messageRate }, maxBufferedBytes, maxConnectionsPerUser, sessionWarningMs },
+    {
+      authDeadlineMs,
+      verifyTimeoutMs,
+      maxAuthFrameBytes,
+      maxMessageBytes,
+      messageRate: { ...messageRate },
+      maxBufferedBytes,
+      maxConnectionsPerUser,
+      sessionWarningMs,
+    },
     {
       authDeadlineMs: server.authTimeout,
       verifyTimeoutMs: server.verifyTimeout,

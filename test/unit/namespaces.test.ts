@@ -17,7 +17,14 @@ describe('namespaces', () => {
   it('the built-in table: chat keeps 100 publications for 5 minutes, with recovery and presence; others are live only', () => {
     const namespaces = new ChannelNamespaces(defaultNamespaces);
     assert.deepEqual(namespaces.historyFor('chat:room1'), { size: 100, ttlMs: 300_000, metaTtlMs: 86_400_000 });
-    assert.deepEqual(namespaces.optionsFor('chat:room1'), { historySize: 100, historyTtl: 300_000, historyMetaTtl: 86_400_000, recovery: true, presence: true, joinLeave: true });
+    assert.deepEqual(namespaces.optionsFor('chat:room1'), {
+      historySize: 100,
+      historyTtl: 300_000,
+      historyMetaTtl: 86_400_000,
+      recovery: true,
+      presence: true,
+      joinLeave: true,
+    });
     for (const channel of ['lobby', 'news:1', 'chatroom:1', 'Chat:1', ':chat']) {
       assert.equal(namespaces.optionsFor(channel), NO_FEATURES, channel);
       assert.equal(namespaces.historyFor(channel), null, channel);
@@ -36,11 +43,15 @@ describe('namespaces', () => {
       assert.equal(namespaces.optionsFor(channel), NO_FEATURES, channel);
       assert.equal(namespaces.historyFor(channel), null, channel);
     }
-    const own = new ChannelNamespaces(JSON.parse('{"__proto__": {"historySize": 5, "historyTtl": 1000, "historyMetaTtl": 1000, "recovery": false, "presence": false, "joinLeave": false}}') as never);
+    const own = new ChannelNamespaces(
+      JSON.parse(
+        '{"__proto__": {"historySize": 5, "historyTtl": 1000, "historyMetaTtl": 1000, "recovery": false, "presence": false, "joinLeave": false}}',
+      ) as never,
+    );
     assert.deepEqual(own.historyFor('__proto__:x'), { size: 5, ttlMs: 1000, metaTtlMs: 1000 });
   });
 
-  it('the config bound on history-size is the stream port\'s', () => {
+  it("the config bound on history-size is the stream port's", () => {
     assert.equal(CONFIG_MAX_HISTORY, PORT_MAX_HISTORY);
   });
 });

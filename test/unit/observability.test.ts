@@ -88,7 +88,10 @@ describe('metrics', () => {
     assert.equal(sample(s, 'hws_limit_hits_total', { kind: 'upgrade_rate' }), 1);
     assert.equal(sample(s, 'hws_limit_hits_total', { kind: 'origin_forbidden' }), 0, 'an origin refusal is no limit');
     assert.equal(sample(s, 'hws_upgrades_refused_total'), 2);
-    assert.deepEqual([sample(s, 'hws_broker_publishes_total', { result: 'ok' }), sample(s, 'hws_broker_publishes_total', { result: 'error' })], [1, 1]);
+    assert.deepEqual(
+      [sample(s, 'hws_broker_publishes_total', { result: 'ok' }), sample(s, 'hws_broker_publishes_total', { result: 'error' })],
+      [1, 1],
+    );
     assert.equal(sample(s, 'hws_broker_deliveries_total'), 1);
     assert.equal(sample(s, 'hws_redis_errors_total'), 1);
     assert.equal(sample(s, 'hws_build_info', { runtime: 'node', runtime_version: '20.0.0', version: PACKAGE_VERSION }), 1);
@@ -119,15 +122,21 @@ describe('logger', () => {
     const logger = createLogger('debug', (line) => lines.push(line));
     const secret = (name: string, where: string) => `SECRET-${where}-${name}-value`;
     for (const name of secretFields) {
-      logger.info({ [name]: secret(name, 'top'), nested: { [name]: secret(name, 'nested') }, req: { headers: { [name]: secret(name, 'deep') } } }, 'x');
+      logger.info(
+        { [name]: secret(name, 'top'), nested: { [name]: secret(name, 'nested') }, req: { headers: { [name]: secret(name, 'deep') } } },
+        'x',
+      );
       logger.child({ [name]: secret(name, 'bound') }).warn({}, 'y');
     }
     const out = lines.join('');
-    assert.ok(!out.includes('SECRET-'), out.split('\n').find((l) => l.includes('SECRET-')));
+    assert.ok(
+      !out.includes('SECRET-'),
+      out.split('\n').find((l) => l.includes('SECRET-')),
+    );
     assert.equal(out.split('[redacted]').length - 1, secretFields.length * 4);
   });
 
-  it('censors inside arrays and never modifies the caller\'s objects', () => {
+  it("censors inside arrays and never modifies the caller's objects", () => {
     const fields = { list: [{ ticket: 'T1' }, 'plain'], nested: { cookie: 'C1', keep: 1 }, sub: 'alice' };
     const before = JSON.stringify(fields);
     const out = censorSecrets(fields);
@@ -138,14 +147,30 @@ describe('logger', () => {
   });
 
   it('covers the secrets the server actually handles', () => {
-    for (const name of ['ticket', 'password', 'authorization', 'cookie', 'set-cookie', 'hws_session', 'sid', 'token', 'adminToken', 'metricsToken', 'secret', 'authVerifySecret', 'redisUrl']) {
+    for (const name of [
+      'ticket',
+      'password',
+      'authorization',
+      'cookie',
+      'set-cookie',
+      'hws_session',
+      'sid',
+      'token',
+      'adminToken',
+      'metricsToken',
+      'secret',
+      'authVerifySecret',
+      'redisUrl',
+    ]) {
       assert.ok((secretFields as readonly string[]).includes(name), name);
     }
   });
 
   it('writes JSON lines with level and time', () => {
     const lines: string[] = [];
-    createLogger('info', (line) => lines.push(line)).child({ conn: 'c1' }).info({ code: 1000 }, 'ws.close');
+    createLogger('info', (line) => lines.push(line))
+      .child({ conn: 'c1' })
+      .info({ code: 1000 }, 'ws.close');
     const entry = JSON.parse(lines[0]!) as Record<string, unknown>;
     assert.deepEqual({ ...entry, time: typeof entry.time }, { level: 30, time: 'number', conn: 'c1', code: 1000, msg: 'ws.close' });
   });
@@ -162,9 +187,15 @@ describe('logger', () => {
 
   it('pretty: time level msg key=value, one line whatever the values hold', () => {
     const lines: string[] = [];
-    createLogger('info', (line) => lines.push(line), 'pretty').warn({ limit: 'message_rate', code: 4429, origin: 'x\ny z', ticket: 't' }, 'limit.hit');
+    createLogger('info', (line) => lines.push(line), 'pretty').warn(
+      { limit: 'message_rate', code: 4429, origin: 'x\ny z', ticket: 't' },
+      'limit.hit',
+    );
     assert.equal(lines.length, 1);
-    assert.match(lines[0]!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z WARN {2}limit\.hit limit=message_rate code=4429 origin="x\\ny z" ticket=\[redacted\]\n$/);
+    assert.match(
+      lines[0]!,
+      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z WARN {2}limit\.hit limit=message_rate code=4429 origin="x\\ny z" ticket=\[redacted\]\n$/,
+    );
     assert.equal(prettyLine('{"level":30,"time":0,"msg":"a\\nb","n":null}'), '1970-01-01T00:00:00.000Z INFO  a b n=null\n');
   });
 });
@@ -226,17 +257,36 @@ describe('assembled server: readiness, metrics route, request log', () => {
 
   it('logs http.request at debug with reqId, client IP, method, path, status and ms; not for static files', async () => {
     const lines: string[] = [];
-    const server = assembleServer(configOf([]), platform, createLogger('debug', (line) => lines.push(line)));
+    const server = assembleServer(
+      configOf([]),
+      platform,
+      createLogger('debug', (line) => lines.push(line)),
+    );
     await ready(server);
     lines.length = 0;
-    const res = await server.app.request('/readyz?token=abc', { headers: { cookie: 'hws_session=zzz', 'x-request-id': 'from-the-proxy-1' } });
+    const res = await server.app.request('/readyz?token=abc', {
+      headers: { cookie: 'hws_session=zzz', 'x-request-id': 'from-the-proxy-1' },
+    });
     assert.equal(res.headers.get('x-request-id'), 'from-the-proxy-1');
     await server.app.request('/index.html');
     await server.app.request('/', { headers: { 'x-request-id': 'bad id with spaces' } });
     const requests = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'http.request');
     assert.equal(requests.length, 1, JSON.stringify(requests));
     const [line] = requests;
-    assert.deepEqual({ ...line, time: 0, ms: typeof line!.ms }, { level: 20, time: 0, reqId: 'from-the-proxy-1', ip: '127.0.0.1', method: 'GET', path: '/readyz', status: 200, ms: 'number', msg: 'http.request' });
+    assert.deepEqual(
+      { ...line, time: 0, ms: typeof line!.ms },
+      {
+        level: 20,
+        time: 0,
+        reqId: 'from-the-proxy-1',
+        ip: '127.0.0.1',
+        method: 'GET',
+        path: '/readyz',
+        status: 200,
+        ms: 'number',
+        msg: 'http.request',
+      },
+    );
     assert.ok(!lines.join('').includes('zzz') && !lines.join('').includes('abc'));
     await server.close();
   });

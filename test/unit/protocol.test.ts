@@ -116,7 +116,10 @@ describe('parseAuthMessage', () => {
 });
 
 // Both the native count (Node, Bun) and the loop (Deno, browsers) are checked.
-for (const [name, utf8ByteLength] of [['utf8ByteLength', exportedByteLength], ['countUtf8Bytes', countUtf8Bytes]] as const) {
+for (const [name, utf8ByteLength] of [
+  ['utf8ByteLength', exportedByteLength],
+  ['countUtf8Bytes', countUtf8Bytes],
+] as const) {
   describe(`${name} matches TextEncoder`, () => {
     const encoder = new TextEncoder();
     const cases: [string, string, number][] = [
@@ -145,7 +148,7 @@ for (const [name, utf8ByteLength] of [['utf8ByteLength', exportedByteLength], ['
 
     it('agrees with TextEncoder on random strings over all code unit ranges', () => {
       let seed = 42;
-      const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+      const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
       const ranges = [
         [0x00, 0x7f],
         [0x80, 0x7ff],

@@ -25,9 +25,7 @@ function fakeInner(answer: () => Answer | 'pending' = () => OK) {
       if (a === 'throw') return Promise.reject(new Error('boom'));
       if (a === 'hang') return new Promise(() => {});
       if (a === 'pending') {
-        return new Promise((resolve, reject) =>
-          pending.push((r) => (r === 'throw' ? reject(new Error('boom')) : resolve(r))),
-        );
+        return new Promise((resolve, reject) => pending.push((r) => (r === 'throw' ? reject(new Error('boom')) : resolve(r))));
       }
       return Promise.resolve(a);
     },
@@ -141,7 +139,10 @@ describe('withResilience: circuit breaker', () => {
     assert.deepEqual(states, ['open', 'half_open', 'closed']);
   });
 
-  for (const [name, outcome] of [['ok', OK], ['rejected', REJECTED]] as const) {
+  for (const [name, outcome] of [
+    ['ok', OK],
+    ['rejected', REJECTED],
+  ] as const) {
     it(`a trial answered ${name} closes it; calls flow again`, async () => {
       let answer: Answer = DOWN;
       const inner = fakeInner(() => answer);

@@ -99,7 +99,12 @@ describe('state machine: in-band refresh', () => {
 
   it('refresh results and session timers outside authenticated do nothing (a refresh frame there is an ordinary frame)', () => {
     const admitting = { phase: 'admitting', identity: alice, queue: [], queuedBytes: 0 };
-    for (const state of [{ phase: 'awaiting_ticket' }, { phase: 'verifying', queue: [], queuedBytes: 0 }, admitting, { phase: 'closed', code: 1000 }] as ConnState[]) {
+    for (const state of [
+      { phase: 'awaiting_ticket' },
+      { phase: 'verifying', queue: [], queuedBytes: 0 },
+      admitting,
+      { phase: 'closed', code: 1000 },
+    ] as ConnState[]) {
       for (const event of [
         { type: 'refresh_verified', result: { kind: 'ok', identity: alice } },
         { type: 'session_warning', exp: alice.exp },
@@ -117,7 +122,12 @@ describe('state machine: retry hints', () => {
   it('an unavailable verification with retryAfterMs puts the hint in the 1013 reason', () => {
     const verifying: ConnState = { phase: 'verifying', queue: [], queuedBytes: 0 };
     const t = run(verifying, { type: 'verified', result: { kind: 'unavailable', reason: 'circuit_open', retryAfterMs: 4200 } });
-    assert.deepEqual(t.effects.at(-1), { type: 'close', code: 1013, reason: 'auth service unavailable; retry-after-ms=4200', cause: 'auth_unavailable' });
+    assert.deepEqual(t.effects.at(-1), {
+      type: 'close',
+      code: 1013,
+      reason: 'auth service unavailable; retry-after-ms=4200',
+      cause: 'auth_unavailable',
+    });
   });
 });
 
@@ -187,7 +197,10 @@ describe('driver: limits after auth', () => {
     assert.deepEqual(d.socket.closes, [4429]);
     // The close is immediate: frames over the limit are never dispatched (and those still queued are cancelled).
     const echoed = d.socket.sent.filter((m) => m.type === 'echo').map((m) => m.id as number);
-    assert.ok(echoed.every((id) => id < 4), `dispatched over the limit: ${echoed.join(',')}`);
+    assert.ok(
+      echoed.every((id) => id < 4),
+      `dispatched over the limit: ${echoed.join(',')}`,
+    );
   });
 
   it('a reader whose send buffer is over the limit is closed 4413', async () => {

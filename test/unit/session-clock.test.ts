@@ -60,7 +60,11 @@ describe('SessionClock', () => {
     const next = Math.floor(Date.now() / 1000) + 60;
     const after = watcher();
     const readding: SessionClockWatcher = { sessionTick: () => clock.add(next, readding) };
-    clock.add(past, { sessionTick: () => { throw new Error('boom'); } });
+    clock.add(past, {
+      sessionTick: () => {
+        throw new Error('boom');
+      },
+    });
     clock.add(past, readding);
     clock.add(past, after);
     await sleep(20);

@@ -158,7 +158,14 @@ describe('state machine: awaiting_ticket', () => {
     });
   });
 
-  for (const name of ['verifiedOk', 'verifiedRejected', 'verifiedUnavailable', 'verifiedExpired', 'admitted', 'admissionRefused'] as const) {
+  for (const name of [
+    'verifiedOk',
+    'verifiedRejected',
+    'verifiedUnavailable',
+    'verifiedExpired',
+    'admitted',
+    'admissionRefused',
+  ] as const) {
     it(`${name} before any auth frame is ignored`, () => {
       const t = run(s, ev[name]);
       assert.equal(t.state, s);
@@ -360,7 +367,7 @@ describe('state machine: authenticated', () => {
     }
   });
 
-  it('refresh is the protocol\'s own: never dispatched to a handler', () => {
+  it("refresh is the protocol's own: never dispatched to a handler", () => {
     const refresh = text(JSON.stringify({ type: 'refresh', id: 5, ticket: TICKET }));
     assert.deepEqual(run(s, { type: 'frame', frame: refresh }), {
       state: { ...s, refreshing: true },
@@ -375,7 +382,15 @@ describe('state machine: authenticated', () => {
     });
   });
 
-  for (const name of ['verifiedOk', 'verifiedRejected', 'verifiedUnavailable', 'verifiedExpired', 'authDeadline', 'admitted', 'admissionRefused'] as const) {
+  for (const name of [
+    'verifiedOk',
+    'verifiedRejected',
+    'verifiedUnavailable',
+    'verifiedExpired',
+    'authDeadline',
+    'admitted',
+    'admissionRefused',
+  ] as const) {
     it(`${name} is ignored`, () => {
       const t = run(s, ev[name]);
       assert.equal(t.state, s);
@@ -507,10 +522,16 @@ describe('state machine: invariants over every state × event', () => {
     for (const result of results) {
       const t = run(verifyingQueued, { type: 'verified', result });
       assert.equal(t.state.phase, 'closed');
-      assert.deepEqual(t.effects.filter((e) => e.type === 'dispatch' || e.type === 'send'), []);
+      assert.deepEqual(
+        t.effects.filter((e) => e.type === 'dispatch' || e.type === 'send'),
+        [],
+      );
     }
     const refused = run(admittingQueued, ev.admissionRefused);
     assert.equal(refused.state.phase, 'closed');
-    assert.deepEqual(refused.effects.filter((e) => e.type === 'dispatch' || e.type === 'send'), []);
+    assert.deepEqual(
+      refused.effects.filter((e) => e.type === 'dispatch' || e.type === 'send'),
+      [],
+    );
   });
 });

@@ -212,7 +212,8 @@ class Resilient implements ResilientVerifier {
 function isResult(value: unknown): value is VerifyResult {
   if (typeof value !== 'object' || value === null) return false;
   const { kind } = value as { kind?: unknown };
-  if (kind === 'ok') return typeof (value as { identity?: unknown }).identity === 'object' && (value as { identity?: unknown }).identity !== null;
+  if (kind === 'ok')
+    return typeof (value as { identity?: unknown }).identity === 'object' && (value as { identity?: unknown }).identity !== null;
   return kind === 'rejected' || kind === 'unavailable';
 }
 

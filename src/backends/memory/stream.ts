@@ -73,7 +73,11 @@ export class MemoryStream implements Stream {
     return { channels: this.#logs.size, bytes: this.#bytes };
   }
 
-  async publish(channel: string, message: { readonly data: unknown; readonly from: string }, history: HistoryPolicy | null): Promise<Position | null> {
+  async publish(
+    channel: string,
+    message: { readonly data: unknown; readonly from: string },
+    history: HistoryPolicy | null,
+  ): Promise<Position | null> {
     this.#open();
     checkChannel(channel);
     const body = encodeBody(message);
@@ -107,7 +111,8 @@ export class MemoryStream implements Stream {
     const log = this.#touch(channel, history);
     this.#bound(channel);
     const position: Position = { offset: log.top, epoch: log.epoch };
-    if (request.epoch !== undefined && request.epoch !== log.epoch) return { publications: [], position, epochMatches: false, reachesBack: false };
+    if (request.epoch !== undefined && request.epoch !== log.epoch)
+      return { publications: [], position, epochMatches: false, reachesBack: false };
     if (request.after > log.top) return { publications: [], position, epochMatches: true, reachesBack: false };
     const stored = log.entries.length - log.head;
     // The oldest readable offset: what the ring holds, and never more than `size` back (as with Redis).
@@ -155,7 +160,15 @@ export class MemoryStream implements Stream {
         log = undefined;
       } else if (now >= log.dropAt) this.#dropAll(log);
     }
-    log ??= { epoch: `${this.#instance}.${(++this.#epochs).toString(36)}`, top: 0, entries: [], head: 0, bytes: 0, dropAt: Infinity, forgetAt: 0 };
+    log ??= {
+      epoch: `${this.#instance}.${(++this.#epochs).toString(36)}`,
+      top: 0,
+      entries: [],
+      head: 0,
+      bytes: 0,
+      dropAt: Infinity,
+      forgetAt: 0,
+    };
     log.forgetAt = now + history.metaTtlMs;
     this.#logs.set(channel, log);
     return log;

@@ -8,15 +8,7 @@
 import type { Logger } from '../../logging/logger.ts';
 import { silentLogger } from '../../logging/logger.ts';
 import type { OwnedClient, Redis } from './connect.ts';
-import {
-  closeRedis,
-  createRedis,
-  DEFAULT_PREFIX,
-  describe,
-  isReady,
-  RedisUnavailableError,
-  unavailable,
-} from './connect.ts';
+import { closeRedis, createRedis, DEFAULT_PREFIX, describe, isReady, RedisUnavailableError, unavailable } from './connect.ts';
 import type { Broker, BrokerMessage, Listener } from '../../channels/broker.ts';
 import { Subscribers } from '../memory/broker.ts';
 

@@ -149,9 +149,7 @@ export function describe(error: unknown): string {
  * shared client the caller made with `createRedis` and closes itself, so one instance's stores and
  * publisher can share one connection.
  */
-export type RedisSource =
-  | { readonly url: string; readonly client?: undefined }
-  | { readonly client: Redis; readonly url?: undefined };
+export type RedisSource = { readonly url: string; readonly client?: undefined } | { readonly client: Redis; readonly url?: undefined };
 
 export interface OwnedClient {
   readonly client: Redis;

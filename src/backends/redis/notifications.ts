@@ -52,7 +52,8 @@ export class RedisNotifications {
 
   async subscribe(channel: string, listener: StreamListener): Promise<() => void> {
     // Until the link is back and restored, a new listener could miss publications: refuse it.
-    if (this.#closed || !isReady(this.#sub) || !this.#restored) throw new StorageError('unavailable', 'stream notifications: redis unavailable');
+    if (this.#closed || !isReady(this.#sub) || !this.#restored)
+      throw new StorageError('unavailable', 'stream notifications: redis unavailable');
     const { first, remove } = this.#listeners.add(channel, listener);
     let confirmed = this.#pending.get(channel);
     if (first) {

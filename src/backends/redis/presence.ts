@@ -29,7 +29,13 @@ export const DEFAULT_PRESENCE_LEASE_MS = 15_000;
 /** Entries per renewal call, so one huge channel does not make one huge command. */
 const RENEW_CHUNK = 300;
 
-const scripts = { join: new LuaScript(JOIN), renew: new LuaScript(RENEW), leave: new LuaScript(LEAVE), list: new LuaScript(LIST), stats: new LuaScript(STATS) };
+const scripts = {
+  join: new LuaScript(JOIN),
+  renew: new LuaScript(RENEW),
+  leave: new LuaScript(LEAVE),
+  list: new LuaScript(LIST),
+  stats: new LuaScript(STATS),
+};
 
 /** One of this instance's entries, as renewals send it. */
 interface Held {
@@ -125,7 +131,11 @@ export class RedisPresence implements Presence {
     this.#redis.client.off('ready', this.#onReady);
     // Leave now rather than after leaseMs (best effort).
     if (this.#held.size > 0 && isReady(this.#redis.client)) {
-      await Promise.all([...this.#held].flatMap(([channel, entries]) => [...entries.keys()].map((id) => this.#run('leave', channel, [id]).catch(() => undefined))));
+      await Promise.all(
+        [...this.#held].flatMap(([channel, entries]) =>
+          [...entries.keys()].map((id) => this.#run('leave', channel, [id]).catch(() => undefined)),
+        ),
+      );
     }
     this.#held.clear();
     if (this.#redis.owned) await closeRedis(this.#redis.client);

@@ -55,7 +55,12 @@ export class RedisSessionStore implements SessionStore {
     const ttl = Math.ceil(record.exp - this.#now());
     if (ttl <= 0) return;
     try {
-      await this.#redis.client.set(this.#prefix + sid, JSON.stringify({ sub: record.sub, exp: record.exp, ...(record.maxExp === undefined ? {} : { maxExp: record.maxExp }) }), 'PX', ttl);
+      await this.#redis.client.set(
+        this.#prefix + sid,
+        JSON.stringify({ sub: record.sub, exp: record.exp, ...(record.maxExp === undefined ? {} : { maxExp: record.maxExp }) }),
+        'PX',
+        ttl,
+      );
     } catch (error) {
       throw unavailable('session store', error);
     }

@@ -94,7 +94,9 @@ export function decodeBody(body: string): { from: string; data: unknown } | null
 }
 
 /** A notification `offset:epoch:body` (offset and epoch empty for live-only publications). */
-export function decodeNotification(payload: string): { offset: number; epoch: string; body: string } | { offset: null; epoch: null; body: string } | null {
+export function decodeNotification(
+  payload: string,
+): { offset: number; epoch: string; body: string } | { offset: null; epoch: null; body: string } | null {
   const one = payload.indexOf(':');
   const two = one === -1 ? -1 : payload.indexOf(':', one + 1);
   if (two === -1) return null;

@@ -51,7 +51,11 @@ export class RedisStream implements Stream {
     return !this.#closed && isReady(this.#cmd.client) && this.#notifications.healthy;
   }
 
-  async publish(channel: string, message: { readonly data: unknown; readonly from: string }, history: HistoryPolicy | null): Promise<Position | null> {
+  async publish(
+    channel: string,
+    message: { readonly data: unknown; readonly from: string },
+    history: HistoryPolicy | null,
+  ): Promise<Position | null> {
     this.#open();
     checkChannel(channel);
     const body = encodeBody(message);

@@ -106,7 +106,12 @@ export function createAdmission(options: AdmissionOptions): Admission {
 
     const ip = options.clientIp(c);
     const origin = c.req.header('origin') ?? null;
-    const refuse = (event: 'upgrade.refused' | 'limit.hit', reason: RefusalReason, status: 400 | 403 | 421 | 429 | 503, headers: Record<string, string> = {}) => {
+    const refuse = (
+      event: 'upgrade.refused' | 'limit.hit',
+      reason: RefusalReason,
+      status: 400 | 403 | 421 | 429 | 503,
+      headers: Record<string, string> = {},
+    ) => {
       // Only these three fields: never headers wholesale (cookies, authorization ride along there).
       options.logger.warn({ reason, ip, origin: origin?.slice(0, MAX_LOGGED_ORIGIN) ?? null, status }, event);
       options.onRefused?.(reason, event === 'limit.hit');

@@ -71,7 +71,12 @@ export function normaliseOriginEntry(entry: string, option: string): string {
   const bad = (why: string) => new Error(`${option}: invalid entry "${entry}": ${why}`);
   if (entry === '') throw bad('empty entry (stray comma?)');
   // `new URL('http://*.example.com')` parses, so wildcards must be refused by hand.
-  if (entry.includes('*')) throw bad(option === 'allowed-origins' ? 'wildcards are not supported; list each origin, or use "*" alone' : 'wildcards are not supported; list each origin');
+  if (entry.includes('*'))
+    throw bad(
+      option === 'allowed-origins'
+        ? 'wildcards are not supported; list each origin, or use "*" alone'
+        : 'wildcards are not supported; list each origin',
+    );
   let url: URL;
   try {
     url = new URL(entry);
