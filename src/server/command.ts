@@ -12,6 +12,11 @@ import { listenMetrics } from './metrics-http.ts';
 import type { Platform } from './platform.ts';
 
 export async function runServerCommand(platform: Platform): Promise<void> {
+  if (platform.argv[0] === 'audit') {
+    // A tool, not the server: loaded only when asked for (node:net/node:tls work on every runtime).
+    const [{ runAuditCommand }, { auditHost }] = await Promise.all([import('../audit/cli.ts'), import('../runtime/audit-host.ts')]);
+    platform.exit(await runAuditCommand(platform.argv.slice(1), auditHost, platform.env));
+  }
   let config: Config;
   try {
     const loaded = loadConfig(platform.argv, platform.env);
