@@ -30,8 +30,9 @@ export const FLAGS: readonly Flag[] = [
   { name: 'max-connections', value: '<n>', help: 'cap on connections for the whole run; probes that do not fit are skipped' },
   { name: 'timeout', value: '<duration>', help: 'how long a silent socket may stay open before it counts as never closed (default 60s)' },
   { name: 'flood', value: '<n>', help: 'messages in the rate probe; ×4 pings in the ping flood; ×40 one-byte fragments (default 500)' },
-  { name: 'flood-bytes', value: '<size>', help: 'requests the slow-reader probe sends without reading (default 8MiB)' },
+  { name: 'flood-bytes', value: '<size>', help: 'requests the slow-reader probe sends without reading; above the ~10 MB kernels buffer on their own (default 16MiB)' },
   { name: 'max-message-probe', value: '<size>', help: 'largest message (and inflated bomb) tried after 1 MiB (default 16MiB)' },
+  { name: 'settle', value: '<duration>', help: 'how long to wait for a close or an answer after each attack (default 2s)' },
   { name: 'connect-rate', value: '<n>', help: 'new connections per second, at most (default 10)' },
   { name: 'message-rate', value: '<n>', help: 'messages per second in the paced probes (default 40)' },
   { name: 'ca', value: '<file>', help: 'trust this CA (PEM) besides the system roots' },
@@ -163,6 +164,7 @@ export function parseAuditArgs(argv: readonly string[], env: Readonly<Record<str
       caFile: values.get('ca'),
       insecure: values.has('insecure'),
       struggleMs: defaultOptions.struggleMs,
+      settleMs: unit(values, 'settle', duration(100, 60_000), defaultOptions.settleMs),
     },
   };
 }

@@ -80,6 +80,16 @@ export class ProbeContext {
     return this.run.credentials;
   }
 
+  /** How long to wait for the server to close or answer after an attack. */
+  get settleMs(): number {
+    return this.options.settleMs;
+  }
+
+  /** A write the server has not taken within this long means it stopped reading. */
+  get stallMs(): number {
+    return Math.round(this.options.settleMs * 1.5);
+  }
+
   /** Milliseconds left of the probe's time budget. */
   remaining(): number {
     return this.budget.ms - (performance.now() - this.startedAt);
@@ -186,7 +196,7 @@ export class ProbeContext {
       if (!session.ok) return { usable: false, why: session.why };
       const from = session.ws.frames.length;
       await session.ws.sendText(this.options.message);
-      const closed = await session.ws.closeOr(() => session.ws.frames.length > from, 1_000);
+      const closed = await session.ws.closeOr(() => session.ws.frames.length > from, this.settleMs);
       session.ws.destroy();
       if (closed.code !== null) {
         const before = session.authenticated ? ' (set --message to one it accepts)' : ' before authentication (pass --ticket-cmd, --login or --header to test after it)';

@@ -78,8 +78,12 @@ export class ConnectError extends Error {
 export interface AuditHost {
   /** node, bun or deno, with its version (for the report). */
   readonly runtime: string;
-  /** What this runtime's TLS client can offer: Deno's (rustls) has neither TLS 1.0/1.1 nor a choice of suites. */
-  readonly tlsClient: { readonly legacyVersions: boolean; readonly cipherSelection: boolean };
+  /**
+   * What this runtime's TLS client can do: Deno's (rustls) has neither TLS 1.0/1.1 nor a choice of
+   * suites, and keeps reading a paused TLS socket (measured: a server flushed 64 MiB to a client
+   * paused after 128 KiB), so it cannot play a reader that stops reading.
+   */
+  readonly tlsClient: { readonly legacyVersions: boolean; readonly cipherSelection: boolean; readonly pauseStopsReading: boolean };
   /** Rejects with ConnectError. */
   connect(options: ConnectOptions, events: SocketEvents): Promise<RawSocket>;
   /** Runs `command` in a shell; stdout is returned (at most 64 KiB), stderr is discarded. */

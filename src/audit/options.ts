@@ -41,6 +41,8 @@ export interface AuditOptions {
   readonly ca?: string;
   /** Audit a wss:// endpoint whose certificate does not verify (the certificate probe still fails). */
   readonly insecure: boolean;
+  /** How long to wait for a close or an answer after an attack (longer on slow networks). */
+  readonly settleMs: number;
   /** A control handshake slower than baseline + max(this, 5 × baseline) means the target is struggling: stop. */
   readonly struggleMs: number;
 }
@@ -54,12 +56,13 @@ export const defaultOptions = {
   message: DEFAULT_MESSAGE,
   timeoutMs: 60_000,
   flood: 500,
-  floodBytes: 8 * 1024 * 1024,
+  floodBytes: 16 * 1024 * 1024,
   maxMessageProbe: 16 * 1024 * 1024,
   connectRate: 10,
   messageRate: 40,
   insecure: false,
   struggleMs: 1_000,
+  settleMs: 2_000,
 } as const satisfies Partial<AuditOptions>;
 
 export function withDefaults(options: Partial<AuditOptions> & { readonly url: string }): AuditOptions {

@@ -172,6 +172,7 @@ export async function runAudit(options: AuditOptions, host: AuditHost, progress?
   if (baseline.status !== 'pass') stop('the baseline handshake did not succeed');
 
   // 2. Passive probes beside the active ones.
+  if (stopped) for (const p of passive) record(finding(p.probe, verdict('skipped', `not run: ${stopped}`), 0, { connections: 0, bytes: 0 }));
   const passiveRuns = stopped
     ? []
     : passive.map((p) => {

@@ -21,6 +21,7 @@ export class RawWebSocket {
   /** Data frames (text, binary, continuation), in order. */
   readonly frames: Frame[] = [];
   pingsReceived = 0;
+  pongsReceived = 0;
   dataBytesReceived = 0;
   close: { code: number; reason: string; at: number } | undefined;
   /** Answer the server's pings; off for a client that plays dead. */
@@ -55,7 +56,9 @@ export class RawWebSocket {
           // Complete the closing handshake like a real client, then stop writing.
           void this.conn.write(buildFrame({ opcode: Opcode.close, payload: frame.payload.subarray(0, 2) })).then(() => this.conn.socket.end());
         }
-      } else if (frame.opcode !== Opcode.pong) {
+      } else if (frame.opcode === Opcode.pong) {
+        this.pongsReceived++;
+      } else {
         this.dataBytesReceived += frame.payload.length;
         // Keep what evidence and JSON replies need, not megabytes of echoed padding.
         this.frames.push(frame.payload.length > MAX_KEPT ? { ...frame, payload: frame.payload.slice(0, MAX_KEPT) } : frame);

@@ -28,7 +28,14 @@ function cipherList(options: TlsOptions): string | undefined {
 function caList(extra: string | undefined): string[] | undefined {
   if (extra === undefined) return undefined;
   // `ca` replaces the system roots: keep them, so --ca adds trust instead of narrowing it.
-  return [...(tls.rootCertificates ?? []), extra];
+  // Deno only lists them with --allow-sys=ca; without it, the given CA alone is trusted.
+  let roots: readonly string[] = [];
+  try {
+    roots = [...tls.rootCertificates]; // copied here: on Deno the list is a lazy proxy that throws on read
+  } catch {
+    roots = [];
+  }
+  return [...roots, extra];
 }
 
 function sessionOf(socket: tls.TLSSocket): TlsSession {
@@ -113,7 +120,7 @@ function connect(options: ConnectOptions, events: SocketEvents): Promise<RawSock
 
 export const auditHost: AuditHost = {
   runtime,
-  tlsClient: { legacyVersions: !isDeno, cipherSelection: !isDeno },
+  tlsClient: { legacyVersions: !isDeno, cipherSelection: !isDeno, pauseStopsReading: !isDeno },
   connect,
   runCommand: (command, options) =>
     new Promise((resolve, reject) => {

@@ -60,7 +60,7 @@ export const authPreAuth: Probe = {
     const since = performance.now();
     await ws.sendText(ctx.options.message);
     await ws.sendText('hello');
-    const closed = await ws.closeOr(() => ws.frames.length > before, 1_500, since);
+    const closed = await ws.closeOr(() => ws.frames.length > before, ctx.settleMs, since);
     const answers = ws.frames.slice(before);
     const scope = ctx.run.options.credential.kind === 'none' ? ' (no credential given: nothing was authenticated)' : '';
     if (answers.length > 0) return verdict('fail', `${answers.length} message(s) answered before authentication${scope}, first: ${preview(answers[0]!.payload)}`, `then: ${describeClose(closed)}`);
@@ -91,7 +91,7 @@ export const authReplay: Probe = {
     if (again.confirmed) return verdict('fail', firstLine, 'second use → auth.ok (the ticket was accepted twice)');
     const from = second.ws.frames.length;
     await second.ws.sendText(ctx.options.message);
-    const closed = await second.ws.closeResult(1_000);
+    const closed = await second.ws.closeResult(ctx.settleMs);
     if (second.ws.frames.length > from) return verdict('fail', firstLine, 'second use → the socket stayed open and answered a message');
     return verdict('warn', firstLine, `second use → no auth.ok and no close; a message got no answer (${describeClose(closed)})`);
   },

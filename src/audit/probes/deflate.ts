@@ -66,20 +66,20 @@ export const deflateBombProbe: Probe = {
       } else if (authStyle(ctx.credentials.spec) === 'handshake') scope = 'after authentication';
       // Control: a small compressed valid message must not close the socket, or a close after the bomb proves nothing.
       await ws.send({ opcode: Opcode.text, rsv: RSV1, payload: stored(utf8(ctx.options.message)) });
-      const control = await ws.closeResult(1_000);
+      const control = await ws.closeResult(ctx.settleMs);
       if (control.code !== null) return verdict('not-applicable', `a small compressed valid message was closed (${describeClose(control)}): nothing to compare with`);
       const size = bombSize(ctx.options.maxMessageProbe);
       const bomb = deflateBomb(size);
       const { header, key } = frameHeader({ opcode: Opcode.text, rsv: RSV1, length: bomb.length });
       const since = performance.now();
-      let ok = await writeWithin(ws, header, 3_000);
+      let ok = await writeWithin(ws, header, ctx.stallMs);
       let sent = 0;
       while (ok && sent < bomb.length && !ws.ended) {
         const piece = bomb.subarray(sent, sent + 16 * 1024);
-        ok = await writeWithin(ws, maskFrom(piece, key, sent), 3_000);
+        ok = await writeWithin(ws, maskFrom(piece, key, sent), ctx.stallMs);
         if (ok) sent += piece.length;
       }
-      const closed = await ws.closeResult(3_000, since);
+      const closed = await ws.closeResult(ctx.stallMs, since);
       const line = `${formatBytes(bomb.length)} compressed, ${formatBytes(size)} inflated (${scope}): sent ${formatBytes(sent)}`;
       return closed.code !== null ? verdict('pass', line, `then ${describeClose(closed)}`) : verdict('fail', line, `accepted: ${describeClose(closed)}`);
     } finally {

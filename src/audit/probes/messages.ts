@@ -20,24 +20,27 @@ function paddedMessage(size: number): Uint8Array {
   return bytes;
 }
 
+type SizeResult = { readonly outcome: 'accepted' | 'refused' | 'stalled'; readonly line: string };
+
 /** Sends one `size`-byte text message in 64 KiB pieces, stopping at the first sign of a close. */
-async function trySize(ctx: ProbeContext, size: number): Promise<{ accepted: boolean; line: string } | Verdict> {
-  let result: { accepted: boolean; line: string } | undefined;
+async function trySize(ctx: ProbeContext, size: number): Promise<SizeResult | Verdict> {
+  let result: SizeResult | undefined;
   const outcome = await withSession(ctx, async (ws, authenticated) => {
     const payload = paddedMessage(size);
     const { header, key } = frameHeader({ opcode: Opcode.text, length: size });
     const since = performance.now();
     let sent = 0;
-    let ok = await writeWithin(ws, header, 5_000);
+    let ok = await writeWithin(ws, header, ctx.stallMs);
     while (ok && sent < size && !ws.ended) {
       const piece = payload.subarray(sent, sent + CHUNK);
-      ok = await writeWithin(ws, maskFrom(piece, key, sent), Math.max(1_000, ctx.remaining() - 3_000));
+      ok = await writeWithin(ws, maskFrom(piece, key, sent), ctx.stallMs); // not taken in time: the server stopped reading
       if (ok) sent += piece.length;
     }
-    const closed = await ws.closeOr(() => ws.frames.length > 0, 2_000, since);
-    const accepted = closed.code === null && sent === size;
+    const closed = await ws.closeOr(() => ws.frames.length > 0, ctx.settleMs, since);
     const what = `${formatBytes(size)} message (${scopeNote(authenticated)}): sent ${formatBytes(sent)}`;
-    result = { accepted, line: accepted ? `${what}, accepted (${ws.frames.length > 0 ? 'answered' : 'socket still open'})` : `${what}, then ${describeClose(closed)}` };
+    if (closed.code !== null) result = { outcome: 'refused', line: `${what}, then ${describeClose(closed)}` };
+    else if (sent < size) result = { outcome: 'stalled', line: `${what}, then the server stopped reading without closing (${describeClose(closed)})` };
+    else result = { outcome: 'accepted', line: `${what}, accepted (${ws.frames.length > 0 ? 'answered' : 'socket still open'})` };
     return verdict('pass');
   });
   return result ?? outcome;
@@ -53,12 +56,13 @@ export const messageSize: Probe = {
     budgetOf(plan, { sessions: 2, bytes: MiB + plan.options.maxMessageProbe + 64, ms: 20_000 + Math.ceil(plan.options.maxMessageProbe / MiB) * 1_000 }),
   run: async (ctx) => {
     const first = await trySize(ctx, MiB);
-    if (!('accepted' in first)) return first;
-    if (!first.accepted) return verdict('pass', first.line);
+    if (!('outcome' in first)) return first;
+    if (first.outcome === 'refused') return verdict('pass', first.line);
+    if (first.outcome === 'stalled') return verdict('warn', first.line, 'neither refused nor accepted');
     if (ctx.options.maxMessageProbe <= MiB) return verdict('warn', first.line, 'larger sizes not tried (--max-message-probe)');
     const second = await trySize(ctx, ctx.options.maxMessageProbe);
-    if (!('accepted' in second)) return verdict('warn', first.line, ...second.evidence);
-    return verdict(second.accepted ? 'fail' : 'warn', first.line, second.line);
+    if (!('outcome' in second)) return verdict('warn', first.line, ...second.evidence);
+    return verdict(second.outcome === 'accepted' ? 'fail' : 'warn', first.line, second.line);
   },
 };
 
@@ -78,11 +82,11 @@ export const messageRate: Probe = {
       while (sent < ctx.options.flood && !ws.ended) {
         const count = Math.min(50, ctx.options.flood - sent);
         const batch = concat(Array.from({ length: count }, () => buildFrame({ opcode: Opcode.text, payload: one })));
-        if (!(await writeWithin(ws, batch, 3_000))) break;
+        if (!(await writeWithin(ws, batch, ctx.stallMs))) break;
         sent += count;
       }
       const burstMs = Math.round(performance.now() - since);
-      const closed = await ws.closeOr(() => ws.frames.length >= sent, 2_000, since);
+      const closed = await ws.closeOr(() => ws.frames.length >= sent, ctx.settleMs, since);
       const line = `${sent} messages in ${burstMs} ms (${scopeNote(authenticated)}); ${ws.frames.length} answers read`;
       if (closed.code !== null) return verdict('pass', line, `then ${describeClose(closed)}`);
       return verdict('warn', line, `no limit seen: ${describeClose(closed)} (raise --flood to push harder)`);

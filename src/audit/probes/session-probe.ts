@@ -3,14 +3,17 @@ import { sleep, type ProbeContext } from '../context.ts';
 import { verdict, type Verdict } from '../finding.ts';
 import type { RawWebSocket } from '../ws.ts';
 
-/** Runs `body` on a fresh session, or returns not-applicable/error when there is none to be had. */
-export async function withSession(ctx: ProbeContext, body: (ws: RawWebSocket, authenticated: boolean) => Promise<Verdict>): Promise<Verdict> {
+/**
+ * Runs `body` on a fresh session, or returns not-applicable/error when there is none to be had.
+ * `replies`: the endpoint answered the harmless message (--message) when the run checked it.
+ */
+export async function withSession(ctx: ProbeContext, body: (ws: RawWebSocket, authenticated: boolean, replies: boolean) => Promise<Verdict>): Promise<Verdict> {
   const check = await ctx.sessionUsable();
   if (!check.usable) return verdict('not-applicable', check.why);
   const session = await ctx.session();
   if (!session.ok) return verdict('error', session.why);
   try {
-    return await body(session.ws, session.authenticated);
+    return await body(session.ws, session.authenticated, check.replied);
   } finally {
     session.ws.destroy();
   }

@@ -33,11 +33,13 @@ export const slowReader: Probe = {
       bytes: plan.options.floodBytes + 2 * MESSAGE,
       ms: 16_000 + Math.ceil((plan.options.floodBytes / MESSAGE / plan.options.messageRate) * 1000),
     }),
+  applies: (plan) =>
+    plan.target.secure && !plan.tlsClient.pauseStopsReading ? "this runtime's TLS client keeps reading a paused socket, so it cannot stop reading: run the audit on Node or Bun" : null,
   run: (ctx) =>
     withSession(ctx, async (ws, authenticated) => {
       // Only a request that is answered in kind can pile anything up.
       await ws.send({ opcode: Opcode.text, payload: echo('audit-slow-check', MESSAGE) });
-      const answered = await ws.conn.until(() => (ws.dataBytesReceived >= MESSAGE / 2 || ws.ended ? true : undefined), 2_000);
+      const answered = await ws.conn.until(() => (ws.dataBytesReceived >= MESSAGE / 2 || ws.ended ? true : undefined), ctx.settleMs);
       if (!answered || ws.ended) return verdict('not-applicable', `a ${formatBytes(MESSAGE)} echo request got no comparable reply (${formatBytes(ws.dataBytesReceived)}): nothing to make the server queue`);
       const before = ws.dataBytesReceived;
       ws.autoPong = false;
@@ -46,7 +48,7 @@ export const slowReader: Probe = {
       const gap = 1000 / ctx.options.messageRate;
       let sent = 0;
       for (let i = 0; sent + MESSAGE <= ctx.options.floodBytes && !ws.conn.ended; i++) {
-        if (!(await writeWithin(ws, buildFrame({ opcode: Opcode.text, payload: echo(`audit-slow-${i}`, MESSAGE) }), 3_000))) break;
+        if (!(await writeWithin(ws, buildFrame({ opcode: Opcode.text, payload: echo(`audit-slow-${i}`, MESSAGE) }), ctx.stallMs))) break;
         sent += MESSAGE;
         await sleep(since + (i + 1) * gap - performance.now());
       }
