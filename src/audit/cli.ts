@@ -8,7 +8,7 @@ import { textProgress, textReport } from './report/text.ts';
 import { probeIds, runAudit } from './runner.ts';
 import { resolveTarget, UsageError } from './target.ts';
 
-/** 0: nothing failed; 1: a probe failed or could not run; 2: usage error (one line on stderr). */
+/** 0: the run completed and nothing failed; 1: a probe failed or could not run, or the run stopped early; 2: usage error (one line on stderr). */
 export async function runAuditCommand(argv: readonly string[], host: AuditHost, env: Readonly<Record<string, string | undefined>>): Promise<number> {
   const usage = (message: string) => {
     host.writeStderr(`hardened-ws audit: ${message}\n`);
@@ -52,7 +52,7 @@ export async function runAuditCommand(argv: readonly string[], host: AuditHost, 
       return 1;
     }
   }
-  return result.summary.fail > 0 || result.summary.error > 0 ? 1 : 0;
+  return result.summary.fail > 0 || result.summary.error > 0 || result.stopped !== null ? 1 : 0;
 }
 
 async function readCa(host: AuditHost, file: string): Promise<string> {

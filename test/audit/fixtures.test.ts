@@ -179,6 +179,40 @@ describe('audit: targets that are down or broken end in a clear error, in a boun
   });
 });
 
+describe('audit: safety limits', { concurrency: 2 }, () => {
+  it('a target whose handshakes slow down: the run stops, the rest is skipped, exit 1', async (t) => {
+    // Slow from the 20th upgrade on: after the baseline and the first probes.
+    const fixture = await startFixture({ ...HARDENED, slowAfter: 20, slowMs: 1_500 });
+    try {
+      const run = await runAuditCli('node', [fixture.url, ...FAST, ...ticketCmd(fixture)]);
+      const r = run.result!;
+      t.diagnostic(`stopped: ${r.stopped}; ${JSON.stringify(r.summary)}`);
+      assert.equal(run.code, 1);
+      assert.match(r.stopped ?? '', /looks strained: a control handshake took \d+ ms/);
+      assert.match(run.stderr, /stopping: the target looks strained/);
+      assert.ok(r.findings.some((f) => f.status === 'skipped' && /not run: the target looks strained/.test(f.evidence[0] ?? '')));
+      assert.equal(r.findings.filter((f) => f.status === 'fail').length, 0, 'no false fails from a slow target');
+      assertWithinBound(run, fixture.connections());
+    } finally {
+      await fixture.stop();
+    }
+  });
+
+  it('--max-connections: probes that do not fit are skipped, and the run stays under the cap', async () => {
+    const fixture = await startFixture({});
+    try {
+      const run = await runAuditCli('node', [fixture.url, ...FAST, '--max-connections', '40']);
+      const r = run.result!;
+      assert.ok(r.bound.connections <= 40, `bound ${r.bound.connections}`);
+      assert.ok(fixture.connections() <= 40, `the target saw ${fixture.connections()}`);
+      assert.ok(r.findings.some((f) => f.status === 'skipped' && /--max-connections/.test(f.evidence[0] ?? '')));
+      assertWithinBound(run, fixture.connections());
+    } finally {
+      await fixture.stop();
+    }
+  });
+});
+
 describe('audit: the command line', () => {
   for (const [args, message] of [
     [[], /give the ws:\/\/ or wss:\/\/ URL/],

@@ -55,13 +55,14 @@ export function lookalikes(own: string): string[] {
   const port = url.port === '' ? '' : `:${url.port}`;
   const otherScheme = scheme === 'https' ? 'http' : 'https';
   const otherPort = url.port === '' ? (scheme === 'https' ? ':8443' : ':8080') : `:${(Number(url.port) % 65535) + 1}`;
-  return [
+  const list = [
     `${own}.evil.example`,
     `${scheme}://${url.hostname}.evil.example${port}`,
     `${scheme}://evil${url.hostname}${port}`,
     `${otherScheme}://${url.host}`,
     `${scheme}://${url.hostname}${otherPort}`,
   ];
+  return [...new Set(list)]; // without a port, the first two are the same
 }
 
 export const originLookalike: Probe = {
@@ -70,7 +71,7 @@ export const originLookalike: Probe = {
   severity: 'high',
   reference: CSWSH_REF,
   fix: 'Compare the whole serialised origin for equality; never startsWith, endsWith, includes or a hostname-only match.',
-  budget: (plan) => budgetOf(plan, { upgrades: 5, ms: 5 * HEAD_TIMEOUT_MS + 6_000 }),
+  budget: (plan) => budgetOf(plan, { upgrades: lookalikes(plan.target.ownOrigin).length, ms: 5 * HEAD_TIMEOUT_MS + 6_000 }),
   run: async (ctx) => {
     const results = [];
     for (const origin of lookalikes(ctx.target.ownOrigin)) results.push(await tryOrigin(ctx, origin));
