@@ -171,7 +171,8 @@ export class ProbeContext {
   async authenticate(ws: RawWebSocket, ticket: string): Promise<AuthResult> {
     const from = ws.frames.length;
     const since = performance.now();
-    await ws.sendText(this.options.authMessage.replace('{ticket}', JSON.stringify(ticket)));
+    // A function replacer: a `$` in a ticket must not act as a replacement pattern.
+    await ws.sendText(this.options.authMessage.replace('{ticket}', () => JSON.stringify(ticket)));
     const ok = await ws.message((m) => m.type === 'auth.ok', AUTH_WAIT_MS, from);
     if (ok) return { kind: 'accepted', confirmed: true };
     if (ws.ended) return { kind: 'rejected', close: await ws.closeResult(0, since) };

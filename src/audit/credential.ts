@@ -35,7 +35,11 @@ export class Credentials {
     private readonly deps: CredentialDeps,
   ) {
     if (spec.kind === 'login') deps.remember(spec.password);
-    if (spec.kind === 'header' || spec.kind === 'query') deps.remember(spec.value);
+    if (spec.kind === 'header' || spec.kind === 'query') {
+      deps.remember(spec.value);
+      // "Bearer <token>": a server may echo the token alone.
+      for (const part of spec.value.split(/\s+/)) if (part.length >= 8) deps.remember(part);
+    }
   }
 
   /** Headers for an authenticated upgrade (the header mode). */
