@@ -44,8 +44,12 @@ export function textReport(result: AuditResult): string {
     `${s.fail} fail, ${s.error} error, ${s.warn} warn, ${s.pass} pass, ${s['not-applicable']} not applicable, ${s.skipped} skipped`,
   ];
   if (result.stopped) lines.push(`stopped early: ${result.stopped}`);
+  // Probes the stop left out are one line, not a row each.
+  const leftOut = (f: Finding) => f.status === 'skipped' && result.stopped !== null && f.evidence[0]?.endsWith(result.stopped) === true;
+  const notRun = result.findings.filter(leftOut);
+  if (notRun.length > 0) lines.push(`not run: ${notRun.map((f) => f.id).join(', ')}`);
   for (const severity of SEVERITIES) {
-    const group = result.findings.filter((f) => f.severity === severity).sort(byStatus);
+    const group = result.findings.filter((f) => f.severity === severity && !leftOut(f)).sort(byStatus);
     if (group.length === 0) continue;
     lines.push('', severity.toUpperCase());
     for (const f of group) {
