@@ -161,6 +161,7 @@ export const platform: Platform = {
       },
     };
   },
+  auditHost: async () => (await import('./audit-host.ts')).auditHost,
   onShutdownSignal: (handler) => {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => handler(signal));
   },

@@ -27,6 +27,7 @@ export const platform: Platform = {
   },
   readTextFile: (path) => Deno.readTextFile(path),
   listen: listenWithWs,
+  auditHost: async () => (await import('./audit-host.ts')).auditHost,
   onShutdownSignal: (handler) => {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) Deno.addSignalListener(signal, () => handler(signal));
   },

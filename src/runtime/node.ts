@@ -24,6 +24,7 @@ export const platform: Platform = {
     }
   },
   readTextFile: (path) => readFile(path, 'utf8'),
+  auditHost: async () => (await import('./audit-host.ts')).auditHost,
   onShutdownSignal: (handler) => {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => handler(signal));
   },

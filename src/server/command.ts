@@ -15,6 +15,11 @@ import type { Platform } from './platform.ts';
 
 export async function runServerCommand(platform: Platform): Promise<void> {
   if (platform.argv[0] === 'healthcheck') return runHealthcheck(platform, platform.argv.slice(1));
+  if (platform.argv[0] === 'audit') {
+    // A tool, not the server: loaded only when asked for.
+    const [{ runAuditCommand }, host] = await Promise.all([import('../audit/cli.ts'), platform.auditHost()]);
+    platform.exit(await runAuditCommand(platform.argv.slice(1), host, platform.env));
+  }
   let config: Config;
   try {
     const loaded = await loadConfigWithFile(platform.argv, platform.env, (path) => platform.readTextFile(path));

@@ -1,5 +1,6 @@
 /** The server command's view of a runtime (implemented by src/runtime/{node,bun,deno}.ts). */
 import type { Context, Hono } from 'hono';
+import type { AuditHost } from '../audit/host.ts';
 import type { SocketRuntime } from '../core/socket-port.ts';
 
 export type RuntimeName = 'node' | 'bun' | 'deno';
@@ -42,6 +43,8 @@ export interface Platform {
   readTextFile(path: string): Promise<string>;
   listen(app: Hono, options: ListenOptions): Promise<Listening>;
   onShutdownSignal(handler: (signal: string) => void): void;
+  /** Raw TCP/TLS for `hardened-ws audit`, loaded only when that command runs. */
+  auditHost(): Promise<AuditHost>;
   readonly argv: readonly string[];
   readonly env: Readonly<Record<string, string | undefined>>;
   writeStdout(text: string): void;

@@ -210,6 +210,7 @@ describe('assembled server: readiness, metrics route, request log', () => {
     readTextFile: async () => '',
     listen: () => Promise.reject(new Error('not in unit tests')),
     onShutdownSignal: () => {},
+    auditHost: () => Promise.reject(new Error('not in unit tests')),
     argv: [],
     env: {},
     writeStdout: () => {},
