@@ -42,9 +42,6 @@ const KNOWN: Partial<Record<RuntimeTarget, Record<string, Status>>> = {
   // the target's authority before the app sees it, so the request-target check cannot refuse it.
   bun: { 'handshake.target': 'fail' },
   binary: { 'handshake.target': 'fail' },
-  // Deno buffers a fragmented message with no final fragment (up to its 64 MiB cap) before the
-  // app sees any of it: 1 MiB of unfinished fragments is neither refused nor closed.
-  deno: { 'frames.fragment-flood': 'fail' },
 };
 
 function expected(runtime: RuntimeTarget, tls: boolean): Record<string, Status> {
