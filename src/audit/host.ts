@@ -56,6 +56,12 @@ export interface SocketEvents {
 
 export interface RawSocket {
   readonly tls: TlsSession | null;
+  /**
+   * This connection's TCP ports, for tools that look it up in the kernel's tables (the adversarial
+   * suite reads /proc/net/tcp); undefined where the runtime does not say, or once the socket is gone.
+   */
+  readonly localPort?: number | undefined;
+  readonly remotePort?: number | undefined;
   /** Resolves true once handed to the kernel, false if the socket failed first. Never rejects. */
   write(bytes: Uint8Array): Promise<boolean>;
   pause(): void;

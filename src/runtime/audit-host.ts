@@ -79,6 +79,12 @@ function sessionOf(socket: tls.TLSSocket): TlsSession {
 function wrap(socket: net.Socket, session: TlsSession | null): RawSocket {
   return {
     tls: session,
+    get localPort() {
+      return socket.localPort;
+    },
+    get remotePort() {
+      return socket.remotePort;
+    },
     write: (bytes) =>
       new Promise((resolve) => {
         if (socket.destroyed) return resolve(false);
