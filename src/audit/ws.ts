@@ -8,6 +8,7 @@ const MAX_KEPT = 64 * 1024;
 export interface CloseResult {
   /** The server's close code; 1005 for an empty close frame; 1006 for EOF/reset without one; null while still open. */
   readonly code: number | null;
+  /** The close frame's reason; for 1006, the socket's error code (ECONNRESET, …) when it failed. */
   readonly reason: string;
   readonly via: 'close-frame' | 'eof' | 'open';
   /** Milliseconds from `since` (a performance.now() time) to the close, or to the end of the wait. */
@@ -121,7 +122,9 @@ export class RawWebSocket {
     await this.conn.until(() => (this.close || this.conn.ended ? true : undefined), timeoutMs);
     const now = performance.now();
     if (this.close) return { code: this.close.code, reason: this.close.reason, via: 'close-frame', ms: Math.round(this.close.at - since) };
-    if (this.conn.ended) return { code: 1006, reason: '', via: 'eof', ms: Math.round((this.conn.closedAt ?? now) - since) };
+    // No close frame: the reason is how the connection ended (ECONNRESET, EPIPE), when it failed.
+    if (this.conn.ended)
+      return { code: 1006, reason: this.conn.errorCode ?? '', via: 'eof', ms: Math.round((this.conn.closedAt ?? now) - since) };
     return { code: null, reason: '', via: 'open', ms: Math.round(now - since) };
   }
 
