@@ -57,8 +57,8 @@ export interface SocketEvents {
 export interface RawSocket {
   readonly tls: TlsSession | null;
   /**
-   * This connection's TCP ports, for tools that look it up in the kernel's tables (the adversarial
-   * suite reads /proc/net/tcp); undefined where the runtime does not say, or once the socket is gone.
+   * This connection's TCP ports as they were when it connected, for tools that look it up in the
+   * kernel's tables (the adversarial suite reads /proc/net/tcp); undefined where the host does not say.
    */
   readonly localPort?: number | undefined;
   readonly remotePort?: number | undefined;

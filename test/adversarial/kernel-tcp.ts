@@ -57,27 +57,39 @@ export function tcpEnd(localPort: number | undefined, remotePort: number | undef
   return null;
 }
 
+/** [local, remote] of `conn` as it connected; throws if the host did not say (the checks below would pass on nothing). */
+function portsOf(conn: RawConn): [number, number] {
+  const { localPort, remotePort } = conn.socket;
+  if (localPort === undefined || remotePort === undefined) throw new Error("the audit host did not report this connection's ports");
+  return [localPort, remotePort];
+}
+
+const serverPortsOf = (conn: RawConn): [number, number] => {
+  const [local, remote] = portsOf(conn);
+  return [remote, local];
+};
+
 /**
  * Our end of `conn` as the kernel sees it: 'ESTABLISHED', 'CLOSE_WAIT' (the server sent FIN, we
  * have not read it yet), … or null when the socket is gone (reset). Works while the socket is
  * paused, which is the point: "did the server drop a client that never reads?" cannot be answered
  * by reading.
  */
-export const kernelState = (conn: RawConn): string | null => tcpState(conn.socket.localPort, conn.socket.remotePort);
+export const kernelState = (conn: RawConn): string | null => tcpState(...portsOf(conn));
 
 /**
  * The server's end of `conn` (loopback: both ends are local). When the client never reads, a
  * server that closes has its FIN stuck behind unsent data: its end goes FIN_WAIT1 while ours still
  * says ESTABLISHED — so both ends are checked.
  */
-export const serverKernelState = (conn: RawConn): string | null => tcpState(conn.socket.remotePort, conn.socket.localPort);
+export const serverKernelState = (conn: RawConn): string | null => tcpState(...serverPortsOf(conn));
 
 /**
  * The server's end of `conn` in the kernel: state, bytes still queued to send to us, and whether
  * a process still holds it (an orphan — closed by the server process, but kept by the kernel to
  * deliver what is queued — has inode 0). null once the kernel has forgotten it.
  */
-export const serverEnd = (conn: RawConn): TcpEnd | null => tcpEnd(conn.socket.remotePort, conn.socket.localPort);
+export const serverEnd = (conn: RawConn): TcpEnd | null => tcpEnd(...serverPortsOf(conn));
 
 /** The server process has let go of `conn`: closed, orphaned in the kernel, or reset. */
 export function serverReleased(conn: RawConn): boolean {
