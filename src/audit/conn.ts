@@ -1,7 +1,7 @@
 /**
  * A raw client connection: everything received is appended to `buffer` and consumed by the caller
- * (HTTP head reader, frame parser); waits are always bounded. Ported from test/adversarial/raw-conn.ts
- * onto the host's socket port.
+ * (HTTP head reader, frame parser); waits are always bounded. Built on the host's socket port; the
+ * adversarial suite's raw client too (test/adversarial/raw-conn.ts).
  */
 import { concat } from './bytes.ts';
 import type { AuditHost, ConnectOptions, RawSocket } from './host.ts';

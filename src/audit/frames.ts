@@ -1,8 +1,13 @@
 /** Hand-built WebSocket frames (any opcode, RSV bits, FIN, mask, length form) and a frame parser; RFC 6455 §5.2. */
-import { randomBytes, utf8 } from './bytes.ts';
+import { utf8 } from './bytes.ts';
 
 export const Opcode = { continuation: 0x0, text: 0x1, binary: 0x2, close: 0x8, ping: 0x9, pong: 0xa } as const;
 export const RSV1 = 0b100;
+export const RSV2 = 0b010;
+export const RSV3 = 0b001;
+
+/** The payload length field (RFC 6455 §5.2): 7 bits, 16 bits (after 126) or 64 bits (after 127). */
+export type LengthForm = 7 | 16 | 64;
 
 export interface FrameSpec {
   readonly opcode: number;
@@ -13,34 +18,62 @@ export interface FrameSpec {
   readonly rsv?: number;
   /** Client frames must be masked; default true. */
   readonly mask?: boolean;
-  /** Declare this payload length instead of the real one (to send a frame's payload in pieces). */
-  readonly declaredLength?: number;
+  /**
+   * Declare this payload length instead of the real one: to send a frame's payload in pieces, or to
+   * claim a length no payload follows (a bigint reaches 2^63 and past, which RFC 6455 forbids).
+   */
+  readonly declaredLength?: number | bigint;
+  /** The length field's form; default the shortest that holds the length (a longer one is not minimal, which RFC 6455 §5.2 forbids). */
+  readonly lengthForm?: LengthForm;
+}
+
+/** One past the largest length each form can carry. */
+const FORM_LIMIT: Record<LengthForm, number> = { 7: 126, 16: 65_536, 64: 2 ** 64 };
+const shortestForm = (length: number | bigint): LengthForm => (length < 126 ? 7 : length < 65_536 ? 16 : 64);
+
+/**
+ * Masking keys are cut from a pool of random bytes refilled 16 KiB at a time: a getRandomValues
+ * call per key costs more than building the rest of a small frame (200,000 fragments are sent in
+ * one go). They stay unpredictable, as RFC 6455 §10.3 asks.
+ */
+const keyPool = new Uint8Array(16 * 1024);
+let keyPoolAt = keyPool.length;
+
+function nextKey(): Uint8Array {
+  if (keyPoolAt === keyPool.length) {
+    crypto.getRandomValues(keyPool);
+    keyPoolAt = 0;
+  }
+  keyPoolAt += 4;
+  return keyPool.subarray(keyPoolAt - 4, keyPoolAt);
 }
 
 /** The header of a (masked) frame and the masking key, for payloads sent in pieces with `maskFrom`. */
-export function frameHeader(spec: Omit<FrameSpec, 'payload'> & { readonly length: number }): {
+export function frameHeader(spec: Omit<FrameSpec, 'payload' | 'declaredLength'> & { readonly length: number | bigint }): {
   header: Uint8Array;
   key: Uint8Array | null;
 } {
   const mask = spec.mask ?? true;
   const length = spec.length;
-  const lengthBytes = length < 126 ? 0 : length < 65_536 ? 2 : 8;
+  const form = spec.lengthForm ?? shortestForm(length);
+  if (length < 0 || length >= FORM_LIMIT[form] || (typeof length === 'number' && !Number.isInteger(length)))
+    throw new RangeError(`a length of ${length} does not fit the ${form}-bit length form`);
+  const lengthBytes = form === 7 ? 0 : form === 16 ? 2 : 8;
   const header = new Uint8Array(2 + lengthBytes + (mask ? 4 : 0));
   header[0] = ((spec.fin ?? true) ? 0x80 : 0) | ((spec.rsv ?? 0) << 4) | (spec.opcode & 0x0f);
-  const view = new DataView(header.buffer);
-  if (lengthBytes === 0) header[1] = length;
-  else if (lengthBytes === 2) {
+  if (form === 7) header[1] = Number(length);
+  else if (form === 16) {
     header[1] = 126;
-    view.setUint16(2, length);
+    header[2] = Number(length) >> 8;
+    header[3] = Number(length) & 0xff;
   } else {
     header[1] = 127;
-    view.setBigUint64(2, BigInt(length));
+    new DataView(header.buffer).setBigUint64(2, BigInt(length));
   }
   if (!mask) return { header, key: null };
   header[1]! |= 0x80;
-  const key = randomBytes(4);
-  header.set(key, 2 + lengthBytes);
-  return { header, key };
+  header.set(nextKey(), 2 + lengthBytes);
+  return { header, key: header.subarray(2 + lengthBytes) };
 }
 
 /** Masks `payload` as bytes starting at `offset` of the frame's payload (RFC 6455 §5.3). */

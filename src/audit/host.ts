@@ -56,6 +56,12 @@ export interface SocketEvents {
 
 export interface RawSocket {
   readonly tls: TlsSession | null;
+  /**
+   * This connection's TCP ports as they were when it connected, for tools that look it up in the
+   * kernel's tables (the adversarial suite reads /proc/net/tcp); undefined where the host does not say.
+   */
+  readonly localPort?: number | undefined;
+  readonly remotePort?: number | undefined;
   /** Resolves true once handed to the kernel, false if the socket failed first. Never rejects. */
   write(bytes: Uint8Array): Promise<boolean>;
   pause(): void;

@@ -9,7 +9,20 @@ export type { AuditHost, RawSocket, ConnectOptions, TlsOptions, TlsSession } fro
 export { ConnectError } from './host.ts';
 export { RawConn } from './conn.ts';
 export { RawWebSocket, describeClose, type CloseResult } from './ws.ts';
-export { buildFrame, parseFrame, frameHeader, maskFrom, textFrame, Opcode, RSV1, type Frame, type FrameSpec } from './frames.ts';
+export {
+  buildFrame,
+  parseFrame,
+  frameHeader,
+  maskFrom,
+  textFrame,
+  Opcode,
+  RSV1,
+  RSV2,
+  RSV3,
+  type Frame,
+  type FrameSpec,
+  type LengthForm,
+} from './frames.ts';
 export {
   upgradeRequest,
   readHead,

@@ -8,9 +8,10 @@ const MAX_KEPT = 64 * 1024;
 export interface CloseResult {
   /** The server's close code; 1005 for an empty close frame; 1006 for EOF/reset without one; null while still open. */
   readonly code: number | null;
+  /** The close frame's reason; for 1006, the socket's error code (ECONNRESET, …) when it failed. */
   readonly reason: string;
   readonly via: 'close-frame' | 'eof' | 'open';
-  /** Milliseconds from `since` to the close (or to the end of the wait). */
+  /** Milliseconds from `since` (a performance.now() time) to the close, or to the end of the wait. */
   readonly ms: number;
 }
 
@@ -78,13 +79,26 @@ export class RawWebSocket {
     return this.send({ opcode: Opcode.text, payload: utf8(message) });
   }
 
+  sendJson(message: unknown): Promise<boolean> {
+    return this.sendText(JSON.stringify(message));
+  }
+
+  /** Bytes as they are: frames built by hand, several at once, or half of one. */
+  sendRaw(bytes: Uint8Array): Promise<boolean> {
+    return this.conn.write(bytes);
+  }
+
   /** The server closed (close frame) or the connection ended. */
   get ended(): boolean {
     return this.close !== undefined || this.conn.ended;
   }
 
-  /** The next text message after index `from` matching `where`, parsed as JSON; undefined on timeout or close. */
-  message(where: (m: Record<string, unknown>) => boolean, timeoutMs: number, from = 0): Promise<Record<string, unknown> | undefined> {
+  /** The next text message after index `from` matching `where` (default: any), parsed as JSON; undefined on timeout or close. */
+  message(
+    where: (m: Record<string, unknown>) => boolean = () => true,
+    timeoutMs = 5_000,
+    from = 0,
+  ): Promise<Record<string, unknown> | undefined> {
     let seen = from;
     return this.conn.until(() => {
       for (; seen < this.frames.length; seen++) {
@@ -102,13 +116,15 @@ export class RawWebSocket {
     }, timeoutMs);
   }
 
-  /** Waits up to `timeoutMs` for the server's close frame or the end of the connection; reads meanwhile. */
+  /** Waits up to `timeoutMs` for the server's close frame or the end of the connection; reads meanwhile. `since` is a performance.now() time. */
   async closeResult(timeoutMs: number, since = performance.now()): Promise<CloseResult> {
     this.conn.resume();
     await this.conn.until(() => (this.close || this.conn.ended ? true : undefined), timeoutMs);
     const now = performance.now();
     if (this.close) return { code: this.close.code, reason: this.close.reason, via: 'close-frame', ms: Math.round(this.close.at - since) };
-    if (this.conn.ended) return { code: 1006, reason: '', via: 'eof', ms: Math.round((this.conn.closedAt ?? now) - since) };
+    // No close frame: the reason is how the connection ended (ECONNRESET, EPIPE), when it failed.
+    if (this.conn.ended)
+      return { code: 1006, reason: this.conn.errorCode ?? '', via: 'eof', ms: Math.round((this.conn.closedAt ?? now) - since) };
     return { code: null, reason: '', via: 'open', ms: Math.round(now - since) };
   }
 

@@ -79,6 +79,9 @@ function sessionOf(socket: tls.TLSSocket): TlsSession {
 function wrap(socket: net.Socket, session: TlsSession | null): RawSocket {
   return {
     tls: session,
+    // Read once, connected: a destroyed socket no longer reports them, while the kernel may still hold the connection.
+    localPort: socket.localPort,
+    remotePort: socket.remotePort,
     write: (bytes) =>
       new Promise((resolve) => {
         if (socket.destroyed) return resolve(false);

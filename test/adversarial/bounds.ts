@@ -8,7 +8,20 @@ import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { sleep } from '../support/flow.ts';
 import { attackerTicket, CASE, MAX_MESSAGE, note, stillServes, type Run } from './context.ts';
-import { buildFrame, describeClose, Opcode, openAuthenticatedRaw, openRawWebSocket, RawConn, watchRss, type RawWebSocket } from './raw.ts';
+import {
+  buildFrame,
+  describeClose,
+  latin1,
+  Opcode,
+  openAuthenticatedRaw,
+  openConn,
+  openRawWebSocket,
+  serverHasClosed,
+  utf8,
+  watchRss,
+  type RawConn,
+  type RawWebSocket,
+} from './raw.ts';
 
 const MiB = 1024 * 1024;
 
@@ -37,7 +50,7 @@ function zeroMaskFragment(first: boolean, payload: Buffer): Buffer {
 }
 
 /** True once the server answered (close frame) or ended the connection. */
-const serverDone = (ws: RawWebSocket) => ws.close !== undefined || ws.conn.serverHasClosed();
+const serverDone = (ws: RawWebSocket) => ws.close !== undefined || serverHasClosed(ws.conn);
 
 /**
  * Writes `total` bytes of `chunk`s, one write at a time (each waits for the kernel to take the
@@ -66,7 +79,7 @@ async function attack(
   finish: (ws: RawWebSocket) => Promise<number> = async () => 0,
 ): Promise<void> {
   const rss = watchRss(run.server.child.pid!, 20);
-  const started = Date.now();
+  const started = performance.now();
   const sentBytes = await Promise.all(sockets.map(send));
   await sleep(300); // every message is unfinished now: a server that buffers holds them all at once
   const finished = await Promise.all(sockets.map(finish));
@@ -156,27 +169,27 @@ export function slowHeaderClients(run: Run): SlowHeaderClients {
   return {
     stop,
     async start() {
-      startedAt = Date.now();
+      startedAt = performance.now();
       const host = `127.0.0.1:${run.server.port}`;
       for (let i = 0; i < SLOW_CLIENTS; i++) {
-        const conn = await RawConn.open(run.endpoint);
-        void conn.write(`GET /ws HTTP/1.1\r\nHost: ${host}\r\n`);
+        const conn = await openConn(run.endpoint);
+        void conn.write(utf8(`GET /ws HTTP/1.1\r\nHost: ${host}\r\n`));
         conns.push(conn);
       }
       let line = 0;
       timer = setInterval(() => {
-        for (const conn of conns) if (!conn.closed) void conn.write(`X-Slow-${line}: ${'a'.repeat(16)}\r\n`);
+        for (const conn of conns) if (!conn.closed) void conn.write(utf8(`X-Slow-${line}: ${'a'.repeat(16)}\r\n`));
         line++;
       }, 1_000);
     },
     async wait(t) {
       const deadline = startedAt + HEADER_DEADLINE_MS;
-      while (Date.now() < deadline && conns.some((c) => !c.closed)) await sleep(100);
+      while (performance.now() < deadline && conns.some((c) => !c.closed)) await sleep(100);
       const late = conns.filter((c) => c.closedAt === undefined || c.closedAt > deadline);
       const answers = conns.map(
-        (c) => c.buffer.toString('latin1').split('\r\n')[0] || (c.closed ? `closed${c.errorCode ? ` (${c.errorCode})` : ''}` : 'open'),
+        (c) => latin1(c.buffer).split('\r\n')[0] || (c.closed ? `closed${c.errorCode ? ` (${c.errorCode})` : ''}` : 'open'),
       );
-      const closedAfter = conns.filter((c) => c.closedAt !== undefined).map((c) => c.closedAt! - startedAt);
+      const closedAfter = conns.filter((c) => c.closedAt !== undefined).map((c) => Math.round(c.closedAt! - startedAt));
       note(
         t,
         run,

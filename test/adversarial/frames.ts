@@ -12,6 +12,7 @@ import {
   openAuthenticatedRaw,
   openRawWebSocket,
   RSV1,
+  text,
   textFrame,
   watchRss,
   type RawWebSocket,
@@ -25,7 +26,7 @@ const TOO_BIG = [1009];
 
 interface FrameCase {
   readonly name: string;
-  readonly bytes: () => Buffer;
+  readonly bytes: () => Uint8Array;
   readonly expect: readonly number[];
   /** Check the server's RSS while this runs. */
   readonly watchMemory?: boolean;
@@ -64,16 +65,16 @@ const cases: FrameCase[] = [
 ];
 
 /** 20,000 frames of one byte each: text FIN=0, 19,998 continuations, a final continuation FIN=1. */
-function twentyThousandFragments(): Buffer {
-  const frames: Buffer[] = [buildFrame({ opcode: Opcode.text, fin: false, payload: 'a' })];
+function twentyThousandFragments(): Uint8Array {
+  const frames: Uint8Array[] = [buildFrame({ opcode: Opcode.text, fin: false, payload: 'a' })];
   for (let i = 1; i < 19_999; i++) frames.push(buildFrame({ opcode: Opcode.continuation, fin: false, payload: 'a' }));
   frames.push(buildFrame({ opcode: Opcode.continuation, fin: true, payload: 'a' }));
   return Buffer.concat(frames);
 }
 
 /** A message of `count` fragments carrying 'a' in the first and nothing in the rest; FIN on the last unless `endless`. */
-function emptyFragments(count: number, endless = false): Buffer {
-  const frames: Buffer[] = [buildFrame({ opcode: Opcode.text, fin: false, payload: 'a' })];
+function emptyFragments(count: number, endless = false): Uint8Array {
+  const frames: Uint8Array[] = [buildFrame({ opcode: Opcode.text, fin: false, payload: 'a' })];
   for (let i = 1; i < count - 1; i++) frames.push(buildFrame({ opcode: Opcode.continuation, fin: false }));
   frames.push(buildFrame({ opcode: Opcode.continuation, fin: !endless }));
   return Buffer.concat(frames);
@@ -99,7 +100,7 @@ export function frameCases(run: Run): void {
         it(`${c.name} → ${c.expect.join(' or ')}`, CASE, async (t: TestContext) => {
           const ws = await open(phase);
           const rss = c.watchMemory ? watchRss(run.server.child.pid!) : undefined;
-          const sent = Date.now();
+          const sent = performance.now();
           await ws.sendRaw(c.bytes());
           const closed = await ws.closeResult(4_000, sent);
           ws.destroy();
@@ -117,10 +118,10 @@ export function frameCases(run: Run): void {
       it('a 20,000-fragment message (1 byte each, 20,000 bytes > the limit) → 1009 within seconds', CASE, async (t: TestContext) => {
         const ws = await open(phase);
         const before = ws.frames.length;
-        const sent = Date.now();
+        const sent = performance.now();
         await ws.sendRaw(twentyThousandFragments());
         const closed = await ws.closeResult(10_000, sent);
-        const replies = ws.frames.slice(before).map((f) => f.payload.toString('utf8').slice(0, 80));
+        const replies = ws.frames.slice(before).map((f) => text(f.payload).slice(0, 80));
         ws.destroy();
         note(
           t,
@@ -145,11 +146,11 @@ export function frameCases(run: Run): void {
             const ws = await open(phase);
             const before = ws.frames.length;
             const rss = watchRss(run.server.child.pid!);
-            const sent = Date.now();
+            const sent = performance.now();
             await ws.sendRaw(bytes());
             const closed = await ws.closeResult(5_000, sent);
             const memory = rss.stop();
-            const replies = ws.frames.slice(before).map((f) => f.payload.toString('utf8').slice(0, 80));
+            const replies = ws.frames.slice(before).map((f) => text(f.payload).slice(0, 80));
             ws.destroy();
             note(
               t,

@@ -9,7 +9,7 @@ import { Credentials } from '../../src/audit/credential.ts';
 import type { AuditHost } from '../../src/audit/host.ts';
 import { withDefaults } from '../../src/audit/options.ts';
 import { deflateBomb } from '../../src/audit/deflate-bomb.ts';
-import { buildFrame, frameHeader, frameSize, maskFrom, Opcode, parseFrame } from '../../src/audit/frames.ts';
+import { buildFrame, frameHeader, frameSize, maskFrom, Opcode, parseFrame, RSV1, RSV2, RSV3 } from '../../src/audit/frames.ts';
 import { lookalikes } from '../../src/audit/probes/origin.ts';
 import { probes } from '../../src/audit/probes/index.ts';
 import { selectProbes } from '../../src/audit/runner.ts';
@@ -36,6 +36,44 @@ describe('audit frames', () => {
     const pieces = [maskFrom(payload.subarray(0, 333), key, 0), maskFrom(payload.subarray(333), key, 333)];
     const joined = new Uint8Array([...header, ...pieces[0]!, ...pieces[1]!]);
     assert.deepEqual(parseFrame(joined)!.frame.payload, payload);
+  });
+
+  it('declares any length in the form asked for: 2^63 (a bigint, the MSB RFC 6455 forbids), or a non-minimal form', () => {
+    const huge = buildFrame({ opcode: Opcode.text, declaredLength: 2n ** 63n, payload: 'abc', mask: false });
+    assert.deepEqual([...huge.subarray(0, 10)], [0x81, 127, 0x80, 0, 0, 0, 0, 0, 0, 0]);
+    assert.equal(huge.length, 10 + 3, 'only the real payload follows');
+    const big53 = frameHeader({ opcode: Opcode.text, length: 2 ** 53, mask: false }).header;
+    assert.deepEqual([...big53], [0x81, 127, 0, 0x20, 0, 0, 0, 0, 0, 0]);
+    const long64 = frameHeader({ opcode: Opcode.binary, length: 5, lengthForm: 64, mask: false }).header;
+    assert.deepEqual([...long64], [0x82, 127, 0, 0, 0, 0, 0, 0, 0, 5]);
+    const long16 = frameHeader({ opcode: Opcode.binary, length: 5, lengthForm: 16, mask: false }).header;
+    assert.deepEqual([...long16], [0x82, 126, 0, 5]);
+    assert.throws(() => frameHeader({ opcode: Opcode.text, length: 126, lengthForm: 7 }), RangeError);
+    assert.throws(() => frameHeader({ opcode: Opcode.text, length: 65_536, lengthForm: 16 }), RangeError);
+    assert.throws(() => frameHeader({ opcode: Opcode.text, length: 2n ** 64n }), RangeError);
+    assert.throws(() => frameHeader({ opcode: Opcode.text, length: -1 }), RangeError);
+  });
+
+  it('sets each reserved bit on its own', () => {
+    for (const [rsv, bit] of [
+      [RSV1, 0x40],
+      [RSV2, 0x20],
+      [RSV3, 0x10],
+    ] as const) {
+      const frame = buildFrame({ opcode: Opcode.text, rsv, payload: 'x' });
+      assert.equal(frame[0], 0x80 | bit | Opcode.text);
+      assert.equal(parseFrame(frame)!.frame.rsv, rsv);
+    }
+  });
+
+  it('masks every frame with its own key, also across refills of the key pool', () => {
+    const keys = new Set<string>();
+    for (let i = 0; i < 10_000; i++) {
+      const frame = buildFrame({ opcode: Opcode.text, payload: `message ${i}` });
+      keys.add(Buffer.from(frame.subarray(2, 6)).toString('hex'));
+      assert.equal(new TextDecoder().decode(parseFrame(frame)!.frame.payload), `message ${i}`);
+    }
+    assert.ok(keys.size > 9_990, `${keys.size} distinct keys in 10,000 frames`);
   });
 
   it('refuses an absurd length from a server instead of allocating it', () => {

@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { projectRoot } from '../support/server-process.ts';
-import { describeClose, endpointOf, openRawWebSocket, textFrame } from '../adversarial/raw.ts';
+import { describeClose, endpointOf, openRawWebSocket, text as utf8Text, textFrame } from '../adversarial/raw.ts';
 
 const fixture = path.join(projectRoot, 'test/fixtures/two-listeners.ts');
 const commands = {
@@ -54,7 +54,8 @@ for (const runtime of ['node', 'deno'] as const) {
       const text = 'x'.repeat(4 * 1024);
       const onA = await openRawWebSocket(endpoint(ports.a));
       await onA.sendRaw(textFrame(text));
-      assert.equal((await onA.conn.until(() => onA.frames[0], 3_000))?.payload.toString(), text);
+      const echoed = await onA.conn.until(() => onA.frames[0], 3_000);
+      assert.equal(echoed && utf8Text(echoed.payload), text);
       onA.destroy();
       const onB = await openRawWebSocket(endpoint(ports.b));
       await onB.sendRaw(textFrame(text));
