@@ -335,7 +335,11 @@ export function streamContract(name: string, make: () => Promise<StreamPair>): v
       const later = await pair.b.publish(channel, { data: 2, from: 'a' }, policy(), { idempotencyKey: 'short', idempotencyTtlMs: 40 });
       assert.equal(later?.offset, first!.offset + 1);
       for (const key of ['', 'with space', 'x'.repeat(129), 'ümlaut', 42 as unknown as string])
-        await rejectsWith(pair.a.publish(channel, { data: 3, from: 'a' }, policy(), { idempotencyKey: key }), 'invalid_idempotency_key', String(key));
+        await rejectsWith(
+          pair.a.publish(channel, { data: 3, from: 'a' }, policy(), { idempotencyKey: key }),
+          'invalid_idempotency_key',
+          String(key),
+        );
       for (const ttl of [0, -1, 1.5, 25 * 3_600_000])
         await rejectsWith(
           pair.a.publish(channel, { data: 3, from: 'a' }, policy(), { idempotencyKey: 'k', idempotencyTtlMs: ttl }),
