@@ -42,7 +42,8 @@ export const MAX_PENDING = 1000;
 const MAX_STALE = 16;
 
 export class ChannelFeed implements StreamListener {
-  readonly members = new Map<string, Member>();
+  /** This instance's subscribers of the channel (a Set: the cheapest per entry; each is one socket's subscription). */
+  readonly members = new Set<Member>();
   /** Resolves once the feed listens and knows its position; rejects (StorageError) when it could not start. */
   readonly ready: Promise<void>;
   /** Stops the stream subscription and the extra ones (each stop is idempotent). */
@@ -111,7 +112,7 @@ export class ChannelFeed implements StreamListener {
   event(event: PresenceEvent): void {
     if (this.#state === 'closed') return;
     const message = { type: event.type, channel: this.channel, sub: event.sub, conn: event.conn };
-    for (const member of this.members.values()) if (member.live && member.ctx.connectionId !== event.conn) member.ctx.send(message);
+    for (const member of this.members) if (member.live && member.ctx.connectionId !== event.conn) member.ctx.send(message);
   }
 
   // --- StreamListener ---
@@ -285,7 +286,7 @@ export class ChannelFeed implements StreamListener {
     this.#last = position;
     this.deps.logger.warn({ channel: this.channel, members: this.members.size, epochChanged: changed }, 'channel.resync');
     const message = { type: 'resync', channel: this.channel, epoch: position.epoch };
-    for (const member of this.members.values()) {
+    for (const member of this.members) {
       if (!member.live) {
         member.resynced = true;
         continue;
@@ -314,7 +315,7 @@ export class ChannelFeed implements StreamListener {
             offset: position.offset,
             epoch: position.epoch,
           };
-    for (const member of this.members.values()) {
+    for (const member of this.members) {
       if (!member.live) continue;
       if (position !== undefined) {
         if (position.offset <= member.last) continue;
