@@ -284,7 +284,7 @@ export class ChannelFeed implements StreamListener {
   #resync(position: Position): void {
     const changed = position.epoch !== this.#last.epoch;
     this.#last = position;
-    this.deps.logger.warn({ channel: this.channel, members: this.members.size, epochChanged: changed }, 'channel.resync');
+    this.deps.logger.info({ channel: this.channel, members: this.members.size, epochChanged: changed }, 'channel.resync');
     const message = { type: 'resync', channel: this.channel, epoch: position.epoch };
     for (const member of this.members) {
       if (!member.live) {
