@@ -1,0 +1,73 @@
+/* global process, performance */
+/**
+ * Scenario 5, fan-out: `subscribers` sockets subscribe to `chat:bench`; one more socket publishes
+ * 64-byte payloads to it, keeping at most `window` publishes undelivered (acked and counted at
+ * every subscriber), so nothing piles up in send buffers. Counts deliveries in the window.
+ */
+import { emit, params, PAYLOAD_64, rawConnector, sleep } from './common.mjs';
+import { clientFrame, socketIoMessage } from './raw.mjs';
+
+const { server, subscribers = 1000, window = 2, warmupMs = 1000, measureMs = 3000, channel = 'chat:bench' } = params;
+const connect = await rawConnector(server);
+const frameOf = (object) => {
+  const text = JSON.stringify(object);
+  return clientFrame(server.kind === 'socketio' ? socketIoMessage(text) : text);
+};
+
+let delivered = 0;
+const subs = [];
+// Connected and subscribed a few dozen at a time.
+for (let i = 0; i < subscribers; i += 50) {
+  const batch = await Promise.all(
+    Array.from({ length: Math.min(50, subscribers - i) }, async () => {
+      const socket = await connect();
+      await new Promise((resolve, reject) => {
+        socket.onText((text) => (/\\?"type\\?":\\?"ok\\?"/.test(text) ? resolve() : reject(new Error(`subscribe: ${text.slice(0, 200)}`))));
+        socket.write(frameOf({ type: 'subscribe', id: 1, channel }));
+      });
+      socket.onCount((n) => {
+        delivered += n;
+        pump();
+      });
+      return socket;
+    }),
+  );
+  subs.push(...batch);
+}
+
+const publisher = await connect();
+const publishFrame = frameOf({ type: 'publish', id: 2, channel, data: PAYLOAD_64 });
+let published = 0;
+let acked = 0;
+let running = true;
+publisher.onCount((n) => {
+  acked += n;
+  pump();
+});
+function pump() {
+  // Next publish once fewer than `window` publishes are still unacknowledged or undelivered.
+  while (running && published - acked < window && published * subscribers - delivered < window * subscribers) {
+    published++;
+    publisher.write(publishFrame);
+  }
+}
+pump();
+await sleep(warmupMs);
+const start = delivered;
+console.error("dbg", { published, acked, delivered });
+emit({ phase: "measure-start" });
+const t0 = performance.now();
+await sleep(measureMs);
+const seconds = (performance.now() - t0) / 1000;
+const deliveries = delivered - start;
+emit({
+  phase: 'measure-end',
+  deliveries,
+  seconds,
+  perSecond: deliveries / seconds,
+  publishesPerSecond: deliveries / subscribers / seconds,
+});
+running = false;
+for (const socket of [...subs, publisher]) socket.destroy();
+await sleep(50);
+process.exit(0);
