@@ -25,7 +25,12 @@ export type ErrorReplyCode =
   | 'invalid_channel'
   | 'forbidden'
   | 'too_many_channels'
-  | 'unavailable';
+  | 'unavailable'
+  | 'invalid_position'
+  | 'invalid_limit'
+  | 'history_disabled'
+  | 'recovery_disabled'
+  | 'presence_disabled';
 
 export interface AuthOkMessage {
   readonly type: 'auth.ok';

@@ -9,7 +9,7 @@ import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { requestId } from 'hono/request-id';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
-import { channelHandlers } from '../channels/index.ts';
+import { ChannelNamespaces, channelHandlers, createChannelService, type ChannelService } from '../channels/index.ts';
 import { ConfigError, type Config } from '../config/index.ts';
 import { createAdmission, type Admission } from '../core/admission/index.ts';
 import { createGateway, type Gateway } from '../core/gateway.ts';
@@ -31,6 +31,8 @@ export interface AssembledServer {
   readonly app: Hono;
   readonly gateway: Gateway;
   readonly metrics: GatewayMetrics;
+  /** Publishing, history and presence, the same as the channel handlers use (for the server API). */
+  readonly channels: ChannelService;
   /** Start draining: readiness 503, and upgrades, logins and ticket requests 503 + Retry-After. */
   setDraining(): void;
   /** Tell the server its bound port: without --public-origin, its names are its listen address and port. */
@@ -58,6 +60,8 @@ export function assembleServer(config: Config, platform: Platform, logger: Logge
   const metrics = createMetrics({ runtime: platform.name, runtimeVersion: platform.version });
   const backends = createBackends(config, logger, { onRedisError: metrics.redisError });
   const names = ownNames(config, logger);
+  const namespaces = new ChannelNamespaces(config.namespaces);
+  const channels = createChannelService({ stream: backends.stream, presence: backends.presence, namespaces });
   // Built first: its Host and Origin checks are shared by every route and by the auth service.
   const admission = buildAdmission(config, names, clientIp, logger, metrics);
 
@@ -110,7 +114,16 @@ export function assembleServer(config: Config, platform: Platform, logger: Logge
     observer: metrics,
     handlers: {
       ...builtinHandlers,
-      ...channelHandlers({ broker: backends.broker, maxChannelsPerConnection: config.maxChannels, observer: metrics }),
+      ...channelHandlers({
+        stream: backends.stream,
+        presence: backends.presence,
+        namespaces,
+        events: backends.broker,
+        service: channels,
+        maxChannelsPerConnection: config.maxChannels,
+        observer: metrics,
+        logger: logger.child({ component: 'channels' }),
+      }),
     },
     limits: {
       authDeadlineMs: config.authTimeout,
@@ -144,6 +157,7 @@ export function assembleServer(config: Config, platform: Platform, logger: Logge
     app,
     gateway,
     metrics,
+    channels,
     setDraining: () => {
       draining = true;
     },
