@@ -534,6 +534,7 @@ function joinChat(/** @type {import('/sdk.js').Client} */ mine) {
   });
   lobby.on('join', ({ sub, conn }) => {
     if (client !== mine) return;
+    log('in', `join: ${sub} (connection ${conn})`);
     const isNew = ![...here.values()].includes(sub);
     here.set(conn, sub);
     renderHere();
@@ -541,6 +542,7 @@ function joinChat(/** @type {import('/sdk.js').Client} */ mine) {
   });
   lobby.on('leave', ({ sub, conn }) => {
     if (client !== mine) return;
+    log('in', `leave: ${sub} (connection ${conn})`);
     here.delete(conn);
     renderHere();
     if (![...here.values()].includes(sub)) chatLine(`${sub} left`, 'event');
@@ -589,6 +591,7 @@ async function loadRecent(lobby, anchor, position) {
     anchor.after(...items);
     el.chatEmpty.hidden = el.chatList.childElementCount > 1;
     trimChat();
+    el.chatList.scrollTop = el.chatList.scrollHeight;
   } catch (error) {
     log(
       'error',
