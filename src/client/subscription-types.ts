@@ -38,7 +38,8 @@ export interface SubscribeOptions {
   /**
    * Start from this position (one the app kept from an earlier `position`, e.g. across a page
    * load): everything published after it is delivered first, marked `recovered`, or a `resync`
-   * says why that was not possible.
+   * says why that was not possible. It applies when the subscription starts; a subscription that
+   * is already subscribing or subscribed goes on from its own position.
    */
   readonly since?: StreamPosition;
 }
