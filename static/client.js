@@ -300,6 +300,7 @@ async function getTicket() {
 
 /** @param {string} sub @param {string} text */
 function signedIn(sub, text) {
+  if (sub !== account.sub) forgetChat(); // another person's chat starts afresh
   account = { state: 'in', sub };
   setLoginStatus('ok', text);
   log('info', `logged in as ${sub}`);
@@ -361,6 +362,7 @@ el.logout.addEventListener('click', async () => {
     el.logout.disabled = false;
   }
   account = { state: 'out', sub: account.sub };
+  forgetChat(); // nothing of this person's chat stays on screen
   setLoginStatus('ok', 'Logged out.');
   log('info', 'logged out');
   render();
@@ -673,6 +675,13 @@ function appendChat(item) {
 
 function trimChat() {
   while (el.chatList.childElementCount > MAX_CHAT + 1) el.chatEmpty.nextElementSibling?.remove();
+}
+
+/** Logged out, or someone else logged in: no messages on screen, no position to resume from. */
+function forgetChat() {
+  clearChat();
+  chatPosition = null;
+  here = new Map();
 }
 
 /** After a resync: what is on screen may have holes; it is replaced by the latest from history. */
