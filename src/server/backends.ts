@@ -76,7 +76,7 @@ export function createBackends(config: Config, logger: Logger, hooks: BackendHoo
   const client = createRedis({ url: config.redisUrl, name: 'hws-cmd', logger: log, onError: hooks.onRedisError });
   const broker = new RedisBroker({ url: config.redisUrl, publisher: client, logger: log });
   const stream = new RedisStream({ url: config.redisUrl, client, logger: log });
-  const presence = new RedisPresence({ client, logger: log });
+  const presence = new RedisPresence({ client, logger: log, leaseMs: config.presenceLease });
   const userConnections = new RedisUserConnections({ client, logger: log });
   const tickets = new RedisTicketStore({ client, logger: log });
   const sessions = new RedisSessionStore({ client, logger: log });

@@ -77,6 +77,7 @@ describe('loadConfig: defaults', () => {
       adminToken: undefined,
       redisUrl: undefined,
       maxChannels: 32,
+      presenceLease: 15_000,
       trustProxy: undefined,
     });
   });
@@ -210,6 +211,7 @@ describe('loadConfig: bad values → one-line ConfigError naming the flag', () =
     adminToken: ['short', 'x'.repeat(513), `${'x'.repeat(32)} with spaces`, `${'x'.repeat(32)}!"`],
     redisUrl: ['http://127.0.0.1:6379', 'not a url'],
     maxChannels: ['0', '10001'],
+    presenceLease: ['100ms', '11m', 'soon'],
     trustProxy: ['proxy.example', '10.0.0.1/8'],
   };
 
