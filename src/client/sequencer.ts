@@ -54,6 +54,10 @@ export class Sequencer {
   #pendingFill: number | null = null;
   /** Bumped whenever in-flight work is abandoned: a history answer from an older round is ignored. */
   #round = 0;
+  /** The server said publications in this epoch are lost: the next jump in offsets is not a gap to fill. */
+  #skipGap = false;
+  /** A new epoch already announced (its first message came before the server's resync frame). */
+  #resetTo: string | null = null;
 
   constructor(port: SequencerPort, maxGapFill: number) {
     this.#port = port;
@@ -80,6 +84,8 @@ export class Sequencer {
   halt(): void {
     this.#abandon();
     this.#held = [];
+    this.#skipGap = false;
+    this.#resetTo = null;
     this.#recovering = false;
     this.#announced = false;
     this.#pendingFill = null;
@@ -97,10 +103,20 @@ export class Sequencer {
     this.#pump();
   }
 
-  /** The server announced a new epoch: what was published before it cannot be recovered. */
+  /**
+   * The server's `resync`: publications this subscriber missed cannot be recovered. With a new
+   * epoch the stream was lost; with the same one, more were missed than the history keeps.
+   */
   streamReset(epoch: string): void {
-    if (this.#position?.epoch === epoch) return; // its first message came first
+    if (epoch === this.#resetTo) return; // the new epoch's first message came first and was announced
+    if (this.#position?.epoch === epoch) {
+      this.#abandon(); // a fill in flight would only find the history short
+      this.#announce('history_exhausted');
+      this.#skipGap = true;
+      return this.#pump();
+    }
     this.#abandon();
+    this.#resetTo = epoch;
     this.#held = this.#held.filter((m) => m.position === null || m.position.epoch === epoch);
     this.#announce('stream_reset');
     // Offset 0 of the new epoch: everything published in it from now on is recoverable.
@@ -165,14 +181,16 @@ export class Sequencer {
         if (at.epoch !== position.epoch) {
           if (this.#recovering) return; // the subscribe's answer will say what happened to the stream
           this.#announce('stream_reset');
+          this.#resetTo = at.epoch;
           this.#position = { offset: Math.max(0, at.offset - 1), epoch: at.epoch };
           this.#delivered = null;
         } else if (this.#delivered !== null && at.offset <= this.#delivered) {
           this.#held.shift(); // already handed to the app
           continue;
         } else if (at.offset > position.offset + 1) {
-          if (!this.#recovering) this.#fillTo(at.offset - 1);
-          return;
+          if (this.#recovering) return;
+          if (!this.#skipGap) return this.#fillTo(at.offset - 1);
+          this.#position = { offset: at.offset - 1, epoch: at.epoch }; // the server already said what is lost
         }
       }
       this.#held.shift();
@@ -183,6 +201,7 @@ export class Sequencer {
   #hand(message: Incoming, recovered: boolean): void {
     const at = message.position;
     if (at !== null) {
+      this.#skipGap = false;
       const known = this.#position?.epoch === at.epoch ? this.#position.offset : 0;
       this.#position = { offset: Math.max(known, at.offset), epoch: at.epoch };
       this.#delivered = at.offset;

@@ -198,6 +198,53 @@ describe('client gap filling', () => {
     await close(h);
   });
 
+  it('a resync frame in the same epoch (the server lost what this subscriber missed): one resync, no history request, the next message follows', async () => {
+    const { h, server, socket, seen } = await subscribed();
+    message(socket, 1);
+    socket.receive({ type: 'resync', channel: CHANNEL, epoch: 'epoch-1' });
+    message(socket, 5);
+    message(socket, 6);
+    await settle();
+    assert.deepEqual(historyFrames(server), []);
+    assert.deepEqual(seen.slice(1), ['message 1 "m1"', 'resync history_exhausted', 'message 5 "m5"', 'message 6 "m6"']);
+    await close(h);
+  });
+
+  it('a same-epoch resync while a gap is being filled ends the fill: one resync, held messages follow, the late page is ignored', async () => {
+    const { h, server, socket, seen } = await subscribed();
+    server.holdTypes.add('history');
+    message(socket, 1);
+    message(socket, 4);
+    await settle();
+    assert.equal(historyFrames(server).length, 1);
+    socket.receive({ type: 'resync', channel: CHANNEL, epoch: 'epoch-1' });
+    message(socket, 5);
+    const request = server.held[0]!.frame;
+    socket.receive({
+      type: 'history',
+      id: request.id,
+      channel: CHANNEL,
+      publications: [{ data: 'm2', from: 'a', offset: 2 }],
+      offset: 5,
+      epoch: 'epoch-1',
+      complete: true,
+    });
+    await settle();
+    assert.deepEqual(seen.slice(1), ['message 1 "m1"', 'resync history_exhausted', 'message 4 "m4"', 'message 5 "m5"']);
+    await close(h);
+  });
+
+  it('a new epoch’s first message before the server’s resync frame: one resync, not two', async () => {
+    const { h, socket, seen } = await subscribed();
+    message(socket, 1);
+    message(socket, 1, 'epoch-2');
+    socket.receive({ type: 'resync', channel: CHANNEL, epoch: 'epoch-2' });
+    message(socket, 2, 'epoch-2');
+    await settle();
+    assert.deepEqual(seen.slice(1), ['message 1 "m1"', 'resync stream_reset', 'message 1 "m1"', 'message 2 "m2"']);
+    await close(h);
+  });
+
   it('a message with the same offset as the subscribe answer, arriving after it, is still delivered (once)', async () => {
     const h = harness();
     const server = new FakeChannelServer();
