@@ -36,7 +36,9 @@ const el = {
   ping: /** @type {HTMLButtonElement} */ ($('ping')),
   echoResult: $('echo-result'),
   chatList: $('chat-list'),
+  chatEmpty: $('chat-empty'),
   chatStatus: $('chat-status'),
+  chatHere: $('chat-here'),
   chatForm: /** @type {HTMLFormElement} */ ($('chat-form')),
   chatInput: /** @type {HTMLInputElement} */ ($('chat-input')),
   chatSend: /** @type {HTMLButtonElement} */ ($('chat-send')),
@@ -164,6 +166,7 @@ function render() {
   el.subText.textContent = active ? (client?.sub ?? '—') : '—';
   el.expText.textContent = active ? `${formatExp(client?.exp ?? null)}${sessionFinal ? ' (final)' : ''}` : '—';
   el.chatStatus.textContent = live ? `You are ${client?.sub ?? '?'} in ${CHANNEL}.` : 'Connect to join.';
+  renderHere();
 }
 
 /**
@@ -297,6 +300,7 @@ async function getTicket() {
 
 /** @param {string} sub @param {string} text */
 function signedIn(sub, text) {
+  if (sub !== account.sub) forgetChat(); // another person's chat starts afresh
   account = { state: 'in', sub };
   setLoginStatus('ok', text);
   log('info', `logged in as ${sub}`);
@@ -358,6 +362,7 @@ el.logout.addEventListener('click', async () => {
     el.logout.disabled = false;
   }
   account = { state: 'out', sub: account.sub };
+  forgetChat(); // nothing of this person's chat stays on screen
   setLoginStatus('ok', 'Logged out.');
   log('info', 'logged out');
   render();
@@ -418,11 +423,7 @@ function startClient() {
   });
   mine.on('message', (message) => log('in', `${show(message.type)}: ${show(message)}`));
 
-  // Subscribed once: the SDK subscribes again by itself after every reconnect.
-  mine.subscribe(CHANNEL, onChat).then(
-    () => log('info', `subscribed to ${CHANNEL}`),
-    (error) => ENDINGS.has(error.code) || log('error', `could not join ${CHANNEL}: ${error.serverCode ?? error.message}`),
-  );
+  joinChat(mine);
 }
 
 /** @type {Record<string, (until: string) => string>} */
@@ -473,38 +474,221 @@ el.ping.addEventListener('click', async () => {
   }
 });
 
-// ---- chat ----------------------------------------------------------------------------------------
+// ---- chat: messages in order, what was missed while away, who is here ------------------------------
 
 const MAX_CHAT = 200;
+/** Messages loaded from history on joining and after a resync. */
+const RECENT = 20;
 
-/** @param {unknown} data @param {{ from: string }} delivery */
-function onChat(data, { from }) {
-  const text =
-    typeof data === 'object' && data !== null && typeof (/** @type {{text?: unknown}} */ (data).text) === 'string'
-      ? /** @type {{text: string}} */ (data).text
-      : show(data);
-  $('chat-empty').hidden = true;
+/**
+ * Where the chat list has got to in the channel's stream. It outlives this page's clients, so
+ * Connect after Disconnect resumes from it (`subscribe({since})`) and shows what was missed.
+ * @type {import('/sdk.js').StreamPosition | null}
+ */
+let chatPosition = null;
+/** Messages on screen, by `epoch:offset`: a history page and a live delivery can overlap at the seam. */
+let shown = new Set();
+/** Who is subscribed: connection id → sub. */
+let here = new Map();
+
+/** @type {Record<string, string>} */
+const RESYNC_TEXT = {
+  stream_reset: 'the server lost the messages it kept',
+  history_exhausted: 'more was sent while you were away than the server keeps',
+  recovery_disabled: 'this channel does not replay missed messages',
+  gap_too_large: 'too many to fetch',
+  gap_fill_failed: 'they could not be fetched',
+};
+
+/** Subscribes the client to the lobby and shows it; the SDK resubscribes by itself after every reconnect. */
+function joinChat(/** @type {import('/sdk.js').Client} */ mine) {
+  const lobby = mine.channel(CHANNEL);
+  here = new Map();
+  /** Messages delivered as missed since the last confirmation. */
+  let missed = 0;
+  lobby.on('message', (m) => {
+    if (client !== mine) return;
+    if (m.recovered) missed++;
+    addMessage(m);
+    chatPosition = lobby.position;
+  });
+  lobby.on('subscribed', ({ wasRecovering, recovered, position }) => {
+    if (client !== mine) return;
+    chatPosition = lobby.position;
+    void refreshPresence(lobby);
+    if (!wasRecovering) void loadRecent(lobby, el.chatEmpty, position);
+    else if (recovered) {
+      const text =
+        missed === 0
+          ? 'Back online: nothing was missed.'
+          : `Back online: ${missed} message${missed === 1 ? '' : 's'} sent while you were away (marked “missed”).`;
+      chatLine(text, 'note', 'ok');
+      log('info', `${CHANNEL}: recovered ${missed} missed message${missed === 1 ? '' : 's'}`);
+    }
+    missed = 0;
+  });
+  lobby.on('resync', ({ reason }) => {
+    if (client !== mine) return;
+    clearChat();
+    const note = chatLine(`Some messages may be missing (${RESYNC_TEXT[reason] ?? reason}); reloaded the latest.`, 'note', 'warn');
+    log('info', `${CHANNEL}: resync (${reason}): reloading the latest messages`);
+    void loadRecent(lobby, note, null);
+  });
+  lobby.on('join', ({ sub, conn }) => {
+    if (client !== mine) return;
+    log('in', `join: ${sub} (connection ${conn})`);
+    const isNew = ![...here.values()].includes(sub);
+    here.set(conn, sub);
+    renderHere();
+    if (isNew) chatLine(`${sub} joined`, 'event');
+  });
+  lobby.on('leave', ({ sub, conn }) => {
+    if (client !== mine) return;
+    log('in', `leave: ${sub} (connection ${conn})`);
+    here.delete(conn);
+    renderHere();
+    if (![...here.values()].includes(sub)) chatLine(`${sub} left`, 'event');
+  });
+
+  const since = chatPosition;
+  lobby.subscribe(since ? { since } : {}).then(
+    () => log('info', `subscribed to ${CHANNEL}${since ? ` (resuming after message ${since.offset})` : ''}`),
+    (error) => ENDINGS.has(error.code) || log('error', `could not join ${CHANNEL}: ${error.serverCode ?? error.message}`),
+  );
+}
+
+/** Who is here, from presence(); join and leave keep it current between calls. */
+async function refreshPresence(/** @type {import('/sdk.js').Subscription} */ lobby) {
+  try {
+    const { clients } = await lobby.presence();
+    here = new Map(clients.map((c) => [c.conn, c.sub]));
+  } catch (error) {
+    log(
+      'error',
+      `presence failed: ${/** @type {{serverCode?: string, message: string}} */ (error).serverCode ?? /** @type {Error} */ (error).message}`,
+    );
+  }
+  renderHere();
+}
+
+function renderHere() {
+  const subs = client?.state === 'open' ? [...new Set(here.values())].sort() : [];
+  el.chatHere.textContent = subs.length === 0 ? '—' : subs.map((sub) => (sub === client?.sub ? `${sub} (you)` : sub)).join(', ');
+}
+
+/**
+ * The latest messages from history, placed after `anchor` (above anything delivered live
+ * meanwhile). `position`: where the stream is, when known; else the first page's answer says.
+ * @param {import('/sdk.js').Subscription} lobby
+ * @param {Element} anchor
+ * @param {import('/sdk.js').StreamPosition | null} position
+ */
+async function loadRecent(lobby, anchor, position) {
+  try {
+    const top = position ?? (await lobby.history({ limit: 1 })).position;
+    if (top.offset === 0) return;
+    let page = await lobby.history({ since: { offset: Math.max(0, top.offset - RECENT), epoch: top.epoch }, limit: RECENT });
+    if (!page.complete) page = await lobby.history({ limit: RECENT }); // fewer kept: all of them
+    const items = page.publications.map((p) => messageItem({ ...p, channel: CHANNEL, recovered: false })).filter((item) => item !== null);
+    anchor.after(...items);
+    el.chatEmpty.hidden = el.chatList.childElementCount > 1;
+    trimChat();
+    el.chatList.scrollTop = el.chatList.scrollHeight;
+  } catch (error) {
+    log(
+      'error',
+      `history failed: ${/** @type {{serverCode?: string, message: string}} */ (error).serverCode ?? /** @type {Error} */ (error).message}`,
+    );
+  }
+}
+
+/** @param {unknown} data */
+function chatText(data) {
+  return typeof data === 'object' && data !== null && typeof (/** @type {{text?: unknown}} */ (data).text) === 'string'
+    ? /** @type {{text: string}} */ (data).text
+    : show(data);
+}
+
+/** A message's list item, or null when it is already on screen. @param {import('/sdk.js').Publication} m */
+function messageItem(m) {
+  if (m.offset !== undefined) {
+    const key = `${m.epoch}:${m.offset}`;
+    if (shown.has(key)) return null;
+    shown.add(key);
+  }
   const item = document.createElement('li');
   item.className = 'chat-message';
-  if (client && from === client.sub) item.classList.add('mine');
+  if (client && m.from === client.sub) item.classList.add('mine');
   const who = document.createElement('span');
   who.className = 'chat-from';
-  who.textContent = from;
+  who.textContent = m.from;
   const time = document.createElement('time');
   time.className = 'chat-time';
   const now = new Date();
   time.dateTime = now.toISOString();
   time.textContent = now.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
-  const body = document.createElement('p');
-  body.className = 'chat-text';
-  body.textContent = clip(text);
   const meta = document.createElement('div');
   meta.className = 'chat-meta';
   meta.append(who, time);
+  if (m.recovered) {
+    item.classList.add('recovered');
+    const tag = document.createElement('span');
+    tag.className = 'chat-tag';
+    tag.textContent = 'missed';
+    tag.title = 'Sent while you were away; delivered when the connection came back';
+    meta.append(tag);
+  }
+  const body = document.createElement('p');
+  body.className = 'chat-text';
+  body.textContent = clip(chatText(m.data));
   item.append(meta, body);
+  return item;
+}
+
+/** @param {import('/sdk.js').Publication} m */
+function addMessage(m) {
+  const item = messageItem(m);
+  if (item === null) return;
+  appendChat(item);
+}
+
+/**
+ * A line that is not a message: someone joined or left (`event`), or what happened to the stream (`note`).
+ * @param {string} text @param {'event' | 'note'} kind @param {'ok' | 'warn'} [tone]
+ */
+function chatLine(text, kind, tone) {
+  const item = document.createElement('li');
+  item.className = `chat-${kind}`;
+  if (tone) item.dataset.tone = tone;
+  item.textContent = text;
+  appendChat(item);
+  return item;
+}
+
+/** @param {HTMLElement} item */
+function appendChat(item) {
+  el.chatEmpty.hidden = true;
   el.chatList.append(item);
-  while (el.chatList.childElementCount > MAX_CHAT + 1) el.chatList.querySelector('.chat-message')?.remove();
+  trimChat();
   el.chatList.scrollTop = el.chatList.scrollHeight;
+}
+
+function trimChat() {
+  while (el.chatList.childElementCount > MAX_CHAT + 1) el.chatEmpty.nextElementSibling?.remove();
+}
+
+/** Logged out, or someone else logged in: no messages on screen, no position to resume from. */
+function forgetChat() {
+  clearChat();
+  chatPosition = null;
+  here = new Map();
+}
+
+/** After a resync: what is on screen may have holes; it is replaced by the latest from history. */
+function clearChat() {
+  el.chatList.replaceChildren(el.chatEmpty);
+  el.chatEmpty.hidden = false;
+  shown = new Set();
 }
 
 el.chatForm.addEventListener('submit', async (event) => {

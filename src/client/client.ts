@@ -1,7 +1,8 @@
 /**
  * The client: one connection at a time, re-established by itself with a fresh ticket per attempt,
  * with sends held until `auth.ok`, requests matched to replies by `id`, channels re-subscribed after
- * every reconnect and the session refreshed in-band before it ends.
+ * every reconnect (recovering what was published meanwhile) and the session refreshed in-band
+ * before it ends.
  */
 import { nextDelay } from './backoff.ts';
 import { closeDetails } from './close-info.ts';
@@ -16,18 +17,21 @@ import { SendQueue } from './send-queue.ts';
 import { SessionEnd } from './session-end.ts';
 import { openAuthenticatingSocket } from './socket.ts';
 import { nextState } from './state.ts';
-import { ChannelSubscriptions } from './subscriptions.ts';
-import { grantOf } from './ticket.ts';
+import { historyPageOf, historyRequest, positionOf, presenceOf, presenceStatsOf } from './stream-replies.ts';
+import type { Subscription } from './subscription.ts';
 import type {
   ChannelHandler,
-  ClientEvents,
-  ClientState,
-  CloseDetails,
-  ConnectOptions,
-  OutgoingMessage,
-  Reply,
-  WebSocketLike,
-} from './types.ts';
+  HistoryOptions,
+  HistoryPage,
+  PresenceResult,
+  PresenceStats,
+  StreamPosition,
+  SubscribeOptions,
+  Subscribed,
+} from './subscription-types.ts';
+import { SubscriptionRegistry } from './subscriptions.ts';
+import { grantOf } from './ticket.ts';
+import type { ClientEvents, ClientState, CloseDetails, ConnectOptions, OutgoingMessage, Reply, WebSocketLike } from './types.ts';
 
 const OPEN = 1;
 
@@ -38,7 +42,7 @@ export class Client {
   readonly #onStateChange: ConnectOptions['onStateChange'];
   readonly #queue: SendQueue;
   readonly #requests: RequestTable;
-  readonly #channels: ChannelSubscriptions;
+  readonly #subscriptions: SubscriptionRegistry;
   readonly #refresh: RefreshFlight;
   readonly #refreshTimer: RefreshTimer;
   #socket: WebSocketLike | null = null;
@@ -59,11 +63,20 @@ export class Client {
     this.#onStateChange = onStateChange;
     this.#queue = new SendQueue(this.#o.maxPendingSends);
     this.#requests = new RequestTable(this.#o.clock, (id) => this.#queue.remove(id));
-    this.#channels = new ChannelSubscriptions({
-      request: (message) => this.#request(message, this.#o.requestTimeoutMs, 'direct'),
-      isOpen: () => this.state === 'open',
-      report: (error) => this.#emit('error', { error }),
-    });
+    this.#subscriptions = new SubscriptionRegistry(
+      {
+        request: (message) => this.#request(message, this.#o.requestTimeoutMs, 'direct'),
+        isOpen: () => this.state === 'open',
+        report: (error) => this.#emit('error', { error }),
+        maxGapFill: this.#o.maxGapFill,
+      },
+      {
+        publish: (channel, data) => this.publish(channel, data),
+        history: (channel, options) => this.history(channel, options),
+        presence: (channel) => this.presence(channel),
+        presenceStats: (channel) => this.presenceStats(channel),
+      },
+    );
     this.#refresh = new RefreshFlight(() => this.#performRefresh());
     this.#refreshTimer = new RefreshTimer(this.#o.clock, this.#o.refreshBeforeMs, () => this.#refreshDue());
     this.#attempt();
@@ -118,21 +131,71 @@ export class Client {
     return this.#request(message, options.timeoutMs ?? this.#o.requestTimeoutMs, 'queue');
   }
 
-  /** Subscribes (now, or at the next `auth.ok`); resolves once the server confirmed. */
-  subscribe(channel: string, handler: ChannelHandler): Promise<void> {
+  /**
+   * The channel's subscription handle (the same one for every call), for its events (`message`,
+   * `subscribed`, `resync`, `join`, `leave`), its position and its operations. Nothing is sent
+   * until its `subscribe()`.
+   */
+  channel(channel: string): Subscription {
+    return this.#subscriptions.get(channel).handle;
+  }
+
+  /**
+   * Adds `handler` for the channel's publications and subscribes (now, or at the next `auth.ok`);
+   * resolves once the server confirmed. `client.channel(channel)` has the subscription's other events.
+   */
+  subscribe(channel: string, handler: ChannelHandler, options: SubscribeOptions = {}): Promise<Subscribed> {
     this.#assertUsable();
-    return this.#channels.subscribe(channel, handler);
+    if (typeof handler !== 'function') return Promise.reject(new ClientError('invalid_message', 'handler must be a function'));
+    try {
+      const core = this.#subscriptions.get(channel);
+      core.addHandler(handler);
+      return core.subscribe(options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
-  /** Removes `handler` (or every handler); the server is told when none is left. */
+  /** Removes `handler` (or every handler); the subscription ends when none is left. */
   unsubscribe(channel: string, handler?: ChannelHandler): Promise<void> {
-    if (this.state === 'closed') return Promise.resolve();
-    return this.#channels.unsubscribe(channel, handler);
+    const core = this.#subscriptions.find(channel);
+    if (this.state === 'closed' || core === undefined) return Promise.resolve();
+    if (core.removeHandler(handler) > 0) return Promise.resolve(); // others still listen
+    const done = core.unsubscribe();
+    if (!core.listened) this.#subscriptions.remove(channel);
+    return done;
   }
 
-  async publish(channel: string, data: unknown): Promise<void> {
+  /** Unsubscribes the channel's handle and forgets it (with its listeners): `channel()` then gives a new one. */
+  removeChannel(channel: string): Promise<void> {
+    const core = this.#subscriptions.find(channel);
+    if (core === undefined) return Promise.resolve();
+    this.#subscriptions.remove(channel);
+    return this.state === 'closed' ? Promise.resolve() : core.unsubscribe();
+  }
+
+  /** Resolves with the publication's position once the server stored it (null for channels without history). */
+  async publish(channel: string, data: unknown): Promise<StreamPosition | null> {
     if (typeof channel !== 'string') throw new ClientError('invalid_message', 'channel must be a string');
-    await this.request({ type: 'publish', channel, data });
+    return positionOf(await this.request({ type: 'publish', channel, data }));
+  }
+
+  /** Stored publications after `since` (or from the oldest kept), at most `limit`; needs subscribe permission. */
+  async history(channel: string, options: HistoryOptions = {}): Promise<HistoryPage> {
+    checkChannel(channel);
+    return historyPageOf(channel, await this.request(historyRequest(channel, options)));
+  }
+
+  /** Who is subscribed to the channel (namespaces with presence): `sub`, connection id, public claims. */
+  async presence(channel: string): Promise<PresenceResult> {
+    checkChannel(channel);
+    return presenceOf(channel, await this.request({ type: 'presence', channel }));
+  }
+
+  /** How many connections and distinct users are subscribed to the channel. */
+  async presenceStats(channel: string): Promise<PresenceStats> {
+    checkChannel(channel);
+    return presenceStatsOf(channel, await this.request({ type: 'presence_stats', channel }));
   }
 
   /** Refreshes the session with a fresh ticket; concurrent calls share one refresh. Resolves with the new exp. */
@@ -208,6 +271,7 @@ export class Client {
     this.#detach();
     if (forced && socket) socket.close();
     this.#requests.failSentOn(id);
+    this.#subscriptions.disconnected();
     const details = closeDetails(code, reason, false);
     this.#lastClose = details;
     // 4410 ends the session, not just the socket: a new ticket would be refused, unless a ticket
@@ -263,7 +327,7 @@ export class Client {
     this.#endError = error;
     this.#requests.failAll(error);
     this.#queue.drain();
-    this.#channels.fail(error);
+    this.#subscriptions.closed(error);
     this.#setState('closed');
   }
 
@@ -274,11 +338,7 @@ export class Client {
     if (message === null) return;
     if (message.type === 'auth.ok' && this.state === 'authenticating') return this.#authenticated(id, message);
     if (this.#requests.settle(message)) return;
-    if (message.type === 'message' && typeof message.channel === 'string') {
-      for (const error of this.#channels.deliver(message.data, { channel: message.channel, from: String(message.from ?? '') }))
-        this.#report(error);
-      return;
-    }
+    if (this.#subscriptions.route(message)) return;
     if (message.type === 'session.expiring') {
       this.#emit('session', { kind: 'expiring', exp: this.#session.exp, inMs: typeof message.in === 'number' ? message.in : undefined });
       this.#refreshDue();
@@ -297,7 +357,7 @@ export class Client {
     this.#log('info', 'authenticated', { sub: this.#sub, exp });
     // Channels first, then held sends in order, all before the state says open: a listener that
     // sends on `open` must not overtake what was queued before it.
-    this.#channels.resubscribe();
+    this.#subscriptions.connected();
     for (const frame of this.#queue.drain()) this.#write(id, frame.text, frame.requestId);
     this.#setState('open');
     this.#emit('open', { sub: this.#sub, exp: exp ?? 0 });
@@ -391,6 +451,10 @@ export class Client {
       // A broken logger must not break the connection.
     }
   }
+}
+
+function checkChannel(channel: unknown): asserts channel is string {
+  if (typeof channel !== 'string' || channel.length === 0) throw new ClientError('invalid_message', 'channel must be a non-empty string');
 }
 
 function errorName(error: unknown): string {

@@ -10,6 +10,13 @@ export class Emitter<Events extends { [K in keyof Events]: unknown }> {
     return () => this.off(type, listener);
   }
 
+  /** How many listeners there are, over every event. */
+  get size(): number {
+    let total = 0;
+    for (const set of this.#listeners.values()) total += set.size;
+    return total;
+  }
+
   off<K extends keyof Events>(type: K, listener: (payload: Events[K]) => void): void {
     this.#listeners.get(type)?.delete(listener as (payload: never) => void);
   }

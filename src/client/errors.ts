@@ -27,7 +27,11 @@ export type ClientErrorCode =
   /** The WebSocket implementation refused the URL. */
   | 'invalid_url'
   /** The operation needs an open connection (refresh) and there is none right now. */
-  | 'not_connected';
+  | 'not_connected'
+  /** The server's answer to a history or presence request does not have the documented shape. */
+  | 'invalid_reply'
+  /** `subscribe()` was still waiting when the subscription was ended by `unsubscribe()`. */
+  | 'unsubscribed';
 
 export class ClientError extends Error {
   override readonly name = 'ClientError';

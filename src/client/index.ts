@@ -5,7 +5,8 @@
  *   const client = connect({ url: 'wss://example.com/ws', getTicket: () => fetchTicket('/auth/ticket') });
  *   client.on('state', ({ state }) => …);
  *   const reply = await client.request({ type: 'echo', data: 'hi' });
- *   await client.subscribe('chat:lobby', (data, { from }) => …);
+ *   await client.subscribe('chat:lobby', (data, { from, recovered }) => …);
+ *   client.channel('chat:lobby').on('resync', () => reloadFromTheApp());
  *   await client.publish('chat:lobby', { text: 'hello' });
  */
 import { Client } from './client.ts';
@@ -18,15 +19,33 @@ export { describeCloseCode, knownCloseCodes, type CloseCodeDescription } from '.
 export { backoffCeiling, fullJitter } from './backoff.ts';
 export { parseCloseReason } from '../protocol/close-reason.ts';
 export { retryClassOf, type RetryClass } from '../protocol/close-codes.ts';
+export type { Subscription } from './subscription.ts';
 export type {
   ChannelHandler,
+  Delivery,
+  HistoryOptions,
+  HistoryPage,
+  HistoryPublication,
+  PresenceChange,
+  PresenceClient,
+  PresenceResult,
+  PresenceStats,
+  Publication,
+  Resync,
+  ResyncReason,
+  StreamPosition,
+  SubscribeOptions,
+  Subscribed,
+  SubscriptionEvents,
+  SubscriptionState,
+} from './subscription-types.ts';
+export type {
   ClientEvents,
   ClientLogger,
   ClientState,
   Clock,
   CloseDetails,
   ConnectOptions,
-  Delivery,
   OutgoingMessage,
   Reply,
   WebSocketConstructor,

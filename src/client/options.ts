@@ -11,6 +11,7 @@ export interface ResolvedOptions {
   readonly requestTimeoutMs: number;
   readonly refreshBeforeMs: number;
   readonly connectTimeoutMs: number;
+  readonly maxGapFill: number;
   readonly logger: ClientLogger;
   readonly clock: Clock;
   readonly random: () => number;
@@ -48,6 +49,7 @@ export function resolveOptions(options: ConnectOptions): ResolvedOptions {
     requestTimeoutMs: count('requestTimeoutMs', options.requestTimeoutMs, 10_000, 1),
     refreshBeforeMs: count('refreshBeforeMs', options.refreshBeforeMs, 10_000),
     connectTimeoutMs: count('connectTimeoutMs', options.connectTimeoutMs, 15_000, 1),
+    maxGapFill: Math.floor(count('maxGapFill', options.maxGapFill, 1000)),
     logger: options.logger ?? {},
     clock: options.clock ?? systemClock,
     random: options.random ?? Math.random,

@@ -1,115 +1,63 @@
 /**
- * Channel subscriptions on top of the channel set: tells the server when a channel is first wanted
- * or no longer wanted, subscribes everything again after each `auth.ok`, and settles each
- * `subscribe()` caller once the server has confirmed (or refused) on some connection.
+ * The client's subscriptions, one per channel: created on first use, subscribed again after every
+ * `auth.ok` (a new socket starts with none), told when the socket is gone or the client closed, and
+ * handed the server's frames for their channel.
  */
-import { ChannelSet } from './channels.ts';
 import { ClientError } from './errors.ts';
-import type { ChannelHandler, Delivery, OutgoingMessage, Reply } from './types.ts';
+import { SubscriptionCore, type ChannelPort } from './subscription-core.ts';
+import type { ChannelQueries } from './subscription.ts';
+import type { Reply } from './types.ts';
 
-export interface SubscriptionPort {
-  /** Sends a request on the live, authenticated socket, or rejects with `not_connected`. */
-  request(message: OutgoingMessage): Promise<Reply>;
-  /** True once `auth.ok` has arrived on the live socket. */
-  isOpen(): boolean;
-  /** A refusal nobody is waiting for (a resubscribe after a reconnect). */
-  report(error: Error): void;
-}
+/** Server frames that belong to one channel's subscription. */
+const CHANNEL_FRAMES = new Set(['message', 'resync', 'join', 'leave']);
 
-interface Waiter {
-  resolve(): void;
-  reject(error: Error): void;
-}
+export class SubscriptionRegistry {
+  readonly #cores = new Map<string, SubscriptionCore>();
+  readonly #port: ChannelPort;
+  readonly #queries: ChannelQueries;
 
-/** Codes that mean "this connection went away": the channel is subscribed again on the next one. */
-const TRANSIENT = new Set(['connection_lost', 'not_connected']);
-
-export class ChannelSubscriptions {
-  readonly #set = new ChannelSet();
-  readonly #port: SubscriptionPort;
-  readonly #waiters = new Map<string, Waiter[]>();
-  /** Channels the server confirmed on the current connection. */
-  readonly #confirmed = new Set<string>();
-
-  constructor(port: SubscriptionPort) {
+  constructor(port: ChannelPort, queries: ChannelQueries) {
     this.#port = port;
+    this.#queries = queries;
+  }
+
+  /** The channel's subscription, created (unsubscribed) when there is none. Throws for a name that is not a non-empty string. */
+  get(channel: string): SubscriptionCore {
+    if (typeof channel !== 'string' || channel.length === 0) throw new ClientError('invalid_message', 'channel must be a non-empty string');
+    let core = this.#cores.get(channel);
+    if (core === undefined) this.#cores.set(channel, (core = new SubscriptionCore(channel, this.#port, this.#queries)));
+    return core;
+  }
+
+  find(channel: string): SubscriptionCore | undefined {
+    return this.#cores.get(channel);
+  }
+
+  /** Forgets a subscription (its handle stops receiving); the caller unsubscribes it first. */
+  remove(channel: string): void {
+    this.#cores.delete(channel);
   }
 
   channels(): string[] {
-    return this.#set.channels();
+    return [...this.#cores.values()].filter((core) => core.state !== 'unsubscribed').map((core) => core.channel);
   }
 
-  subscribe(channel: string, handler: ChannelHandler): Promise<void> {
-    if (typeof channel !== 'string' || channel.length === 0)
-      return Promise.reject(new ClientError('invalid_message', 'channel must be a non-empty string'));
-    if (typeof handler !== 'function') return Promise.reject(new ClientError('invalid_message', 'handler must be a function'));
-    const isNew = this.#set.add(channel, handler);
-    if (!isNew && this.#confirmed.has(channel)) return Promise.resolve();
-    const confirmed = new Promise<void>((resolve, reject) => {
-      const list = this.#waiters.get(channel) ?? [];
-      list.push({ resolve, reject });
-      this.#waiters.set(channel, list);
-    });
-    // Not open yet: the subscribe goes out with the others right after auth.ok.
-    if (isNew && this.#port.isOpen()) this.#send(channel);
-    return confirmed;
+  connected(): void {
+    for (const core of this.#cores.values()) core.connected();
   }
 
-  unsubscribe(channel: string, handler?: ChannelHandler): Promise<void> {
-    if (!this.#set.remove(channel, handler)) return Promise.resolve();
-    this.#confirmed.delete(channel);
-    this.#settle(channel, null);
-    if (!this.#port.isOpen()) return Promise.resolve(); // a new socket starts with no subscriptions
-    return this.#port.request({ type: 'unsubscribe', channel }).then(
-      () => undefined,
-      (error: unknown) => {
-        if (error instanceof ClientError && TRANSIENT.has(error.code)) return;
-        throw error;
-      },
-    );
+  disconnected(): void {
+    for (const core of this.#cores.values()) core.disconnected();
   }
 
-  /** After `auth.ok`: a new socket has no subscriptions, so ask for every wanted channel again. */
-  resubscribe(): void {
-    this.#confirmed.clear();
-    for (const channel of this.#set.channels()) this.#send(channel);
+  closed(error: ClientError): void {
+    for (const core of this.#cores.values()) core.closed(error);
   }
 
-  deliver(data: unknown, delivery: Delivery): unknown[] {
-    return this.#set.deliver(data, delivery);
-  }
-
-  /** The client closed: nobody waits any longer. */
-  fail(error: ClientError): void {
-    this.#confirmed.clear();
-    for (const channel of [...this.#waiters.keys()]) this.#settle(channel, error);
-  }
-
-  #send(channel: string): void {
-    this.#port.request({ type: 'subscribe', channel }).then(
-      () => {
-        if (!this.#set.has(channel)) return; // unsubscribed meanwhile
-        this.#confirmed.add(channel);
-        this.#settle(channel, null);
-      },
-      (error: unknown) => {
-        if (error instanceof ClientError && TRANSIENT.has(error.code)) return; // retried after the next auth.ok
-        const failure = error instanceof Error ? error : new ClientError('server_error', 'subscribe failed');
-        // Refused (forbidden, invalid_channel, too_many_channels, …) or no answer: stop wanting it.
-        this.#set.remove(channel);
-        if (!this.#settle(channel, failure)) this.#port.report(failure);
-      },
-    );
-  }
-
-  /** Settles everyone waiting on `channel`; false when nobody was. */
-  #settle(channel: string, error: Error | null): boolean {
-    const list = this.#waiters.get(channel);
-    this.#waiters.delete(channel);
-    for (const waiter of list ?? []) {
-      if (error === null) waiter.resolve();
-      else waiter.reject(error);
-    }
-    return list !== undefined && list.length > 0;
+  /** Hands a channel frame to its subscription; false when the frame is not one. */
+  route(message: Reply): boolean {
+    if (!CHANNEL_FRAMES.has(message.type) || typeof message.channel !== 'string') return false;
+    this.#cores.get(message.channel)?.frame(message);
+    return true;
   }
 }

@@ -58,6 +58,11 @@ export interface ConnectOptions {
   readonly refreshBeforeMs?: number;
   /** Give up on an attempt that is not authenticated within this (default 15 s); then back off. */
   readonly connectTimeoutMs?: number;
+  /**
+   * The most publications the client reads from history to fill one gap it noticed in a channel's
+   * offsets (default 1000, in pages of 100); a larger gap is a `resync` instead. 0: never fill.
+   */
+  readonly maxGapFill?: number;
   readonly onStateChange?: (state: ClientState, previous: ClientState) => void;
   readonly logger?: ClientLogger;
   /** For tests: time and timers (default the global ones) and the jitter source (default Math.random). */
@@ -99,15 +104,6 @@ export interface ClientEvents {
    */
   error: { readonly error: Error };
 }
-
-/** A channel delivery's metadata. */
-export interface Delivery {
-  readonly channel: string;
-  /** The publisher's `sub`. */
-  readonly from: string;
-}
-
-export type ChannelHandler = (data: unknown, delivery: Delivery) => void;
 
 /** An outgoing message: a JSON object with a `type`. */
 export interface OutgoingMessage {

@@ -152,6 +152,7 @@ describe('demo page in Chromium', { timeout: 90_000 }, () => {
     assert.equal(await demoPage.locator('#log li[data-kind="error"]').count(), errorsBefore, 'no error lines for an own logout');
     assert.ok(await demoPage.locator('#login-form').isVisible(), 'the login form is back');
     assert.equal(await demoPage.locator('#connect').isDisabled(), true, 'logged out: Connect is disabled');
+    assert.equal(await demoPage.locator('.chat-message').count(), 0, 'nothing of the chat stays on screen');
 
     const info = otherTab.locator('#close-info[data-code="4409"]');
     await info.waitFor({ timeout: 5_000 });

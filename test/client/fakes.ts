@@ -53,12 +53,16 @@ export class FakeSocket implements WebSocketLike {
   static instances: FakeSocket[] = [];
   static reset(): void {
     FakeSocket.instances = [];
+    FakeSocket.onSend = null;
   }
   static get last(): FakeSocket {
     const socket = FakeSocket.instances.at(-1);
     if (!socket) throw new Error('no socket was created');
     return socket;
   }
+
+  /** Called with every frame the client sends (a fake server answers from here). */
+  static onSend: ((socket: FakeSocket, frame: Record<string, unknown>) => void) | null = null;
 
   readyState = 0;
   readonly sent: string[] = [];
@@ -75,6 +79,7 @@ export class FakeSocket implements WebSocketLike {
   send(data: string): void {
     if (this.readyState !== 1) throw new Error('fake socket: send while not open');
     this.sent.push(data);
+    FakeSocket.onSend?.(this, JSON.parse(data) as Record<string, unknown>);
   }
   close(code?: number, reason?: string): void {
     this.closedByClient = { code, reason };
