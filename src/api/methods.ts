@@ -83,14 +83,20 @@ export function methodHandlers(deps: MethodDeps): MethodHandlers {
     },
 
     async disconnect({ user, session, connection, reconnect, code }) {
-      if (session !== undefined && connection !== undefined) throw new ApiError('invalid_request', 'name a session or a connection, not both');
+      if (session !== undefined && connection !== undefined)
+        throw new ApiError('invalid_request', 'name a session or a connection, not both');
       const chosen = code ?? (reconnect === true ? CloseCodes.disconnected.code : CloseCodes.disconnectedFinal.code);
       const close = applicationClose(chosen);
-      if (close === null) throw new ApiError('invalid_request', `code: ${chosen} has a meaning of its own in the protocol; choose another in 4000–4999`);
+      if (close === null)
+        throw new ApiError('invalid_request', `code: ${chosen} has a meaning of its own in the protocol; choose another in 4000–4999`);
       if (reconnect !== undefined && reconnect !== (close.retry === 'reconnect'))
         throw new ApiError('invalid_request', 'code and reconnect disagree: 4000–4499 reconnect, 4500–4999 do not');
       const target: RevocationTarget =
-        connection !== undefined ? { sub: user, connectionId: connection } : session !== undefined ? { sub: user, sid: session } : { sub: user };
+        connection !== undefined
+          ? { sub: user, connectionId: connection }
+          : session !== undefined
+            ? { sub: user, sid: session }
+            : { sub: user };
       try {
         return { closedHere: await deps.disconnector.disconnect(target, chosen) };
       } catch {
@@ -101,7 +107,10 @@ export function methodHandlers(deps: MethodDeps): MethodHandlers {
     async presence({ channel, limit }) {
       try {
         const page = await channels.presence(channel, limit);
-        return { entries: page.entries.map((e) => (e.info === undefined ? { sub: e.sub, connectionId: e.connectionId } : { ...e })), total: page.total };
+        return {
+          entries: page.entries.map((e) => (e.info === undefined ? { sub: e.sub, connectionId: e.connectionId } : { ...e })),
+          total: page.total,
+        };
       } catch (error) {
         throw fromStorage(error);
       }
@@ -135,7 +144,8 @@ export function methodHandlers(deps: MethodDeps): MethodHandlers {
     async channels({ pattern, limit }) {
       const { answers, missing } = await deps.cluster.channels(pattern === undefined ? { limit } : { pattern, limit });
       const totals = new Map<string, number>();
-      for (const answer of answers) for (const { channel, subscribers } of answer.channels) totals.set(channel, (totals.get(channel) ?? 0) + subscribers);
+      for (const answer of answers)
+        for (const { channel, subscribers } of answer.channels) totals.set(channel, (totals.get(channel) ?? 0) + subscribers);
       const list = [...totals].map(([channel, subscribers]) => ({ channel, subscribers }));
       list.sort((a, b) => b.subscribers - a.subscribers || (a.channel < b.channel ? -1 : 1));
       return { channels: list, instances: answers.length, missing: [...missing], truncated: answers.some((a) => a.truncated) };
@@ -143,7 +153,9 @@ export function methodHandlers(deps: MethodDeps): MethodHandlers {
 
     async info() {
       const { answers, missing } = await deps.cluster.info();
-      const instances = [...answers].sort((a, b) => (a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : a.id < b.id ? -1 : 1));
+      const instances = [...answers].sort((a, b) =>
+        a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : a.id < b.id ? -1 : 1,
+      );
       return {
         version: deps.version,
         connections: instances.reduce((sum, instance) => sum + instance.connections, 0),

@@ -65,7 +65,9 @@ export function openApiDocument(version: string, webhooks?: Webhooks): Record<st
       requestBody: { required: true, content: { 'application/json': { schema: ref(request) } } },
       responses: {
         '200': { description: 'The decision or answer', content: { 'application/json': { schema: ref(answer) } } },
-        default: { description: 'Anything else (and a timeout, a malformed body) is a failure of the backend: the client gets `backend_unavailable`' },
+        default: {
+          description: 'Anything else (and a timeout, a malformed body) is a failure of the backend: the client gets `backend_unavailable`',
+        },
       },
     },
   });
@@ -79,7 +81,9 @@ export function openApiDocument(version: string, webhooks?: Webhooks): Record<st
         'Lets an application backend publish, read history and presence, list channels and instances, and disconnect users. Every method is `POST /api/<method>` with a JSON body and `Authorization: Bearer <API key>`. Errors are `{"error":{"code","message"}}`; docs/api.md lists the codes. The webhooks are the backend hooks the server calls.',
     },
     paths,
-    webhooks: Object.fromEntries(Object.entries(webhooks?.calls ?? {}).map(([name, call]) => [name, hook(call.summary, call.request, call.answer)])),
+    webhooks: Object.fromEntries(
+      Object.entries(webhooks?.calls ?? {}).map(([name, call]) => [name, hook(call.summary, call.request, call.answer)]),
+    ),
     components: {
       schemas,
       securitySchemes: {

@@ -31,9 +31,10 @@ export interface ClusterAnswers<T> {
 
 export interface ClusterView {
   /** Each instance's channels matching `pattern` (all without), busiest first, at most `limit`; `truncated` when it had more. */
-  channels(request: { readonly pattern?: string; readonly limit: number }): Promise<
-    ClusterAnswers<{ readonly channels: readonly ChannelCount[]; readonly truncated: boolean }>
-  >;
+  channels(request: {
+    readonly pattern?: string;
+    readonly limit: number;
+  }): Promise<ClusterAnswers<{ readonly channels: readonly ChannelCount[]; readonly truncated: boolean }>>;
   info(): Promise<ClusterAnswers<InstanceInfo>>;
 }
 

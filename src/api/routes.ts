@@ -76,11 +76,15 @@ export function apiRoutes(options: ApiRouteOptions): Hono<Env> {
     else if (c.res.status >= 500) logger.error(fields, 'api.call');
     else logger.info(fields, 'api.call');
   });
-  app.use('/api/*', bearerGuard(options.keys, (c) => void (audit(c as Context<Env>).code = 'unauthorized'), errorBody('unauthorized')));
+  app.use(
+    '/api/*',
+    bearerGuard(options.keys, (c) => void (audit(c as Context<Env>).code = 'unauthorized'), errorBody('unauthorized')),
+  );
 
   app.post('/api/:method', async (c) => {
     const name = c.req.param('method');
-    if (!isMethodName(name)) return fail(c, 'unknown_method', `no method ${LOGGABLE.test(name) ? name : 'by that name'}; see ${OPENAPI_PATH}`);
+    if (!isMethodName(name))
+      return fail(c, 'unknown_method', `no method ${LOGGABLE.test(name) ? name : 'by that name'}; see ${OPENAPI_PATH}`);
     if (!isJsonContentType(c.req.header('content-type'))) return fail(c, 'unsupported_media_type');
     let answer: Response | undefined;
     const refused = await limitBody(options.maxBodyBytes, (cc) => fail(cc as Context<Env>, 'body_too_large'))(c, async () => {

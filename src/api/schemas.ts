@@ -59,7 +59,12 @@ export const DisconnectRequest = z
   .object({
     user,
     session: z.string().min(1).max(256).optional().meta({ description: 'Only the sockets of this login session (`sid` claim)' }),
-    connection: z.string().min(1).max(256).optional().meta({ description: 'Only this socket (its connection id, as the hooks and presence name it)' }),
+    connection: z
+      .string()
+      .min(1)
+      .max(256)
+      .optional()
+      .meta({ description: 'Only this socket (its connection id, as the hooks and presence name it)' }),
     reconnect: z.boolean().optional().meta({ description: 'Whether the client should reconnect (with a fresh ticket); default false' }),
     code: z
       .number()
@@ -103,10 +108,7 @@ export const PublishResponse = z.object({ position }).strict();
 export const BroadcastResponse = z
   .object({
     results: z.array(
-      z.union([
-        z.object({ channel: z.string(), position }).strict(),
-        z.object({ channel: z.string(), error: ErrorBody }).strict(),
-      ]),
+      z.union([z.object({ channel: z.string(), position }).strict(), z.object({ channel: z.string(), error: ErrorBody }).strict()]),
     ),
   })
   .strict()
@@ -114,14 +116,20 @@ export const BroadcastResponse = z
 export const PublishToUserResponse = z.object({ channel: z.string(), position }).strict();
 export const DisconnectResponse = z
   .object({
-    closedHere: z.number().int().meta({ description: 'Sockets closed on the instance that took the call; the others close theirs as the control message reaches them' }),
+    closedHere: z
+      .number()
+      .int()
+      .meta({
+        description: 'Sockets closed on the instance that took the call; the others close theirs as the control message reaches them',
+      }),
   })
   .strict();
-const PresenceEntry = z
-  .object({ sub: z.string(), connectionId: z.string(), info: z.record(z.string(), z.unknown()).optional() })
-  .strict();
+const PresenceEntry = z.object({ sub: z.string(), connectionId: z.string(), info: z.record(z.string(), z.unknown()).optional() }).strict();
 export const PresenceResponse = z
-  .object({ entries: z.array(PresenceEntry), total: z.number().int().meta({ description: 'Entries in all (more than listed when cut at limit)' }) })
+  .object({
+    entries: z.array(PresenceEntry),
+    total: z.number().int().meta({ description: 'Entries in all (more than listed when cut at limit)' }),
+  })
   .strict();
 export const PresenceStatsResponse = z.object({ connections: z.number().int(), users: z.number().int() }).strict();
 const Publication = z.object({ offset: z.number().int().optional(), data: z.unknown(), from: z.string() }).strict();
@@ -165,12 +173,28 @@ export const InfoResponse = z
 export const methods = {
   publish: { summary: 'Publish to a channel', request: PublishRequest, response: PublishResponse },
   broadcast: { summary: 'Publish one payload to many channels', request: BroadcastRequest, response: BroadcastResponse },
-  publish_to_user: { summary: "Publish to one user's personal channel, user:{user}", request: PublishToUserRequest, response: PublishToUserResponse },
-  disconnect: { summary: "Close a user's sockets (or one session's, or one socket) on every instance", request: DisconnectRequest, response: DisconnectResponse },
+  publish_to_user: {
+    summary: "Publish to one user's personal channel, user:{user}",
+    request: PublishToUserRequest,
+    response: PublishToUserResponse,
+  },
+  disconnect: {
+    summary: "Close a user's sockets (or one session's, or one socket) on every instance",
+    request: DisconnectRequest,
+    response: DisconnectResponse,
+  },
   presence: { summary: 'Who is subscribed to a channel', request: PresenceRequest, response: PresenceResponse },
-  presence_stats: { summary: 'How many connections and users are subscribed to a channel', request: PresenceStatsRequest, response: PresenceStatsResponse },
+  presence_stats: {
+    summary: 'How many connections and users are subscribed to a channel',
+    request: PresenceStatsRequest,
+    response: PresenceStatsResponse,
+  },
   history: { summary: "A page of a channel's stored publications", request: HistoryRequest, response: HistoryResponse },
-  channels: { summary: 'Active channels with their subscriber counts, across instances', request: ChannelsRequest, response: ChannelsResponse },
+  channels: {
+    summary: 'Active channels with their subscriber counts, across instances',
+    request: ChannelsRequest,
+    response: ChannelsResponse,
+  },
   info: { summary: 'Instances, their connections and version', request: InfoRequest, response: InfoResponse },
 } as const;
 

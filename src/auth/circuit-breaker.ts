@@ -206,8 +206,7 @@ class Guard<T> implements CircuitGuard<T> {
     this.#probeTimer = undefined;
     if (state === 'open') {
       this.#openUntil = this.#o.now() + this.#o.coolDownMs;
-      if (this.#policy.probe !== undefined && !this.#closed)
-        this.#probeTimer = setTimeout(() => void this.#runProbe(), this.#o.coolDownMs);
+      if (this.#policy.probe !== undefined && !this.#closed) this.#probeTimer = setTimeout(() => void this.#runProbe(), this.#o.coolDownMs);
     }
     try {
       this.#o.onStateChange?.(state);

@@ -91,7 +91,15 @@ const specEntries = Object.entries(namespaceOptionSpecs) as [keyof NamespaceConf
 
 /** Without a config file that says otherwise: the demo's chat keeps 100 messages for 5 minutes, with presence. */
 export const defaultNamespaces: Namespaces = {
-  chat: { historySize: 100, historyTtl: 300_000, historyMetaTtl: 86_400_000, recovery: true, presence: true, joinLeave: true, proxy: 'off' },
+  chat: {
+    historySize: 100,
+    historyTtl: 300_000,
+    historyMetaTtl: 86_400_000,
+    recovery: true,
+    presence: true,
+    joinLeave: true,
+    proxy: 'off',
+  },
 };
 
 /** A value in the file as the text a flag would carry; null when JSON gives something else. */

@@ -454,7 +454,7 @@ export const optionSpecs = {
     env: 'API_MAX_BODY',
     default: '256KiB',
     kind: 'string',
-    help: 'Largest server API request body (then 413); the data of a publish is also held to --max-message, as a client\'s',
+    help: "Largest server API request body (then 413); the data of a publish is also held to --max-message, as a client's",
     schema: byteSize(1_024, 64 * 1024 * 1024),
   }),
   hookRpcUrl: spec({

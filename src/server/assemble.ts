@@ -26,11 +26,17 @@ import { hostCheck, ownNames, type OwnNames } from './own-names.ts';
 import { createRevocationBus } from './revocations.ts';
 import { staticFiles, staticRoutes } from './static-files.ts';
 import { buildVerifier } from './build-verifier.ts';
+import { buildHooks } from './hooks.ts';
+import { brokerChannelService } from './interim-channel-service.ts';
+import { buildServerApi, type ServerApi } from './server-api.ts';
+import { countingBroker } from './subscriber-counts.ts';
 
 export interface AssembledServer {
   readonly app: Hono;
   readonly gateway: Gateway;
   readonly metrics: GatewayMetrics;
+  /** The server API (its routes are mounted here unless --api-port gives them a listener of their own). */
+  readonly api: ServerApi;
   /** Start draining: readiness 503, and upgrades, logins and ticket requests 503 + Retry-After. */
   setDraining(): void;
   /** Tell the server its bound port: without --public-origin, its names are its listen address and port. */
@@ -99,6 +105,9 @@ export function assembleServer(config: Config, platform: Platform, logger: Logge
     onLogout,
     onBreakerState: metrics.breakerChanged,
   });
+  // Counts local subscribers per channel for the server API's `channels`.
+  const broker = countingBroker(backends.broker);
+  const hooks = buildHooks(config, logger);
   const gateway = createGateway({
     verifier,
     admission,
@@ -110,7 +119,8 @@ export function assembleServer(config: Config, platform: Platform, logger: Logge
     observer: metrics,
     handlers: {
       ...builtinHandlers,
-      ...channelHandlers({ broker: backends.broker, maxChannelsPerConnection: config.maxChannels, observer: metrics }),
+      ...channelHandlers({ broker, maxChannelsPerConnection: config.maxChannels, observer: metrics }),
+      ...(hooks.rpc === undefined ? {} : { rpc: hooks.rpc }),
     },
     limits: {
       authDeadlineMs: config.authTimeout,
@@ -124,7 +134,19 @@ export function assembleServer(config: Config, platform: Platform, logger: Logge
     },
   });
   const revocations = createRevocationBus(backends.broker, gateway, logger);
+  const api = buildServerApi(config, {
+    channels: brokerChannelService(backends.broker),
+    broker: backends.broker,
+    gateway,
+    revocations,
+    localChannels: () => broker.counts(),
+    runtime: platform,
+    clientIp,
+    clientIpMiddleware: clientIps.middleware,
+    logger,
+  });
   app.route('/', gateway.app);
+  if (api.routes !== null) app.route('/', api.routes);
   if (config.adminToken !== undefined)
     app.route('/', adminRoutes(config.adminToken, gateway, revocations, logger.child({ component: 'admin' })));
   if (config.metricsToken !== undefined)
@@ -144,12 +166,15 @@ export function assembleServer(config: Config, platform: Platform, logger: Logge
     app,
     gateway,
     metrics,
+    api,
     setDraining: () => {
       draining = true;
     },
     listeningOn: (port) => names.listeningOn(port),
     close: async () => {
       verifier.close();
+      hooks.close();
+      await api.close();
       revocations.close();
       await backends.close();
     },

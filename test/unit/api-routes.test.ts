@@ -35,7 +35,13 @@ function setup(overrides: { maxBodyBytes?: number; maxDataBytes?: number } = {})
     async channels({ limit }) {
       return {
         answers: [
-          { channels: [{ channel: 'chat:a', subscribers: 3 }, { channel: 'chat:b', subscribers: 1 }].slice(0, limit), truncated: false },
+          {
+            channels: [
+              { channel: 'chat:a', subscribers: 3 },
+              { channel: 'chat:b', subscribers: 1 },
+            ].slice(0, limit),
+            truncated: false,
+          },
           { channels: [{ channel: 'chat:a', subscribers: 2 }], truncated: false },
         ],
         missing: ['dead-instance'],
@@ -85,7 +91,8 @@ const assertError = (answer: { status: number; json: Json }, status: number, cod
 
 const noSecretsIn = (log: LogEntry[]) => {
   const text = JSON.stringify(log);
-  for (const secret of [KEY_A, KEY_B, 'wrong-key-0123456789abcdef0123456789', SECRET_DATA]) assert.ok(!text.includes(secret), `${secret.slice(0, 12)}… in the log`);
+  for (const secret of [KEY_A, KEY_B, 'wrong-key-0123456789abcdef0123456789', SECRET_DATA])
+    assert.ok(!text.includes(secret), `${secret.slice(0, 12)}… in the log`);
 };
 
 describe('server API routes: the key', () => {
@@ -257,7 +264,10 @@ describe('server API routes: methods', () => {
       { sub: 'a', connectionId: 'c1' },
       { sub: 'a', connectionId: 'c2', info: { name: 'A' } },
     ]);
-    assert.deepEqual(await ok(s, 'presence', { channel: 'presence:x', limit: 1 }), { entries: [{ sub: 'a', connectionId: 'c1' }], total: 2 });
+    assert.deepEqual(await ok(s, 'presence', { channel: 'presence:x', limit: 1 }), {
+      entries: [{ sub: 'a', connectionId: 'c1' }],
+      total: 2,
+    });
     assert.deepEqual(await ok(s, 'presence_stats', { channel: 'presence:x' }), { connections: 2, users: 1 });
     await ok(s, 'publish', { channel: 'history:h', data: 1 });
     await ok(s, 'publish', { channel: 'history:h', data: 2 });

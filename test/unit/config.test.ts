@@ -34,7 +34,15 @@ describe('loadConfig: defaults', () => {
     assert.deepEqual(config(), {
       config: undefined,
       namespaces: {
-        chat: { historySize: 100, historyTtl: 300_000, historyMetaTtl: 86_400_000, recovery: true, presence: true, joinLeave: true, proxy: 'off' },
+        chat: {
+          historySize: 100,
+          historyTtl: 300_000,
+          historyMetaTtl: 86_400_000,
+          recovery: true,
+          presence: true,
+          joinLeave: true,
+          proxy: 'off',
+        },
       },
       port: 8080,
       host: '127.0.0.1',

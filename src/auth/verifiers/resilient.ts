@@ -37,7 +37,12 @@ export interface ResilientVerifier extends Verifier {
 }
 
 const overloaded: VerifyResult = Object.freeze({ kind: 'unavailable', reason: 'overloaded' });
-const REASONS: Record<Refusal, string> = { circuit_open: 'circuit_open', overloaded: 'overloaded', timeout: 'timeout', error: 'verifier_error' };
+const REASONS: Record<Refusal, string> = {
+  circuit_open: 'circuit_open',
+  overloaded: 'overloaded',
+  timeout: 'timeout',
+  error: 'verifier_error',
+};
 
 export function withResilience(inner: Verifier, options: ResilienceOptions): ResilientVerifier {
   /** One verification as the guard's task; a malformed answer is `unavailable`, never `ok`. */
