@@ -116,12 +116,9 @@ export const BroadcastResponse = z
 export const PublishToUserResponse = z.object({ channel: z.string(), position }).strict();
 export const DisconnectResponse = z
   .object({
-    closedHere: z
-      .number()
-      .int()
-      .meta({
-        description: 'Sockets closed on the instance that took the call; the others close theirs as the control message reaches them',
-      }),
+    closedHere: z.number().int().meta({
+      description: 'Sockets closed on the instance that took the call; the others close theirs as the control message reaches them',
+    }),
   })
   .strict();
 const PresenceEntry = z.object({ sub: z.string(), connectionId: z.string(), info: z.record(z.string(), z.unknown()).optional() }).strict();

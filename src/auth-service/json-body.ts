@@ -29,7 +29,10 @@ const DECLARED_LENGTH = /^\d{1,15}$/;
  * Request and a web stream over the socket (about 15 % of a ticket request's CPU), where
  * `c.req.arrayBuffer()` alone reads the socket directly.
  */
-export function limitBody(maxBytes: number, onError: (c: Context) => Response = (c) => c.json({ error: 'payload_too_large' }, 413)): MiddlewareHandler {
+export function limitBody(
+  maxBytes: number,
+  onError: (c: Context) => Response = (c) => c.json({ error: 'payload_too_large' }, 413),
+): MiddlewareHandler {
   const streamed = bodyLimit({ maxSize: maxBytes, onError });
   return async (c, next) => {
     const length = c.req.header('content-length');
