@@ -1,7 +1,7 @@
 // The part of a library app every runtime shares: how tickets are issued and verified, and the
 // handlers. Your login stands where `sessions` is: this example has two fixed session tokens.
 import type { Hono } from 'hono';
-import { builtinHandlers, channelHandlers, MemoryBroker, type Handler, type Handlers, type Verifier } from 'hardened-ws';
+import { builtinHandlers, channelHandlers, type Handler, type Handlers, type Verifier } from 'hardened-ws';
 
 /** Stands in for your app's login sessions: session token → user. */
 const sessions = new Map([
@@ -48,7 +48,9 @@ const whoami: Handler = (message, ctx) => {
 
 export const handlers: Handlers = {
   ...builtinHandlers,
-  ...channelHandlers({ broker: new MemoryBroker() }),
+  // chat:* keeps its last 100 messages (5 min) with offsets, so a client that reconnects recovers
+  // what it missed; presence and join/leave too. Other channels are live only.
+  ...channelHandlers({ namespaces: { chat: { historySize: 100, recovery: true, presence: true, joinLeave: true } } }),
   whoami,
 };
 

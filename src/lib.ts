@@ -25,9 +25,27 @@ export type { RateSpec } from './core/token-bucket.ts';
 // Handlers and channels
 export type { Handler, HandlerContext, Handlers } from './core/handler.ts';
 export { builtinHandlers, echo, ping } from './builtins/index.ts';
-export { channelHandlers, isAllowed, isValidChannel, type ChannelAction, type ChannelOptions } from './channels/index.ts';
+export {
+  channelHandlers,
+  namespaceTable,
+  type LibraryChannelOptions as ChannelOptions,
+  type NamespaceSettings,
+} from './library/channels.ts';
+export { isAllowed, isValidChannel, type ChannelAction } from './channels/index.ts';
+export {
+  createChannelService,
+  ChannelNamespaces,
+  type ChannelService,
+  type PublishOptions,
+  type NamespaceOptions,
+} from './channels/index.ts';
 export type { Broker, BrokerMessage, Listener } from './channels/broker.ts';
+export type { Stream, StreamListener, Position, Publication, ReadRequest, ReadResult, HistoryPolicy } from './channels/stream.ts';
+export type { Presence, PresenceEntry, PresencePage, PresenceStats } from './channels/presence.ts';
+export { StorageError, type StorageErrorCode } from './channels/storage-error.ts';
 export { MemoryBroker, type MemoryBrokerOptions } from './backends/memory/broker.ts';
+export { MemoryStream, type MemoryStreamOptions } from './backends/memory/stream.ts';
+export { MemoryPresence } from './backends/memory/presence.ts';
 export type { UserConnections } from './core/user-connections.ts';
 export { MemoryUserConnections } from './backends/memory/user-connections.ts';
 export type { InboundMessage, OutboundMessage } from './protocol/messages.ts';

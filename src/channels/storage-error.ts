@@ -15,7 +15,13 @@ export type StorageErrorCode =
   /** A presence entry that is malformed or too large. */
   | 'invalid_entry'
   /** A history policy outside its bounds (a configuration bug, not client input). */
-  | 'invalid_policy';
+  | 'invalid_policy'
+  /** An idempotency key that is not 1..128 visible ASCII characters. */
+  | 'invalid_idempotency_key'
+  /** The channel's namespace keeps no history (ChannelService.history). */
+  | 'history_disabled'
+  /** The channel's namespace has no presence (ChannelService.presence, presenceStats). */
+  | 'presence_disabled';
 
 export class StorageError extends Error {
   override readonly name = 'StorageError';

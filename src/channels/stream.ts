@@ -46,6 +46,18 @@ export interface HistoryPolicy {
   readonly metaTtlMs: number;
 }
 
+/** What a publish may ask of the stream besides storing. */
+export interface StreamPublishOptions {
+  /**
+   * A publish carrying a key already seen on this channel within `idempotencyTtlMs` is not stored
+   * or notified again: it resolves with the first one's position (null on a live-only channel).
+   * The check and the append are one atomic step, across every instance sharing the backend.
+   */
+  readonly idempotencyKey?: string;
+  /** How long a key is remembered (ms, 1..MAX_IDEMPOTENCY_TTL_MS); default DEFAULT_IDEMPOTENCY_TTL_MS. */
+  readonly idempotencyTtlMs?: number;
+}
+
 export interface ReadRequest {
   /** Exclusive: publications with an offset greater than this. 0 reads from the oldest kept. */
   readonly after: number;
@@ -98,11 +110,19 @@ export interface Stream {
     channel: string,
     message: { readonly data: unknown; readonly from: string },
     history: HistoryPolicy | null,
+    options?: StreamPublishOptions,
   ): Promise<Position | null>;
   /** Stored publications after a position, bounded; see ReadResult. */
   read(channel: string, request: ReadRequest, history: HistoryPolicy): Promise<ReadResult>;
   /** The channel's current position (creating its epoch if it had none, so later publications keep it). */
   position(channel: string, history: HistoryPolicy): Promise<Position>;
+  /**
+   * If the channel is still at `epoch`, starts a new epoch at offset 0 and drops its stored
+   * publications; resolves with the position afterwards (unchanged when another instance already
+   * did it). Called by a reader that saw the stream go back behind an offset it had delivered (a
+   * Redis restored from an older snapshot reuses offsets): only a new epoch tells every reader.
+   */
+  abandonEpoch(channel: string, epoch: string, history: HistoryPolicy): Promise<Position>;
   /**
    * Adds a local listener; resolves once publications made afterwards reach it. Rejects
    * (`unavailable`) while the live link is down. The returned function removes it (idempotent).
@@ -118,7 +138,30 @@ export const MAX_READ_LIMIT = 1000;
 /** Largest history a namespace may keep per channel. */
 export const MAX_HISTORY_SIZE = 10_000;
 
+/** The longest idempotency key and how long one may be remembered. */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 128;
+export const MAX_IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
+export const DEFAULT_IDEMPOTENCY_TTL_MS = 120_000;
+
 const EPOCH = /^[A-Za-z0-9._-]{1,64}$/;
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]+$/;
+
+/** Whether a string could be an epoch some backend made; any other string is certainly foreign. */
+export function isEpochToken(epoch: unknown): epoch is string {
+  return typeof epoch === 'string' && EPOCH.test(epoch);
+}
+
+/** The key and its window, checked; null when the publish carries no key. */
+export function checkIdempotency(options: StreamPublishOptions | undefined): { readonly key: string; readonly ttlMs: number } | null {
+  if (options?.idempotencyKey === undefined) return null;
+  const key: unknown = options.idempotencyKey;
+  if (typeof key !== 'string' || key.length > MAX_IDEMPOTENCY_KEY_LENGTH || !IDEMPOTENCY_KEY.test(key))
+    throw new StorageError('invalid_idempotency_key', `an idempotency key is 1..${MAX_IDEMPOTENCY_KEY_LENGTH} visible ASCII characters`);
+  const ttlMs = options.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS;
+  if (!Number.isInteger(ttlMs) || ttlMs < 1 || ttlMs > MAX_IDEMPOTENCY_TTL_MS)
+    throw new StorageError('invalid_policy', 'idempotency window out of bounds');
+  return { key, ttlMs };
+}
 
 /** Rejects what no backend should see; every backend calls these first so all answer alike. */
 export function checkChannel(channel: unknown): asserts channel is string {
@@ -143,7 +186,7 @@ export function checkRead(request: ReadRequest): void {
   if (!Number.isSafeInteger(after) || after < 0) throw new StorageError('invalid_position', 'offset must be a whole number ≥ 0');
   if (!Number.isInteger(limit) || limit < 0 || limit > MAX_READ_LIMIT)
     throw new StorageError('invalid_limit', `limit must be 0..${MAX_READ_LIMIT}`);
-  if (epoch !== undefined && (typeof epoch !== 'string' || !EPOCH.test(epoch))) throw new StorageError('invalid_epoch');
+  if (epoch !== undefined && !isEpochToken(epoch)) throw new StorageError('invalid_epoch');
 }
 
 /** The stored form of a publication's body (JSON); rejects data JSON cannot carry. */

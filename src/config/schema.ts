@@ -328,6 +328,14 @@ export const optionSpecs = {
     help: 'Channels one connection may subscribe to',
     schema: count(1, 10_000),
   }),
+  presenceLease: spec({
+    flag: 'presence-lease',
+    env: 'PRESENCE_LEASE',
+    default: '15s',
+    kind: 'string',
+    help: "With --redis-url: how long a presence entry outlives its instance's last renewal (renewed every third of it), so a killed instance's subscribers leave presence within this time",
+    schema: duration(300, 600_000),
+  }),
   trustProxy: spec({
     flag: 'trust-proxy',
     env: 'TRUST_PROXY',

@@ -14,6 +14,7 @@ import { builtinHandlers } from '../builtins/index.ts';
 import type { SocketRuntime } from '../core/socket-port.ts';
 import { honoSocketRuntime } from './hono-runtime.ts';
 import { admissionDefaults, type AdmissionSettings } from './defaults.ts';
+import { channelHandlers, type LibraryChannelOptions } from './channels.ts';
 
 /** A runtime adapter (`hardened-ws/node`): the WebSocket upgrade in the gateway's terms and the client IP. */
 export interface RuntimeAdapter {
@@ -32,9 +33,15 @@ export type LibraryGatewayOptions = Upgrade & LibraryOptions;
 interface LibraryOptions extends Omit<GatewayOptions, 'handlers' | 'userConnections' | 'admission' | 'runtime'> {
   /**
    * Message handlers by `type`. Default: the built-ins (echo, ping). Given, they replace the
-   * defaults: spread `builtinHandlers` (and `channelHandlers({ broker })`) to keep them.
+   * defaults: spread `builtinHandlers` (and `channelHandlers()`) to keep them.
    */
   readonly handlers?: Handlers;
+  /**
+   * Pub/sub channels (subscribe, publish, history, presence…) added to `handlers`. Default: none.
+   * `{}` gives them with the defaults of `channelHandlers()`: in-process stream and presence, and
+   * no namespace keeping history until you name one in `namespaces`.
+   */
+  readonly channels?: LibraryChannelOptions;
   /** Default: in-process. Pass `RedisUserConnections` to cap a user's sockets across instances. */
   readonly userConnections?: GatewayOptions['userConnections'];
   /**
@@ -57,7 +64,10 @@ export function createGateway(options: LibraryGatewayOptions): Gateway {
     ...options,
     runtime: runtime?.socketRuntime ?? honoSocketRuntime(options.upgradeWebSocket!),
     clientIp,
-    handlers: options.handlers ?? builtinHandlers,
+    handlers:
+      options.channels === undefined
+        ? (options.handlers ?? builtinHandlers)
+        : { ...(options.handlers ?? builtinHandlers), ...channelHandlers({ logger, ...options.channels }) },
     userConnections: options.userConnections ?? new MemoryUserConnections(),
     admission: admissionFor(options, clientIp, logger),
   });

@@ -26,6 +26,11 @@ export type ErrorReplyCode =
   | 'forbidden'
   | 'too_many_channels'
   | 'unavailable'
+  | 'invalid_position'
+  | 'invalid_limit'
+  | 'history_disabled'
+  | 'recovery_disabled'
+  | 'presence_disabled'
   /** The application's backend (a hook) could not answer: down, too slow, failing, or its breaker is open. */
   | 'backend_unavailable'
   /** The application's backend answered an rpc with an error of its own (`reason`, `message`). */

@@ -9,7 +9,7 @@ import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { requestId } from 'hono/request-id';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
-import { channelHandlers } from '../channels/index.ts';
+import { ChannelNamespaces, channelHandlers, createChannelService, type ChannelService } from '../channels/index.ts';
 import { ConfigError, type Config } from '../config/index.ts';
 import { createAdmission, type Admission } from '../core/admission/index.ts';
 import { createGateway, type Gateway } from '../core/gateway.ts';
@@ -27,14 +27,15 @@ import { createRevocationBus } from './revocations.ts';
 import { staticFiles, staticRoutes } from './static-files.ts';
 import { buildVerifier } from './build-verifier.ts';
 import { buildHooks } from './hooks.ts';
-import { brokerChannelService } from './interim-channel-service.ts';
 import { buildServerApi, type ServerApi } from './server-api.ts';
-import { countingBroker } from './subscriber-counts.ts';
+import { SubscriberCounts } from './subscriber-counts.ts';
 
 export interface AssembledServer {
   readonly app: Hono;
   readonly gateway: Gateway;
   readonly metrics: GatewayMetrics;
+  /** Publishing, history and presence, the same as the channel handlers use (for the server API). */
+  readonly channels: ChannelService;
   /** The server API (its routes are mounted here unless --api-port gives them a listener of their own). */
   readonly api: ServerApi;
   /** Start draining: readiness 503, and upgrades, logins and ticket requests 503 + Retry-After. */
@@ -64,6 +65,8 @@ export function assembleServer(config: Config, platform: Platform, logger: Logge
   const metrics = createMetrics({ runtime: platform.name, runtimeVersion: platform.version });
   const backends = createBackends(config, logger, { onRedisError: metrics.redisError });
   const names = ownNames(config, logger);
+  const namespaces = new ChannelNamespaces(config.namespaces);
+  const channels = createChannelService({ stream: backends.stream, presence: backends.presence, namespaces });
   // Built first: its Host and Origin checks are shared by every route and by the auth service.
   const admission = buildAdmission(config, names, clientIp, logger, metrics);
 
@@ -105,8 +108,8 @@ export function assembleServer(config: Config, platform: Platform, logger: Logge
     onLogout,
     onBreakerState: metrics.breakerChanged,
   });
-  // Counts local subscribers per channel for the server API's `channels`.
-  const broker = countingBroker(backends.broker);
+  // Local subscribers per channel, for the server API's `channels`.
+  const subscribers = new SubscriberCounts();
   const hooks = buildHooks(config, logger);
   const gateway = createGateway({
     verifier,
@@ -119,7 +122,18 @@ export function assembleServer(config: Config, platform: Platform, logger: Logge
     observer: metrics,
     handlers: {
       ...builtinHandlers,
-      ...channelHandlers({ broker, maxChannelsPerConnection: config.maxChannels, observer: metrics }),
+      ...channelHandlers({
+        stream: backends.stream,
+        presence: backends.presence,
+        namespaces,
+        events: backends.broker,
+        service: channels,
+        maxChannelsPerConnection: config.maxChannels,
+        observer: metrics,
+        logger: logger.child({ component: 'channels' }),
+        ...(hooks.authorizer === undefined ? {} : { authorizer: hooks.authorizer }),
+        onSubscribers: subscribers.set,
+      }),
       ...(hooks.rpc === undefined ? {} : { rpc: hooks.rpc }),
     },
     limits: {
@@ -135,11 +149,11 @@ export function assembleServer(config: Config, platform: Platform, logger: Logge
   });
   const revocations = createRevocationBus(backends.broker, gateway, logger);
   const api = buildServerApi(config, {
-    channels: brokerChannelService(backends.broker),
+    channels,
     broker: backends.broker,
     gateway,
     revocations,
-    localChannels: () => broker.counts(),
+    localChannels: () => subscribers.entries(),
     runtime: platform,
     clientIp,
     clientIpMiddleware: clientIps.middleware,
@@ -167,6 +181,7 @@ export function assembleServer(config: Config, platform: Platform, logger: Logge
     gateway,
     metrics,
     api,
+    channels,
     setDraining: () => {
       draining = true;
     },

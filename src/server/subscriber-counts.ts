@@ -1,40 +1,14 @@
-/**
- * How many local subscribers each client channel has (the server API's `channels`): a Broker
- * decorator that counts the listeners the channel handlers add and remove. Internal channels
- * (`$…`, the control channel and reply channels) are not counted.
- */
-import type { Broker } from '../channels/broker.ts';
+/** How many subscribers each channel has on this instance (the server API's `channels`), as the channel handlers report them. */
+export class SubscriberCounts {
+  readonly #counts = new Map<string, number>();
 
-export interface CountingBroker extends Broker {
-  /** Channels with at least one local listener, and how many. */
-  counts(): Iterable<readonly [string, number]>;
-}
+  /** The channel handlers' `onSubscribers`: the channel's local subscriber count changed to `count`. */
+  readonly set = (channel: string, count: number): void => {
+    if (count > 0) this.#counts.set(channel, count);
+    else this.#counts.delete(channel);
+  };
 
-export function countingBroker(inner: Broker): CountingBroker {
-  const counts = new Map<string, number>();
-  const change = (channel: string, by: number) => {
-    const next = (counts.get(channel) ?? 0) + by;
-    if (next > 0) counts.set(channel, next);
-    else counts.delete(channel);
-  };
-  return {
-    publish: (message) => inner.publish(message),
-    async subscribe(channel, listener) {
-      const stop = await inner.subscribe(channel, listener);
-      if (channel.startsWith('$')) return stop;
-      change(channel, 1);
-      let stopped = false;
-      return () => {
-        if (stopped) return;
-        stopped = true;
-        change(channel, -1);
-        stop();
-      };
-    },
-    get healthy() {
-      return inner.healthy;
-    },
-    close: () => inner.close(),
-    counts: () => counts.entries(),
-  };
+  entries(): Iterable<readonly [string, number]> {
+    return this.#counts.entries();
+  }
 }

@@ -290,6 +290,79 @@ export function streamContract(name: string, make: () => Promise<StreamPair>): v
       await waitFor(() => probe.got.length === 2);
     });
 
+    it('idempotency: a key seen within its window is stored and notified once, on any instance; the retry gets the first position', async () => {
+      const channel = fresh();
+      const heard = await listen(pair.b, channel);
+      const first = await pair.a.publish(channel, { data: 'once', from: 'alice' }, policy(), { idempotencyKey: 'k-1' });
+      const retries = await Promise.all([
+        pair.b.publish(channel, { data: 'once again', from: 'alice' }, policy(), { idempotencyKey: 'k-1' }),
+        pair.a.publish(channel, { data: 'once more', from: 'alice' }, policy(), { idempotencyKey: 'k-1' }),
+      ]);
+      assert.deepEqual(retries, [first, first]);
+      const other = await pair.a.publish(channel, { data: 'another', from: 'alice' }, policy(), { idempotencyKey: 'k-2' });
+      assert.equal(other?.offset, first!.offset + 1, 'another key is another publication');
+      const stored = await pair.a.read(channel, { after: 0, limit: 10 }, policy());
+      assert.deepEqual(
+        stored.publications.map((p) => p.data),
+        ['once', 'another'],
+      );
+      await waitFor(() => heard.got.length === 2);
+      await sleep(30);
+      assert.deepEqual(
+        heard.got.map((p) => p.data),
+        ['once', 'another'],
+        'notified once each',
+      );
+      // The same key on another channel is its own.
+      assert.equal((await pair.b.publish(fresh(), { data: 1, from: 'a' }, policy(), { idempotencyKey: 'k-1' }))?.offset, 1);
+      // Live-only channels dedupe too (null both times, one delivery).
+      const live = fresh('live');
+      const liveHeard = await listen(pair.a, live);
+      assert.equal(await pair.a.publish(live, { data: 1, from: 'a' }, null, { idempotencyKey: 'k' }), null);
+      assert.equal(await pair.b.publish(live, { data: 2, from: 'a' }, null, { idempotencyKey: 'k' }), null);
+      await waitFor(() => liveHeard.got.length === 1);
+      await sleep(30);
+      assert.deepEqual(
+        liveHeard.got.map((p) => p.data),
+        [1],
+      );
+    });
+
+    it('idempotency: a key is forgotten after its window; malformed keys and windows are refused, storing nothing', async () => {
+      const channel = fresh();
+      const first = await pair.a.publish(channel, { data: 1, from: 'a' }, policy(), { idempotencyKey: 'short', idempotencyTtlMs: 40 });
+      await sleep(80);
+      const later = await pair.b.publish(channel, { data: 2, from: 'a' }, policy(), { idempotencyKey: 'short', idempotencyTtlMs: 40 });
+      assert.equal(later?.offset, first!.offset + 1);
+      for (const key of ['', 'with space', 'x'.repeat(129), 'ümlaut', 42 as unknown as string])
+        await rejectsWith(
+          pair.a.publish(channel, { data: 3, from: 'a' }, policy(), { idempotencyKey: key }),
+          'invalid_idempotency_key',
+          String(key),
+        );
+      for (const ttl of [0, -1, 1.5, 25 * 3_600_000])
+        await rejectsWith(
+          pair.a.publish(channel, { data: 3, from: 'a' }, policy(), { idempotencyKey: 'k', idempotencyTtlMs: ttl }),
+          'invalid_policy',
+          String(ttl),
+        );
+      assert.equal((await pair.a.position(channel, policy())).offset, 2, 'nothing stored by the refused publishes');
+    });
+
+    it('abandonEpoch: a new epoch at offset 0 with nothing served, once (a second call with the old epoch changes nothing)', async () => {
+      const channel = fresh();
+      for (let i = 1; i <= 3; i++) await pair.a.publish(channel, { data: i, from: 'a' }, policy());
+      const old = await pair.a.position(channel, policy());
+      const renewed = await pair.b.abandonEpoch(channel, old.epoch, policy());
+      assert.equal(renewed.offset, 0);
+      assert.notEqual(renewed.epoch, old.epoch);
+      assert.deepEqual(await pair.a.abandonEpoch(channel, old.epoch, policy()), renewed, 'already done: the current position');
+      const read = await pair.a.read(channel, { after: 0, limit: 10 }, policy());
+      assert.deepEqual([read.publications.length, read.position], [0, renewed]);
+      assert.deepEqual(await pair.a.publish(channel, { data: 4, from: 'a' }, policy()), { offset: 1, epoch: renewed.epoch });
+      await rejectsWith(pair.a.abandonEpoch(channel, 'not an epoch!', policy()), 'invalid_epoch');
+    });
+
     it('healthy while open; after close it is not, and every operation rejects with unavailable', async () => {
       assert.equal(pair.a.healthy, true);
       await pair.a.close();

@@ -107,3 +107,74 @@ describe('createGateway mounted in a user app', () => {
     assert.equal(await res.text(), 'user app');
   });
 });
+
+describe('createGateway with channels', () => {
+  let server: ServerType;
+  let url: string;
+  const claims = { subscribe: ['chat:*', 'news:*'], publish: ['chat:*', 'news:*'] };
+  const verifier: Verifier = {
+    verify: async ({ ticket }) => ({ kind: 'ok', identity: { sub: ticket.slice(0, 5), exp: Math.floor(Date.now() / 1000) + 600, claims } }),
+  };
+
+  before(async () => {
+    const app = new Hono();
+    // Only `chat` keeps history; the library's default table is empty.
+    const gateway = createGateway({
+      verifier,
+      upgradeWebSocket,
+      admission: false,
+      channels: { namespaces: { chat: { historySize: 10, recovery: true } } },
+    });
+    app.route('/', gateway.app);
+    const wss = new WebSocketServer({ noServer: true });
+    server = await new Promise<ServerType>((resolve) => {
+      const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1', websocket: { server: wss } }, () => resolve(s));
+    });
+    url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/ws`;
+  });
+  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  async function client(name: string): Promise<TestSocket> {
+    const socket = new TestSocket(url);
+    await socket.opened;
+    socket.send({ type: 'auth', ticket: `${name}-ticket-0000000000000` });
+    assert.equal((await socket.message(0)).type, 'auth.ok');
+    return socket;
+  }
+
+  it('adds the channel messages to the built-ins: positions in a namespace with history, none elsewhere; recovery with since', async () => {
+    const alice = await client('alice');
+    const bobby = await client('bobby');
+    alice.send({ type: 'subscribe', id: 1, channel: 'chat:lib' });
+    const subscribed = await alice.message(1);
+    assert.deepEqual([subscribed.type, subscribed.offset], ['ok', 0]);
+    bobby.send({ type: 'publish', id: 2, channel: 'chat:lib', data: 'one' });
+    assert.deepEqual(await bobby.message(1), { type: 'ok', id: 2, offset: 1, epoch: subscribed.epoch });
+    assert.deepEqual(await alice.message(2), {
+      type: 'message',
+      channel: 'chat:lib',
+      data: 'one',
+      from: 'bobby',
+      offset: 1,
+      epoch: subscribed.epoch,
+    });
+    bobby.send({ type: 'publish', id: 3, channel: 'news:lib', data: 'live only' });
+    assert.deepEqual(await bobby.message(2), { type: 'ok', id: 3 });
+    bobby.send({ type: 'echo', id: 4, data: 'still here' });
+    assert.equal((await bobby.message(3)).type, 'echo');
+    bobby.send({ type: 'publish', id: 5, channel: 'chat:lib', data: 'two' });
+    await bobby.message(4);
+    const back = await client('alice');
+    back.send({ type: 'subscribe', id: 6, channel: 'chat:lib', since: { offset: 1, epoch: subscribed.epoch } });
+    assert.deepEqual(await back.message(1), {
+      type: 'message',
+      channel: 'chat:lib',
+      data: 'two',
+      from: 'bobby',
+      offset: 2,
+      epoch: subscribed.epoch,
+    });
+    assert.deepEqual(await back.message(2), { type: 'ok', id: 6, recovered: true, offset: 2, epoch: subscribed.epoch });
+    for (const s of [alice, bobby, back]) s.close();
+  });
+});

@@ -52,6 +52,7 @@ export const optionSamples: Record<SampledOption, OptionSample> = {
   adminToken: ['a'.repeat(32), 'b'.repeat(40), 'a'.repeat(32), 'b'.repeat(40)],
   redisUrl: ['redis://127.0.0.1:6379', 'rediss://r.example:6380/1', 'redis://127.0.0.1:6379', 'rediss://r.example:6380/1'],
   maxChannels: ['8', '1', 8, 1],
+  presenceLease: ['3s', '500ms', 3000, 500],
   trustProxy: ['10.0.0.1', '127.0.0.1, ::1', ['10.0.0.1'], ['127.0.0.1', '::1']],
   apiKey: ['k'.repeat(32), `${'a'.repeat(32)}, ${'b'.repeat(40)}`, ['k'.repeat(32)], ['a'.repeat(32), 'b'.repeat(40)]],
   apiPort: ['0', '9100', 0, 9100],

@@ -9,8 +9,17 @@
 import type { Logger } from '../../logging/logger.ts';
 import { silentLogger } from '../../logging/logger.ts';
 import { StorageError } from '../../channels/storage-error.ts';
-import type { HistoryPolicy, Position, Publication, ReadRequest, ReadResult, Stream, StreamListener } from '../../channels/stream.ts';
-import { checkChannel, checkPolicy, checkRead, encodeBody, newEpoch } from '../../channels/stream.ts';
+import type {
+  HistoryPolicy,
+  Position,
+  Publication,
+  ReadRequest,
+  ReadResult,
+  Stream,
+  StreamListener,
+  StreamPublishOptions,
+} from '../../channels/stream.ts';
+import { checkChannel, checkIdempotency, checkPolicy, checkRead, encodeBody, isEpochToken, newEpoch } from '../../channels/stream.ts';
 import { ListenerSets } from '../listener-sets.ts';
 
 export interface MemoryStreamOptions {
@@ -18,6 +27,8 @@ export interface MemoryStreamOptions {
   readonly maxChannels?: number;
   /** Stored publication bodies, in UTF-16 code units of their JSON. Default 64 Mi. */
   readonly maxBytes?: number;
+  /** Idempotency keys remembered at once; past it the oldest are forgotten early. Default 100 000. */
+  readonly maxIdempotencyKeys?: number;
   readonly logger?: Logger;
   /** Clock (ms); tests move it instead of sleeping. */
   readonly now?: () => number;
@@ -51,6 +62,9 @@ export class MemoryStream implements Stream {
   readonly #maxChannels: number;
   readonly #maxBytes: number;
   readonly #now: () => number;
+  /** channel + key → the first publish's answer, oldest first (so expiry and the cap trim from the front). */
+  readonly #seen = new Map<string, { readonly position: Position | null; readonly expiresAt: number }>();
+  readonly #maxKeys: number;
   /** Epochs are this instance's random id plus a counter: a new instance never repeats one. */
   readonly #instance = newEpoch();
   #epochs = 0;
@@ -61,6 +75,7 @@ export class MemoryStream implements Stream {
     this.#listeners = new ListenerSets((options.logger ?? silentLogger).child({ component: 'memory-stream' }));
     this.#maxChannels = options.maxChannels ?? 100_000;
     this.#maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
+    this.#maxKeys = options.maxIdempotencyKeys ?? 100_000;
     this.#now = options.now ?? Date.now;
   }
 
@@ -77,13 +92,20 @@ export class MemoryStream implements Stream {
     channel: string,
     message: { readonly data: unknown; readonly from: string },
     history: HistoryPolicy | null,
+    options?: StreamPublishOptions,
   ): Promise<Position | null> {
     this.#open();
     checkChannel(channel);
     const body = encodeBody(message);
+    const once = checkIdempotency(options);
+    if (history !== null) checkPolicy(history);
+    const seenKey = once === null ? null : `${channel}\n${once.key}`;
+    if (seenKey !== null) {
+      const seen = this.#recall(seenKey);
+      if (seen !== undefined) return seen;
+    }
     let position: Position | null = null;
     if (history !== null) {
-      checkPolicy(history);
       const log = this.#touch(channel, history);
       const offset = ++log.top;
       log.entries.push({ offset, body });
@@ -100,7 +122,21 @@ export class MemoryStream implements Stream {
       const publication: Publication = { channel, data: message.data ?? null, from: message.from, ...(position ? { position } : {}) };
       queueMicrotask(() => this.#listeners.each(targets, channel, (l) => l.publication(publication)));
     }
+    if (seenKey !== null) this.#remember(seenKey, position, once!.ttlMs);
     return position;
+  }
+
+  async abandonEpoch(channel: string, epoch: string, history: HistoryPolicy): Promise<Position> {
+    this.#open();
+    checkChannel(channel);
+    checkPolicy(history);
+    if (!isEpochToken(epoch)) throw new StorageError('invalid_epoch');
+    const log = this.#logs.get(channel);
+    if (log !== undefined && log.epoch === epoch) {
+      this.#forget(log);
+      this.#logs.delete(channel);
+    }
+    return this.position(channel, history);
   }
 
   async read(channel: string, request: ReadRequest, history: HistoryPolicy): Promise<ReadResult> {
@@ -142,11 +178,29 @@ export class MemoryStream implements Stream {
     this.#closed = true;
     this.#listeners.clear();
     this.#logs.clear();
+    this.#seen.clear();
     this.#bytes = 0;
   }
 
   #open(): void {
     if (this.#closed) throw new StorageError('unavailable', 'stream closed');
+  }
+
+  /** The answer remembered for a key, if it is still within its window. */
+  #recall(key: string): Position | null | undefined {
+    const now = this.#now();
+    // Expired keys at the old end go first (amortised, no timer).
+    for (const [k, entry] of this.#seen) {
+      if (entry.expiresAt > now) break;
+      this.#seen.delete(k);
+    }
+    const entry = this.#seen.get(key);
+    return entry !== undefined && entry.expiresAt > now ? entry.position : undefined;
+  }
+
+  #remember(key: string, position: Position | null, ttlMs: number): void {
+    this.#seen.set(key, { position, expiresAt: this.#now() + ttlMs });
+    while (this.#seen.size > this.#maxKeys) this.#seen.delete(this.#seen.keys().next().value as string);
   }
 
   /** The channel's log with expiry applied and its position's lifetime extended; created (new epoch) when missing. */

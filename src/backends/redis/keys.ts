@@ -42,6 +42,11 @@ export function channelKeys(prefix: string, channel: string): ChannelKeys {
   };
 }
 
+/** The key remembering one idempotency key of a channel (under the channel's hash tag). */
+export function idempotencyKeyOf(prefix: string, channel: string, key: string): string {
+  return `${prefix}i:{${channel}}:${key}`;
+}
+
 /** The channel a notification arrived on, or null when it is not one of ours. */
 export function channelOfNotify(prefix: string, redisChannel: string): string | null {
   const head = `${prefix}n:{`;

@@ -13,8 +13,19 @@
  *   left under the stream key: publications of a lost epoch are never served under a new one.
  */
 
-/** KEYS: stream, meta. ARGV: body, size, ttlMs, metaTtlMs, newEpoch, notifyChannel. Returns {offset, epoch}. */
+/**
+ * KEYS: stream, meta [, idempotency key]. ARGV: body, size, ttlMs, metaTtlMs, newEpoch,
+ * notifyChannel [, keyTtlMs]. Returns {offset, epoch}. With an idempotency key that is already
+ * set, nothing is stored or notified and the first publish's {offset, epoch} is returned.
+ */
 export const APPEND = `
+if KEYS[3] then
+  local seen = redis.call('GET', KEYS[3])
+  if seen then
+    local colon = string.find(seen, ':', 1, true)
+    return {tonumber(string.sub(seen, 1, colon - 1)), string.sub(seen, colon + 1)}
+  end
+end
 local meta = redis.call('HMGET', KEYS[2], 'e', 's')
 local epoch = meta[1]
 local top = tonumber(meta[2]) or 0
@@ -29,7 +40,31 @@ redis.call('HSET', KEYS[2], 'e', epoch, 's', offset)
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 redis.call('PEXPIRE', KEYS[2], ARGV[4])
 redis.call('PUBLISH', ARGV[6], string.format('%d', offset) .. ':' .. epoch .. ':' .. ARGV[1])
+if KEYS[3] then
+  redis.call('SET', KEYS[3], string.format('%d', offset) .. ':' .. epoch, 'PX', ARGV[7])
+end
 return {offset, epoch}`;
+
+/** KEYS: idempotency key. ARGV: keyTtlMs, notifyChannel, notification. A live-only publish, once per key. */
+export const PUBLISH_ONCE = `
+if redis.call('SET', KEYS[1], '', 'NX', 'PX', ARGV[1]) then
+  redis.call('PUBLISH', ARGV[2], ARGV[3])
+end
+return 1`;
+
+/**
+ * KEYS: stream, meta. ARGV: epoch, newEpoch, metaTtlMs. If the channel is still at that epoch (or
+ * has none), a new epoch starts at offset 0 and the stored publications go. Returns {offset, epoch} after.
+ */
+export const ABANDON = `
+local meta = redis.call('HMGET', KEYS[2], 'e', 's')
+if not meta[1] or meta[1] == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  redis.call('HSET', KEYS[2], 'e', ARGV[2], 's', 0)
+  redis.call('PEXPIRE', KEYS[2], ARGV[3])
+  return {0, ARGV[2]}
+end
+return {tonumber(meta[2]) or 0, meta[1]}`;
 
 /**
  * KEYS: stream, meta. ARGV: after, limit, size, metaTtlMs, newEpoch, wantedEpoch ('' = any).

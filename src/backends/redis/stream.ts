@@ -8,14 +8,23 @@
 import type { Logger } from '../../logging/logger.ts';
 import { silentLogger } from '../../logging/logger.ts';
 import { StorageError } from '../../channels/storage-error.ts';
-import type { HistoryPolicy, Position, Publication, ReadRequest, ReadResult, Stream, StreamListener } from '../../channels/stream.ts';
-import { checkChannel, checkPolicy, checkRead, encodeBody, newEpoch } from '../../channels/stream.ts';
+import type {
+  HistoryPolicy,
+  Position,
+  Publication,
+  ReadRequest,
+  ReadResult,
+  Stream,
+  StreamListener,
+  StreamPublishOptions,
+} from '../../channels/stream.ts';
+import { checkChannel, checkIdempotency, checkPolicy, checkRead, encodeBody, isEpochToken, newEpoch } from '../../channels/stream.ts';
 import type { OwnedClient, Redis } from './connect.ts';
 import { closeRedis, createRedis, isReady } from './connect.ts';
-import { channelKeys, checkedPrefix } from './keys.ts';
+import { channelKeys, checkedPrefix, idempotencyKeyOf } from './keys.ts';
 import { LuaScript } from './lua-script.ts';
 import { RedisNotifications } from './notifications.ts';
-import { APPEND, decodeBody, liveNotification, READ } from './stream-scripts.ts';
+import { ABANDON, APPEND, decodeBody, liveNotification, PUBLISH_ONCE, READ } from './stream-scripts.ts';
 
 export interface RedisStreamOptions {
   /** Redis URL: the subscriber connection (and the command one, unless `client` is given) is made from it. */
@@ -29,6 +38,8 @@ export interface RedisStreamOptions {
 
 const append = new LuaScript(APPEND);
 const readScript = new LuaScript(READ);
+const publishOnce = new LuaScript(PUBLISH_ONCE);
+const abandon = new LuaScript(ABANDON);
 
 export class RedisStream implements Stream {
   readonly #cmd: OwnedClient;
@@ -55,20 +66,41 @@ export class RedisStream implements Stream {
     channel: string,
     message: { readonly data: unknown; readonly from: string },
     history: HistoryPolicy | null,
+    options?: StreamPublishOptions,
   ): Promise<Position | null> {
     this.#open();
     checkChannel(channel);
     const body = encodeBody(message);
+    const once = checkIdempotency(options);
     const keys = channelKeys(this.#prefix, channel);
+    const seenKey = once === null ? null : idempotencyKeyOf(this.#prefix, channel, once.key);
     if (history === null) {
-      await this.#call(() => this.#cmd.client.publish(keys.notify, liveNotification(body)));
+      const note = liveNotification(body);
+      if (seenKey === null) await this.#call(() => this.#cmd.client.publish(keys.notify, note));
+      else await this.#call(() => publishOnce.run(this.#cmd.client, [seenKey], [once!.ttlMs, keys.notify, note]));
       return null;
     }
     checkPolicy(history);
-    const args = [body, history.size, history.ttlMs, history.metaTtlMs, newEpoch(), keys.notify];
-    const reply = await this.#call(() => append.run(this.#cmd.client, [keys.stream, keys.meta], args));
+    const args: (string | number)[] = [body, history.size, history.ttlMs, history.metaTtlMs, newEpoch(), keys.notify];
+    const scriptKeys = [keys.stream, keys.meta];
+    if (seenKey !== null) {
+      scriptKeys.push(seenKey);
+      args.push(once!.ttlMs);
+    }
+    const reply = await this.#call(() => append.run(this.#cmd.client, scriptKeys, args));
     const [offset, epoch] = reply as [number, string];
     return { offset, epoch };
+  }
+
+  async abandonEpoch(channel: string, epoch: string, history: HistoryPolicy): Promise<Position> {
+    this.#open();
+    checkChannel(channel);
+    checkPolicy(history);
+    if (!isEpochToken(epoch)) throw new StorageError('invalid_epoch');
+    const keys = channelKeys(this.#prefix, channel);
+    const reply = await this.#call(() => abandon.run(this.#cmd.client, [keys.stream, keys.meta], [epoch, newEpoch(), history.metaTtlMs]));
+    const [offset, current] = reply as [number, string];
+    return { offset, epoch: current };
   }
 
   async read(channel: string, request: ReadRequest, history: HistoryPolicy): Promise<ReadResult> {
