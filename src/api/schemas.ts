@@ -13,15 +13,19 @@ const channel = z
   .string()
   .regex(/^[A-Za-z0-9_\-:.@]{1,128}$/)
   .refine(isValidChannel, 'not a valid channel name')
-  .meta({ description: 'A channel name: 1–128 of A–Z a–z 0–9 _ - : . @', example: 'chat:lobby' });
+  .meta({ description: 'A channel name: 1–128 of A–Z a–z 0–9 _ - : . @', examples: ['chat:lobby'] });
 
 /** A user id as the auth service names it (`sub`). */
-const user = z.string().min(1).max(256).meta({ description: "A user's id (the `sub` the auth service returned)", example: 'alice' });
+const user = z
+  .string()
+  .min(1)
+  .max(256)
+  .meta({ description: "A user's id (the `sub` the auth service returned)", examples: ['alice'] });
 
 const data = z
   .unknown()
   .refine((value) => value !== undefined, 'required')
-  .meta({ description: 'Any JSON value; encoded, at most --max-message bytes (as a client publication)', example: { text: 'hello' } });
+  .meta({ description: 'Any JSON value; encoded, at most --max-message bytes (as a client publication)', examples: [{ text: 'hello' }] });
 
 const idempotencyKey = z
   .string()
@@ -29,7 +33,7 @@ const idempotencyKey = z
   .meta({
     description:
       'A retried publish with the same key (per channel) within the dedupe window is stored once; the retry gets the first one’s position',
-    example: 'order-1234-shipped',
+    examples: ['order-1234-shipped'],
   });
 
 export const Position = z
@@ -90,7 +94,7 @@ export const ChannelsRequest = z
       .string()
       .regex(/^[A-Za-z0-9_\-:.@*]{1,128}$/)
       .optional()
-      .meta({ description: 'Only channels matching this pattern (`*` matches any run of characters)', example: 'chat:*' }),
+      .meta({ description: 'Only channels matching this pattern (`*` matches any run of characters)', examples: ['chat:*'] }),
     limit: limit(10_000, 1000).meta({ description: 'At most this many channels from each instance, busiest first' }),
   })
   .strict();
