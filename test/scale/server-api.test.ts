@@ -131,7 +131,7 @@ for (const mode of ['memory', 'redis'] as const) {
       const answers: { offset: number; epoch: string }[] = [];
       for (let retry = 0; retry < 6; retry++) answers.push((await ok(at(retry), 'publish', body)).position);
       assert.ok(
-        answers.every((p) => p.offset === answers[0].offset && p.epoch === answers[0].epoch),
+        answers.every((p) => p.offset === answers[0]!.offset && p.epoch === answers[0]!.epoch),
         JSON.stringify(answers),
       );
       const history = await ok(at(1), 'history', { channel: 'chat:idem' });
