@@ -13,8 +13,14 @@ it('docs/api.openapi.json is what the schemas generate (run `npm run docs:api`)'
 });
 
 it('every method has a path, every $ref resolves, every error status is documented', () => {
-  const doc = serverOpenApi() as { paths: Record<string, { post: { responses: Record<string, unknown> } }>; components: { schemas: Record<string, unknown> } };
-  assert.deepEqual(Object.keys(doc.paths), Object.keys(methods).map((name) => `/api/${name}`));
+  const doc = serverOpenApi() as {
+    paths: Record<string, { post: { responses: Record<string, unknown> } }>;
+    components: { schemas: Record<string, unknown> };
+  };
+  assert.deepEqual(
+    Object.keys(doc.paths),
+    Object.keys(methods).map((name) => `/api/${name}`),
+  );
   const refs = JSON.stringify(doc).match(/"\$ref":"[^"]*"/g) ?? [];
   assert.ok(refs.length > 0);
   for (const ref of refs) {
