@@ -67,8 +67,10 @@ export function loadavg() {
  * One measurement window on the server core: the server's own CPU, what everything else did on
  * that core (task time not the server's, i.e. other processes), and the hypervisor's steal.
  */
-export function startWindow(pid, core, loadPid = null, loadCore = null) {
-  const load0 = loadPid !== null ? { cpu: processCpuSeconds(loadPid), core: coreTimes(loadCore) } : null;
+export function startWindow(pid, core, loadPid = null, loadCore = null, alsoLoad = []) {
+  // `alsoLoad`: our own processes on the load core besides the load generator (a scenario's backend).
+  const loadCpuOf = () => processCpuSeconds(loadPid) + alsoLoad.reduce((sum, p) => sum + processCpuSeconds(p), 0);
+  const load0 = loadPid !== null ? { cpu: loadCpuOf(), core: coreTimes(loadCore) } : null;
   const t0 = process.hrtime.bigint();
   const cpu0 = processCpuSeconds(pid);
   const core0 = coreTimes(core);
@@ -85,7 +87,7 @@ export function startWindow(pid, core, loadPid = null, loadCore = null) {
     let loadBusy = null;
     if (load0 !== null) {
       // Others on the load core slow the client: the server then idles (reported client-limited).
-      const loadCpu = processCpuSeconds(loadPid) - load0.cpu;
+      const loadCpu = loadCpuOf() - load0.cpu;
       const lc = coreTimes(loadCore);
       loadBusy = loadCpu / wall;
       loadForeign = Math.max(0, lc.task - load0.core.task - loadCpu) / wall;

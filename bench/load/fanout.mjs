@@ -1,8 +1,10 @@
-/* global process, performance */
+/* global fetch, process, performance */
 /**
  * Scenario 5, fan-out: `subscribers` sockets subscribe to `chat:bench`; one more socket publishes
  * 64-byte payloads to it, keeping at most `window` publishes undelivered (acked and counted at
  * every subscriber), so nothing piles up in send buffers. Counts deliveries in the window.
+ * With `server.publisher === 'api'` (issue 15), the publishes are POST /api/publish calls instead
+ * (keep-alive, acked by their 200), the same payload, channel and window.
  */
 import { emit, params, PAYLOAD_64, rawConnector, sleep } from './common.mjs';
 import { clientFrame, socketIoMessage } from './raw.mjs';
@@ -15,6 +17,11 @@ const frameOf = (object) => {
 };
 
 let delivered = 0;
+let published = 0;
+let acked = 0;
+// Declared before anyone subscribes, false until the publisher exists: a subscriber's count (a join
+// event from a later subscriber, where the namespace has join/leave) calls pump() meanwhile.
+let running = false;
 const subs = [];
 // Connected and subscribed a few dozen at a time.
 for (let i = 0; i < subscribers; i += 50) {
@@ -35,22 +42,41 @@ for (let i = 0; i < subscribers; i += 50) {
   subs.push(...batch);
 }
 
-const publisher = await connect();
-const publishFrame = frameOf({ type: 'publish', id: 2, channel, data: PAYLOAD_64 });
-let published = 0;
-let acked = 0;
-let running = true;
-publisher.onCount((n) => {
-  acked += n;
+const ack = () => {
+  acked++;
   pump();
-});
+};
+let send;
+let publisher = null;
+if (server.publisher === 'api') {
+  const url = `${server.origin}/api/publish`;
+  const headers = { authorization: `Bearer ${server.apiKey}`, 'content-type': 'application/json' };
+  const body = JSON.stringify({ channel, data: PAYLOAD_64 });
+  send = () =>
+    fetch(url, { method: 'POST', headers, body }).then(async (res) => {
+      if (res.status !== 200) throw new Error(`api publish: ${res.status} ${await res.text()}`);
+      await res.arrayBuffer();
+      ack();
+    });
+} else {
+  publisher = await connect();
+  const publishFrame = frameOf({ type: 'publish', id: 2, channel, data: PAYLOAD_64 });
+  publisher.onCount((n) => {
+    acked += n - 1;
+    ack();
+  });
+  send = () => publisher.write(publishFrame);
+}
 function pump() {
   // Next publish once fewer than `window` publishes are still unacknowledged or undelivered.
   while (running && published - acked < window && published * subscribers - delivered < window * subscribers) {
     published++;
-    publisher.write(publishFrame);
+    send();
   }
 }
+// Join events counted while subscribing are not publications: the window starts from here.
+delivered = 0;
+running = true;
 pump();
 await sleep(warmupMs);
 const start = delivered;
@@ -67,6 +93,6 @@ emit({
   publishesPerSecond: deliveries / subscribers / seconds,
 });
 running = false;
-for (const socket of [...subs, publisher]) socket.destroy();
+for (const socket of [...subs, ...(publisher ? [publisher] : [])]) socket.destroy();
 await sleep(50);
 process.exit(0);

@@ -110,7 +110,7 @@ export function assembleServer(config: Config, platform: Platform, logger: Logge
   });
   // Local subscribers per channel, for the server API's `channels`.
   const subscribers = new SubscriberCounts();
-  const hooks = buildHooks(config, logger);
+  const hooks = buildHooks(config, logger, platform.post);
   const gateway = createGateway({
     verifier,
     admission,

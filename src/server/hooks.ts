@@ -8,7 +8,7 @@ import type { ChannelAuthorizer } from '../channels/authorizer.ts';
 import { ChannelNamespaces } from '../channels/namespaces.ts';
 import { ConfigError, type Config } from '../config/index.ts';
 import type { Handler } from '../core/handler.ts';
-import { createBackendHook, type BackendHook } from '../hooks/backend-hook.ts';
+import { createBackendHook, type BackendHook, type HookFetch } from '../hooks/backend-hook.ts';
 import { hookAuthorizer } from '../hooks/channel-authorizer.ts';
 import { rpcHandler } from '../hooks/rpc.ts';
 import { ChannelHookAnswer, RpcHookAnswer } from '../hooks/schemas.ts';
@@ -23,7 +23,7 @@ export interface Hooks {
   close(): void;
 }
 
-export function buildHooks(config: Config, logger: Logger): Hooks {
+export function buildHooks(config: Config, logger: Logger, fetch?: HookFetch): Hooks {
   const log = logger.child({ component: 'hooks' });
   const proxies = Object.values(config.namespaces).map((options) => options.proxy);
   const needs = {
@@ -54,6 +54,7 @@ export function buildHooks(config: Config, logger: Logger): Hooks {
       coolDownMs: config.hookBreakerCooldown,
       onStateChange: (state) => log.warn({ hook: name, state }, 'hook.breaker'),
       onFailure: (reason) => log.warn({ hook: name, reason }, 'hook.failed'),
+      ...(fetch === undefined ? {} : { fetch }),
     });
     hooks.push(created as BackendHook<unknown>);
     return created;

@@ -32,7 +32,8 @@ function hookWith(respond: (request: Request) => Response | Promise<Response>, m
     maxInFlight: 4,
     failureThreshold: 100,
     coolDownMs: 1000,
-    fetch: async (request) => {
+    fetch: async (url, init) => {
+      const request = new Request(url, init);
       seen.push(request);
       return respond(request);
     },
