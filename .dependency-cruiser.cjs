@@ -2,7 +2,7 @@
  * The house's layer order, checked in CI (`npm run check:imports`): imports point down, the client
  * imports only the wire contract, and no file cycle. docs/architecture.md explains each layer.
  *
- *   entries (index, lib, node, redis, binary)
+ *   entries (index, lib, node, redis, server-api, binary)
  *   runtime/        → server, library, core, … (the only files touching node:*, ws, Bun, Deno)
  *   server/         → library, api, hooks, auth-service, backends, channels, builtins, core, …
  *   library/        → api, hooks, auth-service, backends, channels, builtins, core, …
@@ -130,9 +130,9 @@ module.exports = {
     {
       name: 'layer-entries-only',
       severity: 'error',
-      comment: 'The entries (index, lib, node, redis, binary) are imported by nobody in src/.',
+      comment: 'The entries (index, lib, node, redis, server-api, binary) are imported by nobody in src/.',
       from: { path: '^src/' },
-      to: { path: '^src/(index|lib|node|redis|binary)[.]ts$' },
+      to: { path: '^src/(index|lib|node|redis|server-api|binary)[.]ts$' },
     },
   ],
   options: {
