@@ -33,7 +33,8 @@ const KEY_OLD = 'api-key-old-0123456789abcdef0123456789';
 const KEY_NEW = 'api-key-new-0123456789abcdef0123456789';
 const WRONG_KEY = 'api-key-bad-0123456789abcdef0123456789';
 const BODY_MARKER = 'api-body-marker-never-logged';
-const USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace'];
+// Each test has users of its own: a socket of an earlier test still closing must not count in `closedHere`.
+const USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'henry', 'ivan'];
 
 /** POST /api/<method> on an instance; `key: null` sends none. */
 function api(instance: Instance, method: string, body: unknown, key: string | null = KEY_NEW, raw?: string): Promise<HttpResponse> {
@@ -231,19 +232,19 @@ for (const mode of ['memory', 'redis'] as const) {
     });
 
     it('disconnect: a user on every instance (4510, do not retry); with reconnect (4010); one login session; one connection', async () => {
-      const whole = await everywhere('bob', 'chat:d1');
-      assert.equal((await ok(at(1), 'disconnect', { user: 'bob' })).closedHere, mode === 'memory' ? whole.sockets.length : 1);
+      const whole = await everywhere('henry', 'chat:d1');
+      assert.equal((await ok(at(1), 'disconnect', { user: 'henry' })).closedHere, mode === 'memory' ? whole.sockets.length : 1);
       for (const socket of whole.sockets)
         assert.deepEqual(await socket.closeCode(), { code: 4510, reason: 'disconnected by the application' });
 
-      const again = await everywhere('bob', 'chat:d2');
-      await ok(at(2), 'disconnect', { user: 'bob', reconnect: true });
+      const again = await everywhere('henry', 'chat:d2');
+      await ok(at(2), 'disconnect', { user: 'henry', reconnect: true });
       for (const socket of again.sockets) assert.equal((await socket.closeCode()).code, 4010);
 
       // Two login sessions of one user: only the named one's sockets close.
-      const first = await everywhere('carol', 'chat:d3');
-      const second = await everywhere('carol', 'chat:d3');
-      await ok(at(0), 'disconnect', { user: 'carol', session: sidOf(first.cookie), code: 4321 });
+      const first = await everywhere('ivan', 'chat:d3');
+      const second = await everywhere('ivan', 'chat:d3');
+      await ok(at(0), 'disconnect', { user: 'ivan', session: sidOf(first.cookie), code: 4321 });
       for (const socket of first.sockets) assert.equal((await socket.closeCode()).code, 4321);
       await sleep(300);
       for (const socket of second.sockets) assert.equal(socket.raw.readyState, socket.raw.OPEN, 'the other session stays');
@@ -251,7 +252,7 @@ for (const mode of ['memory', 'redis'] as const) {
       // One connection, named by its id (as presence and the hooks give it).
       const presence = await ok(at(0), 'presence', { channel: 'chat:d3' });
       const target = presence.entries[0].connectionId as string;
-      await ok(at(1), 'disconnect', { user: 'carol', connection: target });
+      await ok(at(1), 'disconnect', { user: 'ivan', connection: target });
       await until(() => second.sockets.filter((s) => s.closedAt !== undefined).length === 1, 5_000, 'one socket closed');
       assert.equal(second.sockets.filter((s) => s.raw.readyState === s.raw.OPEN).length, second.sockets.length - 1);
     });
