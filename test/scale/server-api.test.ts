@@ -6,11 +6,12 @@
  * that took it, and no key and no body is in any log.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { request, type HttpResponse } from '../support/http.ts';
 import { startRedis, type RedisServer } from '../support/redis-server.ts';
-import type { RuntimeTarget } from '../support/server-process.ts';
+import { projectRoot, type RuntimeTarget } from '../support/server-process.ts';
 import type { TestSocket } from '../support/ws-client.ts';
 import {
   OPEN_LIMITS,
@@ -299,3 +300,75 @@ for (const mode of ['memory', 'redis'] as const) {
     });
   });
 }
+
+describe('server API on its own listener (--api-port)', () => {
+  it('answers there (loopback), and /api/ is not served on the main port', async () => {
+    const instance = await startInstance('A', 'node', ['--api-key', KEY_NEW, '--api-port', '0']);
+    try {
+      const line = logLines(instance, 'api.listening')[0];
+      assert.match(String(line?.url), /^http:\/\/127\.0\.0\.1:\d+\/api\/$/);
+      const origin = String(line!.url).replace(/\/api\/$/, '');
+      const info = await request(`${origin}/api/info`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${KEY_NEW}`, 'content-type': 'application/json' },
+        body: '{}',
+      });
+      assert.equal(info.status, 200);
+      assert.equal(info.json<{ instances: unknown[] }>().instances.length, 1);
+      assert.equal((await request(`${origin}/client.html`)).status, 404, 'nothing else on that listener');
+      assert.equal((await api(instance, 'info', {})).status, 404, 'not on the main port');
+    } finally {
+      await instance.server.stop();
+    }
+  });
+});
+
+describe('hardened-ws publish / disconnect (the CLI), against a running server', () => {
+  const cli = (args: string[], env: Record<string, string> = {}) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        ['dist/index.js', ...args],
+        { cwd: projectRoot, env: { ...process.env, ...env }, timeout: 20_000 },
+        (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+      );
+    });
+
+  it('publishes and disconnects with API_URL / API_KEY; a refused call is one line and exit 1; a usage error exit 2', async () => {
+    const instance = await startInstance('A', 'node', ['--api-key', `${KEY_OLD},${KEY_NEW}`, '--demo-users', demoUsers(['alice'])]);
+    try {
+      const env = { API_URL: instance.origin, API_KEY: `${KEY_OLD},${KEY_NEW}` };
+      const socket = await authenticatedOn('alice', instance);
+      await subscribe(socket, 'chat:cli');
+      const published = await cli(['publish', 'chat:cli', '{"text":"from a script"}'], env);
+      assert.equal(published.code, 0, published.stderr);
+      assert.deepEqual(JSON.parse(published.stdout), { position: { offset: 1, epoch: JSON.parse(published.stdout).position.epoch } });
+      await until(() => deliveries(socket, 'chat:cli').length === 1, 5_000, 'the delivery');
+      assert.deepEqual(deliveries(socket, 'chat:cli')[0]!.data, { text: 'from a script' });
+
+      const refused = await cli(['disconnect', 'alice'], { ...env, API_KEY: WRONG_KEY });
+      assert.equal(refused.code, 1);
+      assert.equal(refused.stderr, 'hardened-ws disconnect: 401 unauthorized: a valid API key is required (Authorization: Bearer <key>)\n');
+      assert.ok(!refused.stderr.includes(WRONG_KEY));
+      for (const args of [
+        ['publish', 'chat:cli'],
+        ['publish', 'chat:cli', 'not json'],
+        ['disconnect'],
+        ['disconnect', 'alice', '--code', '12'],
+        ['disconnect', 'alice', '--nope'],
+      ]) {
+        const usage = await cli(args, env);
+        assert.equal(usage.code, 2, args.join(' '));
+        assert.match(usage.stderr, /^hardened-ws (publish|disconnect): [^\n]+ \(see --help\)\n$/);
+      }
+      const disconnected = await cli(['disconnect', 'alice', '--code', '4599'], env);
+      assert.equal(disconnected.code, 0, disconnected.stderr);
+      assert.deepEqual(JSON.parse(disconnected.stdout), { closedHere: 1 });
+      assert.equal((await socket.closeCode()).code, 4599);
+      // The demo page for backend notifications is served with the others.
+      assert.equal((await request(`${instance.origin}/backend.html`)).status, 200);
+    } finally {
+      await instance.server.stop();
+    }
+  });
+});
