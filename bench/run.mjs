@@ -1,7 +1,8 @@
 /* global process, console */
 /**
  * `npm run bench` (full) / `npm run bench -- --quick` (CI smoke, < 60 s, no thresholds).
- * Options: --reps N, --only echo,rtt,connect,fanout,memory, --no-write-benchmarks.
+ * Options: --reps N, --only echo,rtt,connect,fanout,history,memory,recovery,subs-memory, --no-write-benchmarks.
+ * (`--quick` leaves out recovery and subs-memory unless --only names them.)
  *
  * Method (BENCHMARKS.md): every trial is a fresh server pinned to core 0, the Bun load
  * generator pinned to core 1; within a repetition the servers run in an order rotated by one
@@ -15,7 +16,10 @@ import { memoryTrial } from './lib/memory.mjs';
 import { machineInfo, renderMarkdown, renderSvg, updateBenchmarksMd } from './lib/report.mjs';
 import { root, SERVERS } from './lib/servers.mjs';
 import { summary } from './lib/stats.mjs';
-import { NOISE, quietCheck, SATURATED, setRetries, trial } from './lib/trial.mjs';
+import { LOAD_CORE, NOISE, quietCheck, SATURATED, setRetries, trial } from './lib/trial.mjs';
+import { startBenchRedis } from './lib/redis.mjs';
+import { setRedisUrl } from './lib/servers.mjs';
+import { deliveryTargets, recoveryTrial, subscriptionMemoryTrial } from './lib/delivery.mjs';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
@@ -50,6 +54,8 @@ const T = quick
       settleMs: 500,
       probeIdleMs: 0,
       probeLoadedMs: 0,
+      stormSubscribers: 500,
+      subsMemorySockets: 2000,
     }
   : {
       warmupMs: 1000,
@@ -61,6 +67,8 @@ const T = quick
       settleMs: 3000,
       probeIdleMs: 8000,
       probeLoadedMs: 45_000,
+      stormSubscribers: 5000,
+      subsMemorySockets: 10_000,
     };
 
 /**
@@ -139,9 +147,25 @@ const SCENARIOS = [
     ],
   },
   {
+    id: 'history',
+    title: `Publish with history on Redis vs live only: ${T.fanSubscribers} subscribers of chat:bench (≤ 2 publishes undelivered)`,
+    script: 'fanout.mjs',
+    redis: true,
+    params: { subscribers: T.fanSubscribers, window: 2, warmupMs: T.warmupMs, measureMs: T.measureMs },
+    servers: ['redis-history', 'redis-live'],
+    figures: { perCpuSecond: (r) => r.deliveries / r.serverCpuSeconds, perSecond: (r) => r.perSecond },
+    unit: { perCpuSecond: 'deliveries / server-CPU-s', perSecond: 'deliveries / s' },
+    main: 'perSecond',
+    higher: true,
+    comparisons: [
+      { product: 'redis-history', baseline: 'redis-live', target: 0.7, name: 'deliveries/s, publish with history (Redis) vs without' },
+    ],
+  },
+  {
     id: 'api-fanout',
     title: `Fan-out from the server API: POST /api/publish vs a client socket's publish, to ${T.fanSubscribers} subscribers (≤ 2 undelivered)`,
     script: 'fanout.mjs',
+    notQuick: true,
     params: { subscribers: T.fanSubscribers, window: 2, warmupMs: T.warmupMs, measureMs: T.measureMs },
     servers: ['product-node-api', 'product-node', 'product-bun-api', 'product-bun'],
     figures: { perCpuSecond: (r) => r.deliveries / r.serverCpuSeconds, perSecond: (r) => r.perSecond },
@@ -167,6 +191,7 @@ const SCENARIOS = [
     id: 'rpc',
     title: 'RPC round trip through the backend hook vs the in-process echo (10 connections, 1 in flight)',
     script: 'rtt.mjs',
+    notQuick: true,
     params: { connections: 10, warmupMs: Math.min(T.warmupMs, 500), measureMs: T.rttMeasureMs },
     servers: ['product-node-rpc', 'product-node', 'product-bun-rpc', 'product-bun'],
     figures: {
@@ -197,7 +222,8 @@ const SCENARIOS = [
     ],
   },
 ]
-  .filter((s) => only === undefined || only.includes(s.id))
+  // Quick runs stay under a minute: the Redis scenario and issue 15's run there only when --only names them.
+  .filter((s) => (only === undefined ? !(quick && (s.redis || s.notQuick)) : only.includes(s.id)))
   .map((s) =>
     serversOnly
       ? {
@@ -249,9 +275,11 @@ async function main() {
   for (const scenario of SCENARIOS) {
     log(`\n== ${scenario.title}`);
     const trials = [];
+    const redis = scenario.redis ? await startBenchRedis(LOAD_CORE) : null;
+    setRedisUrl(redis?.url ?? null);
     for (let rep = 0; rep < reps; rep++) {
       for (const name of rotate(scenario.servers, rep)) {
-        const result = await trial(name, scenario.script, scenario.params, { log });
+        const result = await trial(name, scenario.script, scenario.params, { log, loadPids: redis ? [redis.pid] : [] });
         result.rep = rep;
         if (scenario.noSaturation) result.clientLimited = false;
         for (const [key, fn] of Object.entries(scenario.figures)) result[key] = fn(result);
@@ -262,7 +290,39 @@ async function main() {
         );
       }
     }
+    await redis?.stop();
+    setRedisUrl(null);
     scenarios.push({ ...scenario, trials, comparisons: compare(scenario, trials), perServer: perServer(scenario, trials) });
+  }
+
+  let recovery = null;
+  if (only?.includes('recovery') || (only === undefined && !quick)) {
+    log(`\n== Recovery storm: ${T.stormSubscribers} subscribers of one channel resubscribe at once with since, 100 messages back (Redis)`);
+    recovery = [];
+    for (let rep = 0; rep < reps; rep++) {
+      try {
+        recovery.push(await recoveryTrial({ subscribers: T.stormSubscribers, missed: 100, log }));
+      } catch (error) {
+        log(`  recovery trial failed: ${error.message.split('\n')[0]}`);
+        recovery.push({ error: error.message.slice(0, 500) });
+      }
+    }
+  }
+
+  let subscriptionMemory = null;
+  if (only?.includes('subs-memory') || (only === undefined && !quick)) {
+    log(`\n== Memory per idle authenticated socket: with one subscription vs none (${T.subsMemorySockets} sockets)`);
+    subscriptionMemory = [];
+    for (let rep = 0; rep < reps; rep++) {
+      try {
+        subscriptionMemory.push(
+          await subscriptionMemoryTrial('memory-presence', { sockets: T.subsMemorySockets, settleMs: T.settleMs, log }),
+        );
+      } catch (error) {
+        log(`  memory trial failed: ${error.message.split('\n')[0]}`);
+        subscriptionMemory.push({ error: error.message.slice(0, 500) });
+      }
+    }
   }
 
   let memory = null;
@@ -287,7 +347,7 @@ async function main() {
     }
   }
 
-  const targets = evaluateTargets(scenarios, memory);
+  const targets = [...evaluateTargets(scenarios, memory), ...deliveryTargets(recovery, subscriptionMemory)];
   const run = {
     startedAt: new Date(runStarted).toISOString(),
     durationSeconds: (Date.now() - runStarted) / 1000,
@@ -300,6 +360,8 @@ async function main() {
     distStale: stale,
     scenarios: scenarios.map(({ figures: _f, ...rest }) => rest),
     memory,
+    recovery,
+    subscriptionMemory,
     targets,
   };
   const dir = path.join(root, 'bench/results');

@@ -22,7 +22,7 @@ async function probe(server, measureMs) {
   return { p50Us: end.p50Us, p99Us: end.p99Us, maxUs: end.maxUs, samples: end.samples };
 }
 
-async function memoryAt(server, settleMs) {
+export async function memoryAt(server, settleMs) {
   await sleep(settleMs);
   const gc = await server.gc();
   await sleep(200);

@@ -67,9 +67,9 @@ export function loadavg() {
  * One measurement window on the server core: the server's own CPU, what everything else did on
  * that core (task time not the server's, i.e. other processes), and the hypervisor's steal.
  */
-export function startWindow(pid, core, loadPid = null, loadCore = null, alsoLoad = []) {
-  // `alsoLoad`: our own processes on the load core besides the load generator (a scenario's backend).
-  const loadCpuOf = () => processCpuSeconds(loadPid) + alsoLoad.reduce((sum, p) => sum + processCpuSeconds(p), 0);
+export function startWindow(pid, core, loadPid = null, loadCore = null) {
+  // Several load processes (a load generator and the redis-server beside it) count as one.
+  const loadCpuOf = () => [loadPid].flat().reduce((sum, p) => sum + processCpuSeconds(p), 0);
   const load0 = loadPid !== null ? { cpu: loadCpuOf(), core: coreTimes(loadCore) } : null;
   const t0 = process.hrtime.bigint();
   const cpu0 = processCpuSeconds(pid);

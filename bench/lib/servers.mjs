@@ -112,6 +112,42 @@ export const SERVERS = {
   },
 };
 
+/**
+ * The delivery scenarios (issue 14): the Node product on a redis-server the harness starts
+ * (`{redis}` is its URL, set by setRedisUrl), with a config file naming the `chat` namespace:
+ * with history (100 kept, recovery; no presence or join/leave, so only history differs), live
+ * only, or with history and presence (the memory-per-subscription scenario, in memory).
+ */
+const config = (name) => path.join(root, 'bench/lib/configs', name);
+const productNode = (extra) => ({
+  kind: 'product',
+  command: process.execPath,
+  args: [
+    '--expose-gc',
+    '--import',
+    gcHook,
+    path.join(root, 'dist/index.js'),
+    '--port',
+    '0',
+    '--metrics-port',
+    '0',
+    ...PRODUCT_BENCH_FLAGS,
+    ...extra,
+  ],
+});
+SERVERS['redis-history'] = {
+  label: 'hardened-ws (Node, Redis, chat with history)',
+  ...productNode(['--redis-url', '{redis}', '--config', config('chat-history.json')]),
+};
+SERVERS['redis-live'] = {
+  label: 'hardened-ws (Node, Redis, chat live only)',
+  ...productNode(['--redis-url', '{redis}', '--config', config('chat-live.json')]),
+};
+SERVERS['memory-presence'] = {
+  label: 'hardened-ws (Node, chat with history and presence)',
+  ...productNode(['--config', config('chat-presence.json')]),
+};
+
 // Issue 15: the same product with the server API on (publishes from POST /api/publish), and with
 // the rpc hook pointing at bench/baselines/rpc-backend.mjs (rpc echo through the backend).
 for (const runtime of ['node', 'bun']) {
@@ -138,6 +174,10 @@ for (const runtime of ['node', 'bun']) {
     load: { message: 'rpc' },
   };
 }
+
+let redisUrl = null;
+/** Where `{redis}` in a server's arguments points (the harness's redis-server), or null. */
+export const setRedisUrl = (url) => (redisUrl = url);
 
 /**
  * A/B experiments: BENCH_EXPERIMENT="name=dir[,name2=dir2]", each dir holding a modified copy of
@@ -168,14 +208,19 @@ export async function startServer(name, { core = 0, extraArgs = [], timeoutMs = 
   if (def === undefined) throw new Error(`unknown server ${name}`);
   const backend = def.backend === undefined ? null : await startBackend(def.backend);
   // Runtime flags go before the script: after `node`, or after `bun run`.
+  const defArgs = def.args.map((a) => {
+    if (backend !== null && a.includes('{BACKEND_PORT}')) return a.replace('{BACKEND_PORT}', String(backend.port));
+    if (a !== '{redis}') return a;
+    if (redisUrl === null) throw new Error(`${name} needs the harness's redis-server`);
+    return redisUrl;
+  });
   const args =
     def.command === process.execPath
-      ? [...extraArgs, ...def.args]
-      : def.args[0] === 'run'
-        ? ['run', ...extraArgs, ...def.args.slice(1)]
-        : def.args;
-  const withBackend = backend === null ? args : args.map((a) => a.replace('{BACKEND_PORT}', String(backend.port)));
-  const child = spawn('taskset', ['-c', String(core), def.command, ...withBackend], {
+      ? [...extraArgs, ...defArgs]
+      : defArgs[0] === 'run'
+        ? ['run', ...extraArgs, ...defArgs.slice(1)]
+        : defArgs;
+  const child = spawn('taskset', ['-c', String(core), def.command, ...args], {
     cwd: root,
     env: { ...process.env, NODE_ENV: 'production' },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -57,7 +57,7 @@ export function runLoad(script, params, { runtime = 'bun', onLine = () => {}, ti
 export const serverDescriptor = (s) => ({ origin: s.origin, wsUrl: s.wsUrl, kind: s.kind, ...s.load });
 
 /** One measured trial with the noise check and retries. Returns the load's result plus CPU figures. */
-export async function trial(serverName, script, params, { log = () => {} } = {}) {
+export async function trial(serverName, script, params, { log = () => {}, loadPids = [] } = {}) {
   for (let attempt = 0; ; attempt++) {
     const before = loadavg();
     const server = await startServer(serverName, { core: SERVER_CORE });
@@ -73,7 +73,8 @@ export async function trial(serverName, script, params, { log = () => {} } = {})
           timeoutMs: (params.warmupMs ?? 0) + (params.measureMs ?? 0) + 90_000,
           onLine: (entry) => {
             if (entry.phase === 'measure-start') {
-              close = startWindow(server.pid, SERVER_CORE, child.pid, LOAD_CORE, server.backendPid === null ? [] : [server.backendPid]);
+              const ours = server.backendPid === null ? [] : [server.backendPid];
+              close = startWindow(server.pid, SERVER_CORE, [child.pid, ...loadPids, ...ours], LOAD_CORE);
               backendAt = server.backendCpu();
             }
             if (entry.phase === 'measure-end') {

@@ -4,7 +4,9 @@
  * over source addresses 127.0.0.2–127.0.0.9 so the ephemeral ports of one address never run
  * out). Opens authenticated idle sockets up to each step of `steps`, prints
  * {"phase":"step","count"} and waits for a line on stdin before the next step. The sockets answer
- * pings (ws / engine.io do it themselves) and send nothing else.
+ * pings (ws / engine.io do it themselves) and send nothing else. With `subscribe` (a channel name;
+ * product only), after the last step every socket subscribes to it, and one more step line
+ * (`subscribed: true`) follows.
  */
 import http from 'node:http';
 import { createInterface } from 'node:readline';
@@ -13,7 +15,7 @@ import { io } from 'socket.io-client';
 import { createHmac } from 'node:crypto';
 import { TOKEN_KEY } from '../baselines/envelope.mjs';
 
-const { server, steps, concurrency = 64 } = JSON.parse(process.argv[2]);
+const { server, steps, concurrency = 64, subscribe } = JSON.parse(process.argv[2]);
 const url = new URL(server.origin);
 const sources = Array.from({ length: 8 }, (_, i) => `127.0.0.${i + 2}`);
 const agents = new Map(sources.map((s) => [s, new http.Agent({ keepAlive: true, maxSockets: 4, localAddress: s })]));
@@ -101,6 +103,29 @@ for (const target of steps) {
   emit({ phase: 'step', count: held.length - dropped, opened: held.length, dropped, failures });
   const next = await lines.next();
   if (next.done) break;
+}
+if (subscribe !== undefined && server.kind === 'product') {
+  for (let i = 0; i < held.length; i += concurrency) {
+    await Promise.all(
+      held.slice(i, i + concurrency).map(
+        (ws, k) =>
+          new Promise((resolve, reject) => {
+            const id = `s${i + k}`;
+            const onMessage = (data) => {
+              const m = JSON.parse(String(data));
+              if (m.id !== id) return;
+              ws.off('message', onMessage);
+              if (m.type === 'ok') resolve();
+              else reject(new Error(`subscribe: ${String(data).slice(0, 200)}`));
+            };
+            ws.on('message', onMessage);
+            ws.send(JSON.stringify({ type: 'subscribe', id, channel: subscribe }));
+          }),
+      ),
+    );
+  }
+  emit({ phase: 'step', count: held.length - dropped, opened: held.length, dropped, failures, subscribed: true });
+  await lines.next();
 }
 for (const socket of held) (socket.terminate ?? socket.disconnect).call(socket);
 process.exit(0);

@@ -7,6 +7,7 @@
  */
 import type { HandlerContext } from '../core/handler.ts';
 import type { Logger } from '../logging/logger.ts';
+import { encodedOnce } from '../protocol/encode.ts';
 import type { PresenceEvent } from './join-leave.ts';
 import type { HistoryPolicy, Position, Publication, ReadResult, Stream, StreamListener } from './stream.ts';
 import { MAX_READ_LIMIT } from './stream.ts';
@@ -42,7 +43,8 @@ export const MAX_PENDING = 1000;
 const MAX_STALE = 16;
 
 export class ChannelFeed implements StreamListener {
-  readonly members = new Map<string, Member>();
+  /** This instance's subscribers of the channel (a Set: the cheapest per entry; each is one socket's subscription). */
+  readonly members = new Set<Member>();
   /** Resolves once the feed listens and knows its position; rejects (StorageError) when it could not start. */
   readonly ready: Promise<void>;
   /** Stops the stream subscription and the extra ones (each stop is idempotent). */
@@ -110,8 +112,8 @@ export class ChannelFeed implements StreamListener {
   /** A join or leave: to every live member but the connection it is about. */
   event(event: PresenceEvent): void {
     if (this.#state === 'closed') return;
-    const message = { type: event.type, channel: this.channel, sub: event.sub, conn: event.conn };
-    for (const member of this.members.values()) if (member.live && member.ctx.connectionId !== event.conn) member.ctx.send(message);
+    const message = encodedOnce({ type: event.type, channel: this.channel, sub: event.sub, conn: event.conn });
+    for (const member of this.members) if (member.live && member.ctx.connectionId !== event.conn) member.ctx.send(message);
   }
 
   // --- StreamListener ---
@@ -283,9 +285,9 @@ export class ChannelFeed implements StreamListener {
   #resync(position: Position): void {
     const changed = position.epoch !== this.#last.epoch;
     this.#last = position;
-    this.deps.logger.warn({ channel: this.channel, members: this.members.size, epochChanged: changed }, 'channel.resync');
-    const message = { type: 'resync', channel: this.channel, epoch: position.epoch };
-    for (const member of this.members.values()) {
+    this.deps.logger.info({ channel: this.channel, members: this.members.size, epochChanged: changed }, 'channel.resync');
+    const message = encodedOnce({ type: 'resync', channel: this.channel, epoch: position.epoch });
+    for (const member of this.members) {
       if (!member.live) {
         member.resynced = true;
         continue;
@@ -300,21 +302,16 @@ export class ChannelFeed implements StreamListener {
     this.#stale.add(epoch);
   }
 
-  /** One message object for every member; each gets what is after its own last offset. */
+  /** One message, encoded once, for every member; each gets what is after its own last offset. */
   #deliver(publication: Publication): void {
     const position = this.policy === null ? undefined : publication.position;
-    const message =
+    const { data, from } = publication;
+    const message = encodedOnce(
       position === undefined
-        ? { type: 'message', channel: this.channel, data: publication.data, from: publication.from }
-        : {
-            type: 'message',
-            channel: this.channel,
-            data: publication.data,
-            from: publication.from,
-            offset: position.offset,
-            epoch: position.epoch,
-          };
-    for (const member of this.members.values()) {
+        ? { type: 'message', channel: this.channel, data, from }
+        : { type: 'message', channel: this.channel, data, from, offset: position.offset, epoch: position.epoch },
+    );
+    for (const member of this.members) {
       if (!member.live) continue;
       if (position !== undefined) {
         if (position.offset <= member.last) continue;

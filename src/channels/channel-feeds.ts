@@ -1,6 +1,6 @@
 /** This instance's channel feeds: one per channel with local subscribers, started by the first and closed after the last. */
 import type { Broker } from './broker.ts';
-import { ChannelFeed } from './channel-feed.ts';
+import { ChannelFeed, type Member } from './channel-feed.ts';
 import { listenEvents } from './join-leave.ts';
 import type { ChannelNamespaces } from './namespaces.ts';
 import type { Stream } from './stream.ts';
@@ -35,8 +35,8 @@ export class ChannelFeeds {
   }
 
   /** Removes a member; the feed stops listening once it has none. */
-  detach(feed: ChannelFeed, connectionId: string): void {
-    feed.members.delete(connectionId);
+  detach(feed: ChannelFeed, member: Member): void {
+    feed.members.delete(member);
     if (feed.members.size > 0) return;
     feed.close();
     if (this.#feeds.get(feed.channel) === feed) this.#feeds.delete(feed.channel);

@@ -77,36 +77,51 @@ export function channelHandlers(options: ChannelOptions): Handlers {
     ...(delivered ? { delivered } : {}),
     ...(options.retryMs ? { retryMs: options.retryMs } : {}),
   });
-  // Per connection: channel → subscription. Emptied and deleted when the socket closes.
-  const subscriptions = new Map<string, Map<string, Subscription>>();
+  // Per connection, its subscriptions: one held as itself (the common case), more in an array
+  // (at most maxChannels, so a scan is cheap). Deleted when the socket closes.
+  const subscriptions = new Map<string, Subscription | Subscription[]>();
 
   const tell = (channel: string, event: PresenceEvent): void => {
     if (events !== undefined) announce(events, channel, event, logger);
     else feeds.get(channel)?.event(event);
   };
 
-  /** Ends one subscription: out of the feed, out of presence, and a leave event if its join was told. */
-  const drop = (ctx: HandlerContext, channel: string, sub: Subscription): void => {
-    subscriptions.get(ctx.connectionId)?.delete(channel);
-    feeds.detach(sub.feed, ctx.connectionId);
-    onSubscribers?.(channel, feeds.get(channel)?.members.size ?? 0);
-    const ns = namespaces.optionsFor(channel);
-    if (ns.presence) void presence.leave(channel, ctx.connectionId);
-    if (sub.announced) tell(channel, { type: 'leave', sub: sub.who, conn: ctx.connectionId });
+  const listOf = (ctx: HandlerContext): readonly Subscription[] => {
+    const held = subscriptions.get(ctx.connectionId);
+    return held === undefined ? [] : Array.isArray(held) ? held : [held];
   };
+  const find = (ctx: HandlerContext, channel: string): Subscription | undefined => listOf(ctx).find((s) => s.feed.channel === channel);
 
-  const subscriptionsOf = (ctx: HandlerContext): Map<string, Subscription> => {
-    let subs = subscriptions.get(ctx.connectionId);
-    if (subs === undefined) {
-      const created = new Map<string, Subscription>();
-      subscriptions.set(ctx.connectionId, created);
+  const hold = (ctx: HandlerContext, sub: Subscription): void => {
+    const held = subscriptions.get(ctx.connectionId);
+    if (held === undefined) {
+      subscriptions.set(ctx.connectionId, sub);
       ctx.onClose(() => {
-        for (const [channel, sub] of [...created]) drop(ctx, channel, sub);
+        for (const s of [...listOf(ctx)]) drop(ctx, s);
         subscriptions.delete(ctx.connectionId);
       });
-      subs = created;
+    } else if (Array.isArray(held)) held.push(sub);
+    else subscriptions.set(ctx.connectionId, [held, sub]);
+  };
+
+  const release = (ctx: HandlerContext, sub: Subscription): void => {
+    const held = subscriptions.get(ctx.connectionId);
+    if (held === sub)
+      subscriptions.set(ctx.connectionId, []); // keep the key: its onClose is registered
+    else if (Array.isArray(held)) {
+      const i = held.indexOf(sub);
+      if (i !== -1) held.splice(i, 1);
     }
-    return subs;
+  };
+
+  /** Ends one subscription: out of the feed, out of presence, and a leave event if its join was told. */
+  const drop = (ctx: HandlerContext, sub: Subscription): void => {
+    const channel = sub.feed.channel;
+    release(ctx, sub);
+    feeds.detach(sub.feed, sub);
+    onSubscribers?.(channel, feeds.get(channel)?.members.size ?? 0);
+    if (namespaces.optionsFor(channel).presence) void presence.leave(channel, ctx.connectionId);
+    if (sub.announced) tell(channel, { type: 'leave', sub: sub.who, conn: ctx.connectionId });
   };
 
   /**
@@ -124,7 +139,7 @@ export function channelHandlers(options: ChannelOptions): Handlers {
       return null;
     }
     // Already let in (by the backend, where it decides): a repeated subscribe is not asked again.
-    if (action === 'subscribe' && subscriptions.get(ctx.connectionId)?.has(channel)) return { channel };
+    if (action === 'subscribe' && find(ctx, channel) !== undefined) return { channel };
     const request = {
       action,
       channel,
@@ -150,7 +165,7 @@ export function channelHandlers(options: ChannelOptions): Handlers {
       return null;
     }
     const ok = authorizer?.decides('subscribe', message.channel)
-      ? subscriptions.get(ctx.connectionId)?.has(message.channel) === true
+      ? find(ctx, message.channel) !== undefined
       : isAllowed(ctx.identity, 'subscribe', message.channel);
     if (!ok) {
       ctx.logger.info({ action: 'subscribe', channel: message.channel }, 'channel.forbidden');
@@ -171,15 +186,14 @@ export function channelHandlers(options: ChannelOptions): Handlers {
       since = readSince(message.since);
       if (since === null) return refuse(ctx, message, 'invalid_position');
     }
-    const subs = subscriptionsOf(ctx);
-    const existing = subs.get(channel);
+    const existing = find(ctx, channel);
     if (existing !== undefined) return ack(ctx, message, existing, since === null ? undefined : alreadyAt(existing, since));
-    if (subs.size >= maxChannels) return refuse(ctx, message, 'too_many_channels');
+    if (listOf(ctx).length >= maxChannels) return refuse(ctx, message, 'too_many_channels');
 
     const feed = feeds.open(channel);
     const sub: Subscription = { ctx, feed, who: ctx.identity.sub, last: 0, live: false, resynced: false, announced: false };
-    feed.members.set(ctx.connectionId, sub);
-    subs.set(channel, sub);
+    feed.members.add(sub);
+    hold(ctx, sub);
     onSubscribers?.(channel, feed.members.size);
     let recovered: boolean | undefined;
     try {
@@ -195,7 +209,7 @@ export function channelHandlers(options: ChannelOptions): Handlers {
       }
     } catch (error) {
       if (!(error instanceof StorageError)) throw error;
-      if (subs.get(channel) === sub) drop(ctx, channel, sub);
+      if (find(ctx, channel) === sub) drop(ctx, sub);
       return refuse(ctx, message, 'unavailable');
     }
     if (!sub.live) {
@@ -211,8 +225,8 @@ export function channelHandlers(options: ChannelOptions): Handlers {
 
   const unsubscribe: Handler = (message, ctx) => {
     if (!isValidChannel(message.channel)) return refuse(ctx, message, 'invalid_channel');
-    const sub = subscriptions.get(ctx.connectionId)?.get(message.channel);
-    if (sub !== undefined) drop(ctx, message.channel, sub);
+    const sub = find(ctx, message.channel);
+    if (sub !== undefined) drop(ctx, sub);
     ctx.send({ type: 'ok', id: message.id });
   };
 

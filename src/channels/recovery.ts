@@ -5,7 +5,9 @@
  * never send it an offset it already has, so there is no gap and no duplicate at the seam.
  */
 import type { ChannelFeed, Member } from './channel-feed.ts';
-import type { Position } from './stream.ts';
+import type { Position, Publication } from './stream.ts';
+import { encodedOnce } from '../protocol/encode.ts';
+import type { OutboundMessage } from '../protocol/messages.ts';
 import { isEpochToken, MAX_READ_LIMIT } from './stream.ts';
 
 /**
@@ -31,14 +33,7 @@ export async function recover(feed: ChannelFeed, member: Member, since: Position
       const offset = publication.position!.offset;
       if (offset !== member.last + 1) continue;
       member.last = offset;
-      member.ctx.send({
-        type: 'message',
-        channel: feed.channel,
-        data: publication.data,
-        from: publication.from,
-        offset,
-        epoch: since.epoch,
-      });
+      member.ctx.send(messageOf(publication));
     }
     const live = feed.position;
     if (live.epoch !== since.epoch) {
@@ -62,4 +57,16 @@ function giveUp(feed: ChannelFeed, member: Member, since: Position): false {
   member.resynced = false;
   member.live = true;
   return false;
+}
+
+/** The delivery of a publication read from history, built and encoded once for every member recovering it (a storm shares one read). */
+const messages = new WeakMap<Publication, OutboundMessage>();
+function messageOf(publication: Publication): OutboundMessage {
+  let message = messages.get(publication);
+  if (message === undefined) {
+    const { channel, data, from, position } = publication;
+    message = encodedOnce({ type: 'message', channel, data, from, offset: position!.offset, epoch: position!.epoch });
+    messages.set(publication, message);
+  }
+  return message;
 }

@@ -102,7 +102,7 @@ export function metricsSuite(runtime: RuntimeTarget): void {
       a.send({ type: 'echo', id: 1, data: 'hi' });
       assert.equal((await a.message(1)).type, 'echo');
       a.send({ type: 'subscribe', id: 2, channel: 'chat:metrics' });
-      assert.deepEqual(await a.message(2), { type: 'ok', id: 2 });
+      assert.deepEqual(await a.message(2), { type: 'ok', id: 2, offset: 0, epoch: (await a.message(2)).epoch });
       a.send({ type: 'publish', id: 3, channel: 'chat:metrics', data: 'x' });
       await a.message(4);
       a.close();

@@ -291,23 +291,53 @@ export function conformanceSuite(target: () => Target): void {
     const t = target();
     const demo = await authenticated(t);
     const eve = await authenticated(t, await login(t, 'eve', 'eve-password'));
-    demo.send({ type: 'subscribe', id: 's1', channel: 'chat:conformance' });
-    assert.deepEqual(await demo.message(1), { type: 'ok', id: 's1' });
-    eve.send({ type: 'publish', id: 'p1', channel: 'chat:conformance', data: { text: 'hello from eve' } });
-    assert.deepEqual(await eve.message(1), { type: 'ok', id: 'p1' });
-    assert.deepEqual(await demo.message(2), {
-      type: 'message',
-      channel: 'chat:conformance',
-      data: { text: 'hello from eve' },
-      from: 'eve',
-    });
+    // chat keeps history (the built-in namespace table): replies and deliveries carry positions.
+    const channel = `chat:conformance-${Date.now()}`;
+    demo.send({ type: 'subscribe', id: 's1', channel });
+    const subscribed = await demo.message(1);
+    assert.deepEqual(subscribed, { type: 'ok', id: 's1', offset: 0, epoch: subscribed.epoch });
+    assert.equal(typeof subscribed.epoch, 'string');
+    const { epoch } = subscribed;
+    eve.send({ type: 'publish', id: 'p1', channel, data: { text: 'hello from eve' } });
+    assert.deepEqual(await eve.message(1), { type: 'ok', id: 'p1', offset: 1, epoch });
+    assert.deepEqual(await demo.message(2), { type: 'message', channel, data: { text: 'hello from eve' }, from: 'eve', offset: 1, epoch });
     eve.send({ type: 'subscribe', id: 's2', channel: 'user:demo' });
     assert.deepEqual(await eve.message(2), { type: 'error', id: 's2', code: 'forbidden' });
     eve.send({ type: 'publish', id: 'p2', channel: 'bad channel', data: 1 });
     assert.deepEqual(await eve.message(3), { type: 'error', id: 'p2', code: 'invalid_channel' });
     demo.close();
+    await demo.closeCode();
+    // Away while two more are published: back with `since`, exactly those two, in order, then ok.
+    eve.send({ type: 'publish', id: 'p3', channel, data: 2 });
+    eve.send({ type: 'publish', id: 'p4', channel, data: 3 });
+    assert.deepEqual([(await eve.message(4)).offset, (await eve.message(5)).offset], [2, 3]);
+    const back = await authenticated(t);
+    back.send({ type: 'subscribe', id: 's3', channel, since: { offset: 1, epoch } });
+    assert.deepEqual(
+      [await back.message(1), await back.message(2), await back.message(3)],
+      [
+        { type: 'message', channel, data: 2, from: 'eve', offset: 2, epoch },
+        { type: 'message', channel, data: 3, from: 'eve', offset: 3, epoch },
+        { type: 'ok', id: 's3', recovered: true, offset: 3, epoch },
+      ],
+    );
+    back.send({ type: 'history', id: 'h', channel, since: { offset: 2, epoch }, limit: 10 });
+    assert.deepEqual(await back.message(4), {
+      type: 'history',
+      id: 'h',
+      channel,
+      publications: [{ data: 3, from: 'eve', offset: 3 }],
+      offset: 3,
+      epoch,
+      complete: true,
+    });
+    back.send({ type: 'presence_stats', id: 'ps', channel });
+    assert.deepEqual(await back.message(5), { type: 'presence_stats', id: 'ps', channel, connections: 1, users: 1 });
+    back.send({ type: 'subscribe', id: 's4', channel: 'chat:other', since: { offset: -1, epoch } });
+    assert.deepEqual(await back.message(6), { type: 'error', id: 's4', code: 'invalid_position' });
+    back.close();
     eve.close();
-    await Promise.all([demo.closeCode(), eve.closeCode()]);
+    await Promise.all([back.closeCode(), eve.closeCode()]);
   });
 
   it('serves the demo pages with a CSP that forbids inline script', async () => {

@@ -66,14 +66,12 @@ describe('three instances (Node, Bun, Deno) on one Redis', () => {
     const subs = [track(await authenticatedOn('sa', A)), track(await authenticatedOn('sb', B)), track(await authenticatedOn('sc', C))];
     for (const socket of subs) await subscribe(socket, 'chat:x');
     const publisher = track(await authenticatedOn('pub', A));
-    assert.deepEqual(await call(publisher, { type: 'publish', id: 'p1', channel: 'chat:x', data: { text: 'hello cluster' } }), {
-      type: 'ok',
-      id: 'p1',
-    });
+    const ok = await call(publisher, { type: 'publish', id: 'p1', channel: 'chat:x', data: { text: 'hello cluster' } });
+    assert.deepEqual(ok, { type: 'ok', id: 'p1', offset: 1, epoch: ok.epoch }); // stored (chat keeps history), then notified
     await until(() => subs.every((s) => deliveries(s, 'chat:x').length === 1), 5_000, 'a delivery on every instance');
     for (const socket of subs)
       assert.deepEqual(deliveries(socket, 'chat:x'), [
-        { type: 'message', channel: 'chat:x', data: { text: 'hello cluster' }, from: 'pub' },
+        { type: 'message', channel: 'chat:x', data: { text: 'hello cluster' }, from: 'pub', offset: 1, epoch: ok.epoch },
       ]);
     for (const socket of [...subs, publisher]) socket.close();
   });

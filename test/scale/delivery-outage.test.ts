@@ -19,11 +19,12 @@ import {
   namespacesConfig,
   publishPaced,
   sockets,
+  startAll,
   subscribeAt,
   untilDelivered,
   type Outcome,
 } from './delivery-support.ts';
-import { OPEN_LIMITS, assertCleanOutput, demoUsers, sleep, startInstance, waitForReady, type Instance } from './support.ts';
+import { OPEN_LIMITS, assertCleanOutput, demoUsers, sleep, waitForReady, type Instance } from './support.ts';
 
 const FULL = process.env.DELIVERY_FULL === '1';
 const MESSAGES = FULL ? 5000 : 1500;
@@ -54,7 +55,7 @@ for (const persistence of ['aof', 'none'] as const) {
         '--demo-users',
         demoUsers(['pub', 'sub']),
       ];
-      instances = await Promise.all([startInstance('A', 'node', args), startInstance('B', 'bun', args), startInstance('C', 'deno', args)]);
+      instances = await startAll(['node', 'bun', 'deno'], args);
       await Promise.all(instances.map((instance) => waitForReady(instance)));
       const [A, B, C] = instances as [Instance, Instance, Instance];
       subscribers = [...(await sockets(B, 'sub', PER_INSTANCE)), ...(await sockets(C, 'sub', PER_INSTANCE))];
@@ -99,7 +100,10 @@ for (const persistence of ['aof', 'none'] as const) {
           `${afterRestart.length} ok after the restart; ${subscribers.length} subscribers; resyncs ${resyncs.filter((r) => r.length > 0).length}; ` +
           `deliveries ${subscribers.reduce((n, s) => n + delivered(s, CHANNEL).length, 0)}`,
       );
-      assert.ok(refused.length > 0 && refused.every((o) => o.reply === 'unavailable'), 'publishes during the outage are refused: unavailable');
+      assert.ok(
+        refused.length > 0 && refused.every((o) => o.reply === 'unavailable'),
+        'publishes during the outage are refused: unavailable',
+      );
       assert.ok(afterRestart.length > 0, 'publishes were answered ok after the restart');
 
       if (persistence === 'aof') {
@@ -127,7 +131,9 @@ for (const persistence of ['aof', 'none'] as const) {
           CHANNEL,
           acked.filter((o) => o.reply.epoch === newEpoch),
         );
-        const lostBefore = acked.filter((o) => o.reply.epoch === firstEpoch && subscribers.some((s) => !delivered(s, CHANNEL).some(([d]) => d === o.data)));
+        const lostBefore = acked.filter(
+          (o) => o.reply.epoch === firstEpoch && subscribers.some((s) => !delivered(s, CHANNEL).some(([d]) => d === o.data)),
+        );
         console.log(`# none: acknowledged before the kill and not delivered everywhere: ${lostBefore.length} (told by resync)`);
       }
       for (const socket of [...subscribers, publisher]) assert.equal(socket.closedAt, undefined, 'every socket stayed open');

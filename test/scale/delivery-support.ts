@@ -9,7 +9,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { ticket } from '../support/flow.ts';
 import type { TestSocket } from '../support/ws-client.ts';
-import { authWith, call, loginAs, sleep, type Instance } from './support.ts';
+import { authWith, call, loginAs, sleep, startInstance, type Instance } from './support.ts';
+import type { RuntimeTarget } from '../support/server-process.ts';
+
+/** Starts instances A, B, C… on these runtimes; if one fails, the others are stopped before the error is thrown. */
+export async function startAll(runtimes: readonly RuntimeTarget[], args: readonly string[]): Promise<Instance[]> {
+  const started = await Promise.allSettled(runtimes.map((runtime, i) => startInstance(String.fromCharCode(65 + i), runtime, args)));
+  const failed = started.find((r) => r.status === 'rejected');
+  if (failed === undefined) return started.map((r) => (r as PromiseFulfilledResult<Instance>).value);
+  await Promise.all(started.map((r) => (r.status === 'fulfilled' ? r.value.server.stop() : undefined)));
+  throw (failed as PromiseRejectedResult).reason;
+}
 
 /** `chat` keeps 1,000 for 5 minutes (the demo users may use only chat:*), with recovery, presence and join/leave. */
 export function namespacesConfig(): string {
@@ -104,10 +114,17 @@ export async function publishPaced(
 
 /** The deliveries one socket got on a channel, as [data, offset, epoch]. */
 export const delivered = (socket: TestSocket, channel: string) =>
-  socket.messages.filter((m) => m.type === 'message' && m.channel === channel).map((m) => [m.data as number, m.offset as number, m.epoch as string] as const);
+  socket.messages
+    .filter((m) => m.type === 'message' && m.channel === channel)
+    .map((m) => [m.data as number, m.offset as number, m.epoch as string] as const);
 
 /** Waits until every socket has got every one of `datas` (or times out), polling. */
-export async function untilDelivered(subscribers: readonly TestSocket[], channel: string, datas: readonly number[], timeoutMs: number): Promise<void> {
+export async function untilDelivered(
+  subscribers: readonly TestSocket[],
+  channel: string,
+  datas: readonly number[],
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const missing = subscribers.filter((s) => {

@@ -206,9 +206,12 @@ describe('HAProxy (deploy/haproxy.cfg) in front of two instances', () => {
       data: 'through the proxy',
     });
     await subscribe(first, 'chat:lb');
-    assert.deepEqual(await call(second, { type: 'publish', id: 2, channel: 'chat:lb', data: 'across instances' }), { type: 'ok', id: 2 });
+    const ok = await call(second, { type: 'publish', id: 2, channel: 'chat:lb', data: 'across instances' });
+    assert.deepEqual(ok, { type: 'ok', id: 2, offset: 1, epoch: ok.epoch });
     await until(() => deliveries(first, 'chat:lb').length === 1, 5_000, 'the cross-instance delivery');
-    assert.deepEqual(deliveries(first, 'chat:lb'), [{ type: 'message', channel: 'chat:lb', data: 'across instances', from: 'lb1' }]);
+    assert.deepEqual(deliveries(first, 'chat:lb'), [
+      { type: 'message', channel: 'chat:lb', data: 'across instances', from: 'lb1', offset: 1, epoch: ok.epoch },
+    ]);
   });
 
   it('9c. while one instance drains, and once it has stopped, new connections succeed through the other', async () => {

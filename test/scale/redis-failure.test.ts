@@ -141,7 +141,8 @@ describe('Redis killed (SIGKILL) under two running instances, then restarted on 
     const publisher = await authenticatedOn('pub', A);
     open.push(subscriber, publisher);
     await subscribe(subscriber, channel);
-    assert.equal((await call(publisher, { type: 'publish', id: 'before', channel, data: 'before' })).type, 'ok');
+    const before = await call(publisher, { type: 'publish', id: 'before', channel, data: 'before' });
+    assert.deepEqual([before.type, before.offset], ['ok', 1]);
     await until(() => deliveries(subscriber, channel).length === 1, 5_000, 'the delivery before the outage');
     // Prepared while Redis is up, used while it is down.
     const lateCookie = await loginAs(A, 'late');
@@ -202,11 +203,18 @@ describe('Redis killed (SIGKILL) under two running instances, then restarted on 
     console.log(`# redis restarted: /readyz 200 on both after ${Date.now() - restartedAt} ms`);
 
     // The subscription made before the kill (on B, Bun) gets a message published on A (Node) after the restart.
-    assert.deepEqual(await call(publisher, { type: 'publish', id: 'after', channel, data: 'after' }), { type: 'ok', id: 'after' });
+    // Redis lost the channel's stream (no persistence): a new epoch, and the subscriber is told so first.
+    const after = await call(publisher, { type: 'publish', id: 'after', channel, data: 'after' });
+    assert.deepEqual([after.type, after.offset], ['ok', 1]);
+    assert.notEqual(after.epoch, before.epoch);
     await until(() => deliveries(subscriber, channel).length === 2, 5_000, 'the delivery after the restart');
     assert.deepEqual(
-      deliveries(subscriber, channel).map((m) => m.data),
-      ['before', 'after'],
+      subscriber.messages.filter((m) => m.type === 'message' || m.type === 'resync').map((m) => [m.type, m.data ?? null, m.epoch]),
+      [
+        ['message', 'before', before.epoch],
+        ['resync', null, after.epoch],
+        ['message', 'after', after.epoch],
+      ],
     );
     // Redis lost its data (no persistence): the old session is gone, a new login + auth works.
     const fresh = await authenticatedOn('late', B, A, B);

@@ -543,3 +543,23 @@ describe('ChannelService', () => {
     await stream.close();
   });
 });
+
+describe('encodedOnce', () => {
+  it('a delivery is stringified once for every socket; the text is what JSON.stringify gives, and invisible otherwise', async () => {
+    const { encode, encodedOnce } = await import('../../src/protocol/encode.ts');
+    const plain = { type: 'message', channel: 'chat:x', data: { a: [1, 'é'] }, from: 'alice', offset: 3, epoch: 'e' };
+    const once = encodedOnce({ ...plain });
+    assert.equal(encode(once), JSON.stringify(plain));
+    assert.deepStrictEqual(once, plain);
+    assert.deepEqual(Object.keys(once), Object.keys(plain));
+    const original = JSON.stringify;
+    let calls = 0;
+    JSON.stringify = ((...args: Parameters<typeof JSON.stringify>) => (calls++, original(...args))) as typeof JSON.stringify;
+    try {
+      for (let i = 0; i < 5; i++) encode(once);
+    } finally {
+      JSON.stringify = original;
+    }
+    assert.equal(calls, 0);
+  });
+});
