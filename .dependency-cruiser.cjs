@@ -52,9 +52,9 @@ module.exports = {
     {
       name: 'layer-entries-only',
       severity: 'error',
-      comment: 'The entries (index, lib, node, redis, binary) are imported by nobody in src/.',
+      comment: 'The entries (index, lib, node, redis, server-api, binary) are imported by nobody in src/.',
       from: { path: '^src/' },
-      to: { path: '^src/(index|lib|node|redis|binary)[.]ts$' },
+      to: { path: '^src/(index|lib|node|redis|server-api|binary)[.]ts$' },
     },
   ],
   options: {

@@ -161,9 +161,69 @@ const SCENARIOS = [
       { product: 'redis-history', baseline: 'redis-live', target: 0.7, name: 'deliveries/s, publish with history (Redis) vs without' },
     ],
   },
+  {
+    id: 'api-fanout',
+    title: `Fan-out from the server API: POST /api/publish vs a client socket's publish, to ${T.fanSubscribers} subscribers (≤ 2 undelivered)`,
+    script: 'fanout.mjs',
+    notQuick: true,
+    params: { subscribers: T.fanSubscribers, window: 2, warmupMs: T.warmupMs, measureMs: T.measureMs },
+    servers: ['product-node-api', 'product-node', 'product-bun-api', 'product-bun'],
+    figures: { perCpuSecond: (r) => r.deliveries / r.serverCpuSeconds, perSecond: (r) => r.perSecond },
+    unit: { perCpuSecond: 'deliveries / server-CPU-s', perSecond: 'deliveries / s' },
+    main: 'perSecond',
+    higher: true,
+    comparisons: [
+      {
+        product: 'product-node-api',
+        baseline: 'product-node',
+        target: 0.9,
+        name: 'fan-out deliveries/s, API publish vs client publish (Node)',
+      },
+      {
+        product: 'product-bun-api',
+        baseline: 'product-bun',
+        target: 0.9,
+        name: 'fan-out deliveries/s, API publish vs client publish (Bun)',
+      },
+    ],
+  },
+  {
+    id: 'rpc',
+    title: 'RPC round trip through the backend hook vs the in-process echo (10 connections, 1 in flight)',
+    script: 'rtt.mjs',
+    notQuick: true,
+    params: { connections: 10, warmupMs: Math.min(T.warmupMs, 500), measureMs: T.rttMeasureMs },
+    servers: ['product-node-rpc', 'product-node', 'product-bun-rpc', 'product-bun'],
+    figures: {
+      p50Us: (r) => r.p50Us,
+      p99Us: (r) => r.p99Us,
+      serverCpuUsPerCall: (r) => (r.serverCpuSeconds / r.samples) * 1e6,
+      backendCpuUsPerCall: (r) => (r.backendCpuSeconds === undefined ? null : (r.backendCpuSeconds / Math.max(1, r.backendCalls)) * 1e6),
+    },
+    unit: { p50Us: 'p50 µs', p99Us: 'p99 µs', serverCpuUsPerCall: 'server CPU µs / call', backendCpuUsPerCall: 'backend CPU µs / call' },
+    main: 'p50Us',
+    higher: false,
+    noSaturation: true,
+    comparisons: [
+      { product: 'product-node-rpc', baseline: 'product-node', name: 'round-trip p50, rpc via hook vs echo (Node)', figure: 'p50Us' },
+      {
+        product: 'product-node-rpc',
+        baseline: 'product-node',
+        name: 'server CPU per call, rpc via hook vs echo (Node)',
+        figure: 'serverCpuUsPerCall',
+      },
+      { product: 'product-bun-rpc', baseline: 'product-bun', name: 'round-trip p50, rpc via hook vs echo (Bun)', figure: 'p50Us' },
+      {
+        product: 'product-bun-rpc',
+        baseline: 'product-bun',
+        name: 'server CPU per call, rpc via hook vs echo (Bun)',
+        figure: 'serverCpuUsPerCall',
+      },
+    ],
+  },
 ]
-  // Quick runs stay under a minute: the Redis scenario runs there only when --only names it.
-  .filter((s) => (only === undefined ? !(quick && s.redis) : only.includes(s.id)))
+  // Quick runs stay under a minute: the Redis scenario and issue 15's run there only when --only names them.
+  .filter((s) => (only === undefined ? !(quick && (s.redis || s.notQuick)) : only.includes(s.id)))
   .map((s) =>
     serversOnly
       ? {

@@ -35,7 +35,15 @@ export const PRODUCT_BENCH_FLAGS = [
   process.env.BENCH_LOG_LEVEL ?? 'info', // the default, stated: per-connection lines are part of the cost (BENCH_LOG_LEVEL: experiments only)
 ];
 
-/** Every server the harness knows. `kind` says which client protocol talks to it. */
+/** The server API's key and the hooks' secret in the API and rpc scenarios (bench only). */
+export const BENCH_API_KEY = 'bench-api-key-0123456789abcdef0123456789';
+const BENCH_HOOK_SECRET = 'bench-hook-secret-0123456789abcdef01234';
+
+/**
+ * Every server the harness knows. `kind` says which client protocol talks to it; `load` is merged
+ * into what the load script is told about the server (e.g. publish through the API); `backend`
+ * is a process started first (on the load core) whose port replaces `{BACKEND_PORT}` in `args`.
+ */
 export const SERVERS = {
   'product-node': {
     label: 'hardened-ws (Node)',
@@ -140,6 +148,33 @@ SERVERS['memory-presence'] = {
   ...productNode(['--config', config('chat-presence.json')]),
 };
 
+// Issue 15: the same product with the server API on (publishes from POST /api/publish), and with
+// the rpc hook pointing at bench/baselines/rpc-backend.mjs (rpc echo through the backend).
+for (const runtime of ['node', 'bun']) {
+  const base = SERVERS[`product-${runtime}`];
+  SERVERS[`product-${runtime}-api`] = {
+    ...base,
+    label: `hardened-ws (${runtime === 'node' ? 'Node' : 'Bun'}), publish via the server API`,
+    args: [...base.args, '--api-key', BENCH_API_KEY],
+    load: { publisher: 'api', apiKey: BENCH_API_KEY },
+  };
+  SERVERS[`product-${runtime}-rpc`] = {
+    ...base,
+    label: `hardened-ws (${runtime === 'node' ? 'Node' : 'Bun'}), rpc echo through the hook`,
+    args: [
+      ...base.args,
+      '--hook-rpc-url',
+      'http://127.0.0.1:{BACKEND_PORT}/rpc',
+      '--hook-secret',
+      BENCH_HOOK_SECRET,
+      '--rpc-rate',
+      '10000000/s,10000000',
+    ],
+    backend: { script: 'rpc-backend.mjs', env: { HOOK_SECRET: BENCH_HOOK_SECRET } },
+    load: { message: 'rpc' },
+  };
+}
+
 let redisUrl = null;
 /** Where `{redis}` in a server's arguments points (the harness's redis-server), or null. */
 export const setRedisUrl = (url) => (redisUrl = url);
@@ -171,8 +206,10 @@ for (const spec of (process.env.BENCH_EXPERIMENT ?? '').split(',').filter(Boolea
 export async function startServer(name, { core = 0, extraArgs = [], timeoutMs = 30_000 } = {}) {
   const def = SERVERS[name];
   if (def === undefined) throw new Error(`unknown server ${name}`);
+  const backend = def.backend === undefined ? null : await startBackend(def.backend);
   // Runtime flags go before the script: after `node`, or after `bun run`.
   const defArgs = def.args.map((a) => {
+    if (backend !== null && a.includes('{BACKEND_PORT}')) return a.replace('{BACKEND_PORT}', String(backend.port));
     if (a !== '{redis}') return a;
     if (redisUrl === null) throw new Error(`${name} needs the harness's redis-server`);
     return redisUrl;
@@ -234,6 +271,10 @@ export async function startServer(name, { core = 0, extraArgs = [], timeoutMs = 
     origin: `http://127.0.0.1:${port}`,
     wsUrl: `ws://127.0.0.1:${port}${def.kind === 'socketio' ? '' : def.kind === 'product' ? '/ws' : '/'}`,
     kind: def.kind,
+    load: def.load ?? {},
+    backendPid: backend?.pid ?? null,
+    /** The backend's CPU time so far and the calls it answered (rpc scenario), or null. */
+    backendCpu: () => backend?.cpu() ?? Promise.resolve(null),
     output: () => tail,
     /** Forces a full GC through the preloaded hook; resolves with its memory line (or null if it has none). */
     gc(timeout = 10_000) {
@@ -247,11 +288,50 @@ export async function startServer(name, { core = 0, extraArgs = [], timeoutMs = 
       });
     },
     async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      await backend?.stop();
+    },
+  };
+}
+
+/** A scenario's backend (bench/baselines/<script>), pinned to the load core; resolves with its port. */
+async function startBackend({ script, env = {} }) {
+  const child = spawn('taskset', ['-c', '1', process.execPath, path.join(root, 'bench/baselines', script)], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const waiters = [];
+  let portOf;
+  const port = new Promise((resolve) => (portOf = resolve));
+  let partial = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk) => {
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop();
+    for (const line of lines) {
+      const entry = JSON.parse(line);
+      if (entry.msg === 'backend.listening') portOf(entry.port);
+      if (entry.msg === 'backend.cpu') waiters.shift()?.(entry);
+    }
+  });
+  const exited = once(child, 'exit');
+  return {
+    port: await port,
+    pid: child.pid,
+    cpu: () =>
+      new Promise((resolve) => {
+        waiters.push(resolve);
+        child.kill('SIGUSR2');
+      }),
+    async stop() {
+      if (child.exitCode !== null) return;
       child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
       await exited;
-      clearTimeout(timer);
     },
   };
 }

@@ -54,7 +54,7 @@ export function runLoad(script, params, { runtime = 'bun', onLine = () => {}, ti
   return { child, done };
 }
 
-export const serverDescriptor = (s) => ({ origin: s.origin, wsUrl: s.wsUrl, kind: s.kind });
+export const serverDescriptor = (s) => ({ origin: s.origin, wsUrl: s.wsUrl, kind: s.kind, ...s.load });
 
 /** One measured trial with the noise check and retries. Returns the load's result plus CPU figures. */
 export async function trial(serverName, script, params, { log = () => {}, loadPids = [] } = {}) {
@@ -63,6 +63,8 @@ export async function trial(serverName, script, params, { log = () => {}, loadPi
     const server = await startServer(serverName, { core: SERVER_CORE });
     let close;
     let measured;
+    let backendAt;
+    let backendEnd;
     try {
       const { child, done } = runLoad(
         script,
@@ -70,12 +72,22 @@ export async function trial(serverName, script, params, { log = () => {}, loadPi
         {
           timeoutMs: (params.warmupMs ?? 0) + (params.measureMs ?? 0) + 90_000,
           onLine: (entry) => {
-            if (entry.phase === 'measure-start') close = startWindow(server.pid, SERVER_CORE, [child.pid, ...loadPids], LOAD_CORE);
-            if (entry.phase === 'measure-end') measured = { ...entry, ...close() };
+            if (entry.phase === 'measure-start') {
+              const ours = server.backendPid === null ? [] : [server.backendPid];
+              close = startWindow(server.pid, SERVER_CORE, [child.pid, ...loadPids, ...ours], LOAD_CORE);
+              backendAt = server.backendCpu();
+            }
+            if (entry.phase === 'measure-end') {
+              measured = { ...entry, ...close() };
+              backendEnd = server.backendCpu();
+            }
           },
         },
       );
       await done;
+      // A backend (the rpc hook's): its CPU and calls over the same window.
+      const [a, b] = await Promise.all([backendAt, backendEnd]);
+      if (a && b && measured) measured = { ...measured, backendCalls: b.calls - a.calls, backendCpuSeconds: (b.cpuUs - a.cpuUs) / 1e6 };
     } finally {
       await server.stop();
     }

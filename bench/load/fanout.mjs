@@ -1,8 +1,10 @@
-/* global process, performance */
+/* global fetch, process, performance */
 /**
  * Scenario 5, fan-out: `subscribers` sockets subscribe to `chat:bench`; one more socket publishes
  * 64-byte payloads to it, keeping at most `window` publishes undelivered (acked and counted at
  * every subscriber), so nothing piles up in send buffers. Counts deliveries in the window.
+ * With `server.publisher === 'api'` (issue 15), the publishes are POST /api/publish calls instead
+ * (keep-alive, acked by their 200), the same payload, channel and window.
  */
 import { emit, params, PAYLOAD_64, rawConnector, sleep } from './common.mjs';
 import { clientFrame, socketIoMessage } from './raw.mjs';
@@ -17,6 +19,8 @@ const frameOf = (object) => {
 let delivered = 0;
 // Declared before any socket exists: a subscriber's frame may call pump() early (then it does nothing).
 let publisher;
+/** Sends one publish: a frame on the publisher's socket, or an API call. */
+let send;
 let published = 0;
 let acked = 0;
 let running = true;
@@ -45,17 +49,32 @@ for (let i = 0; i < subscribers; i += 50) {
 // other subscribers): let them land, then count from zero, so only publications count.
 await sleep(server.kind === 'product' ? 500 : 0);
 delivered = 0;
-publisher = await connect();
-publisher.onCount((n) => {
-  acked += n;
-  pump();
-});
+if (server.publisher === 'api') {
+  const url = `${server.origin}/api/publish`;
+  const headers = { authorization: `Bearer ${server.apiKey}`, 'content-type': 'application/json' };
+  const body = JSON.stringify({ channel, data: PAYLOAD_64 });
+  publisher = null;
+  send = () =>
+    fetch(url, { method: 'POST', headers, body }).then(async (res) => {
+      if (res.status !== 200) throw new Error(`api publish: ${res.status} ${await res.text()}`);
+      await res.arrayBuffer();
+      acked++;
+      pump();
+    });
+} else {
+  publisher = await connect();
+  publisher.onCount((n) => {
+    acked += n;
+    pump();
+  });
+  send = () => publisher.write(publishFrame);
+}
 function pump() {
-  if (publisher === undefined) return; // a frame before the publisher exists (a join event)
+  if (send === undefined) return; // a frame before the publisher exists (a join event)
   // Next publish once fewer than `window` publishes are still unacknowledged or undelivered.
   while (running && published - acked < window && published * subscribers - delivered < window * subscribers) {
     published++;
-    publisher.write(publishFrame);
+    send();
   }
 }
 pump();
@@ -74,6 +93,6 @@ emit({
   publishesPerSecond: deliveries / subscribers / seconds,
 });
 running = false;
-for (const socket of [...subs, publisher]) socket.destroy();
+for (const socket of [...subs, ...(publisher ? [publisher] : [])]) socket.destroy();
 await sleep(50);
 process.exit(0);

@@ -2,9 +2,10 @@
 /**
  * Scenario 2, round trip at low depth: `connections` sockets, one echo in flight each; every
  * reply's round-trip time is recorded during the window. With `intervalMs`, one echo per interval:
- * the light probe of scenario 4.
+ * the light probe of scenario 4. With `server.message === 'rpc'` (issue 15), the message is an
+ * rpc `echo` answered by the application's backend through the hook instead of the in-process echo.
  */
-import { echoFrame, emit, params, rawConnector, sleep } from './common.mjs';
+import { echoFrame, emit, params, PAYLOAD_64, rawConnector, sleep } from './common.mjs';
 import { clientFrame, socketIoMessage } from './raw.mjs';
 
 const { server, connections = 10, warmupMs = 500, measureMs = 3000, intervalMs = 0 } = params;
@@ -15,7 +16,7 @@ for (let i = 0; i < connections; i++) sockets.push(await connect());
 let recording = false;
 const samples = [];
 for (const [i, socket] of sockets.entries()) {
-  const text = echoFrame(i);
+  const text = server.message === 'rpc' ? JSON.stringify({ type: 'rpc', id: i, method: 'echo', data: PAYLOAD_64 }) : echoFrame(i);
   const frame = clientFrame(server.kind === 'socketio' ? socketIoMessage(text) : text);
   let sentAt = 0;
   const send = () => {

@@ -18,6 +18,8 @@ export function parseDemoUsers(spec: string): Map<string, string> {
     const user = entry.slice(0, colon).trim();
     const pass = entry.slice(colon + 1);
     if (user.length === 0) throw new Error(`${where} has an empty username`);
+    // `$…` names are the server's own (the server API publishes as `$api`): the verifier refuses them.
+    if (user.startsWith('$')) throw new Error(`${where}: a username may not start with $ (reserved for the server)`);
     if (pass.length === 0) throw new Error(`${where} has an empty password`);
     if (user.length > MAX_CREDENTIAL_LENGTH || pass.length > MAX_CREDENTIAL_LENGTH) {
       throw new Error(`${where} is longer than ${MAX_CREDENTIAL_LENGTH} characters`);

@@ -5,7 +5,7 @@ import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
 import { bearerGuard } from '../auth/bearer-guard.ts';
 import { checkPassword, MAX_CREDENTIAL_LENGTH, parseBasicAuth } from './credentials.ts';
-import { limitBody, readJson, requireJson } from './json-body.ts';
+import { limitBody, readJson, requireJson } from '../core/json-body.ts';
 import { createAuthLimits, retryAfterSeconds, type PasswordAttempt } from './attempt-limits.ts';
 import { usernameForLog } from './log-names.ts';
 import type { ResolvedOptions } from './options.ts';

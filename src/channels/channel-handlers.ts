@@ -4,6 +4,7 @@
  * never a close. Subscriptions belong to the connection and end with it; deliveries come from one
  * feed per channel on this instance (channel-feed.ts).
  */
+import { decideAccess, refusalReply, type ChannelAuthorizer } from './authorizer.ts';
 import type { Broker } from './broker.ts';
 import type { ChannelFeed, Member } from './channel-feed.ts';
 import { ChannelFeeds } from './channel-feeds.ts';
@@ -22,7 +23,7 @@ import type { Logger } from '../logging/logger.ts';
 import { silentLogger } from '../logging/logger.ts';
 import type { ErrorReplyCode, InboundMessage } from '../protocol/messages.ts';
 import { isValidChannel } from './names.ts';
-import { isAllowed, type ChannelAction } from './permissions.ts';
+import { isAllowed } from './permissions.ts';
 
 export interface ChannelOptions {
   /** Live fan-out, and history with positions where the namespace keeps it. */
@@ -41,6 +42,14 @@ export interface ChannelOptions {
   readonly logger?: Logger;
   /** Delays (ms) between a feed's failed catch-up reads: first, cap. Default [250, 5000]. */
   readonly retryMs?: readonly [number, number];
+  /**
+   * Decides subscribes and publishes in namespaces marked `proxy` (the application's backend, through
+   * src/hooks/); default: the claims decide everywhere. In a namespace whose subscribes it decides,
+   * history and presence are for the connections it let subscribe.
+   */
+  readonly authorizer?: ChannelAuthorizer;
+  /** Told this instance's subscriber count of a channel whenever it changes (the server API's `channels`). */
+  readonly onSubscribers?: (channel: string, count: number) => void;
 }
 
 /** One subscription of one connection: its place in the channel's feed, and whether its join was announced. */
@@ -55,7 +64,7 @@ interface Subscription extends Member {
 export const DEFAULT_MAX_CHANNELS = 32;
 
 export function channelHandlers(options: ChannelOptions): Handlers {
-  const { stream, presence, namespaces, events, observer } = options;
+  const { stream, presence, namespaces, events, observer, authorizer, onSubscribers } = options;
   const logger = options.logger ?? silentLogger;
   const maxChannels = options.maxChannelsPerConnection ?? DEFAULT_MAX_CHANNELS;
   const service = options.service ?? createChannelService({ stream, presence, namespaces });
@@ -110,13 +119,66 @@ export function channelHandlers(options: ChannelOptions): Handlers {
     const channel = sub.feed.channel;
     release(ctx, sub);
     feeds.detach(sub.feed, sub);
+    onSubscribers?.(channel, feeds.get(channel)?.members.size ?? 0);
     if (namespaces.optionsFor(channel).presence) void presence.leave(channel, ctx.connectionId);
     if (sub.announced) tell(channel, { type: 'leave', sub: sub.who, conn: ctx.connectionId });
   };
 
+  /**
+   * The channel, when the claims (or, in a `proxy` namespace, the backend) allow the action; else
+   * the error reply is sent and null returned. A backend's allow may carry presence info.
+   */
+  const allowed = async (
+    message: InboundMessage,
+    ctx: HandlerContext,
+    action: 'subscribe' | 'publish',
+  ): Promise<{ channel: string; info?: Readonly<Record<string, unknown>> } | null> => {
+    const channel = message.channel;
+    if (!isValidChannel(channel)) {
+      refuse(ctx, message, 'invalid_channel');
+      return null;
+    }
+    // Already let in (by the backend, where it decides): a repeated subscribe is not asked again.
+    if (action === 'subscribe' && find(ctx, channel) !== undefined) return { channel };
+    const request = {
+      action,
+      channel,
+      identity: ctx.identity,
+      connectionId: ctx.connectionId,
+      ...(action === 'publish' ? { data: message.data ?? null } : {}),
+    };
+    const decision = await decideAccess(authorizer, request);
+    const refusal = refusalReply(decision, message.id);
+    if (refusal !== null) {
+      if (decision.kind === 'deny')
+        ctx.logger.info({ action, channel, ...(decision.reason ? { reason: decision.reason } : {}) }, 'channel.forbidden');
+      ctx.send(refusal);
+      return null;
+    }
+    return decision.kind === 'allow' && decision.info !== undefined ? { channel, info: decision.info } : { channel };
+  };
+
+  /** For history and presence: the claims' subscribe permission; where the backend decides subscribes, being subscribed. */
+  const checked = (message: InboundMessage, ctx: HandlerContext): string | null => {
+    if (!isValidChannel(message.channel)) {
+      refuse(ctx, message, 'invalid_channel');
+      return null;
+    }
+    const ok = authorizer?.decides('subscribe', message.channel)
+      ? find(ctx, message.channel) !== undefined
+      : isAllowed(ctx.identity, 'subscribe', message.channel);
+    if (!ok) {
+      ctx.logger.info({ action: 'subscribe', channel: message.channel }, 'channel.forbidden');
+      refuse(ctx, message, 'forbidden');
+      return null;
+    }
+    return message.channel;
+  };
+
   const subscribe: Handler = async (message, ctx) => {
-    const channel = checked(message, ctx, 'subscribe');
-    if (channel === null) return;
+    const access = await allowed(message, ctx, 'subscribe');
+    if (access === null || ctx.closed) return;
+    const { channel } = access;
     const ns = namespaces.optionsFor(channel);
     let since: Position | null = null;
     if (message.since !== undefined) {
@@ -132,12 +194,13 @@ export function channelHandlers(options: ChannelOptions): Handlers {
     const sub: Subscription = { ctx, feed, who: ctx.identity.sub, last: 0, live: false, resynced: false, announced: false };
     feed.members.add(sub);
     hold(ctx, sub);
+    onSubscribers?.(channel, feed.members.size);
     let recovered: boolean | undefined;
     try {
       await sub.feed.ready;
       if (ctx.closed) return;
       if (ns.presence) {
-        await presence.join(channel, presenceEntry(ctx));
+        await presence.join(channel, presenceEntry(ctx, access.info));
         if (ctx.closed) return;
       }
       if (since !== null) {
@@ -168,8 +231,9 @@ export function channelHandlers(options: ChannelOptions): Handlers {
   };
 
   const publish: Handler = async (message, ctx) => {
-    const channel = checked(message, ctx, 'publish');
-    if (channel === null) return;
+    const access = await allowed(message, ctx, 'publish');
+    if (access === null) return;
+    const { channel } = access;
     let position: Position | null;
     try {
       position = await service.publish(channel, message.data ?? null, ctx.identity.sub);
@@ -185,7 +249,7 @@ export function channelHandlers(options: ChannelOptions): Handlers {
   };
 
   const history: Handler = async (message, ctx) => {
-    const channel = checked(message, ctx, 'subscribe');
+    const channel = checked(message, ctx);
     if (channel === null) return;
     if (namespaces.historyFor(channel) === null) return refuse(ctx, message, 'history_disabled');
     const since = message.since === undefined ? undefined : readSince(message.since);
@@ -213,7 +277,7 @@ export function channelHandlers(options: ChannelOptions): Handlers {
   };
 
   const presenceList: Handler = async (message, ctx) => {
-    const channel = checked(message, ctx, 'subscribe');
+    const channel = checked(message, ctx);
     if (channel === null) return;
     if (!namespaces.optionsFor(channel).presence) return refuse(ctx, message, 'presence_disabled');
     let page;
@@ -230,7 +294,7 @@ export function channelHandlers(options: ChannelOptions): Handlers {
   };
 
   const presenceStats: Handler = async (message, ctx) => {
-    const channel = checked(message, ctx, 'subscribe');
+    const channel = checked(message, ctx);
     if (channel === null) return;
     if (!namespaces.optionsFor(channel).presence) return refuse(ctx, message, 'presence_disabled');
     let stats;
@@ -261,10 +325,13 @@ function ack(ctx: HandlerContext, message: InboundMessage, sub: Subscription, re
   );
 }
 
-/** This connection in presence: its `sub`, its id, and the `info` claim when the verifier gave one (a JSON object, at most 1 KiB). */
-function presenceEntry(ctx: HandlerContext): PresenceEntry {
+/**
+ * This connection in presence: its `sub`, its id, and its info — the backend's for this channel (a
+ * proxied subscribe's allow), else the `info` claim when the verifier gave one (a JSON object, at most 1 KiB).
+ */
+function presenceEntry(ctx: HandlerContext, fromBackend?: Readonly<Record<string, unknown>>): PresenceEntry {
   const { sub, claims } = ctx.identity;
-  const info = claims.info;
+  const info = fromBackend ?? claims.info;
   if (typeof info === 'object' && info !== null && !Array.isArray(info)) {
     try {
       if (new TextEncoder().encode(JSON.stringify(info)).length <= MAX_PRESENCE_INFO_BYTES)
@@ -274,19 +341,6 @@ function presenceEntry(ctx: HandlerContext): PresenceEntry {
     }
   }
   return { sub, connectionId: ctx.connectionId };
-}
-
-function checked(message: InboundMessage, ctx: HandlerContext, action: ChannelAction): string | null {
-  if (!isValidChannel(message.channel)) {
-    refuse(ctx, message, 'invalid_channel');
-    return null;
-  }
-  if (!isAllowed(ctx.identity, action, message.channel)) {
-    ctx.logger.info({ action, channel: message.channel }, 'channel.forbidden');
-    refuse(ctx, message, 'forbidden');
-    return null;
-  }
-  return message.channel;
 }
 
 function refuse(ctx: HandlerContext, message: InboundMessage, code: ErrorReplyCode): void {

@@ -14,6 +14,8 @@ export interface NamespaceOptions {
   readonly recovery: boolean;
   readonly presence: boolean;
   readonly joinLeave: boolean;
+  /** Which client actions the application's backend decides (src/hooks/) instead of the claims. */
+  readonly proxy: 'off' | 'subscribe' | 'publish' | 'both';
 }
 
 export const NO_FEATURES: NamespaceOptions = Object.freeze({
@@ -23,6 +25,7 @@ export const NO_FEATURES: NamespaceOptions = Object.freeze({
   recovery: false,
   presence: false,
   joinLeave: false,
+  proxy: 'off',
 });
 
 /** The namespace of a channel name, or null when it has no `:`. */

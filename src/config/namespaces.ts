@@ -2,7 +2,7 @@
  * Channel namespace options, set in the config file's `namespaces` object: the option table (the
  * docs are generated from it), the built-in default (the demo's `chat`), and their validation.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import { booleanFlag, count, duration } from './units.ts';
 
 /** One namespace's options (durations in ms), as src/channels/namespaces.ts reads them. */
@@ -14,7 +14,12 @@ export interface NamespaceConfig {
   readonly recovery: boolean;
   readonly presence: boolean;
   readonly joinLeave: boolean;
+  /** Which client actions the backend decides (through the subscribe and publish hooks) instead of the claims. */
+  readonly proxy: ProxyMode;
 }
+
+/** `both`: subscribes and client publishes; `off`: neither (the claims decide). */
+export type ProxyMode = 'off' | 'subscribe' | 'publish' | 'both';
 
 export type Namespaces = Readonly<Record<string, NamespaceConfig>>;
 
@@ -69,13 +74,32 @@ export const namespaceOptionSpecs: { readonly [K in keyof NamespaceConfig]: Name
     schema: booleanFlag,
     help: 'Subscribers are told when someone subscribes or leaves (join, leave)',
   },
+  proxy: {
+    key: 'proxy',
+    default: 'false',
+    schema: z
+      .string()
+      .trim()
+      .toLowerCase()
+      .pipe(z.enum(['true', 'false', 'both', 'off', 'subscribe', 'publish'], 'expected true, false, subscribe or publish'))
+      .transform((v): ProxyMode => (v === 'true' ? 'both' : v === 'false' ? 'off' : v)),
+    help: "The application's backend decides subscribes and client publishes here (true), or only one of them (subscribe, publish), through --hook-subscribe-url and --hook-publish-url, instead of the claims (docs/api.md)",
+  },
 };
 
 const specEntries = Object.entries(namespaceOptionSpecs) as [keyof NamespaceConfig, NamespaceOptionSpec][];
 
 /** Without a config file that says otherwise: the demo's chat keeps 100 messages for 5 minutes, with presence. */
 export const defaultNamespaces: Namespaces = {
-  chat: { historySize: 100, historyTtl: 300_000, historyMetaTtl: 86_400_000, recovery: true, presence: true, joinLeave: true },
+  chat: {
+    historySize: 100,
+    historyTtl: 300_000,
+    historyMetaTtl: 86_400_000,
+    recovery: true,
+    presence: true,
+    joinLeave: true,
+    proxy: 'off',
+  },
 };
 
 /** A value in the file as the text a flag would carry; null when JSON gives something else. */

@@ -86,6 +86,7 @@ function builtIn(): Record<string, Record<string, unknown>> {
       recovery: options.recovery,
       presence: options.presence,
       'join-leave': options.joinLeave,
+      proxy: options.proxy === 'both' ? true : options.proxy === 'off' ? false : options.proxy,
     };
   }
   return out;

@@ -423,6 +423,121 @@ export const optionSpecs = {
     help: 'Bearer token (≥ 32 chars) that also exposes GET /metrics on the main port; unset = not on the main port',
     schema: bearerSecret,
   }),
+  // --- server API and backend hooks (docs/api.md)
+  apiKey: spec({
+    flag: 'api-key',
+    env: 'API_KEY',
+    default: undefined,
+    kind: 'string',
+    secret: true,
+    help: 'Bearer key(s) for the server API (POST /api/*), each ≥ 32 chars; several comma-separated for rotation (any of them is accepted); the API is off when unset',
+    schema: z
+      .string()
+      .transform((text) => text.split(',').map((key) => key.trim()))
+      .pipe(z.array(bearerSecret).min(1).max(16, 'at most 16 keys')),
+  }),
+  apiPort: spec({
+    flag: 'api-port',
+    env: 'API_PORT',
+    default: undefined,
+    kind: 'string',
+    help: 'Serve the server API on its own plain-HTTP listener at this port (0 picks a free one) instead of under /api on the main port',
+    schema: z.string().trim().regex(/^\d+$/, 'expected a port number').transform(Number).pipe(z.number().int().min(0).max(65535)),
+  }),
+  apiHost: spec({
+    flag: 'api-host',
+    env: 'API_HOST',
+    default: '127.0.0.1',
+    kind: 'string',
+    help: 'Interface of the --api-port listener (loopback by default)',
+    schema: z
+      .string()
+      .trim()
+      .min(1)
+      .max(255)
+      .regex(/^[A-Za-z0-9.:\-[\]]+$/, 'expected a host name or IP address'),
+  }),
+  apiMaxBody: spec({
+    flag: 'api-max-body',
+    env: 'API_MAX_BODY',
+    default: '256KiB',
+    kind: 'string',
+    help: "Largest server API request body (then 413); the data of a publish is also held to --max-message, as a client's",
+    schema: byteSize(1_024, 64 * 1024 * 1024),
+  }),
+  hookRpcUrl: spec({
+    flag: 'hook-rpc-url',
+    env: 'HOOK_RPC_URL',
+    default: undefined,
+    kind: 'string',
+    help: 'Backend endpoint that answers clients\' {"type":"rpc"} messages (POST, JSON); unset = no rpc',
+    schema: url,
+  }),
+  hookSubscribeUrl: spec({
+    flag: 'hook-subscribe-url',
+    env: 'HOOK_SUBSCRIBE_URL',
+    default: undefined,
+    kind: 'string',
+    help: 'Backend endpoint that decides subscribes in namespaces with "proxy" (POST, JSON)',
+    schema: url,
+  }),
+  hookPublishUrl: spec({
+    flag: 'hook-publish-url',
+    env: 'HOOK_PUBLISH_URL',
+    default: undefined,
+    kind: 'string',
+    help: 'Backend endpoint that decides client publishes in namespaces with "proxy" (POST, JSON)',
+    schema: url,
+  }),
+  hookSecret: spec({
+    flag: 'hook-secret',
+    env: 'HOOK_SECRET',
+    default: undefined,
+    kind: 'string',
+    secret: true,
+    help: 'Sent to the backend hooks as Authorization: Bearer (≥ 32 chars); required when a hook URL is set',
+    schema: bearerSecret,
+  }),
+  hookTimeout: spec({
+    flag: 'hook-timeout',
+    env: 'HOOK_TIMEOUT',
+    default: '2s',
+    kind: 'string',
+    help: 'Deadline of one backend hook call (then an error reply: backend_unavailable)',
+    schema: duration(50, 30_000),
+  }),
+  hookMaxInFlight: spec({
+    flag: 'hook-max-in-flight',
+    env: 'HOOK_MAX_IN_FLIGHT',
+    default: '256',
+    kind: 'string',
+    help: 'Calls in flight at once to each backend hook (excess → backend_unavailable at once)',
+    schema: count(1, 100_000),
+  }),
+  hookBreakerThreshold: spec({
+    flag: 'hook-breaker-threshold',
+    env: 'HOOK_BREAKER_THRESHOLD',
+    default: '5',
+    kind: 'string',
+    help: 'Consecutive failures of a backend hook (timeout, error, non-200) that open its circuit breaker',
+    schema: count(1, 1_000),
+  }),
+  hookBreakerCooldown: spec({
+    flag: 'hook-breaker-cooldown',
+    env: 'HOOK_BREAKER_COOLDOWN',
+    default: '10s',
+    kind: 'string',
+    help: 'How long an open hook breaker answers backend_unavailable at once before trying the backend again',
+    schema: duration(100, 600_000),
+  }),
+  rpcRate: spec({
+    flag: 'rpc-rate',
+    env: 'RPC_RATE',
+    default: '10/s,20',
+    kind: 'string',
+    help: 'RPC calls per connection: rate/s,burst (then an error reply: rate_limited, the socket stays open)',
+    schema: rate,
+  }),
 } as const;
 
 export type OptionName = keyof typeof optionSpecs;

@@ -43,8 +43,15 @@ export interface GatewayOptions {
   readonly now?: () => number;
 }
 
-/** Which sockets to close: all of a login session's, or all of a user's. */
-export type RevocationTarget = { readonly sid: string } | { readonly sub: string };
+/**
+ * Which sockets to close: all of a login session's, all of a user's, a user's in one login session,
+ * or one socket of a user's (by connection id).
+ */
+export type RevocationTarget =
+  | { readonly sid: string }
+  | { readonly sub: string }
+  | { readonly sub: string; readonly sid: string }
+  | { readonly sub: string; readonly connectionId: string };
 
 export interface Gateway {
   readonly app: Hono;
@@ -160,7 +167,12 @@ export function createGateway(options: GatewayOptions): Gateway {
     connectionCount: () => registry.all.size,
     userCount: () => registry.users(),
     revoke(target, info, cause) {
-      const targets = 'sid' in target ? registry.forSession(target.sid) : registry.forUser(target.sub);
+      const targets =
+        'connectionId' in target
+          ? registry.forUser(target.sub).filter((connection) => connection.id === target.connectionId)
+          : 'sid' in target
+            ? registry.forSession(target.sid).filter((connection) => !('sub' in target) || registry.subOf(connection) === target.sub)
+            : registry.forUser(target.sub);
       for (const connection of targets) connection.close(info, cause);
       return targets.length;
     },

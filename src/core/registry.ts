@@ -54,6 +54,11 @@ export class ConnectionRegistry {
     return [...(this.#bySid.get(sid) ?? [])];
   }
 
+  /** The user an authenticated connection is bound to. */
+  subOf(connection: Connection): string | undefined {
+    return this.#keys.get(connection)?.sub;
+  }
+
   users(): number {
     return this.#bySub.size;
   }

@@ -38,6 +38,7 @@ const DEFAULTS: NamespaceOptions = Object.freeze({
   recovery: false,
   presence: false,
   joinLeave: false,
+  proxy: 'off',
 });
 
 /** subscribe, unsubscribe, publish, history, presence, presence_stats; spread them into `handlers`. */

@@ -29,9 +29,24 @@ export const CloseCodes = define({
   rateLimited: { code: 4429, reason: 'message rate exceeded', retry: 'reconnect-with-backoff' },
   userConnectionLimit: { code: 4430, reason: 'too many connections for this user', retry: 'reconnect-with-backoff' },
   kicked: { code: 4503, reason: 'closed by administrator', retry: 'do-not-retry' },
+  // The server API's disconnect (docs/api.md): the defaults; a call may name another code in 4000–4999.
+  disconnected: { code: 4010, reason: 'disconnected by the application', retry: 'reconnect' },
+  disconnectedFinal: { code: 4510, reason: 'disconnected by the application', retry: 'do-not-retry' },
 });
 
 export type CloseCodeName = keyof typeof CloseCodes;
+
+/**
+ * The close an application asks for through the server API: `code` in 4000–4999, its retry class by
+ * range (4000–4499 reconnect, 4500–4999 do not). Null for a code outside that range or one the
+ * gateway sends with a meaning of its own (4401, 4409, 4503, …): a client must be able to trust those.
+ */
+export function applicationClose(code: number): CloseCodeInfo | null {
+  if (!Number.isInteger(code) || code < 4000 || code > 4999) return null;
+  const own = Object.values(CloseCodes).find((info) => info.code === code);
+  if (own !== undefined) return own === CloseCodes.disconnected || own === CloseCodes.disconnectedFinal ? own : null;
+  return { code, reason: CloseCodes.disconnected.reason, retry: code < 4500 ? 'reconnect' : 'do-not-retry' };
+}
 
 /**
  * 4000–4499: the client may reconnect with a fresh ticket; 4500–4999: it must not retry.

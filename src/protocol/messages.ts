@@ -30,7 +30,13 @@ export type ErrorReplyCode =
   | 'invalid_limit'
   | 'history_disabled'
   | 'recovery_disabled'
-  | 'presence_disabled';
+  | 'presence_disabled'
+  /** The application's backend (a hook) could not answer: down, too slow, failing, or its breaker is open. */
+  | 'backend_unavailable'
+  /** The application's backend answered an rpc with an error of its own (`reason`, `message`). */
+  | 'rpc_error'
+  /** Too many rpc calls on this connection (`retryAfterMs`); the socket stays open. */
+  | 'rate_limited';
 
 export interface AuthOkMessage {
   readonly type: 'auth.ok';
@@ -42,6 +48,12 @@ export interface ErrorReply {
   readonly type: 'error';
   readonly id?: string | number;
   readonly code: ErrorReplyCode;
+  /** The application's own code, where its backend gave one (`forbidden` by a hook, `rpc_error`). */
+  readonly reason?: string;
+  /** The application's own words, where its backend gave them. */
+  readonly message?: string;
+  /** When to try again (`rate_limited`, `backend_unavailable` with an open breaker). */
+  readonly retryAfterMs?: number;
 }
 
 export type OutboundMessage = AuthOkMessage | ErrorReply | { readonly type: string; readonly [field: string]: unknown };

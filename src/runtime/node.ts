@@ -1,6 +1,7 @@
 /** Node.js platform: the shared node:http + `ws` listener (ws-listener.ts) and Node's process APIs. */
 import { readFile } from 'node:fs/promises';
 import type { Platform } from '../server/platform.ts';
+import { nodePost } from './node-http-client.ts';
 import { listenWithWs, nodeClientIp, wsSocketRuntime } from './ws-listener.ts';
 
 const staticDir = new URL('../../static/', import.meta.url);
@@ -16,6 +17,7 @@ export const platform: Platform = {
   name: 'node',
   version: process.versions.node,
   ...nodeRuntime,
+  post: nodePost,
   readStatic: async (name) => {
     try {
       return new Uint8Array(await readFile(new URL(name, staticDir)));

@@ -26,6 +26,9 @@ import { hostCheck, ownNames, type OwnNames } from './own-names.ts';
 import { createRevocationBus } from './revocations.ts';
 import { staticFiles, staticRoutes } from './static-files.ts';
 import { buildVerifier } from './build-verifier.ts';
+import { buildHooks } from './hooks.ts';
+import { buildServerApi, type ServerApi } from './server-api.ts';
+import { SubscriberCounts } from './subscriber-counts.ts';
 
 export interface AssembledServer {
   readonly app: Hono;
@@ -33,6 +36,8 @@ export interface AssembledServer {
   readonly metrics: GatewayMetrics;
   /** Publishing, history and presence, the same as the channel handlers use (for the server API). */
   readonly channels: ChannelService;
+  /** The server API (its routes are mounted here unless --api-port gives them a listener of their own). */
+  readonly api: ServerApi;
   /** Start draining: readiness 503, and upgrades, logins and ticket requests 503 + Retry-After. */
   setDraining(): void;
   /** Tell the server its bound port: without --public-origin, its names are its listen address and port. */
@@ -103,6 +108,9 @@ export function assembleServer(config: Config, platform: Platform, logger: Logge
     onLogout,
     onBreakerState: metrics.breakerChanged,
   });
+  // Local subscribers per channel, for the server API's `channels`.
+  const subscribers = new SubscriberCounts();
+  const hooks = buildHooks(config, logger, platform.post);
   const gateway = createGateway({
     verifier,
     admission,
@@ -123,7 +131,10 @@ export function assembleServer(config: Config, platform: Platform, logger: Logge
         maxChannelsPerConnection: config.maxChannels,
         observer: metrics,
         logger: logger.child({ component: 'channels' }),
+        ...(hooks.authorizer === undefined ? {} : { authorizer: hooks.authorizer }),
+        onSubscribers: subscribers.set,
       }),
+      ...(hooks.rpc === undefined ? {} : { rpc: hooks.rpc }),
     },
     limits: {
       authDeadlineMs: config.authTimeout,
@@ -137,7 +148,19 @@ export function assembleServer(config: Config, platform: Platform, logger: Logge
     },
   });
   const revocations = createRevocationBus(backends.broker, gateway, logger);
+  const api = buildServerApi(config, {
+    channels,
+    broker: backends.broker,
+    gateway,
+    revocations,
+    localChannels: () => subscribers.entries(),
+    runtime: platform,
+    clientIp,
+    clientIpMiddleware: clientIps.middleware,
+    logger,
+  });
   app.route('/', gateway.app);
+  if (api.routes !== null) app.route('/', api.routes);
   if (config.adminToken !== undefined)
     app.route('/', adminRoutes(config.adminToken, gateway, revocations, logger.child({ component: 'admin' })));
   if (config.metricsToken !== undefined)
@@ -157,6 +180,7 @@ export function assembleServer(config: Config, platform: Platform, logger: Logge
     app,
     gateway,
     metrics,
+    api,
     channels,
     setDraining: () => {
       draining = true;
@@ -164,6 +188,8 @@ export function assembleServer(config: Config, platform: Platform, logger: Logge
     listeningOn: (port) => names.listeningOn(port),
     close: async () => {
       verifier.close();
+      hooks.close();
+      await api.close();
       revocations.close();
       await backends.close();
     },

@@ -11,10 +11,13 @@ import { runHealthcheck } from './healthcheck.ts';
 import { listenConfigError } from './listen-errors.ts';
 import { createLogger } from '../logging/pino.ts';
 import { listenMetrics } from './metrics-http.ts';
+import { isApiCommand, runApiCommand } from '../api/cli.ts';
+import { listenApi } from './server-api.ts';
 import type { Platform } from './platform.ts';
 
 export async function runServerCommand(platform: Platform): Promise<void> {
   if (platform.argv[0] === 'healthcheck') return runHealthcheck(platform, platform.argv.slice(1));
+  if (isApiCommand(platform.argv[0])) return runApiCommand(platform, platform.argv);
   if (platform.argv[0] === 'audit') {
     // A tool, not the server: loaded only when asked for.
     const [{ runAuditCommand }, host] = await Promise.all([import('../audit/cli.ts'), platform.auditHost()]);
@@ -58,6 +61,10 @@ async function start(config: Config, platform: Platform, logger: Logger): Promis
     : undefined;
   // Before the main listener, so that `metrics.listening` is logged before `listening` (tests read both, in that order).
   const metricsListening = await listenMetrics(config, platform, server.metrics, logger);
+  const apiListening = await listenApi(config, platform, server.api, logger).catch(async (error: unknown) => {
+    await metricsListening?.close();
+    throw error;
+  });
   const listening = await platform
     .listen(server.app, {
       port: config.port,
@@ -69,6 +76,7 @@ async function start(config: Config, platform: Platform, logger: Logger): Promis
     })
     .catch(async (error: unknown) => {
       await metricsListening?.close();
+      await apiListening?.close();
       throw listenConfigError(error, { portOption: 'port', hostOption: 'host', host: config.host, port: config.port }) ?? error;
     });
   server.listeningOn(listening.port);
@@ -98,6 +106,7 @@ async function start(config: Config, platform: Platform, logger: Logger): Promis
     });
     await listening.close();
     await metricsListening?.close();
+    await apiListening?.close();
     await server.close();
     logger.info({}, 'shutdown.done');
     platform.exit(0);

@@ -6,8 +6,8 @@ import { ConfigError } from '../config/index.ts';
 
 export interface ListenTarget {
   /** The option that chose the port: `port` or `metrics-port`. */
-  readonly portOption: 'port' | 'metrics-port';
-  readonly hostOption: 'host' | 'metrics-host';
+  readonly portOption: 'port' | 'metrics-port' | 'api-port';
+  readonly hostOption: 'host' | 'metrics-host' | 'api-host';
   readonly host: string;
   readonly port: number;
 }

@@ -53,11 +53,11 @@ export function ownNames(config: Config, logger: Logger): OwnNames {
 /**
  * Not checked: the probes (an orchestrator addresses an instance by pod IP or container name; they
  * reveal and change nothing) and the bearer-token APIs, called server-to-server under internal
- * names (/auth/verify, /metrics, /admin/*). Rebinding lends a page the browser's cookies, never
+ * names (/auth/verify, /metrics, /admin/*, /api/*). Rebinding lends a page the browser's cookies, never
  * a bearer token, so those routes gain nothing from it.
  */
 const UNCHECKED = new Set(['/healthz', '/readyz', '/auth/verify', '/metrics']);
-const isUnchecked = (path: string) => UNCHECKED.has(path) || path.startsWith('/admin/');
+const isUnchecked = (path: string) => UNCHECKED.has(path) || path.startsWith('/admin/') || path.startsWith('/api/');
 
 /** The Host is the client's: logged, but not a megabyte of it. */
 const MAX_LOGGED_HOST = 256;

@@ -42,6 +42,14 @@ export interface Platform {
   readStatic(name: string): Promise<Uint8Array | null>;
   readTextFile(path: string): Promise<string>;
   listen(app: Hono, options: ListenOptions): Promise<Listening>;
+  /**
+   * The HTTP client of the server's own calls to the application's backend (the hooks): fetch's
+   * signature for a POST. Absent: the global fetch (Node supplies a cheaper one).
+   */
+  readonly post?: (
+    url: string,
+    init: { method: 'POST'; headers: Record<string, string>; body: string; signal: AbortSignal },
+  ) => Promise<Response>;
   onShutdownSignal(handler: (signal: string) => void): void;
   /** Raw TCP/TLS for `hardened-ws audit`, loaded only when that command runs. */
   auditHost(): Promise<AuditHost>;

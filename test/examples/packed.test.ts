@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { endpointOf, sendRequest, upgradeRequest } from '../adversarial/raw.ts';
+import { freePort } from '../support/redis-server.ts';
 import { projectRoot } from '../support/server-process.ts';
 
 const pkg = JSON.parse(readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as Record<
@@ -58,6 +59,8 @@ describe('the packed package, installed into a fresh project as a user would', (
       'dist/index.js',
       'dist/node.js',
       'dist/redis.js',
+      'dist/server-api.js',
+      'dist/server-api.d.ts',
       'dist/client/index.d.ts',
       'static/sdk.js',
       'README.md',
@@ -70,6 +73,70 @@ describe('the packed package, installed into a fresh project as a user would', (
 
   it('the examples type-check (tsc --noEmit, strict)', () => {
     execFileSync(path.join(dir, 'node_modules/.bin/tsc'), ['-p', '.'], { cwd: dir, stdio: 'pipe' });
+  });
+
+  describe('the example backend (backend.ts) with the packaged hardened-ws server', () => {
+    const secret = 'example-hook-secret-0123456789abcdef01';
+    const key = 'example-api-key-0123456789abcdef012345';
+    let backend: ChildProcess;
+    let server: ChildProcess;
+    let url: string;
+    const started = (child: ChildProcess, pattern: RegExp) =>
+      new Promise<string>((resolve, reject) => {
+        let output = '';
+        child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+          output += chunk;
+          const match = pattern.exec(output);
+          if (match) resolve(match[1] ?? match[0]);
+        });
+        child.once('exit', (code) => reject(new Error(`exited with ${code}: ${output}`)));
+      });
+    before(async () => {
+      const [backendPort, serverPort] = [await freePort(), await freePort()];
+      url = `http://127.0.0.1:${serverPort}`;
+      backend = spawn(path.join(dir, 'node_modules/.bin/tsx'), ['backend.ts'], {
+        cwd: dir,
+        env: { ...process.env, PORT: String(backendPort), HOOK_SECRET: secret, API_KEY: key, API_URL: url },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      await started(backend, /backend listening/);
+      const hooks = `http://127.0.0.1:${backendPort}/hooks`;
+      server = spawn(
+        path.join(dir, 'node_modules/.bin/hardened-ws'),
+        [
+          '--port',
+          String(serverPort),
+          '--metrics-port',
+          'off',
+          '--api-key',
+          key,
+          '--hook-secret',
+          secret,
+          '--hook-rpc-url',
+          `${hooks}/rpc`,
+        ],
+        { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      await started(server, /"msg":"listening"/);
+    });
+    after(async () => {
+      for (const child of [server, backend]) {
+        child?.kill('SIGTERM');
+        if (child && child.exitCode === null) await once(child, 'exit');
+      }
+    });
+
+    it('rpc-client.ts: an rpc answered by the backend, and a notification the backend publishes through the server API', () => {
+      const out = execFileSync(path.join(dir, 'node_modules/.bin/tsx'), ['rpc-client.ts'], {
+        cwd: dir,
+        env: { ...process.env, SERVER_URL: url },
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      assert.match(out, /rpc echo \{ type: 'rpc', id: \d+, data: \{ hello: 'backend' \} \}/);
+      assert.match(out, /rpc notify_me \{ type: 'rpc', id: \d+, data: \{ sent: true \} \}/);
+      assert.match(out, /notification \{ title: 'Hello from the backend', text: 'hi' \}/);
+    });
   });
 
   for (const runtime of ['node', 'bun'] as const) {

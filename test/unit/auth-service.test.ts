@@ -83,6 +83,7 @@ describe('parseDemoUsers', () => {
     ['alice:s3cretA,:s3cretB', 'empty username'],
     ['alice:s3cretA,bobs3cretB', 'missing colon'],
     ['alice:s3cretA,alice:s3cretB', 'duplicate'],
+    ['alice:s3cretA,$api:s3cretB', 'a name reserved for the server ($…)'],
   ] as const) {
     it(`rejects ${what} without echoing passwords`, () => {
       assert.throws(

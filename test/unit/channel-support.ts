@@ -26,6 +26,7 @@ const ns = (o: Partial<NamespaceOptions>): NamespaceOptions => ({
   recovery: false,
   presence: false,
   joinLeave: false,
+  proxy: 'off',
   ...o,
 });
 

@@ -128,7 +128,15 @@ describe('config file: errors name the file and the key, on one line', () => {
 });
 
 describe('config file: namespaces', () => {
-  const chat = { historySize: 100, historyTtl: 300_000, historyMetaTtl: 86_400_000, recovery: true, presence: true, joinLeave: true };
+  const chat = {
+    historySize: 100,
+    historyTtl: 300_000,
+    historyMetaTtl: 86_400_000,
+    recovery: true,
+    presence: true,
+    joinLeave: true,
+    proxy: 'off',
+  };
 
   it('without a namespaces key (file or not): the built-in chat keeps 100 messages for 5 minutes with presence', () => {
     assert.deepEqual(fromFile({ port: 9000 }).namespaces, { chat });
@@ -141,8 +149,24 @@ describe('config file: namespaces', () => {
       namespaces: { news: { 'history-size': 1000, 'history-ttl': '1h', recovery: true }, rooms: { presence: true, 'join-leave': 'on' } },
     });
     assert.deepEqual(config.namespaces, {
-      news: { historySize: 1000, historyTtl: 3_600_000, historyMetaTtl: 86_400_000, recovery: true, presence: false, joinLeave: false },
-      rooms: { historySize: 0, historyTtl: 300_000, historyMetaTtl: 86_400_000, recovery: false, presence: true, joinLeave: true },
+      news: {
+        historySize: 1000,
+        historyTtl: 3_600_000,
+        historyMetaTtl: 86_400_000,
+        recovery: true,
+        presence: false,
+        joinLeave: false,
+        proxy: 'off',
+      },
+      rooms: {
+        historySize: 0,
+        historyTtl: 300_000,
+        historyMetaTtl: 86_400_000,
+        recovery: false,
+        presence: true,
+        joinLeave: true,
+        proxy: 'off',
+      },
     });
     assert.deepEqual(fromFile({ namespaces: {} }).namespaces, {});
   });

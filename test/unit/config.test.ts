@@ -34,7 +34,15 @@ describe('loadConfig: defaults', () => {
     assert.deepEqual(config(), {
       config: undefined,
       namespaces: {
-        chat: { historySize: 100, historyTtl: 300_000, historyMetaTtl: 86_400_000, recovery: true, presence: true, joinLeave: true },
+        chat: {
+          historySize: 100,
+          historyTtl: 300_000,
+          historyMetaTtl: 86_400_000,
+          recovery: true,
+          presence: true,
+          joinLeave: true,
+          proxy: 'off',
+        },
       },
       port: 8080,
       host: '127.0.0.1',
@@ -79,6 +87,19 @@ describe('loadConfig: defaults', () => {
       maxChannels: 32,
       presenceLease: 15_000,
       trustProxy: undefined,
+      apiKey: undefined,
+      apiPort: undefined,
+      apiHost: '127.0.0.1',
+      apiMaxBody: 262_144,
+      hookRpcUrl: undefined,
+      hookSubscribeUrl: undefined,
+      hookPublishUrl: undefined,
+      hookSecret: undefined,
+      hookTimeout: 2_000,
+      hookMaxInFlight: 256,
+      hookBreakerThreshold: 5,
+      hookBreakerCooldown: 10_000,
+      rpcRate: { perSecond: 10, burst: 20 },
     });
   });
 
@@ -213,6 +234,19 @@ describe('loadConfig: bad values → one-line ConfigError naming the flag', () =
     maxChannels: ['0', '10001'],
     presenceLease: ['100ms', '11m', 'soon'],
     trustProxy: ['proxy.example', '10.0.0.1/8'],
+    apiKey: ['short', `${'a'.repeat(32)},short`, `${'a'.repeat(32)},`, Array.from({ length: 17 }, () => 'k'.repeat(32)).join(',')],
+    apiPort: ['65536', 'off', '1.5'],
+    apiHost: ['a b', 'host/name'],
+    apiMaxBody: ['1023', '65MiB', 'big'],
+    hookRpcUrl: ['ftp://x.example', 'not a url'],
+    hookSubscribeUrl: ['javascript:alert(1)'],
+    hookPublishUrl: ['file:///etc/passwd'],
+    hookSecret: ['short', `${'x'.repeat(32)} with spaces`],
+    hookTimeout: ['49ms', '31s'],
+    hookMaxInFlight: ['0', 'many'],
+    hookBreakerThreshold: ['0', '1001'],
+    hookBreakerCooldown: ['99ms', '11m'],
+    rpcRate: ['fast', '0/s,1'],
   };
 
   for (const [name, values] of Object.entries(bad) as [OptionName, string[]][]) {

@@ -67,6 +67,8 @@ describe('HttpVerifier: responses', () => {
     ['missing exp', { sub: 'a' }],
     ['string exp', { sub: 'a', exp: '1767225600' }],
     ['null exp', { sub: 'a', exp: null }],
+    // `$…` is the server's own (the server API publishes as `$api`): no client may be it.
+    ['reserved sub', { sub: '$api', exp: 1 }],
   ];
   for (const [label, body] of badBodies) {
     it(`200 with a bad body (${label}) → unavailable bad_response`, async () => {

@@ -34,6 +34,7 @@ describe('library channels', () => {
       recovery: true,
       presence: false,
       joinLeave: false,
+      proxy: 'off',
     });
     assert.equal(namespaceTable(JSON.parse('{"__proto__":{"historySize":3}}')).historyFor('__proto__:a')?.size, 3);
     const bads: Record<string, NamespaceSettings>[] = [

@@ -24,6 +24,7 @@ describe('namespaces', () => {
       recovery: true,
       presence: true,
       joinLeave: true,
+      proxy: 'off',
     });
     for (const channel of ['lobby', 'news:1', 'chatroom:1', 'Chat:1', ':chat']) {
       assert.equal(namespaces.optionsFor(channel), NO_FEATURES, channel);
@@ -45,7 +46,7 @@ describe('namespaces', () => {
     }
     const own = new ChannelNamespaces(
       JSON.parse(
-        '{"__proto__": {"historySize": 5, "historyTtl": 1000, "historyMetaTtl": 1000, "recovery": false, "presence": false, "joinLeave": false}}',
+        '{"__proto__": {"historySize": 5, "historyTtl": 1000, "historyMetaTtl": 1000, "recovery": false, "presence": false, "joinLeave": false, "proxy": "off"}}',
       ) as never,
     );
     assert.deepEqual(own.historyFor('__proto__:x'), { size: 5, ttlMs: 1000, metaTtlMs: 1000 });

@@ -68,11 +68,15 @@ function parseJson(text: string): unknown {
   }
 }
 
-/** A verify response body as an Identity (`sub`, `exp`, the rest as claims), or null when malformed. */
+/**
+ * A verify response body as an Identity (`sub`, `exp`, the rest as claims), or null when malformed.
+ * A `sub` starting with `$` is malformed: those are the server's own (the server API publishes as
+ * `$api`), and a client that could be one could pass for the application's backend.
+ */
 export function readIdentity(body: unknown): Identity | null {
   if (typeof body !== 'object' || body === null) return null;
   const { sub, exp, ...claims } = body as Record<string, unknown>;
-  if (typeof sub !== 'string' || sub.length === 0 || sub.length > 256) return null;
+  if (typeof sub !== 'string' || sub.length === 0 || sub.length > 256 || sub.startsWith('$')) return null;
   if (typeof exp !== 'number' || !Number.isFinite(exp)) return null;
   return { sub, exp, claims };
 }

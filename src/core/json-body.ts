@@ -1,4 +1,4 @@
-/** Request bodies of the auth routes: JSON only, bounded before they are read, validated with zod. */
+/** JSON request bodies for the HTTP routes (auth service, server API): JSON only, bounded before they are read, validated with zod. */
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { z } from 'zod';
@@ -29,8 +29,10 @@ const DECLARED_LENGTH = /^\d{1,15}$/;
  * Request and a web stream over the socket (about 15 % of a ticket request's CPU), where
  * `c.req.arrayBuffer()` alone reads the socket directly.
  */
-export function limitBody(maxBytes: number): MiddlewareHandler {
-  const onError = (c: Context) => c.json({ error: 'payload_too_large' }, 413);
+export function limitBody(
+  maxBytes: number,
+  onError: (c: Context) => Response = (c) => c.json({ error: 'payload_too_large' }, 413),
+): MiddlewareHandler {
   const streamed = bodyLimit({ maxSize: maxBytes, onError });
   return async (c, next) => {
     const length = c.req.header('content-length');
