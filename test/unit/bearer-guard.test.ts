@@ -11,7 +11,10 @@ const B = 'guard-key-B-0123456789abcdef0123456789';
 function app(tokens: string | string[]) {
   const denied: string[] = [];
   const a = new Hono();
-  a.use('*', bearerGuard(tokens, (c) => void denied.push(c.req.path), { error: { code: 'unauthorized' } }));
+  a.use(
+    '*',
+    bearerGuard(tokens, (c) => void denied.push(c.req.path), { error: { code: 'unauthorized' } }),
+  );
   a.get('/x', (c) => c.text('ok'));
   a.onError((error) => (error instanceof HTTPException ? error.getResponse() : new Response('bug', { status: 500 })));
   const get = async (authorization?: string) => {
@@ -25,7 +28,16 @@ it('accepts each configured token, and only those', async () => {
   const { get, denied } = app([A, B]);
   for (const key of [A, B]) assert.deepEqual(await get(`Bearer ${key}`), { status: 200, body: 'ok', challenge: null });
   assert.equal((await get(`bearer ${A}`)).status, 200, 'the scheme is case-insensitive');
-  const refusals = [undefined, '', 'Bearer', `Basic ${A}`, `Bearer ${A}x`, `Bearer ${A.slice(0, -1)}`, 'Bearer not a token!', `Bearer ${A} ${B}`];
+  const refusals = [
+    undefined,
+    '',
+    'Bearer',
+    `Basic ${A}`,
+    `Bearer ${A}x`,
+    `Bearer ${A.slice(0, -1)}`,
+    'Bearer not a token!',
+    `Bearer ${A} ${B}`,
+  ];
   for (const header of refusals) {
     const answer = await get(header);
     assert.equal(answer.status, 401, String(header));
