@@ -10,7 +10,7 @@ import { silentLogger } from '../../logging/logger.ts';
 import type { OwnedClient, Redis } from './connect.ts';
 import { closeRedis, createRedis, DEFAULT_PREFIX, describe, isReady, RedisUnavailableError, unavailable } from './connect.ts';
 import type { Broker, BrokerMessage, Listener } from '../../channels/broker.ts';
-import { Subscribers } from '../memory/broker.ts';
+import { ListenerSets } from '../listener-sets.ts';
 
 export interface RedisBrokerOptions {
   /** Redis URL; the subscriber connection (and the publisher, unless given) is made from it. */
@@ -30,7 +30,7 @@ export class RedisBroker implements Broker {
   readonly #sub: Redis;
   readonly #prefix: string;
   readonly #log: Logger;
-  readonly #subscribers: Subscribers;
+  readonly #subscribers: ListenerSets<Listener>;
   /** SUBSCRIBE commands in flight, so a second listener waits for the same confirmation. */
   readonly #pending = new Map<string, Promise<unknown>>();
   /** True once the current subscriber connection carries every channel of the map. */
@@ -42,7 +42,7 @@ export class RedisBroker implements Broker {
   constructor(options: RedisBrokerOptions) {
     const logger = options.logger;
     this.#log = (logger ?? silentLogger).child({ component: 'redis-broker' });
-    this.#subscribers = new Subscribers(this.#log);
+    this.#subscribers = new ListenerSets<Listener>(this.#log);
     this.#prefix = `${options.prefix ?? DEFAULT_PREFIX}ch:`;
     this.#pub = options.publisher
       ? { client: options.publisher, owned: false }
@@ -139,7 +139,7 @@ export class RedisBroker implements Broker {
       this.#log.warn({ channel }, 'malformed broker message dropped');
       return;
     }
-    this.#subscribers.deliver(this.#subscribers.snapshot(channel), message);
+    this.#subscribers.each(this.#subscribers.snapshot(channel), channel, (listener) => listener(message));
   }
 }
 
