@@ -11,7 +11,7 @@ import { TOKEN_KEY } from '../baselines/envelope.mjs';
 import { rawConnect } from './raw.mjs';
 
 /** Parameters arrive as one JSON argument; results leave as JSON lines on stdout. */
-export const params = JSON.parse(process.argv[2] ?? '{}');
+export const params = process.argv[2]?.startsWith('{') ? JSON.parse(process.argv[2]) : {};
 export const emit = (object) => process.stdout.write(`${JSON.stringify(object)}\n`);
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
