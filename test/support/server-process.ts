@@ -59,8 +59,23 @@ export interface StartOptions {
 
 export async function startServer(runtime: RuntimeTarget, options: StartOptions = {}): Promise<ServerProcess> {
   const { command, args } = serverCommand(runtime);
-  const child = spawn(command, [...args, '--port', '0', '--metrics-port', '0', ...(options.args ?? [])], {
-    cwd: projectRoot,
+  return startCommand(runtime, command, [...args, '--port', '0', '--metrics-port', '0', ...(options.args ?? [])], options);
+}
+
+/**
+ * Runs a command that starts the server (any command line: `npm start` from a fresh copy, say) and
+ * waits for its "listening" line. `cwd` defaults to the project root.
+ */
+export async function startCommand(
+  label: string,
+  command: string,
+  args: readonly string[],
+  options: StartOptions & { readonly cwd?: string; readonly processGroup?: boolean } = {},
+): Promise<ServerProcess> {
+  const child = spawn(command, args, {
+    // A launcher (npm) does not pass SIGTERM on to the server it runs: signal its whole group.
+    detached: options.processGroup ?? false,
+    cwd: options.cwd ?? projectRoot,
     env: { ...process.env, LOG_LEVEL: 'info', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -72,7 +87,7 @@ export async function startServer(runtime: RuntimeTarget, options: StartOptions 
   // The metrics listener starts (and logs) before the main one, so both are known once "listening" is.
   let metricsUrl: string | undefined;
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${runtime} server did not start:\n${output}`)), options.timeoutMs ?? 20_000);
+    const timer = setTimeout(() => reject(new Error(`${label} did not start:\n${output}`)), options.timeoutMs ?? 20_000);
     const check = () => {
       // Complete lines only (the last piece may still be arriving).
       for (const line of output.split('\n').slice(0, -1)) {
@@ -95,7 +110,7 @@ export async function startServer(runtime: RuntimeTarget, options: StartOptions 
     child.stdout!.on('data', check);
     exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`${runtime} server exited with ${code}:\n${output}`));
+      reject(new Error(`${label} exited with ${code}:\n${output}`));
     });
   });
 
@@ -114,11 +129,27 @@ export async function startServer(runtime: RuntimeTarget, options: StartOptions 
         .map((line) => JSON.parse(line) as Record<string, unknown>),
     async stop(signal = 'SIGTERM') {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-      child.kill(signal);
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      const kill = (sig: NodeJS.Signals) => (options.processGroup ? process.kill(-child.pid!, sig) : child.kill(sig));
+      kill(signal);
+      const timer = setTimeout(() => kill('SIGKILL'), 15_000);
       const code = await exited;
+      // The launcher may end before the server it ran: wait until no process of the group is left
+      // and its output (the server writes to the same pipes) has been read to the end.
+      if (options.processGroup) await Promise.all([groupGone(child.pid!), once(child.stdout!, 'close')]);
       clearTimeout(timer);
       return code;
     },
   };
+}
+
+/** Resolves once no process of the group `pgid` is left. */
+async function groupGone(pgid: number): Promise<void> {
+  for (;;) {
+    try {
+      process.kill(-pgid, 0);
+    } catch {
+      return; // ESRCH: the group is empty
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
