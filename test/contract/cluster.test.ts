@@ -156,6 +156,48 @@ describe('Redis Cluster specifics', () => {
     }
   });
 
+  it('a channel last written by a master that is gone (a promoted replica lacking acknowledged writes) starts a new epoch: resync, never a reused offset', async () => {
+    const p = prefix();
+    const [a, b] = [await stream(p), await stream(p)];
+    const admin = createRedis({ url: cluster.url });
+    try {
+      await waitFor(() => admin.status === 'ready', 3000, 'cluster client ready');
+      const channel = fresh();
+      const feed = new ChannelFeed(channel, policy(), { stream: b, logger: silentLogger, retryMs: [50, 500] });
+      await feed.ready;
+      const delivered: OutboundMessage[] = [];
+      const ctx = { connectionId: 'c1', closed: false, send: (m: OutboundMessage) => delivered.push(m) } as unknown as HandlerContext;
+      feed.members.add({ ctx, last: feed.position.offset, live: true, resynced: false });
+      const first = [];
+      for (let i = 1; i <= 5; i++) first.push((await a.publish(channel, { data: i, from: 'a' }, policy()))!);
+      await waitFor(() => delivered.length === 5, 3000, 'five delivered');
+      // What a replica promoted after its master died may hold: the master's id as writer, and not the last two writes.
+      const meta = channelKeys(p, channel).meta;
+      const streamKey = channelKeys(p, channel).stream;
+      await admin.xdel(streamKey, '4-0', '5-0');
+      await admin.call('XSETID', streamKey, '3-0');
+      await admin.hset(meta, 's', '3', 'w', 'f'.repeat(40));
+      const next = (await a.publish(channel, { data: 6, from: 'a' }, policy()))!;
+      assert.notEqual(next.epoch, first[0]!.epoch, 'a new epoch');
+      assert.equal(next.offset, 1, 'offsets start again: 4 and 5 were handed out already');
+      await waitFor(() => delivered.length === 7, 3000, 'resync and the new publication');
+      assert.deepEqual(
+        delivered.slice(5).map((m) => {
+          const { type, epoch, offset } = m as { type: string; epoch?: string; offset?: number };
+          return [type, epoch, offset];
+        }),
+        [
+          ['resync', next.epoch, undefined],
+          ['message', next.epoch, 1],
+        ],
+      );
+      // A migrated slot is the other case (a healthy former writer): the next test keeps its epoch.
+      feed.close();
+    } finally {
+      await Promise.all([a.close(), b.close(), closeRedis(admin)]);
+    }
+  });
+
   it("a channel's slot migrated to another master under publish load: every ok delivered once, in order, same epoch", async (t) => {
     const p = prefix();
     const [a, b] = [await stream(p), await stream(p)];
