@@ -1,6 +1,6 @@
 /* global process, console */
 /**
- * `node bench/profile.mjs <echo|connect|fanout> [product-node|product-bun|ws|…] [seconds]`: runs one
+ * `node bench/profile.mjs <echo|connect|gateway-connect|fanout|rtt> [product-node|product-bun|ws|…] [seconds]`: runs one
  * server under `--cpu-prof` with the scenario's load, then prints the top functions by self
  * time and the top files, from the .cpuprofile (kept in .tmp/bench-prof/ for DevTools).
  * Bun servers (product-bun, bun-serve) are profiled the same way, with `bun run --cpu-prof`.
@@ -21,6 +21,7 @@ mkdirSync(dir, { recursive: true });
 const scripts = {
   echo: ['echo.mjs', { connections: 16, depth: 64 }],
   connect: ['connect.mjs', { lanes: 8 }],
+  'gateway-connect': ['connect.mjs', { lanes: 8, ticketsAhead: 40_000 }],
   fanout: ['fanout.mjs', { subscribers: 1000, window: 2 }],
   rtt: ['rtt.mjs', { connections: 10 }],
 };

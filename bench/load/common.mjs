@@ -125,3 +125,19 @@ export async function rawConnector(server) {
   if (server.kind === 'socketio') return () => rawConnect({ ...base, path: '/socket.io/?EIO=4&transport=websocket', token: signToken() });
   return () => rawConnect({ ...base, path: '/' });
 }
+
+/**
+ * The product's connect with tickets issued beforehand (gateway connect): logs in, issues `count`
+ * tickets (16 requests in flight), then each call takes one. `left()` says how many remain.
+ */
+export async function preissuedConnector(server, count) {
+  const url = new URL(server.origin);
+  const base = { host: url.hostname, port: Number(url.port), kind: server.kind, path: '/ws' };
+  const cookie = await login(server.origin);
+  const tickets = [];
+  const issue = async () => {
+    while (tickets.length < count) tickets.push(await ticket(server.origin, cookie));
+  };
+  await Promise.all(Array.from({ length: 16 }, issue));
+  return { connect: () => rawConnect({ ...base, ticket: tickets.pop() }), left: () => tickets.length };
+}

@@ -1,6 +1,6 @@
 /**
- * Per-channel listener sets with refcounting, shared by the memory and Redis stream backends: the
- * Redis one SUBSCRIBEs a channel on its first listener and UNSUBSCRIBEs after its last.
+ * Per-channel listener sets with refcounting, shared by the memory and Redis brokers and streams:
+ * the Redis ones SUBSCRIBE a channel on its first listener and UNSUBSCRIBE after its last.
  */
 import type { Logger } from '../logging/logger.ts';
 
@@ -59,7 +59,7 @@ export class ListenerSets<L> {
       try {
         call(entry.listener);
       } catch (error) {
-        this.#log.error({ channel, err: error instanceof Error ? error.message : String(error) }, 'stream listener threw');
+        this.#log.error({ channel, err: error instanceof Error ? error.message : String(error) }, 'listener threw');
       }
     }
   }

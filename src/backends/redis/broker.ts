@@ -14,7 +14,7 @@ import { silentLogger } from '../../logging/logger.ts';
 import type { OwnedClient, RedisClient } from './connect.ts';
 import { closeRedis, createRedis, DEFAULT_PREFIX, isCluster, isReady, RedisUnavailableError, unavailable } from './connect.ts';
 import type { Broker, BrokerMessage, Listener } from '../../channels/broker.ts';
-import { Subscribers } from '../memory/broker.ts';
+import { ListenerSets } from '../listener-sets.ts';
 import type { Subscriber } from './subscriber.ts';
 import { createSubscriber } from './subscribers.ts';
 
@@ -32,13 +32,13 @@ export class RedisBroker implements Broker {
   readonly #pub: OwnedClient;
   readonly #subscriber: Subscriber;
   readonly #prefix: string;
-  readonly #subscribers: Subscribers;
+  readonly #subscribers: ListenerSets<Listener>;
   #closed = false;
 
   constructor(options: RedisBrokerOptions) {
     const logger = options.logger;
     const log = (logger ?? silentLogger).child({ component: 'redis-broker' });
-    this.#subscribers = new Subscribers(log);
+    this.#subscribers = new ListenerSets<Listener>(log);
     this.#prefix = `${options.prefix ?? DEFAULT_PREFIX}ch:`;
     this.#pub = options.publisher
       ? { client: options.publisher, owned: false }
@@ -103,7 +103,7 @@ export class RedisBroker implements Broker {
       log.warn({ channel }, 'malformed broker message dropped');
       return;
     }
-    this.#subscribers.deliver(this.#subscribers.snapshot(channel), message);
+    this.#subscribers.each(this.#subscribers.snapshot(channel), channel, (listener) => listener(message));
   }
 }
 
