@@ -42,9 +42,7 @@ export class SingleSubscriber implements Subscriber {
   add(channel: string): Promise<void> {
     // Until the link is back and restored, a new channel could miss messages: refuse it.
     if (this.#closed || !isReady(this.#sub) || !this.#restored) return Promise.reject(new RedisUnavailableError('subscriber'));
-    const pending = this.#pending.get(channel);
-    if (pending !== undefined) return pending;
-    if (this.#wanted.has(channel)) return Promise.resolve();
+    if (this.#wanted.has(channel)) return this.#pending.get(channel) ?? Promise.resolve();
     this.#wanted.add(channel);
     const sent = this.#sub.subscribe(channel).then(
       () => {},
@@ -63,6 +61,8 @@ export class SingleSubscriber implements Subscriber {
   /** Commands on one connection run in order, so a SUBSCRIBE sent after this one still wins. */
   remove(channel: string): void {
     if (!this.#wanted.delete(channel)) return;
+    // A SUBSCRIBE in flight is undone by the UNSUBSCRIBE below: a later add() must not wait on it but send its own.
+    this.#pending.delete(channel);
     if (this.#closed || !isReady(this.#sub)) return; // a dead link holds no subscription; the set decides on reconnect
     this.#sub.unsubscribe(channel).catch((error: unknown) => {
       this.#log.debug({ err: describe(error) }, 'unsubscribe failed');
