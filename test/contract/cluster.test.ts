@@ -12,11 +12,12 @@ import { Redis } from 'ioredis';
 import { RedisBroker } from '../../src/backends/redis/broker.ts';
 import { channelKeys } from '../../src/backends/redis/keys.ts';
 import { LuaScript } from '../../src/backends/redis/lua-script.ts';
-import { createRedis, closeRedis } from '../../src/backends/redis/connect.ts';
+import { createRedis, closeRedis, type Cluster } from '../../src/backends/redis/connect.ts';
 import { RedisPresence } from '../../src/backends/redis/presence.ts';
 import { RedisSessionStore } from '../../src/backends/redis/session-store.ts';
 import { slotOf } from '../../src/backends/redis/slot.ts';
 import { RedisStream } from '../../src/backends/redis/stream.ts';
+import { createSubscriber } from '../../src/backends/redis/subscribers.ts';
 import { append } from '../../src/backends/redis/stream-scripts.ts';
 import { RedisTicketStore } from '../../src/backends/redis/ticket-store.ts';
 import { RedisUserConnections } from '../../src/backends/redis/user-connections.ts';
@@ -264,6 +265,32 @@ describe('Redis Cluster specifics', () => {
     } finally {
       admin.disconnect();
       await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('a shard channel removed while its SSUBSCRIBE is in flight and added again is subscribed on its master', async () => {
+    const commands = createRedis({ url: cluster.url });
+    const got: string[] = [];
+    const subscriber = createSubscriber({
+      url: cluster.url,
+      commands,
+      name: 'hws-test-sub',
+      logger: silentLogger,
+      events: { message: (_channel, payload) => got.push(payload), resumed: () => {} },
+    });
+    try {
+      await waitFor(() => subscriber.healthy, 5000, 'subscriber healthy');
+      const channel = `${prefix()}ch:again`;
+      const first = subscriber.add(channel); // SSUBSCRIBE in flight
+      subscriber.remove(channel); // SUNSUBSCRIBE queued behind it
+      await subscriber.add(channel);
+      await first;
+      await (commands as Cluster).spublish(channel, 'one');
+      await waitFor(() => got.length === 1, 2000, 'the message on the channel added again');
+      assert.deepEqual(got, ['one']);
+    } finally {
+      await subscriber.close();
+      await closeRedis(commands);
     }
   });
 });
