@@ -12,7 +12,7 @@ import { Redis } from 'ioredis';
 import { RedisBroker } from '../../src/backends/redis/broker.ts';
 import { channelKeys } from '../../src/backends/redis/keys.ts';
 import { LuaScript } from '../../src/backends/redis/lua-script.ts';
-import { createRedis, closeRedis, type Cluster } from '../../src/backends/redis/connect.ts';
+import { createRedis, closeRedis, isReady, type Cluster } from '../../src/backends/redis/connect.ts';
 import { RedisPresence } from '../../src/backends/redis/presence.ts';
 import { RedisSessionStore } from '../../src/backends/redis/session-store.ts';
 import { slotOf } from '../../src/backends/redis/slot.ts';
@@ -279,7 +279,8 @@ describe('Redis Cluster specifics', () => {
       events: { message: (_channel, payload) => got.push(payload), resumed: () => {} },
     });
     try {
-      await waitFor(() => subscriber.healthy, 5000, 'subscriber healthy');
+      // The command client's connection to every master too (no offline queue: a command for a node still connecting fails).
+      await waitFor(() => subscriber.healthy && isReady(commands), 5000, 'subscriber and command client ready');
       const channel = `${prefix()}ch:again`;
       const first = subscriber.add(channel); // SSUBSCRIBE in flight
       subscriber.remove(channel); // SUNSUBSCRIBE queued behind it
