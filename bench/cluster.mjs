@@ -1,4 +1,4 @@
-/* global process, console, URL */
+/* global process, console, URL, fetch, setTimeout */
 /**
  * `npm run bench:cluster` (issue 17, "past one Redis"): two measurements, apart from `npm run bench`.
  *
@@ -19,7 +19,8 @@
  *    Redis CPU-µs per publication, and how busy the machine was with other work (the machine is
  *    shared: CPU per delivery is the figure to compare, rates move with the neighbours).
  *
- * Options: --reps N (default 3, alternating single/cluster), --only redis|deliveries.
+ * Options: --reps N (default 3, alternating single/cluster), --only redis|deliveries, --window N
+ * (publishes undelivered at most, default 8).
  */
 import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -41,6 +42,7 @@ const flag = (name) => {
 };
 const reps = Number(flag('--reps') ?? 3);
 const only = flag('--only');
+const inFlight = Number(flag('--window') ?? 8);
 const log = (line) => console.log(line);
 const results = { startedAt: new Date().toISOString(), loadavgBefore: loadavg() };
 // The harness (and the subscriber connections it opens) stays on the load core, like run.mjs.
@@ -152,6 +154,19 @@ async function redisOwnCost(kind) {
   return rows;
 }
 
+async function untilReady(server, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const [status, body] = await fetch(`${server.origin}/readyz`).then(
+      async (r) => [r.status, await r.text()],
+      (error) => [0, String(error)],
+    );
+    if (status === 200) return;
+    if (Date.now() > deadline) throw new Error(`instance not ready: /readyz ${status} ${body}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /** Others' share of the machine (cores) above which a trial is run again (at most twice; the quietest is kept). */
 const NOISY = 0.2;
 
@@ -173,12 +188,20 @@ async function deliveryTrial(kind) {
   const instances = [];
   try {
     for (let i = 0; i < 3; i++) instances.push(await startServer('redis-history', { core: SERVER_CORE }));
+    // Listening is not ready: on a cluster the connections to every master come up after (logins answer 503 until then).
+    await Promise.all(instances.map((server) => untilReady(server)));
     const [A, B, C] = instances;
     let open = null;
     let window = null;
     const { done } = runLoad(
       'cross.mjs',
-      { publishOn: serverDescriptor(A), subscribeOn: [serverDescriptor(B), serverDescriptor(C)], subscribers: 420, channels: 6, window: 8 },
+      {
+        publishOn: serverDescriptor(A),
+        subscribeOn: [serverDescriptor(B), serverDescriptor(C)],
+        subscribers: 420,
+        channels: 6,
+        window: inFlight,
+      },
       {
         timeoutMs: 120_000,
         onLine: (entry, child) => {
@@ -233,7 +256,10 @@ if (only === undefined || only === 'redis') {
   results.redis = [...(await redisOwnCost('single')), ...(await redisOwnCost('cluster'))];
 }
 if (only === undefined || only === 'deliveries') {
-  log('Deliveries across 3 Node instances (core 0), 420 subscribers on B and C, 6 channels, publisher on A; Redis + load on core 1:');
+  log(
+    `Deliveries across 3 Node instances (core 0), 420 subscribers on B and C, 6 channels, publisher on A (≤ ${inFlight} undelivered); Redis + load on core 1:`,
+  );
+  results.window = inFlight;
   results.deliveries = [];
   for (let rep = 0; rep < reps; rep++) {
     for (const kind of rep % 2 === 0 ? ['single', 'cluster'] : ['cluster', 'single']) results.deliveries.push(await quietTrial(kind));
