@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import type { Namespaces } from './namespaces.ts';
+import { redisUrlProblem } from './redis-url.ts';
 import { booleanFlag, byteSize, count, duration, rate } from './units.ts';
 
 export interface OptionSpec<T = unknown> {
@@ -317,8 +318,14 @@ export const optionSpecs = {
     default: undefined,
     kind: 'string',
     secret: true,
-    help: 'redis:// or rediss:// URL: tickets, sessions, pub/sub, per-user caps and revocations shared by every instance; unset = in memory',
-    schema: z.url({ protocol: /^rediss?$/, error: 'expected a redis:// or rediss:// URL' }),
+    help: 'redis:// or rediss:// URL of one Redis, or redis+cluster://host:port[,host:port…] (rediss+cluster:// for TLS) naming some nodes of a Redis Cluster (Redis ≥ 7): tickets, sessions, pub/sub, per-user caps and revocations shared by every instance; unset = in memory',
+    schema: z
+      .string()
+      .trim()
+      .superRefine((text, ctx) => {
+        const problem = redisUrlProblem(text);
+        if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+      }),
   }),
   maxChannels: spec({
     flag: 'max-channels',

@@ -3,7 +3,9 @@ import { describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { MemoryBroker } from '../../src/backends/memory/broker.ts';
 import { RedisBroker } from '../../src/backends/redis/broker.ts';
+import { createSubscriber } from '../../src/backends/redis/subscribers.ts';
 import type { BrokerMessage } from '../../src/channels/broker.ts';
+import { silentLogger } from '../../src/logging/logger.ts';
 import { waitFor } from '../support/redis-server.ts';
 import { contractFixture, samePair, twoInstances, whenHealthy } from './fixture.ts';
 import { brokerContract } from './broker.contract.ts';
@@ -107,6 +109,35 @@ describe('RedisBroker specifics', () => {
       t.diagnostic(`fan-out rate A→B: ${total} messages in ${seconds.toFixed(2)} s = ${Math.round(total / seconds)} msg/s`);
     } finally {
       await Promise.all([a.close(), b.close()]);
+    }
+  });
+});
+
+describe('SingleSubscriber (the one-Redis receiving side of the broker and the stream)', () => {
+  it('a channel removed while its SUBSCRIBE is in flight and added again is subscribed (not answered by the old, undone SUBSCRIBE)', async () => {
+    const p = fx.prefix();
+    const commands = new Redis(fx.redis.url);
+    const got: string[] = [];
+    const subscriber = createSubscriber({
+      url: fx.redis.url,
+      commands,
+      name: 'hws-test-sub',
+      logger: silentLogger,
+      events: { message: (_channel, payload) => got.push(payload), resumed: () => {} },
+    });
+    try {
+      await waitFor(() => subscriber.healthy, 3000, 'subscriber healthy');
+      const channel = `${p}again`;
+      const first = subscriber.add(channel); // SUBSCRIBE in flight
+      subscriber.remove(channel); // UNSUBSCRIBE queued behind it
+      await subscriber.add(channel); // must send its own SUBSCRIBE, after the UNSUBSCRIBE
+      await first;
+      await commands.publish(channel, 'one');
+      await waitFor(() => got.length === 1, 2000, 'the message on the channel added again');
+      assert.deepEqual(got, ['one']);
+    } finally {
+      await subscriber.close();
+      commands.disconnect();
     }
   });
 });

@@ -50,7 +50,12 @@ export const optionSamples: Record<SampledOption, OptionSample> = {
   ticketRate: ['2/s,4', '1/s,1', { perSecond: 2, burst: 4 }, { perSecond: 1, burst: 1 }],
   drainTimeout: ['5s', '0', 5_000, 0],
   adminToken: ['a'.repeat(32), 'b'.repeat(40), 'a'.repeat(32), 'b'.repeat(40)],
-  redisUrl: ['redis://127.0.0.1:6379', 'rediss://r.example:6380/1', 'redis://127.0.0.1:6379', 'rediss://r.example:6380/1'],
+  redisUrl: [
+    'redis://127.0.0.1:6379',
+    'redis+cluster://10.0.0.1:7000,10.0.0.2:7000',
+    'redis://127.0.0.1:6379',
+    'redis+cluster://10.0.0.1:7000,10.0.0.2:7000',
+  ],
   maxChannels: ['8', '1', 8, 1],
   presenceLease: ['3s', '500ms', 3000, 500],
   trustProxy: ['10.0.0.1', '127.0.0.1, ::1', ['10.0.0.1'], ['127.0.0.1', '::1']],

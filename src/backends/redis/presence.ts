@@ -2,8 +2,9 @@
  * Presence across instances on Redis (scripts: presence-scripts.ts). Each instance renews the
  * leases of its own entries every leaseMs/3, one script call per channel (pipelined); an instance
  * that dies stops renewing, and its entries are gone from every answer within leaseMs of their
- * last renewal. When its Redis connection comes back (a restart may have emptied Redis) it writes
- * all its entries back at once and reports unhealthy until it has.
+ * last renewal. When its Redis connection comes back (a restart may have emptied Redis; on a
+ * Cluster, a failover may have lost the latest writes of a shard) it writes all its entries back
+ * and reports unhealthy until it has. A channel's four keys share its hash tag: one slot, one shard.
  */
 import type { Logger } from '../../logging/logger.ts';
 import { silentLogger } from '../../logging/logger.ts';
@@ -12,7 +13,7 @@ import { checkListLimit, decodeEntry, encodeEntry } from '../../channels/presenc
 import { StorageError } from '../../channels/storage-error.ts';
 import { checkChannel } from '../../channels/stream.ts';
 import type { OwnedClient, RedisSource } from './connect.ts';
-import { clientFrom, closeRedis, describe, isReady } from './connect.ts';
+import { clientFrom, closeRedis, describe, isReady, watchLinks } from './connect.ts';
 import { channelKeys, checkedPrefix } from './keys.ts';
 import { LuaScript } from './lua-script.ts';
 import { JOIN, LEAVE, LIST, RENEW, STATS } from './presence-scripts.ts';
@@ -28,6 +29,8 @@ export type RedisPresenceOptions = RedisSource & {
 export const DEFAULT_PRESENCE_LEASE_MS = 15_000;
 /** Entries per renewal call, so one huge channel does not make one huge command. */
 const RENEW_CHUNK = 300;
+/** Retry delays (ms) of a renewal round while entries may be missing: first, cap. */
+const RECOVER_MS = [250, 2000] as const;
 
 const scripts = {
   join: new LuaScript(JOIN),
@@ -52,14 +55,10 @@ export class RedisPresence implements Presence {
   readonly #held = new Map<string, Map<string, Held>>();
   #timer: ReturnType<typeof setInterval> | undefined;
   #closed = false;
-  /** Set when the connection dropped; cleared by the first renewal round that succeeds after it. */
+  /** Set when a connection dropped; cleared by the first renewal round that succeeds after it. */
   #stale = false;
-  readonly #onClose = () => {
-    this.#stale = true;
-  };
-  readonly #onReady = () => {
-    if (this.#stale) void this.#renew();
-  };
+  #recovery: ReturnType<typeof setTimeout> | undefined;
+  readonly #unwatch: () => void;
 
   constructor(options: RedisPresenceOptions) {
     this.#prefix = checkedPrefix(options.prefix);
@@ -67,8 +66,15 @@ export class RedisPresence implements Presence {
     if (!(this.leaseMs >= 30)) throw new RangeError('leaseMs must be at least 30'); // renewed every leaseMs/3
     this.#log = (options.logger ?? silentLogger).child({ component: 'redis-presence' });
     this.#redis = clientFrom(options, 'hws-presence', options.logger);
-    this.#redis.client.on('close', this.#onClose);
-    this.#redis.client.on('ready', this.#onReady);
+    this.#unwatch = watchLinks(this.#redis.client, {
+      lost: () => {
+        this.#stale = true;
+        this.#recover(RECOVER_MS[0]);
+      },
+      back: () => {
+        if (this.#stale) void this.#renew();
+      },
+    });
   }
 
   /** Connected, and this instance's entries are all in Redis. */
@@ -127,8 +133,8 @@ export class RedisPresence implements Presence {
     if (this.#closed) return;
     this.#closed = true;
     this.#stopRenewing();
-    this.#redis.client.off('close', this.#onClose);
-    this.#redis.client.off('ready', this.#onReady);
+    clearTimeout(this.#recovery);
+    this.#unwatch();
     // Leave now rather than after leaseMs (best effort).
     if (this.#held.size > 0 && isReady(this.#redis.client)) {
       await Promise.all(
@@ -171,6 +177,18 @@ export class RedisPresence implements Presence {
   #stopRenewing(): void {
     clearInterval(this.#timer);
     this.#timer = undefined;
+  }
+
+  /** While entries may be missing, renewal rounds run every `delay` ms (doubling to a cap), not only every leaseMs/3. */
+  #recover(delay: number): void {
+    if (this.#closed || this.#recovery !== undefined) return;
+    this.#recovery = setTimeout(() => {
+      this.#recovery = undefined;
+      if (!this.#stale || this.#closed) return;
+      void this.#renew().then(() => {
+        if (this.#stale) this.#recover(Math.min(delay * 2, RECOVER_MS[1]));
+      });
+    }, delay);
   }
 
   /** One round: every held entry gets a fresh lease (pipelined calls). A round that fully succeeds clears `stale`. */

@@ -7,7 +7,8 @@
 import type { Logger } from '../../logging/logger.ts';
 import { silentLogger } from '../../logging/logger.ts';
 import type { OwnedClient } from './connect.ts';
-import { clientFrom, closeRedis, DEFAULT_PREFIX, describe, isReady, unavailable } from './connect.ts';
+import { clientFrom, closeRedis, DEFAULT_PREFIX, isReady, unavailable } from './connect.ts';
+import { LuaScript } from './lua-script.ts';
 import type { RedisStoreOptions } from './ticket-store.ts';
 import type { SessionRecord, SessionStore } from '../../auth-service/session-store.ts';
 
@@ -16,7 +17,7 @@ import type { SessionRecord, SessionStore } from '../../auth-service/session-sto
  * record's JSON after the extension, or false when the session is unknown, unreadable or over.
  * cjson writes numbers with 14 significant digits: epoch milliseconds (13) survive exactly.
  */
-const EXTEND = `local raw = redis.call('GET', KEYS[1])
+const EXTEND = new LuaScript(`local raw = redis.call('GET', KEYS[1])
 if not raw then return false end
 local ok, rec = pcall(cjson.decode, raw)
 if not ok or type(rec) ~= 'table' or type(rec.exp) ~= 'number' then return false end
@@ -30,21 +31,19 @@ if want > rec.exp then
   raw = cjson.encode(rec)
   redis.call('SET', KEYS[1], raw, 'PX', math.ceil(want - now))
 end
-return raw`;
+return raw`);
 
 export class RedisSessionStore implements SessionStore {
   readonly #redis: OwnedClient;
   readonly #prefix: string;
   readonly #now: () => number;
   readonly #log: Logger;
-  readonly #extendSha: Promise<string>;
 
   constructor(options: RedisStoreOptions) {
     this.#log = (options.logger ?? silentLogger).child({ component: 'redis-session-store' });
     this.#redis = clientFrom(options, 'hws-sessions', options.logger);
     this.#prefix = `${options.prefix ?? DEFAULT_PREFIX}s:`;
     this.#now = options.now ?? Date.now;
-    this.#extendSha = sha1Hex(EXTEND);
   }
 
   get healthy(): boolean {
@@ -87,13 +86,7 @@ export class RedisSessionStore implements SessionStore {
     const args = [String(exp), String(this.#now())];
     let raw: unknown;
     try {
-      try {
-        raw = await this.#redis.client.evalsha(await this.#extendSha, 1, key, ...args);
-      } catch (error) {
-        // Redis lost its script cache (a restart): send the script itself once.
-        if (!describe(error).includes('NOSCRIPT')) throw error;
-        raw = await this.#redis.client.eval(EXTEND, 1, key, ...args);
-      }
+      raw = await EXTEND.run(this.#redis.client, [key], args);
     } catch (error) {
       throw unavailable('session store', error);
     }
@@ -126,11 +119,4 @@ function parseSession(raw: string): SessionRecord | null {
   } catch {
     return null;
   }
-}
-
-async function sha1Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-1', new TextEncoder().encode(text));
-  let hex = '';
-  for (const byte of new Uint8Array(digest)) hex += byte.toString(16).padStart(2, '0');
-  return hex;
 }

@@ -1,9 +1,10 @@
 /**
  * The stream on Redis: one Redis Stream per channel (`XADD … MAXLEN ~ size`, expiring `ttl` after
  * the last publication) and a position hash (epoch, latest offset) beside it, both under the
- * channel's hash tag. Appending and notifying every instance is one Lua script (stream-scripts.ts);
- * live notifications come through RedisNotifications. Commands go on a command connection (shared
- * or owned); notifications on a dedicated subscriber connection.
+ * channel's hash tag, so on a Redis Cluster a channel lives on one shard. Appending and notifying
+ * every instance is one Lua script (stream-scripts.ts); live notifications come through
+ * RedisNotifications. Commands go on a command connection (shared or owned); notifications on
+ * subscriber connections of their own (one, or one per master on a Cluster).
  */
 import type { Logger } from '../../logging/logger.ts';
 import { silentLogger } from '../../logging/logger.ts';
@@ -19,27 +20,29 @@ import type {
   StreamPublishOptions,
 } from '../../channels/stream.ts';
 import { checkChannel, checkIdempotency, checkPolicy, checkRead, encodeBody, isEpochToken, newEpoch } from '../../channels/stream.ts';
-import type { OwnedClient, Redis } from './connect.ts';
-import { closeRedis, createRedis, isReady } from './connect.ts';
+import type { OwnedClient, RedisClient } from './connect.ts';
+import { closeRedis, createRedis, isCluster, isReady } from './connect.ts';
 import { channelKeys, checkedPrefix, idempotencyKeyOf } from './keys.ts';
 import { LuaScript } from './lua-script.ts';
 import { RedisNotifications } from './notifications.ts';
-import { ABANDON, APPEND, decodeBody, liveNotification, PUBLISH_ONCE, READ } from './stream-scripts.ts';
+import { abandon, append, decodeBody, liveNotification, publishOnce, read } from './stream-scripts.ts';
 
 export interface RedisStreamOptions {
   /** Redis URL: the subscriber connection (and the command one, unless `client` is given) is made from it. */
   readonly url: string;
-  /** A shared command connection (made with `createRedis`); not closed by `close()`. */
-  readonly client?: Redis;
+  /** A shared command connection (made with `createRedis`, a Cluster for a cluster URL); not closed by `close()`. */
+  readonly client?: RedisClient;
   /** Key prefix. Default `hws:`. */
   readonly prefix?: string;
   readonly logger?: Logger;
 }
 
-const append = new LuaScript(APPEND);
-const readScript = new LuaScript(READ);
-const publishOnce = new LuaScript(PUBLISH_ONCE);
-const abandon = new LuaScript(ABANDON);
+const scripts = {
+  append: new LuaScript(append('single'), append('cluster')),
+  read: new LuaScript(read('single'), read('cluster')),
+  publishOnce: new LuaScript(publishOnce('single'), publishOnce('cluster')),
+  abandon: new LuaScript(abandon('single'), abandon('cluster')),
+};
 
 export class RedisStream implements Stream {
   readonly #cmd: OwnedClient;
@@ -55,7 +58,7 @@ export class RedisStream implements Stream {
     this.#cmd = options.client
       ? { client: options.client, owned: false }
       : { client: createRedis({ url: options.url, name: 'hws-stream', ...(logger ? { logger } : {}) }), owned: true };
-    this.#notifications = new RedisNotifications({ url: options.url, prefix: this.#prefix, logger: this.#log });
+    this.#notifications = new RedisNotifications({ url: options.url, commands: this.#cmd.client, prefix: this.#prefix, logger: this.#log });
   }
 
   get healthy(): boolean {
@@ -76,8 +79,9 @@ export class RedisStream implements Stream {
     const seenKey = once === null ? null : idempotencyKeyOf(this.#prefix, channel, once.key);
     if (history === null) {
       const note = liveNotification(body);
-      if (seenKey === null) await this.#call(() => this.#cmd.client.publish(keys.notify, note));
-      else await this.#call(() => publishOnce.run(this.#cmd.client, [seenKey], [once!.ttlMs, keys.notify, note]));
+      const client = this.#cmd.client;
+      if (seenKey !== null) await this.#call(() => scripts.publishOnce.run(client, [seenKey], [once!.ttlMs, keys.notify, note]));
+      else await this.#call(() => (isCluster(client) ? client.spublish(keys.notify, note) : client.publish(keys.notify, note)));
       return null;
     }
     checkPolicy(history);
@@ -87,7 +91,7 @@ export class RedisStream implements Stream {
       scriptKeys.push(seenKey);
       args.push(once!.ttlMs);
     }
-    const reply = await this.#call(() => append.run(this.#cmd.client, scriptKeys, args));
+    const reply = await this.#call(() => scripts.append.run(this.#cmd.client, scriptKeys, args));
     const [offset, epoch] = reply as [number, string];
     return { offset, epoch };
   }
@@ -98,7 +102,9 @@ export class RedisStream implements Stream {
     checkPolicy(history);
     if (!isEpochToken(epoch)) throw new StorageError('invalid_epoch');
     const keys = channelKeys(this.#prefix, channel);
-    const reply = await this.#call(() => abandon.run(this.#cmd.client, [keys.stream, keys.meta], [epoch, newEpoch(), history.metaTtlMs]));
+    const reply = await this.#call(() =>
+      scripts.abandon.run(this.#cmd.client, [keys.stream, keys.meta], [epoch, newEpoch(), history.metaTtlMs]),
+    );
     const [offset, current] = reply as [number, string];
     return { offset, epoch: current };
   }
@@ -110,7 +116,7 @@ export class RedisStream implements Stream {
     checkRead(request);
     const keys = channelKeys(this.#prefix, channel);
     const args = [request.after, request.limit, history.size, history.metaTtlMs, newEpoch(), request.epoch ?? ''];
-    const reply = await this.#call(() => readScript.run(this.#cmd.client, [keys.stream, keys.meta], args));
+    const reply = await this.#call(() => scripts.read.run(this.#cmd.client, [keys.stream, keys.meta], args));
     const [top, epoch, matches, reaches, entries] = reply as [number, string, number, number, [string, string[]][]];
     const publications: Publication[] = [];
     for (const [id, fields] of entries) {

@@ -8,12 +8,14 @@
  * unhealthy (and holds new acquires) until it has: open sockets never stop counting.
  *
  * Times come from Redis `TIME` inside the scripts, not from each instance's clock, so instances
- * with skewed clocks still agree on which leases have lapsed.
+ * with skewed clocks still agree on which leases have lapsed. On a Redis Cluster each user is one
+ * key, so one slot: the scripts stay atomic with no hash tag, and users spread over the shards.
  */
 import type { Logger } from '../../logging/logger.ts';
 import { silentLogger } from '../../logging/logger.ts';
-import type { OwnedClient, Redis, RedisSource } from './connect.ts';
-import { clientFrom, closeRedis, DEFAULT_PREFIX, describe, isReady, unavailable } from './connect.ts';
+import type { OwnedClient, RedisSource } from './connect.ts';
+import { clientFrom, closeRedis, DEFAULT_PREFIX, describe, isReady, unavailable, watchLinks } from './connect.ts';
+import { LuaScript } from './lua-script.ts';
 import type { UserConnections } from '../../core/user-connections.ts';
 
 export type RedisUserConnectionsOptions = RedisSource & {
@@ -30,7 +32,7 @@ const NOW = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 
 /** KEYS[1] user key; ARGV: connectionId, max, leaseMs. 1 = acquired (or already held), 0 = cap reached. */
-const ACQUIRE = `${NOW}
+const ACQUIRE = new LuaScript(`${NOW}
 local lease = tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 if redis.call('ZSCORE', KEYS[1], ARGV[1]) or redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
@@ -38,23 +40,26 @@ if redis.call('ZSCORE', KEYS[1], ARGV[1]) or redis.call('ZCARD', KEYS[1]) < tonu
   redis.call('PEXPIRE', KEYS[1], lease)
   return 1
 end
-return 0`;
+return 0`);
 
 /**
  * KEYS[1] user key; ARGV: leaseMs, connectionId... Writes every live connection of this instance
- * with a fresh expiry. A member that is missing (Redis restarted empty, or its lease lapsed during
- * a long outage) is added back: the socket is still open and must count, even if that puts the
- * user over the cap for a while (new sockets are refused until it is under again). Returns how
- * many were missing.
+ * with a fresh expiry. A member that is missing (Redis restarted empty, a failover lost it, or its
+ * lease lapsed during a long outage) is added back: the socket is still open and must count, even
+ * if that puts the user over the cap for a while (new sockets are refused until it is under
+ * again). Returns how many were missing.
  */
-const RENEW = `${NOW}
+const RENEW = new LuaScript(`${NOW}
 local lease = tonumber(ARGV[1])
 local restored = 0
 for i = 2, #ARGV do
   restored = restored + redis.call('ZADD', KEYS[1], now + lease, ARGV[i])
 end
 redis.call('PEXPIRE', KEYS[1], lease)
-return restored`;
+return restored`);
+
+/** Retry delays (ms) of a renewal round while entries may be missing: first, cap. */
+const RECOVER_MS = [250, 2000] as const;
 
 export class RedisUserConnections implements UserConnections {
   readonly #redis: OwnedClient;
@@ -63,20 +68,14 @@ export class RedisUserConnections implements UserConnections {
   readonly #log: Logger;
   /** This instance's live entries, the ones the renewal loop keeps alive. */
   readonly #local = new Map<string, Set<string>>();
-  readonly #acquireSha: Promise<string>;
-  #renewSha: string | undefined;
+  readonly #unwatch: () => void;
   #timer: ReturnType<typeof setInterval> | undefined;
+  #recovery: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
-  /** Set when the connection dropped; cleared by the first renewal round that succeeds after it. */
+  /** Set when a connection dropped; cleared by the first renewal round that succeeds after it. */
   #stale = false;
   /** The re-registration round started by the reconnect; acquires wait for it. */
   #reregistering: Promise<void> | undefined;
-  readonly #onClose = () => {
-    this.#stale = true;
-  };
-  readonly #onReady = () => {
-    if (this.#stale) this.#reregistering = this.#renew().finally(() => (this.#reregistering = undefined));
-  };
 
   constructor(options: RedisUserConnectionsOptions) {
     this.#log = (options.logger ?? silentLogger).child({ component: 'redis-user-connections' });
@@ -84,9 +83,15 @@ export class RedisUserConnections implements UserConnections {
     this.#prefix = `${options.prefix ?? DEFAULT_PREFIX}u:`;
     this.#leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
     if (!(this.#leaseMs >= 30)) throw new RangeError('leaseMs must be at least 30'); // renewal runs every leaseMs/3
-    this.#acquireSha = sha1Hex(ACQUIRE);
-    this.#redis.client.on('close', this.#onClose);
-    this.#redis.client.on('ready', this.#onReady);
+    this.#unwatch = watchLinks(this.#redis.client, {
+      lost: () => {
+        this.#stale = true;
+        this.#recover(RECOVER_MS[0]);
+      },
+      back: () => {
+        if (this.#stale) this.#reregistering ??= this.#renew().finally(() => (this.#reregistering = undefined));
+      },
+    });
   }
 
   /** Connected, and this instance's live connections are all counted in Redis. */
@@ -100,7 +105,7 @@ export class RedisUserConnections implements UserConnections {
     if (this.#reregistering !== undefined) await this.#reregistering;
     let acquired: unknown;
     try {
-      acquired = await this.#evalAcquire(this.#prefix + sub, [connectionId, String(max), String(this.#leaseMs)]);
+      acquired = await ACQUIRE.run(this.#redis.client, [this.#prefix + sub], [connectionId, String(max), String(this.#leaseMs)]);
     } catch (error) {
       throw unavailable('user connections', error);
     }
@@ -130,27 +135,15 @@ export class RedisUserConnections implements UserConnections {
     if (this.#closed) return;
     this.#closed = true;
     this.#stopRenewing();
-    this.#redis.client.off('close', this.#onClose);
-    this.#redis.client.off('ready', this.#onReady);
-    // Free this instance's slots now rather than after leaseMs (best effort).
+    clearTimeout(this.#recovery);
+    this.#unwatch();
+    // Free this instance's slots now rather than after leaseMs (best effort; one command per user, as each may live on another shard).
     if (this.#local.size > 0 && isReady(this.#redis.client)) {
-      const pipeline = this.#redis.client.pipeline();
-      for (const [sub, ids] of this.#local) pipeline.zrem(this.#prefix + sub, ...ids);
-      await pipeline.exec().catch(() => undefined);
+      const client = this.#redis.client;
+      await Promise.allSettled([...this.#local].map(([sub, ids]) => client.zrem(this.#prefix + sub, ...ids)));
     }
     this.#local.clear();
     if (this.#redis.owned) await closeRedis(this.#redis.client);
-  }
-
-  /** EVALSHA, falling back to EVAL when Redis lost its script cache (e.g. after a restart). */
-  async #evalAcquire(key: string, args: string[]): Promise<unknown> {
-    const client: Redis = this.#redis.client;
-    try {
-      return await client.evalsha(await this.#acquireSha, 1, key, ...args);
-    } catch (error) {
-      if (!describe(error).includes('NOSCRIPT')) throw error;
-      return await client.eval(ACQUIRE, 1, key, ...args);
-    }
   }
 
   #startRenewing(): void {
@@ -163,41 +156,38 @@ export class RedisUserConnections implements UserConnections {
     this.#timer = undefined;
   }
 
+  /** While entries may be missing, renewal rounds run every `delay` ms (doubling to a cap), not only every leaseMs/3. */
+  #recover(delay: number): void {
+    if (this.#closed || this.#recovery !== undefined) return;
+    this.#recovery = setTimeout(() => {
+      this.#recovery = undefined;
+      if (!this.#stale || this.#closed) return;
+      void this.#renew().then(() => {
+        if (this.#stale) this.#recover(Math.min(delay * 2, RECOVER_MS[1]));
+      });
+    }, delay);
+  }
+
   /**
-   * One pipeline per round: SCRIPT LOAD first (so EVALSHA cannot miss after a restart), then one
-   * EVALSHA per user. Runs every leaseMs/3 and at once after a reconnect; a round that succeeds
-   * clears `stale`.
+   * One round: one script call per user (each user's key may live on another shard of a Cluster;
+   * they go out together, not one after another). Runs every leaseMs/3, at once after a reconnect,
+   * and more often while `stale`; a round that fully succeeds clears `stale`.
    */
   async #renew(): Promise<void> {
     const client = this.#redis.client;
-    if (!isReady(client)) return;
-    if (this.#local.size === 0) {
-      this.#stale = false;
+    if (!isReady(client) || this.#closed) return;
+    const lease = String(this.#leaseMs);
+    const results = await Promise.allSettled(
+      [...this.#local].map(([sub, ids]) => RENEW.run(client, [this.#prefix + sub], [lease, ...ids])),
+    );
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed !== undefined) {
+      this.#log.warn({ err: describe((failed as PromiseRejectedResult).reason) }, 'lease renewal failed; retrying');
       return;
     }
-    const pipeline = client.pipeline();
-    pipeline.script('LOAD', RENEW);
-    this.#renewSha ??= await sha1Hex(RENEW);
-    for (const [sub, ids] of this.#local) pipeline.evalsha(this.#renewSha, 1, this.#prefix + sub, String(this.#leaseMs), ...ids);
-    try {
-      const results = (await pipeline.exec()) ?? [];
-      let restored = 0;
-      for (const [error, value] of results) {
-        if (error) throw error;
-        if (typeof value === 'number') restored += value;
-      }
-      this.#stale = false;
-      // Redis lost them (a restart, or renewals late by more than the lease): they count again from now.
-      if (restored > 0) this.#log.warn({ restored }, 'connection leases were missing in redis; written back');
-    } catch (error) {
-      this.#log.warn({ err: describe(error) }, 'lease renewal failed; retrying next round');
-    }
+    this.#stale = false;
+    const restored = results.reduce((sum, r) => sum + (r.status === 'fulfilled' && typeof r.value === 'number' ? r.value : 0), 0);
+    // Redis lost them (a restart, a failover, or renewals late by more than the lease): they count again from now.
+    if (restored > 0) this.#log.warn({ restored }, 'connection leases were missing in redis; written back');
   }
-}
-
-async function sha1Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-1', new TextEncoder().encode(text));
-  let hex = '';
-  for (const byte of new Uint8Array(digest)) hex += byte.toString(16).padStart(2, '0');
-  return hex;
 }
