@@ -70,14 +70,16 @@ export function assembleServer(config: Config, platform: Platform, logger: Logge
   // Built first: its Host and Origin checks are shared by every route and by the auth service.
   const admission = buildAdmission(config, names, clientIp, logger, metrics);
 
-  app.use(clientIps.middleware, requestId({ limitLength: 128 }), requestLog(logger, clientIp));
+  app.use(clientIps.middleware, unlessUpgrade(requestId({ limitLength: 128 })), requestLog(logger, clientIp));
   app.use(
-    secureHeaders({
-      contentSecurityPolicy: CSP,
-      strictTransportSecurity: config.tls ? 'max-age=31536000; includeSubDomains' : false,
-      xFrameOptions: 'DENY',
-      referrerPolicy: 'no-referrer',
-    }),
+    unlessUpgrade(
+      secureHeaders({
+        contentSecurityPolicy: CSP,
+        strictTransportSecurity: config.tls ? 'max-age=31536000; includeSubDomains' : false,
+        xFrameOptions: 'DENY',
+        referrerPolicy: 'no-referrer',
+      }),
+    ),
   );
   // DNS rebinding: only the server's own names are served (421 otherwise), on every route but the probes.
   app.use(hostCheck(admission.origins, clientIp, logger));
@@ -226,6 +228,16 @@ function buildAdmission(
 }
 
 const WS_PATH = '/ws';
+
+/**
+ * A middleware that does nothing for a WebSocket upgrade skipped on it: the request id and the
+ * security headers (CSP, frame and sniffing rules) are for pages and JSON answers, and an upgrade's
+ * answer is a 101 or a refusal read by a WebSocket client, never rendered. Per connect they were
+ * a UUID and a dozen validated header writes on the upgrade's response.
+ */
+function unlessUpgrade(middleware: MiddlewareHandler): MiddlewareHandler {
+  return (c, next) => (c.req.path === WS_PATH && c.req.header('upgrade') !== undefined ? next() : middleware(c, next));
+}
 /** The path is the client's: logged, but not a megabyte of it. */
 const MAX_LOGGED_PATH = 256;
 const isStaticPath = (path: string) => path === '/' || Object.hasOwn(staticFiles, path.slice(1));
