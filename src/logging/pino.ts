@@ -114,6 +114,7 @@ function censoring(instance: PinoLogger): Logger {
     warn: instance.warn.bind(instance),
     error: instance.error.bind(instance),
     child: (bindings) => new BoundLogger(logger, bindings),
+    isLevelEnabled: (level) => instance.isLevelEnabled(level),
   };
   return logger;
 }
