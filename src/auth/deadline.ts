@@ -17,13 +17,23 @@ export async function withDeadline<T>(
   onTimeout: () => T,
   onError: (error: unknown) => T,
 ): Promise<T> {
-  const controller = new AbortController();
   const { ms, outer } = deadline;
+  // With only the caller's deadline, the caller's signal is the task's: no controller of its own
+  // (a verification passes through two of these layers, once per connect).
+  const controller = ms === undefined && outer !== undefined ? undefined : new AbortController();
+  const signal = controller?.signal ?? (outer as AbortSignal);
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const abort = () => controller.abort();
+  let expire: (() => void) | undefined;
   const timedOut = new Promise<T>((resolve) => {
-    controller.signal.addEventListener('abort', () => resolve(onTimeout()), { once: true });
+    expire = () => resolve(onTimeout());
   });
+  const abort = () => {
+    if (expire === undefined) return;
+    const settle = expire;
+    expire = undefined;
+    controller?.abort();
+    settle();
+  };
   if (outer?.aborted) abort();
   outer?.addEventListener('abort', abort, { once: true });
   if (ms !== undefined) timer = setTimeout(abort, ms);
@@ -31,7 +41,7 @@ export async function withDeadline<T>(
     // Started synchronously (callers count what is in flight); a synchronous throw is an error like a rejection.
     let attempt: Promise<T>;
     try {
-      attempt = Promise.resolve(task(controller.signal)).then(undefined, onError);
+      attempt = Promise.resolve(task(signal)).then(undefined, onError);
     } catch (error) {
       attempt = Promise.resolve(onError(error));
     }

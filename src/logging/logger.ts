@@ -13,6 +13,10 @@ export interface Logger {
   warn: LogFn;
   error: LogFn;
   child(bindings: Record<string, unknown>): Logger;
+  /** pino's: false when lines of `level` are dropped (a bound child then builds no fields for them). */
+  isLevelEnabled?(level: string): boolean;
+  /** Writes what waits in a buffer now (before the process exits). */
+  flush?(): void;
 }
 
 const noop: LogFn = () => {};
@@ -40,6 +44,8 @@ export class BoundLogger implements Logger {
   }
 
   debug(fields: Record<string, unknown>, message: string): void {
+    // Debug lines are off by default, and some come per request or per connect: no merged copy for nothing.
+    if (this.#parent.isLevelEnabled?.('debug') === false) return;
     this.#parent.debug({ ...this.#bindings, ...fields }, message);
   }
   info(fields: Record<string, unknown>, message: string): void {

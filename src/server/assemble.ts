@@ -70,14 +70,16 @@ export function assembleServer(config: Config, platform: Platform, logger: Logge
   // Built first: its Host and Origin checks are shared by every route and by the auth service.
   const admission = buildAdmission(config, names, clientIp, logger, metrics);
 
-  app.use(clientIps.middleware, requestId({ limitLength: 128 }), requestLog(logger, clientIp));
+  app.use(clientIps.middleware, unlessUpgraded(requestId({ limitLength: 128 })), requestLog(logger, clientIp));
   app.use(
-    secureHeaders({
-      contentSecurityPolicy: CSP,
-      strictTransportSecurity: config.tls ? 'max-age=31536000; includeSubDomains' : false,
-      xFrameOptions: 'DENY',
-      referrerPolicy: 'no-referrer',
-    }),
+    unlessUpgraded(
+      secureHeaders({
+        contentSecurityPolicy: CSP,
+        strictTransportSecurity: config.tls ? 'max-age=31536000; includeSubDomains' : false,
+        xFrameOptions: 'DENY',
+        referrerPolicy: 'no-referrer',
+      }),
+    ),
   );
   // DNS rebinding: only the server's own names are served (421 otherwise), on every route but the probes.
   app.use(hostCheck(admission.origins, clientIp, logger));
@@ -226,6 +228,22 @@ function buildAdmission(
 }
 
 const WS_PATH = '/ws';
+
+/**
+ * A middleware whose work is lost on an accepted WebSocket upgrade run only when the upgrade is
+ * refused: the request id and the security headers (CSP, frame and sniffing rules) would be written
+ * on a Response that node-server discards for its 101 (a UUID and a dozen validated header writes
+ * per connect). A refusal (403, 429, 503…) is an ordinary answer and gets them like any other.
+ */
+function unlessUpgraded(middleware: MiddlewareHandler): MiddlewareHandler {
+  return async (c, next) => {
+    if (c.req.path !== WS_PATH || c.req.header('upgrade') === undefined) return middleware(c, next);
+    await next();
+    if (c.res.status !== ACCEPTED_UPGRADE) await middleware(c, async () => {});
+  };
+}
+/** What the Node and Bun upgrade helpers answer for an accepted upgrade (the runtime writes the 101). */
+const ACCEPTED_UPGRADE = 200;
 /** The path is the client's: logged, but not a megabyte of it. */
 const MAX_LOGGED_PATH = 256;
 const isStaticPath = (path: string) => path === '/' || Object.hasOwn(staticFiles, path.slice(1));
@@ -235,7 +253,9 @@ const isStaticPath = (path: string) => path === '/' || Object.hasOwn(staticFiles
  * path, status and duration. Never headers (cookies and Authorization ride there) nor the query string.
  */
 function requestLog(logger: Logger, clientIp: (c: Context) => string | null): MiddlewareHandler {
+  const enabled = () => logger.isLevelEnabled?.('debug') !== false;
   return async (c, next) => {
+    if (!enabled()) return next(); // off by default: no clock reads or fields per request
     const started = performance.now();
     await next();
     if (isStaticPath(c.req.path)) return;

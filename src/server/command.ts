@@ -50,6 +50,7 @@ export async function runServerCommand(platform: Platform): Promise<void> {
     const message =
       error instanceof ConfigError ? error.message : `startup failed: ${error instanceof Error ? error.message : String(error)}`;
     platform.writeStderr(`hardened-ws: ${message}\n`);
+    logger.flush?.();
     platform.exit(error instanceof ConfigError ? 2 : 1);
   }
 }
@@ -109,6 +110,7 @@ async function start(config: Config, platform: Platform, logger: Logger): Promis
     await apiListening?.close();
     await server.close();
     logger.info({}, 'shutdown.done');
+    logger.flush?.();
     platform.exit(0);
   });
 }

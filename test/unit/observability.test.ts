@@ -242,6 +242,25 @@ describe('assembled server: readiness, metrics route, request log', () => {
     await server.close();
   });
 
+  it('a refused WebSocket upgrade still carries the security headers and a request id', async () => {
+    const server = assembleServer(configOf([]), platform, createLogger('silent'));
+    server.listeningOn(8080);
+    const res = await server.app.request('http://127.0.0.1:8080/ws', {
+      headers: {
+        upgrade: 'websocket',
+        connection: 'Upgrade',
+        'sec-websocket-version': '13',
+        'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+        origin: 'http://evil.example',
+      },
+    });
+    assert.equal(res.status, 403);
+    assert.match(res.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
+    assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+    assert.match(res.headers.get('x-request-id') ?? '', /^[\w-]+$/);
+    await server.close();
+  });
+
   it('/metrics on the main port: absent without --metrics-token, bearer-protected with it', async () => {
     const plain = assembleServer(configOf([]), platform, createLogger('silent'));
     assert.equal((await plain.app.request('/metrics')).status, 404);
