@@ -59,6 +59,7 @@ interface BunEnv {
 interface SocketData {
   receiver?: SocketReceiver;
   url?: URL;
+  events?: unknown;
 }
 interface BunSocket extends BunSocketLike {
   readonly data: SocketData;
@@ -71,19 +72,20 @@ interface BunSocket extends BunSocketLike {
  * `listen` below) hands each frame to the receiver kept in `ws.data`.
  */
 function socketEvents(session: SocketSession) {
-  let opened = false;
   return {
     onOpen(_event: Event, ws: WSContext) {
       const raw = ws.raw as BunSocket;
       raw.data.receiver = session.opened(new BunSocketPort(raw));
-      opened = true;
       // hono/bun keeps the upgrade URL for the socket's life only to put it on each event's
       // WSContext; nothing reads it after the open (a WSContext without it has url null).
       raw.data.url = undefined;
+      // Once open, the close goes straight to the receiver (the close handler in `listen`): these
+      // events, their closures and the session are let go.
+      raw.data.events = undefined;
     },
-    onClose(event: CloseEvent, ws: WSContext) {
-      if (opened) (ws.raw as BunSocket).data.receiver?.peerClosed(event.code);
-      else session.abandoned();
+    onClose() {
+      // Only for a socket that never opened: an open one's close goes to its receiver.
+      session.abandoned();
     },
   };
 }
@@ -143,7 +145,9 @@ export const platform: Platform = {
         },
         close(ws: BunSocket, code: number, reason: string) {
           heartbeat.remove(ws);
-          websocket.close(ws as never, code, reason);
+          const receiver = ws.data.receiver;
+          if (receiver !== undefined) receiver.peerClosed(code);
+          else websocket.close(ws as never, code, reason); // never opened: hono/bun's onClose abandons the session
         },
         maxPayloadLength: options.maxPayloadBytes,
         idleTimeout: websocketIdleTimeout(options.heartbeat),
