@@ -7,9 +7,9 @@ import { Hono, type Context } from 'hono';
 import { withRetryHint } from '../protocol/close-reason.ts';
 import type { Identity, Verifier } from '../auth/verifier.ts';
 import type { UserConnections } from './user-connections.ts';
-import type { Admission } from './admission/index.ts';
+import type { Admission, Slot } from './admission/index.ts';
 import { CloseCodes, type CloseCodeInfo } from '../protocol/close-codes.ts';
-import { Connection } from './connection.ts';
+import { Connection, type ConnectionDeps } from './connection.ts';
 import { validateHandshake } from './handshake.ts';
 import type { Handlers } from './handler.ts';
 import type { GatewayObserver } from './observer.ts';
@@ -111,6 +111,32 @@ export function createGateway(options: GatewayOptions): Gateway {
     if (acquired.delete(connection)) void userConnections.release(sub, connection.id);
   };
 
+  /** The admission slot each open connection holds, released when its socket is gone. */
+  const slots = new Map<Connection, Slot>();
+  /**
+   * What every connection shares, once: the prototype of each connection's deps, which hold only
+   * its id, socket, origin and IP, so an idle socket keeps no copy of these and no closure.
+   */
+  const sharedDeps: Omit<ConnectionDeps, 'id' | 'socket' | 'origin' | 'ip'> = {
+    verifier: options.verifier,
+    handlers,
+    limits,
+    logger,
+    now,
+    sessionClock,
+    admit,
+    observer: options.observer,
+    // Revocation follows the socket onto the login session its refresh ticket came from.
+    onIdentityChanged: (refreshed, identity) => registry.rebind(refreshed, sidOf(identity)),
+    onClosed: (closed) => {
+      const sub = registry.remove(closed);
+      if (sub !== undefined) release(closed, sub);
+      slots.get(closed)?.release();
+      slots.delete(closed);
+      if (registry.all.size === 0) onEmpty?.();
+    },
+  };
+
   const app = new Hono();
   const upgrade = options.runtime.upgrade((c: Context) => {
     // Called for every request on this route, upgrade or not: only read headers here.
@@ -125,28 +151,9 @@ export function createGateway(options: GatewayOptions): Gateway {
           port.close(CloseCodes.tryAgainLater.code, 'server busy');
           return { receive() {}, peerClosed: () => slot.release() };
         }
-        const connection = new Connection({
-          id: crypto.randomUUID(),
-          socket: port,
-          verifier: options.verifier,
-          handlers,
-          limits,
-          logger,
-          origin,
-          ip,
-          now,
-          sessionClock,
-          admit,
-          observer: options.observer,
-          // Revocation follows the socket onto the login session its refresh ticket came from.
-          onIdentityChanged: (refreshed, identity) => registry.rebind(refreshed, sidOf(identity)),
-          onClosed: (closed) => {
-            const sub = registry.remove(closed);
-            if (sub !== undefined) release(closed, sub);
-            slot?.release();
-            if (registry.all.size === 0) onEmpty?.();
-          },
-        });
+        const own: Pick<ConnectionDeps, 'id' | 'socket' | 'origin' | 'ip'> = { id: crypto.randomUUID(), socket: port, origin, ip };
+        const connection = new Connection(Object.assign(Object.create(sharedDeps) as ConnectionDeps, own));
+        if (slot !== undefined) slots.set(connection, slot);
         registry.add(connection);
         connection.open();
         closeLate?.(connection);
