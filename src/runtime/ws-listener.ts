@@ -58,14 +58,19 @@ class ResettingWebSocket extends WebSocket {
   }
 }
 
-/** Every upgraded socket of `wss` on the heartbeat; shared listeners (`this` is the socket), no closure per socket. */
+/**
+ * Every upgraded socket of `wss` on the heartbeat; shared listeners (`this` is the socket), no
+ * closure per socket. The one close listener also tells the socket's receiver (one listener, not
+ * two: ws keeps an array per event with more than one).
+ */
 function startHeartbeat(wss: WebSocketServer, options: HeartbeatOptions): () => void {
   const heartbeat = new Heartbeat<WebSocket>(options);
   function onPong(this: WebSocket) {
     heartbeat.answered(this);
   }
-  function onClose(this: WebSocket) {
+  function onClose(this: WebSocket, code: number) {
     heartbeat.remove(this);
+    (this as ResettingWebSocket).receiver?.peerClosed(code);
   }
   // node-server emits 'connection' on our wss for every upgraded socket (after handleUpgrade).
   wss.on('connection', (ws: WebSocket) => {
@@ -152,12 +157,9 @@ class WsSocketPort implements SocketPort {
   }
 }
 
-/** Shared by every socket (`this` is the socket): the frames and the end of an open socket go to its receiver. */
+/** Shared by every socket (`this` is the socket): an open socket's frames go to its receiver (its end: startHeartbeat). */
 function onSocketMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
   (this as ResettingWebSocket).receiver?.receive(frameOf(data, isBinary));
-}
-function onSocketClose(this: WebSocket, code: number): void {
-  (this as ResettingWebSocket).receiver?.peerClosed(code);
 }
 /** ws closes the socket after an 'error' (a protocol violation) and 'close' follows; unheard, it would throw. */
 function onSocketError(): void {}
@@ -168,7 +170,7 @@ const SOCKET_EVENTS = ['message', 'close', 'error'] as const;
  * node-server adds a 'message', a 'close' and an 'error' listener of its own right after `onOpen`
  * returns, closures that keep its per-socket context (an events object, a WSContext with a URL, the
  * upgrade's env and Hono context: about 2 KiB of heap per idle socket). They only forward to
- * events this adapter does not use (its listeners below are attached in `onOpen`), so once they
+ * events this adapter does not use (its own are attached in `onOpen` and on 'connection'), so once they
  * are in place (the same synchronous run: a microtask later) every listener added since `onOpen`
  * that is not ours is taken off, and that context is garbage.
  */
@@ -189,7 +191,6 @@ function socketEvents(session: SocketSession): NodeEvents {
       const raw = ws.raw as ResettingWebSocket;
       // Attached in onOpen, before ws can deliver the socket's first message.
       raw.on('message', onSocketMessage);
-      raw.on('close', onSocketClose);
       raw.on('error', onSocketError);
       dropNodeServerListeners(raw);
       raw.receiver = session.opened(new WsSocketPort(raw));
