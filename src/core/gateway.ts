@@ -88,27 +88,24 @@ export function createGateway(options: GatewayOptions): Gateway {
   let onEmpty: (() => void) | undefined;
 
   const userConnections = options.userConnections;
-  const acquired = new Set<Connection>();
   /** Set by closeAll: a socket whose upgrade was already under way is closed the same way once it opens. */
   let closeLate: ((connection: Connection) => void) | undefined;
 
   /**
    * Per-user cap: the counter checks and records in one step (a Lua script on Redis), so
-   * concurrent auths cannot both slip in, on one instance or across many. Fails closed.
+   * concurrent auths cannot both slip in, on one instance or across many. Fails closed. A
+   * connection holds its user's counter exactly while the registry has it bound to the user (no
+   * set of its own per socket): released when it closes, or here if it closed meanwhile.
    */
   const admit = async (identity: Identity, connection: Connection): Promise<CloseCodeInfo | null> => {
     if (connection.isClosed) return CloseCodes.goingAway;
     if (!(await userConnections.acquire(identity.sub, connection.id, limits.maxConnectionsPerUser))) return CloseCodes.userConnectionLimit;
-    acquired.add(connection);
     if (connection.isClosed) {
-      release(connection, identity.sub); // closed while the counter answered
+      void userConnections.release(identity.sub, connection.id); // closed while the counter answered
       return CloseCodes.goingAway;
     }
     registry.bind(connection, identity.sub, sidOf(identity));
     return null;
-  };
-  const release = (connection: Connection, sub: string) => {
-    if (acquired.delete(connection)) void userConnections.release(sub, connection.id);
   };
 
   /** The admission slot each open connection holds, released when its socket is gone. */
@@ -130,7 +127,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     onIdentityChanged: (refreshed, identity) => registry.rebind(refreshed, sidOf(identity)),
     onClosed: (closed) => {
       const sub = registry.remove(closed);
-      if (sub !== undefined) release(closed, sub);
+      if (sub !== undefined) void userConnections.release(sub, closed.id);
       slots.get(closed)?.release();
       slots.delete(closed);
       if (registry.all.size === 0) onEmpty?.();
