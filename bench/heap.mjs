@@ -12,7 +12,10 @@ import path from 'node:path';
 import { root, startServer } from './lib/servers.mjs';
 import { runLoad, serverDescriptor } from './lib/trial.mjs';
 
-const [serverName = 'product-node', count = '2000'] = process.argv.slice(2);
+const args = process.argv.slice(2);
+// `-- a.heapsnapshot b.heapsnapshot N`: report on two snapshots already taken (no server started).
+const fromFiles = args[0]?.endsWith('.heapsnapshot');
+const [serverName = 'product-node', count = '2000'] = fromFiles ? ['snapshots', args[2]] : args;
 const sockets = Number(count);
 const dir = path.join(root, '.tmp/bench-heap');
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -21,41 +24,46 @@ const snapshots = () =>
     .filter((f) => f.endsWith('.heapsnapshot'))
     .sort();
 
-rmSync(dir, { recursive: true, force: true });
-mkdirSync(dir, { recursive: true });
-const server = await startServer(serverName, { extraArgs: ['--heapsnapshot-signal=SIGTTIN', `--diagnostic-dir=${dir}`] });
+if (fromFiles) report(JSON.parse(readFileSync(args[0], 'utf8')), JSON.parse(readFileSync(args[1], 'utf8')), sockets);
+else await measure();
 
-/** Signals a snapshot and waits until its file has stopped growing. */
-async function snapshot() {
-  const before = snapshots().length;
-  process.kill(server.pid, 'SIGTTIN');
-  while (snapshots().length <= before) await sleep(500);
-  const file = path.join(dir, snapshots().at(-1));
-  for (let size = -1; ;) {
-    await sleep(2_000);
-    const now = statSync(file).size;
-    if (now === size && now > 0) return file;
-    size = now;
+async function measure() {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const server = await startServer(serverName, { extraArgs: ['--heapsnapshot-signal=SIGTTIN', `--diagnostic-dir=${dir}`] });
+
+  /** Signals a snapshot and waits until its file has stopped growing. */
+  async function snapshot() {
+    const before = snapshots().length;
+    process.kill(server.pid, 'SIGTTIN');
+    while (snapshots().length <= before) await sleep(500);
+    const file = path.join(dir, snapshots().at(-1));
+    for (let size = -1; ;) {
+      await sleep(2_000);
+      const now = statSync(file).size;
+      if (now === size && now > 0) return file;
+      size = now;
+    }
   }
-}
 
-await server.gc();
-const empty = await snapshot();
-let stepped;
-const load = runLoad(
-  'idle-holder.mjs',
-  { server: serverDescriptor(server), steps: [sockets] },
-  { runtime: 'node', stdin: 'pipe', onLine: (e) => stepped?.(e) },
-);
-const step = await new Promise((resolve) => (stepped = resolve));
-if (step.opened !== sockets) throw new Error(`opened ${step.opened} of ${sockets} sockets`);
-await sleep(2_000);
-await server.gc();
-const loaded = await snapshot();
-load.child.stdin.write('next\n');
-await load.done;
-await server.stop();
-report(JSON.parse(readFileSync(empty, 'utf8')), JSON.parse(readFileSync(loaded, 'utf8')), sockets);
+  await server.gc();
+  const empty = await snapshot();
+  let stepped;
+  const load = runLoad(
+    'idle-holder.mjs',
+    { server: serverDescriptor(server), steps: [sockets] },
+    { runtime: 'node', stdin: 'pipe', onLine: (e) => stepped?.(e) },
+  );
+  const step = await new Promise((resolve) => (stepped = resolve));
+  if (step.opened !== sockets) throw new Error(`opened ${step.opened} of ${sockets} sockets`);
+  await sleep(2_000);
+  await server.gc();
+  const loaded = await snapshot();
+  load.child.stdin.write('next\n');
+  await load.done;
+  await server.stop();
+  report(JSON.parse(readFileSync(empty, 'utf8')), JSON.parse(readFileSync(loaded, 'utf8')), sockets);
+}
 
 function report(before, after, n) {
   const {
@@ -81,9 +89,20 @@ function report(before, after, n) {
       if (kind !== 'weak' && kind !== 'shortcut' && retainer[to] === -1) [retainer[to], viaEdge[to]] = [node, e];
     }
   }
+  const firstEdge = new Uint32Array(total + 1);
+  for (let node = 0; node < total; node++) firstEdge[node + 1] = firstEdge[node] + nodes[node * NF + iEdges] * EF;
+  // A plain object is named by its first property names (Object{code,phase}), a context by its variables.
+  const keysOf = (node) => {
+    const keys = [];
+    for (let e = firstEdge[node]; e < firstEdge[node + 1] && keys.length < 5; e += EF)
+      if (edgeTypes[edges[e + eType]] === 'property' || edgeTypes[edges[e + eType]] === 'context') keys.push(strings[edges[e + eName]]);
+    return `{${keys.join(',')}}`;
+  };
   const label = (node) => {
     const type = nodeTypes[nodes[node * NF + iType]];
-    return type.includes('string') ? type : `${type}:${String(strings[nodes[node * NF + iName]]).slice(0, 40)}`;
+    if (type.includes('string')) return type;
+    const name = String(strings[nodes[node * NF + iName]]).slice(0, 40);
+    return name === 'Object' || name === 'system / Context' ? `${type}:${name}${keysOf(node)}` : `${type}:${name}`;
   };
   const edgeLabel = (e) => {
     const kind = edgeTypes[edges[e + eType]];
@@ -102,7 +121,7 @@ function report(before, after, n) {
   const rows = [...groups].sort((a, b) => b[1].bytes - a[1].bytes);
   const sum = rows.reduce((acc, [, g]) => acc + g.bytes, 0);
   console.log(`${serverName}: ${(sum / n).toFixed(0)} bytes of new heap objects per idle authenticated socket (${n} sockets)`);
-  for (const [key, group] of rows.slice(0, 30)) {
+  for (const [key, group] of rows.slice(0, 40)) {
     const chains = new Map();
     for (const node of group.examples) {
       const chain = [];

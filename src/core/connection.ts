@@ -55,7 +55,8 @@ export interface ConnectionDeps {
 export class Connection implements SessionClockWatcher, HandlerContext {
   readonly id: string;
   #state: ConnState = initialState;
-  #chain: Promise<void> = Promise.resolve();
+  /** The events queued behind a running one; none while the socket is idle (no promise kept per socket). */
+  #chain: Promise<void> | undefined;
   /** Events queued and not yet started (bounded by limits.maxPendingEvents). */
   #pending = 0;
   /** Events running or queued; 0 means the next event may run synchronously. */
@@ -65,7 +66,7 @@ export class Connection implements SessionClockWatcher, HandlerContext {
   #sessionExp: number | undefined;
   #warningSecond: number | undefined;
   #closedNotified = false;
-  #closeCallbacks: (() => void)[] = [];
+  #closeCallbacks: (() => void)[] | undefined;
   #terminateTimer: ReturnType<typeof setTimeout> | undefined;
   /** The user, once authenticated: every later line of this connection names them. */
   #sub: string | undefined;
@@ -137,17 +138,21 @@ export class Connection implements SessionClockWatcher, HandlerContext {
       this.#busy++; // an enqueue from inside this run (none today: events come from the event loop) queues
       const pending = this.#run(event);
       if (pending === undefined) this.#busy--;
-      else this.#chain = pending.then(() => void this.#busy--);
+      else this.#chain = pending.then(() => this.#settled());
       return;
     }
     this.#pending++;
     this.#busy++;
-    this.#chain = this.#chain
+    this.#chain = (this.#chain ?? Promise.resolve())
       .then(() => {
         this.#pending--;
         return this.#run(event);
       })
-      .then(() => void this.#busy--);
+      .then(() => this.#settled());
+  }
+
+  #settled(): void {
+    if (--this.#busy === 0) this.#chain = undefined;
   }
 
   #apply(event: ConnEvent): void {
@@ -333,7 +338,7 @@ export class Connection implements SessionClockWatcher, HandlerContext {
 
   onClose(callback: () => void): void {
     if (this.#closedNotified) callback();
-    else this.#closeCallbacks.push(callback);
+    else (this.#closeCallbacks ??= []).push(callback);
   }
 
   #context(): HandlerContext {
@@ -368,7 +373,9 @@ export class Connection implements SessionClockWatcher, HandlerContext {
     this.#closedNotified = true;
     this.#clearTimers();
     clearTimeout(this.#terminateTimer);
-    for (const callback of this.#closeCallbacks.splice(0)) {
+    const callbacks = this.#closeCallbacks ?? [];
+    this.#closeCallbacks = undefined;
+    for (const callback of callbacks) {
       try {
         callback();
       } catch (error) {

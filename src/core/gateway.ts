@@ -7,9 +7,9 @@ import { Hono, type Context } from 'hono';
 import { withRetryHint } from '../protocol/close-reason.ts';
 import type { Identity, Verifier } from '../auth/verifier.ts';
 import type { UserConnections } from './user-connections.ts';
-import type { Admission } from './admission/index.ts';
+import type { Admission, Slot } from './admission/index.ts';
 import { CloseCodes, type CloseCodeInfo } from '../protocol/close-codes.ts';
-import { Connection } from './connection.ts';
+import { Connection, type ConnectionDeps } from './connection.ts';
 import { validateHandshake } from './handshake.ts';
 import type { Handlers } from './handler.ts';
 import type { GatewayObserver } from './observer.ts';
@@ -88,27 +88,50 @@ export function createGateway(options: GatewayOptions): Gateway {
   let onEmpty: (() => void) | undefined;
 
   const userConnections = options.userConnections;
-  const acquired = new Set<Connection>();
   /** Set by closeAll: a socket whose upgrade was already under way is closed the same way once it opens. */
   let closeLate: ((connection: Connection) => void) | undefined;
 
   /**
    * Per-user cap: the counter checks and records in one step (a Lua script on Redis), so
-   * concurrent auths cannot both slip in, on one instance or across many. Fails closed.
+   * concurrent auths cannot both slip in, on one instance or across many. Fails closed. A
+   * connection holds its user's counter exactly while the registry has it bound to the user (no
+   * set of its own per socket): released when it closes, or here if it closed meanwhile.
    */
   const admit = async (identity: Identity, connection: Connection): Promise<CloseCodeInfo | null> => {
     if (connection.isClosed) return CloseCodes.goingAway;
     if (!(await userConnections.acquire(identity.sub, connection.id, limits.maxConnectionsPerUser))) return CloseCodes.userConnectionLimit;
-    acquired.add(connection);
     if (connection.isClosed) {
-      release(connection, identity.sub); // closed while the counter answered
+      void userConnections.release(identity.sub, connection.id); // closed while the counter answered
       return CloseCodes.goingAway;
     }
     registry.bind(connection, identity.sub, sidOf(identity));
     return null;
   };
-  const release = (connection: Connection, sub: string) => {
-    if (acquired.delete(connection)) void userConnections.release(sub, connection.id);
+
+  /** The admission slot each open connection holds, released when its socket is gone. */
+  const slots = new Map<Connection, Slot>();
+  /**
+   * What every connection shares, once: the prototype of each connection's deps, which hold only
+   * its id, socket, origin and IP, so an idle socket keeps no copy of these and no closure.
+   */
+  const sharedDeps: Omit<ConnectionDeps, 'id' | 'socket' | 'origin' | 'ip'> = {
+    verifier: options.verifier,
+    handlers,
+    limits,
+    logger,
+    now,
+    sessionClock,
+    admit,
+    observer: options.observer,
+    // Revocation follows the socket onto the login session its refresh ticket came from.
+    onIdentityChanged: (refreshed, identity) => registry.rebind(refreshed, sidOf(identity)),
+    onClosed: (closed) => {
+      const sub = registry.remove(closed);
+      if (sub !== undefined) void userConnections.release(sub, closed.id);
+      slots.get(closed)?.release();
+      slots.delete(closed);
+      if (registry.all.size === 0) onEmpty?.();
+    },
   };
 
   const app = new Hono();
@@ -125,28 +148,9 @@ export function createGateway(options: GatewayOptions): Gateway {
           port.close(CloseCodes.tryAgainLater.code, 'server busy');
           return { receive() {}, peerClosed: () => slot.release() };
         }
-        const connection = new Connection({
-          id: crypto.randomUUID(),
-          socket: port,
-          verifier: options.verifier,
-          handlers,
-          limits,
-          logger,
-          origin,
-          ip,
-          now,
-          sessionClock,
-          admit,
-          observer: options.observer,
-          // Revocation follows the socket onto the login session its refresh ticket came from.
-          onIdentityChanged: (refreshed, identity) => registry.rebind(refreshed, sidOf(identity)),
-          onClosed: (closed) => {
-            const sub = registry.remove(closed);
-            if (sub !== undefined) release(closed, sub);
-            slot?.release();
-            if (registry.all.size === 0) onEmpty?.();
-          },
-        });
+        const own: Pick<ConnectionDeps, 'id' | 'socket' | 'origin' | 'ip'> = { id: crypto.randomUUID(), socket: port, origin, ip };
+        const connection = new Connection(Object.assign(Object.create(sharedDeps) as ConnectionDeps, own));
+        if (slot !== undefined) slots.set(connection, slot);
         registry.add(connection);
         connection.open();
         closeLate?.(connection);

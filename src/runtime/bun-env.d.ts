@@ -37,6 +37,8 @@ declare namespace Bun {
     readonly port: number;
     /** The peer of the connection `request` arrived on; null for a Request Bun did not create. */
     requestIP(request: Request): SocketAddress | null;
+    /** Upgrades `request` to a WebSocket whose `ws.data` is `options.data`; false when it is no upgrade. */
+    upgrade(request: Request, options?: { data?: unknown }): boolean;
     stop(closeActiveConnections?: boolean): Promise<void>;
   }
   const version: string;

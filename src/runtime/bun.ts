@@ -1,7 +1,5 @@
-/** Bun platform: `Bun.serve` with `hono/bun`'s WebSocket helper; frame limit enforced natively too. */
-import { upgradeWebSocket, websocket } from 'hono/bun';
-import type { Context } from 'hono';
-import type { WSContext } from 'hono/ws';
+/** Bun platform: `Bun.serve` and its WebSocket upgrade; frame limit enforced natively too. */
+import type { Context, Next } from 'hono';
 import type { SocketReceiver, SocketRuntime, SocketSession } from '../core/socket-port.ts';
 import type { ListenOptions, Platform } from '../server/platform.ts';
 import { BunSocketPort, type BunSocketLike } from './bun-socket-port.ts';
@@ -45,7 +43,7 @@ const isHalfUpgrade = (request: Request) =>
   request.headers.get('upgrade') !== null && !/(^|,)\s*upgrade\s*(,|$)/i.test(request.headers.get('connection') ?? '');
 
 /**
- * The app's `env`: hono/bun finds the server under `server`; `peer` is the connection's address,
+ * The app's `env`: the upgrade finds the server under `server`; `peer` is the connection's address,
  * taken from the request Bun handed to fetch. `server.requestIP()` answers null for any other
  * Request object, and middleware replaces `c.req.raw` (Hono's bodyLimit does, for chunked bodies;
  * so does the half-upgrade fix above): asked later, the IP would be lost.
@@ -55,10 +53,13 @@ interface BunEnv {
   readonly peer: string | null;
 }
 
-/** What hono/bun keeps in `ws.data`, plus the gateway's receiver once the socket is open. */
+/**
+ * A socket's whole JS state on Bun: the session until it opens, then the gateway's receiver. Set
+ * by our upgrade below, read by Bun's callbacks in `listen` (shared by every socket).
+ */
 interface SocketData {
-  receiver?: SocketReceiver;
-  url?: URL;
+  session: SocketSession | undefined;
+  receiver: SocketReceiver | undefined;
 }
 interface BunSocket extends BunSocketLike {
   readonly data: SocketData;
@@ -66,30 +67,17 @@ interface BunSocket extends BunSocketLike {
 }
 
 /**
- * hono/bun's open and close, in the gateway's terms. Messages do not go through hono/bun (it
- * builds a MessageEvent and a fresh WSContext for every one): Bun's own message callback (in
- * `listen` below) hands each frame to the receiver kept in `ws.data`.
+ * The upgrade as hono/bun's helper does it (`server.upgrade` of the request, the route's next
+ * handler when it is no WebSocket upgrade), without what that helper keeps per socket in
+ * `ws.data` (an events object and its closures, the URL, the protocol) or builds per event (an
+ * Event and a WSContext): Bun's callbacks hand the socket straight to the session and the receiver.
  */
-function socketEvents(session: SocketSession) {
-  let opened = false;
-  return {
-    onOpen(_event: Event, ws: WSContext) {
-      const raw = ws.raw as BunSocket;
-      raw.data.receiver = session.opened(new BunSocketPort(raw));
-      opened = true;
-      // hono/bun keeps the upgrade URL for the socket's life only to put it on each event's
-      // WSContext; nothing reads it after the open (a WSContext without it has url null).
-      raw.data.url = undefined;
-    },
-    onClose(event: CloseEvent, ws: WSContext) {
-      if (opened) (ws.raw as BunSocket).data.receiver?.peerClosed(event.code);
-      else session.abandoned();
-    },
-  };
-}
-
 const bunSocketRuntime: SocketRuntime = {
-  upgrade: (accept) => upgradeWebSocket((c: Context) => socketEvents(accept(c))),
+  upgrade: (accept) => async (c: Context, next: Next) => {
+    const data: SocketData = { session: accept(c), receiver: undefined };
+    if ((c.env as BunEnv).server.upgrade(c.req.raw, { data })) return new Response(null);
+    await next();
+  },
 };
 
 export const platform: Platform = {
@@ -115,11 +103,14 @@ export const platform: Platform = {
       hostname: options.host,
       idleTimeout: HTTP_IDLE_TIMEOUT_S,
       // Server-wide: an oversize frame is refused by Bun itself with 1009 before the gateway sees it.
-      // hono/bun's open and close, with the heartbeat around them; messages go to the receiver.
+      // The session's open and the receiver's frames and close, with the heartbeat around them.
       websocket: {
         open(ws: BunSocket) {
           heartbeat.add(ws);
-          websocket.open(ws as never);
+          const data = ws.data;
+          const session = data.session!;
+          data.session = undefined; // let go: the receiver is all an open socket needs
+          data.receiver = session.opened(new BunSocketPort(ws));
         },
         message(ws: BunSocket, message: string | Uint8Array) {
           const receiver = ws.data.receiver;
@@ -141,9 +132,11 @@ export const platform: Platform = {
         pong(ws: BunSocket) {
           heartbeat.answered(ws);
         },
-        close(ws: BunSocket, code: number, reason: string) {
+        close(ws: BunSocket, code: number) {
           heartbeat.remove(ws);
-          websocket.close(ws as never, code, reason);
+          const { receiver, session } = ws.data;
+          if (receiver !== undefined) receiver.peerClosed(code);
+          else session?.abandoned(); // never opened
         },
         maxPayloadLength: options.maxPayloadBytes,
         idleTimeout: websocketIdleTimeout(options.heartbeat),

@@ -47,6 +47,8 @@ const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 class ResettingWebSocket extends WebSocket {
   /** Set on 'connection' from the upgrade request (node-server emits it with the request). */
   tcp: Socket | undefined;
+  /** The gateway's receiver once open, read by the shared listeners below (no closure per socket). */
+  receiver: SocketReceiver | undefined;
 
   override terminate(): void {
     const tcp = this.tcp;
@@ -56,14 +58,19 @@ class ResettingWebSocket extends WebSocket {
   }
 }
 
-/** Every upgraded socket of `wss` on the heartbeat; shared listeners (`this` is the socket), no closure per socket. */
+/**
+ * Every upgraded socket of `wss` on the heartbeat; shared listeners (`this` is the socket), no
+ * closure per socket. The one close listener also tells the socket's receiver (one listener, not
+ * two: ws keeps an array per event with more than one).
+ */
 function startHeartbeat(wss: WebSocketServer, options: HeartbeatOptions): () => void {
   const heartbeat = new Heartbeat<WebSocket>(options);
   function onPong(this: WebSocket) {
     heartbeat.answered(this);
   }
-  function onClose(this: WebSocket) {
+  function onClose(this: WebSocket, code: number) {
     heartbeat.remove(this);
+    (this as ResettingWebSocket).receiver?.peerClosed(code);
   }
   // node-server emits 'connection' on our wss for every upgraded socket (after handleUpgrade).
   wss.on('connection', (ws: WebSocket) => {
@@ -150,20 +157,47 @@ class WsSocketPort implements SocketPort {
   }
 }
 
+/** Shared by every socket (`this` is the socket): an open socket's frames go to its receiver (its end: startHeartbeat). */
+function onSocketMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+  (this as ResettingWebSocket).receiver?.receive(frameOf(data, isBinary));
+}
+/** ws closes the socket after an 'error' (a protocol violation) and 'close' follows; unheard, it would throw. */
+function onSocketError(): void {}
+
+const SOCKET_EVENTS = ['message', 'close', 'error'] as const;
+
+/**
+ * node-server adds a 'message', a 'close' and an 'error' listener of its own right after `onOpen`
+ * returns, closures that keep its per-socket context (an events object, a WSContext with a URL, the
+ * upgrade's env and Hono context: about 2 KiB of heap per idle socket). They only forward to
+ * events this adapter does not use (its own are attached in `onOpen` and on 'connection'), so once they
+ * are in place (the same synchronous run: a microtask later) every listener added since `onOpen`
+ * that is not ours is taken off, and that context is garbage.
+ */
+function dropNodeServerListeners(raw: ResettingWebSocket): void {
+  const before = SOCKET_EVENTS.map((event) => raw.listeners(event));
+  queueMicrotask(() => {
+    SOCKET_EVENTS.forEach((event, i) => {
+      for (const listener of raw.listeners(event))
+        if (!before[i]!.includes(listener)) raw.off(event, listener as (...args: unknown[]) => void);
+    });
+  });
+}
+
 /** node-server's socket events, handed to the gateway's session as a port and a receiver. */
 function socketEvents(session: SocketSession): NodeEvents {
-  let receiver: SocketReceiver | undefined;
   return {
     onOpen(_event, ws) {
-      const raw = ws.raw as WebSocket;
-      const open = session.opened(new WsSocketPort(raw));
-      receiver = open;
+      const raw = ws.raw as ResettingWebSocket;
       // Attached in onOpen, before ws can deliver the socket's first message.
-      raw.on('message', (data: RawData, isBinary: boolean) => open.receive(frameOf(data, isBinary)));
+      raw.on('message', onSocketMessage);
+      raw.on('error', onSocketError);
+      dropNodeServerListeners(raw);
+      raw.receiver = session.opened(new WsSocketPort(raw));
     },
-    onClose(event) {
-      if (receiver === undefined) session.abandoned();
-      else receiver.peerClosed(event.code);
+    onClose(_event, ws) {
+      // Only before the socket opened (after onOpen, node-server's close listener is gone).
+      if ((ws.raw as ResettingWebSocket).receiver === undefined) session.abandoned();
     },
   };
 }
@@ -221,7 +255,13 @@ export const nodeClientIp = (c: Context): string | null => getConnInfo(c).remote
  */
 export function listenWithWs(app: Hono, options: ListenOptions): Promise<Listening> {
   return new Promise<Listening>((resolve, reject) => {
-    const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes, WebSocket: ResettingWebSocket });
+    // No clientTracking: nothing reads wss.clients (the heartbeat keeps its own set), and it costs a close closure per socket.
+    const wss = new WebSocketServer({
+      noServer: true,
+      clientTracking: false,
+      maxPayload: options.maxPayloadBytes,
+      WebSocket: ResettingWebSocket,
+    });
     wss.on('connection', (ws: ResettingWebSocket, request: IncomingMessage) => {
       ws.tcp = request.socket;
     });
