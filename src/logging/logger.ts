@@ -15,8 +15,6 @@ export interface Logger {
   child(bindings: Record<string, unknown>): Logger;
   /** pino's: false when lines of `level` are dropped (a bound child then builds no fields for them). */
   isLevelEnabled?(level: string): boolean;
-  /** Writes what waits in a buffer now (before the process exits). */
-  flush?(): void;
 }
 
 const noop: LogFn = () => {};

@@ -73,9 +73,7 @@ export function createLogger(level: string, write?: (line: string) => void, form
     const out = write ?? ((line: string) => console.log(line.replace(/\n$/, '')));
     return censoring(pino(options, { write: (line: string) => out(prettyLine(line)) }));
   }
-  if (write) return censoring(pino(options, { write }));
-  const stdout = batchedStdout();
-  return censoring(pino(options, stdout), stdout.flush);
+  return censoring(pino(options, write ? { write } : batchedStdout()));
 }
 
 /** Lines are written together once this many bytes wait, or after FLUSH_MS, whichever comes first. */
@@ -85,12 +83,10 @@ const FLUSH_MS = 20;
 /**
  * stdout through pino's own destination (sonic-boom, asynchronous as pino's default is), but in
  * batches: pino's default writes each line as it comes, one write handed to a thread per
- * connection's `auth.ok` (~8% of the Node connect profile's samples, mostly waiting for that
- * thread; ~2% of the bench's connects/CPU-s). A line waits at most FLUSH_MS;
- * pino flushes what waits when a Node or Bun process exits (also on process.exit and an uncaught
- * error); the server command flushes before it exits itself (`Logger.flush`), which Deno needs.
+ * connection's `auth.ok`, which was ~8% of a connect's CPU on Node. A line waits at most FLUSH_MS;
+ * pino flushes what waits when the process exits (also on process.exit and an uncaught error).
  */
-function batchedStdout(): { write(line: string): void; flush(): void } {
+function batchedStdout(): { write(line: string): void } {
   const destination = pino.destination({ dest: 1, sync: false, minLength: BATCH_BYTES });
   let timer: ReturnType<typeof setTimeout> | undefined;
   const flush = () => {
@@ -102,14 +98,6 @@ function batchedStdout(): { write(line: string): void; flush(): void } {
       destination.write(line);
       timer ??= setTimeout(flush, FLUSH_MS);
     },
-    // Deno's exit runs no 'exit' listener, so pino's own flush on exit does not happen there.
-    flush: () => {
-      try {
-        destination.flushSync();
-      } catch {
-        // Destroyed or not open yet: nothing more can be written anyway.
-      }
-    },
   };
 }
 
@@ -119,7 +107,7 @@ function batchedStdout(): { write(line: string): void; flush(): void } {
  * levels (`component` by a caller and by its callee) appeared twice in one JSON line. Merged, the
  * innermost value wins, and the fields formatter censors bindings like any other field.
  */
-function censoring(instance: PinoLogger, flush?: () => void): Logger {
+function censoring(instance: PinoLogger): Logger {
   const logger: Logger = {
     debug: instance.debug.bind(instance),
     info: instance.info.bind(instance),
@@ -127,7 +115,6 @@ function censoring(instance: PinoLogger, flush?: () => void): Logger {
     error: instance.error.bind(instance),
     child: (bindings) => new BoundLogger(logger, bindings),
     isLevelEnabled: (level) => instance.isLevelEnabled(level),
-    ...(flush === undefined ? {} : { flush }),
   };
   return logger;
 }

@@ -50,7 +50,6 @@ export async function runServerCommand(platform: Platform): Promise<void> {
     const message =
       error instanceof ConfigError ? error.message : `startup failed: ${error instanceof Error ? error.message : String(error)}`;
     platform.writeStderr(`hardened-ws: ${message}\n`);
-    logger.flush?.();
     platform.exit(error instanceof ConfigError ? 2 : 1);
   }
 }
@@ -110,7 +109,6 @@ async function start(config: Config, platform: Platform, logger: Logger): Promis
     await apiListening?.close();
     await server.close();
     logger.info({}, 'shutdown.done');
-    logger.flush?.();
     platform.exit(0);
   });
 }
