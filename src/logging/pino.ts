@@ -73,32 +73,7 @@ export function createLogger(level: string, write?: (line: string) => void, form
     const out = write ?? ((line: string) => console.log(line.replace(/\n$/, '')));
     return censoring(pino(options, { write: (line: string) => out(prettyLine(line)) }));
   }
-  return censoring(pino(options, write ? { write } : batchedStdout()));
-}
-
-/** Lines are written together once this many bytes wait, or after FLUSH_MS, whichever comes first. */
-const BATCH_BYTES = 8 * 1024;
-const FLUSH_MS = 20;
-
-/**
- * stdout through pino's own destination (sonic-boom, asynchronous as pino's default is), but in
- * batches: pino's default writes each line as it comes, one write handed to a thread per
- * connection's `auth.ok`, which was ~8% of a connect's CPU on Node. A line waits at most FLUSH_MS;
- * pino flushes what waits when the process exits (also on process.exit and an uncaught error).
- */
-function batchedStdout(): { write(line: string): void } {
-  const destination = pino.destination({ dest: 1, sync: false, minLength: BATCH_BYTES });
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const flush = () => {
-    timer = undefined;
-    destination.flush();
-  };
-  return {
-    write(line) {
-      destination.write(line);
-      timer ??= setTimeout(flush, FLUSH_MS);
-    },
-  };
+  return censoring(write ? pino(options, { write }) : pino(options));
 }
 
 /**
