@@ -25,6 +25,7 @@ declare namespace Bun {
       maxPayloadLength?: number;
       idleTimeout?: number;
       sendPings?: boolean;
+      backpressureLimit?: number;
     };
     tls?: { cert: string; key: string; ciphers?: string };
   }
@@ -37,6 +38,8 @@ declare namespace Bun {
     readonly port: number;
     /** The peer of the connection `request` arrived on; null for a Request Bun did not create. */
     requestIP(request: Request): SocketAddress | null;
+    /** Sends to every socket subscribed to `topic`: bytes sent, -1 queued by one, 0 dropped by one or nobody subscribed. */
+    publish(topic: string, data: string): number;
     stop(closeActiveConnections?: boolean): Promise<void>;
   }
   const version: string;

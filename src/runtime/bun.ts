@@ -4,7 +4,8 @@ import type { Context } from 'hono';
 import type { WSContext } from 'hono/ws';
 import type { SocketReceiver, SocketRuntime, SocketSession } from '../core/socket-port.ts';
 import type { ListenOptions, Platform } from '../server/platform.ts';
-import { BunSocketPort, type BunSocketLike } from './bun-socket-port.ts';
+import { BunSocketPort, type BunSocketLike, type TopicPublisher } from './bun-socket-port.ts';
+import { BunTopics } from './bun-topics.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { TLS_CIPHERS } from './tls.ts';
 
@@ -53,6 +54,8 @@ const isHalfUpgrade = (request: Request) =>
 interface BunEnv {
   readonly server: Bun.Server;
   readonly peer: string | null;
+  /** The listener's topics (one object per listener), for channel fan-out. */
+  readonly publisher: TopicPublisher;
 }
 
 /** What hono/bun keeps in `ws.data`, plus the gateway's receiver once the socket is open. */
@@ -70,12 +73,12 @@ interface BunSocket extends BunSocketLike {
  * builds a MessageEvent and a fresh WSContext for every one): Bun's own message callback (in
  * `listen` below) hands each frame to the receiver kept in `ws.data`.
  */
-function socketEvents(session: SocketSession) {
+function socketEvents(session: SocketSession, publisher: TopicPublisher) {
   let opened = false;
   return {
     onOpen(_event: Event, ws: WSContext) {
       const raw = ws.raw as BunSocket;
-      raw.data.receiver = session.opened(new BunSocketPort(raw));
+      raw.data.receiver = session.opened(new BunSocketPort(raw, publisher));
       opened = true;
       // hono/bun keeps the upgrade URL for the socket's life only to put it on each event's
       // WSContext; nothing reads it after the open (a WSContext without it has url null).
@@ -89,7 +92,8 @@ function socketEvents(session: SocketSession) {
 }
 
 const bunSocketRuntime: SocketRuntime = {
-  upgrade: (accept) => upgradeWebSocket((c: Context) => socketEvents(accept(c))),
+  upgrade: (accept) => upgradeWebSocket((c: Context) => socketEvents(accept(c), (c.env as BunEnv).publisher)),
+  topics: new BunTopics(),
 };
 
 export const platform: Platform = {
@@ -101,9 +105,15 @@ export const platform: Platform = {
   readTextFile: (path) => Bun.file(path).text(),
   listen: async (app, options) => {
     const heartbeat = new Heartbeat<BunSocket>(options.heartbeat);
+    // The server is set once it exists; no socket can open before that.
+    const listener: { server?: Bun.Server } = {};
+    const publisher: TopicPublisher = {
+      publish: (topic, data) => listener.server!.publish(topic, data),
+      backpressureLimit: options.maxBufferedBytes,
+    };
     const server = Bun.serve({
       fetch: (request, bunServer) => {
-        const env: BunEnv = { server: bunServer, peer: bunServer.requestIP(request)?.address ?? null };
+        const env: BunEnv = { server: bunServer, peer: bunServer.requestIP(request)?.address ?? null, publisher };
         if (isHalfUpgrade(request)) {
           const headers = new Headers(request.headers);
           headers.delete('upgrade');
@@ -148,9 +158,14 @@ export const platform: Platform = {
         maxPayloadLength: options.maxPayloadBytes,
         idleTimeout: websocketIdleTimeout(options.heartbeat),
         sendPings: false,
+        // Past --max-buffered Bun drops what is sent to a socket (send() says so; publish() returns
+        // 0): the gateway closes it as a slow consumer then (bun-topics.ts). Without this, Bun's
+        // default 16 MiB.
+        backpressureLimit: options.maxBufferedBytes,
       },
       ...(options.tls ? { tls: { cert: options.tls.cert, key: options.tls.key, ciphers: TLS_CIPHERS } } : {}),
     });
+    listener.server = server;
     return {
       port: server.port,
       // The gateway has already closed its sockets with its own reason; stop(true) would send a
