@@ -19,6 +19,7 @@ import { BoundLogger, type Logger } from '../logging/logger.ts';
 import type { SessionClock, SessionClockWatcher } from './session-clock.ts';
 import type { GatewayObserver } from './observer.ts';
 import type { SocketPort, SocketTopics } from './socket-port.ts';
+import type { TopicMember } from './fanout.ts';
 
 export type { SocketPort } from './socket-port.ts';
 
@@ -52,7 +53,7 @@ export interface ConnectionDeps {
   readonly onIdentityChanged?: (connection: Connection, identity: Identity) => void;
 }
 
-export class Connection implements SessionClockWatcher, HandlerContext {
+export class Connection implements SessionClockWatcher, HandlerContext, TopicMember {
   readonly id: string;
   #state: ConnState = initialState;
   #chain: Promise<void> = Promise.resolve();

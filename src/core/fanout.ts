@@ -7,10 +7,21 @@
 import { encode } from '../protocol/encode.ts';
 import type { OutboundMessage } from '../protocol/messages.ts';
 import { utf8ByteLength } from '../protocol/parse.ts';
-import { Connection } from './connection.ts';
 import type { HandlerContext } from './handler.ts';
 import type { GatewayObserver } from './observer.ts';
 import type { SocketTopics } from './socket-port.ts';
+
+/** What a connection offers the fan-out (core/connection.ts); a context without it is sent to one by one. */
+export interface TopicMember {
+  /** Subscribes its socket to a runtime topic; false when it cannot. */
+  joinTopic(topics: SocketTopics, topic: string): boolean;
+  leaveTopic(topics: SocketTopics, topic: string): void;
+  /** Closes it as a slow consumer (4413) when its send buffer is past its cap. */
+  checkSendBuffer(): void;
+}
+
+const asMember = (ctx: HandlerContext): TopicMember | undefined =>
+  typeof (ctx as Partial<TopicMember>).joinTopic === 'function' ? (ctx as HandlerContext & TopicMember) : undefined;
 
 export class Fanout {
   /** Topic names of this fan-out only: gateways sharing a runtime (one Bun server) do not hear each other. */
@@ -30,11 +41,11 @@ export class Fanout {
 
   /** Joins the connection's socket to the topic; false when it cannot (then send to it one by one). */
   join(ctx: HandlerContext, topic: string): boolean {
-    return ctx instanceof Connection && ctx.joinTopic(this.topics, topic);
+    return asMember(ctx)?.joinTopic(this.topics, topic) ?? false;
   }
 
   leave(ctx: HandlerContext, topic: string): void {
-    if (ctx instanceof Connection) ctx.leaveTopic(this.topics, topic);
+    asMember(ctx)?.leaveTopic(this.topics, topic);
   }
 
   /**
@@ -46,7 +57,7 @@ export class Fanout {
     const within = this.topics.publish(topic, text, this.maxBufferedBytes);
     this.observer?.messageOut?.(utf8ByteLength(text), count);
     if (within) return;
-    for (const ctx of members()) if (ctx instanceof Connection) ctx.checkSendBuffer();
+    for (const ctx of members()) asMember(ctx)?.checkSendBuffer();
   }
 }
 
