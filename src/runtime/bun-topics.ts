@@ -1,18 +1,20 @@
 /**
  * Bun's native topics as the gateway's fan-out: `ws.subscribe(topic)` per socket and one
- * `server.publish(topic, text)` per message, the frame built once in native code. Web-standard
- * code (no Bun globals), unit-tested under Node (test/unit/bun-topics.test.ts).
+ * `server.publish(topic, text)` per message, the frame built once in native code.
  *
- * What Bun 1.4.5 does with a socket that does not read (measured, BENCHMARKS.md): `publish` writes
- * to each subscriber while its send buffer is at most `backpressureLimit`; past it, the text is
- * dropped for that socket, silently, and the socket stays open. `publish` returns the bytes when
- * every subscriber was written to at once, -1 when one queued it, and 0 when one dropped it (or no
- * one is subscribed). So the listener sets `backpressureLimit` to `--max-buffered` (bun.ts: the
- * gateway's cap, which must not be above it, or a drop could go unnoticed) and a 0
- * makes the caller look at every subscriber's buffer in the same tick: a socket that dropped a
- * text is still past the limit then (buffers drain only in the event loop), and it is closed as a
- * slow consumer (4413) before anything else can reach it. Its client has a prefix of the channel
- * and a close that says so, as with one send per socket.
+ * What Bun 1.4.5 does with a socket that does not read (test/integration/bun-topics.test.ts runs
+ * the probe on the Bun we ship): `publish` writes to each subscriber whose send buffer is at most
+ * `backpressureLimit`; past it, the text is dropped for that socket, silently, and the socket
+ * stays open. `publish` returns the bytes when every subscriber took it at once, -1 when one
+ * queued it, and 0 when one dropped it (or no one is subscribed) — and a 0 came only while some
+ * subscriber's `getBufferedAmount()` was past the limit. So the listener sets `backpressureLimit`
+ * to `--max-buffered` (bun.ts; the gateway's cap must not be above it, or a drop could go
+ * unnoticed), and a 0 makes the caller look at every subscriber's buffer in the same tick: the one
+ * that dropped the text is past the cap and is closed as a slow consumer (4413) and leaves the
+ * topic before anything else can reach it. Its client has a gapless prefix of the channel and a
+ * close that says so, as with one send per socket. A -1 is not looked into (that would be a walk
+ * of every subscriber whenever one has a backlog): a publish can take a socket past the cap by at
+ * most that one text, and the next publish drops for it and closes it.
  */
 import type { SocketPort, SocketTopics } from '../core/socket-port.ts';
 import { BunSocketPort, type BunSocketLike, type TopicPublisher } from './bun-socket-port.ts';
