@@ -4,10 +4,17 @@
  * an offset jump or a `resumed()` link is followed by a read from the last delivered offset, and
  * what was missed goes out in order before newer live publications — and tells its subscribers
  * `resync` when the stream lost data (a new epoch, or history that no longer reaches back).
+ *
+ * Where the runtime has its own fan-out (core/fanout.ts), a live member at the feed's position is
+ * in the feed's topic: a delivery is one call for all of them, the frame built once. A member that
+ * is ahead of the feed (a recovery read further than the feed has delivered) gets its deliveries
+ * one by one, skipping what it has, until it is level; then it joins the topic.
  */
+import type { Fanout } from '../core/fanout.ts';
 import type { HandlerContext } from '../core/handler.ts';
 import type { Logger } from '../logging/logger.ts';
 import { encodedOnce } from '../protocol/encode.ts';
+import type { OutboundMessage } from '../protocol/messages.ts';
 import type { PresenceEvent } from './join-leave.ts';
 import type { HistoryPolicy, Position, Publication, ReadResult, Stream, StreamListener } from './stream.ts';
 import { MAX_READ_LIMIT } from './stream.ts';
@@ -21,14 +28,18 @@ export interface Member {
   live: boolean;
   /** Set when the feed resynced while the member was not live (its recovery then fails). */
   resynced: boolean;
+  /** In the feed's topic of the runtime's fan-out: at the feed's position, `last` not kept (see ChannelFeed.lastOf). */
+  grouped: boolean;
 }
 
 export interface FeedDeps {
   readonly stream: Stream;
   readonly logger: Logger;
-  readonly delivered?: () => void;
+  readonly delivered?: (count: number) => void;
   /** Retry delays (ms) of a catch-up read that failed: first, cap. */
   readonly retryMs?: readonly [number, number];
+  /** The runtime's own fan-out, where it has one. */
+  readonly fanout?: Fanout;
 }
 
 interface Pending {
@@ -62,6 +73,10 @@ export class ChannelFeed implements StreamListener {
   #top = 0;
   readonly #stale = new Set<string>();
   readonly #reads = new Map<string, Promise<ReadResult>>();
+  /** Live members in the fan-out topic (how many), and live members sent to one by one. */
+  #grouped = 0;
+  readonly #loose = new Set<Member>();
+  readonly #topic: string | undefined;
 
   constructor(
     readonly channel: string,
@@ -71,6 +86,7 @@ export class ChannelFeed implements StreamListener {
     /** Extra live subscriptions the feed holds (join/leave events); each returns its stop function. */
     extra: readonly (() => Promise<() => void>)[] = [],
   ) {
+    this.#topic = deps.fanout?.topic(channel);
     this.ready = this.#start(extra);
     this.ready.catch(() => {}); // reported to each member that awaits it
   }
@@ -82,6 +98,27 @@ export class ChannelFeed implements StreamListener {
 
   get closed(): boolean {
     return this.#state === 'closed';
+  }
+
+  /** The offset of the last publication a member was sent (in the topic: the feed's own). */
+  lastOf(member: Member): number {
+    return member.grouped ? this.#last.offset : member.last;
+  }
+
+  /** The member (in `members`) joins the live flow; it has been sent everything up to `member.last`. */
+  goLive(member: Member): void {
+    member.live = true;
+    if (!this.#join(member)) this.#loose.add(member);
+  }
+
+  /** The member leaves the feed (unsubscribed, or its socket closed). */
+  remove(member: Member): void {
+    this.members.delete(member);
+    this.#loose.delete(member);
+    if (!member.grouped) return;
+    member.grouped = false;
+    this.#grouped--;
+    this.deps.fanout!.leave(member.ctx, this.#topic!);
   }
 
   close(): void {
@@ -292,9 +329,11 @@ export class ChannelFeed implements StreamListener {
         member.resynced = true;
         continue;
       }
+      if (member.grouped) continue; // at the feed's position, which is now `position`: told below
       if (changed || member.last < position.offset) member.last = position.offset;
       member.ctx.send(message);
     }
+    this.#publishToGroup(message);
   }
 
   #markStale(epoch: string): void {
@@ -302,7 +341,11 @@ export class ChannelFeed implements StreamListener {
     this.#stale.add(epoch);
   }
 
-  /** One message, encoded once, for every member; each gets what is after its own last offset. */
+  /**
+   * One message, encoded once, for every live member: one call for those in the topic, then one
+   * send each for the others, which get what is after their own last offset and join the topic
+   * once level with the feed.
+   */
   #deliver(publication: Publication): void {
     const position = this.policy === null ? undefined : publication.position;
     const { data, from } = publication;
@@ -311,15 +354,40 @@ export class ChannelFeed implements StreamListener {
         ? { type: 'message', channel: this.channel, data, from }
         : { type: 'message', channel: this.channel, data, from, offset: position.offset, epoch: position.epoch },
     );
-    for (const member of this.members) {
-      if (!member.live) continue;
+    this.#publishToGroup(message);
+    for (const member of this.#loose) {
       if (position !== undefined) {
-        if (position.offset <= member.last) continue;
+        if (position.offset <= member.last) {
+          if (position.offset === member.last && this.#join(member)) this.#loose.delete(member);
+          continue;
+        }
         member.last = position.offset;
       }
       member.ctx.send(message);
-      this.deps.delivered?.();
+      this.deps.delivered?.(1);
+      if (this.#join(member)) this.#loose.delete(member);
     }
+  }
+
+  #publishToGroup(message: OutboundMessage): void {
+    if (this.#grouped === 0) return;
+    this.deps.fanout!.publish(this.#topic!, message, this.#grouped, () => this.#groupedContexts());
+    this.deps.delivered?.(this.#grouped);
+  }
+
+  *#groupedContexts(): Iterable<HandlerContext> {
+    for (const member of this.members) if (member.grouped) yield member.ctx;
+  }
+
+  /** Into the fan-out topic, if the runtime has one and the member is at the feed's position. */
+  #join(member: Member): boolean {
+    const fanout = this.deps.fanout;
+    if (fanout === undefined || this.#state === 'closed') return false;
+    if (this.policy !== null && member.last !== this.#last.offset) return false;
+    if (!fanout.join(member.ctx, this.#topic!)) return false;
+    member.grouped = true;
+    this.#grouped++;
+    return true;
   }
 }
 

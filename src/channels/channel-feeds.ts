@@ -1,4 +1,5 @@
 /** This instance's channel feeds: one per channel with local subscribers, started by the first and closed after the last. */
+import type { Fanout } from '../core/fanout.ts';
 import type { Broker } from './broker.ts';
 import { ChannelFeed, type Member } from './channel-feed.ts';
 import { listenEvents } from './join-leave.ts';
@@ -12,8 +13,10 @@ export interface FeedsOptions {
   /** Join/leave events between instances; without it they reach this instance's subscribers only. */
   readonly events?: Broker;
   readonly logger: Logger;
-  readonly delivered?: () => void;
+  readonly delivered?: (count: number) => void;
   readonly retryMs?: readonly [number, number];
+  /** The runtime's own fan-out, where it has one. */
+  readonly fanout?: Fanout;
 }
 
 export class ChannelFeeds {
@@ -36,7 +39,7 @@ export class ChannelFeeds {
 
   /** Removes a member; the feed stops listening once it has none. */
   detach(feed: ChannelFeed, member: Member): void {
-    feed.members.delete(member);
+    feed.remove(member);
     if (feed.members.size > 0) return;
     feed.close();
     if (this.#feeds.get(feed.channel) === feed) this.#feeds.delete(feed.channel);
@@ -54,14 +57,14 @@ export class ChannelFeeds {
   }
 
   #create(channel: string): ChannelFeed {
-    const { stream, namespaces, events, logger, delivered, retryMs } = this.options;
+    const { stream, namespaces, events, logger, delivered, retryMs, fanout } = this.options;
     const extra: (() => Promise<() => void>)[] = [];
     if (events !== undefined && namespaces.optionsFor(channel).joinLeave)
       extra.push(() => listenEvents(events, channel, (event) => feed.event(event)));
     const feed: ChannelFeed = new ChannelFeed(
       channel,
       namespaces.historyFor(channel),
-      { stream, logger, ...(delivered ? { delivered } : {}), ...(retryMs ? { retryMs } : {}) },
+      { stream, logger, ...(delivered ? { delivered } : {}), ...(retryMs ? { retryMs } : {}), ...(fanout ? { fanout } : {}) },
       extra,
     );
     return feed;

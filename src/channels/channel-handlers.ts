@@ -17,6 +17,7 @@ import { MAX_PRESENCE_INFO_BYTES, MAX_PRESENCE_LIST } from './presence.ts';
 import { recover } from './recovery.ts';
 import { StorageError } from './storage-error.ts';
 import type { Position, Stream } from './stream.ts';
+import type { Fanout } from '../core/fanout.ts';
 import type { Handler, HandlerContext, Handlers } from '../core/handler.ts';
 import type { GatewayObserver } from '../core/observer.ts';
 import type { Logger } from '../logging/logger.ts';
@@ -50,6 +51,11 @@ export interface ChannelOptions {
   readonly authorizer?: ChannelAuthorizer;
   /** Told this instance's subscriber count of a channel whenever it changes (the server API's `channels`). */
   readonly onSubscribers?: (channel: string, count: number) => void;
+  /**
+   * The runtime's own fan-out (`createFanout` over the gateway's runtime): a delivery is one call for
+   * every subscriber on this instance. Without it, one send per subscriber.
+   */
+  readonly fanout?: Fanout;
 }
 
 /** One subscription of one connection: its place in the channel's feed, and whether its join was announced. */
@@ -76,6 +82,7 @@ export function channelHandlers(options: ChannelOptions): Handlers {
     logger,
     ...(delivered ? { delivered } : {}),
     ...(options.retryMs ? { retryMs: options.retryMs } : {}),
+    ...(options.fanout ? { fanout: options.fanout } : {}),
   });
   // Per connection, its subscriptions: one held as itself (the common case), more in an array
   // (at most maxChannels, so a scan is cheap). Deleted when the socket closes.
@@ -191,7 +198,16 @@ export function channelHandlers(options: ChannelOptions): Handlers {
     if (listOf(ctx).length >= maxChannels) return refuse(ctx, message, 'too_many_channels');
 
     const feed = feeds.open(channel);
-    const sub: Subscription = { ctx, feed, who: ctx.identity.sub, last: 0, live: false, resynced: false, announced: false };
+    const sub: Subscription = {
+      ctx,
+      feed,
+      who: ctx.identity.sub,
+      last: 0,
+      live: false,
+      resynced: false,
+      grouped: false,
+      announced: false,
+    };
     feed.members.add(sub);
     hold(ctx, sub);
     onSubscribers?.(channel, feed.members.size);
@@ -214,7 +230,7 @@ export function channelHandlers(options: ChannelOptions): Handlers {
     }
     if (!sub.live) {
       sub.last = sub.feed.position.offset;
-      sub.live = true;
+      sub.feed.goLive(sub);
     }
     if (ns.joinLeave) {
       sub.announced = true;
@@ -312,7 +328,7 @@ export function channelHandlers(options: ChannelOptions): Handlers {
 
 /** A subscribe for a channel already subscribed: recovered when the client is where this socket already is (or behind it, with it sent since). */
 function alreadyAt(sub: Subscription, since: Position): boolean {
-  return sub.feed.policy !== null && since.epoch === sub.feed.position.epoch && since.offset <= sub.last;
+  return sub.feed.policy !== null && since.epoch === sub.feed.position.epoch && since.offset <= sub.feed.lastOf(sub);
 }
 
 function ack(ctx: HandlerContext, message: InboundMessage, sub: Subscription, recovered?: boolean): void {
@@ -320,8 +336,8 @@ function ack(ctx: HandlerContext, message: InboundMessage, sub: Subscription, re
   const { epoch } = sub.feed.position;
   ctx.send(
     recovered === undefined
-      ? { type: 'ok', id: message.id, offset: sub.last, epoch }
-      : { type: 'ok', id: message.id, recovered, offset: sub.last, epoch },
+      ? { type: 'ok', id: message.id, offset: sub.feed.lastOf(sub), epoch }
+      : { type: 'ok', id: message.id, recovered, offset: sub.feed.lastOf(sub), epoch },
   );
 }
 

@@ -41,7 +41,7 @@ export async function recover(feed: ChannelFeed, member: Member, since: Position
       return giveUp(feed, member, since);
     }
     if (member.last >= live.offset) {
-      member.live = true;
+      feed.goLive(member);
       return true;
     }
   }
@@ -55,7 +55,7 @@ function giveUp(feed: ChannelFeed, member: Member, since: Position): false {
   const keep = !member.resynced && live.epoch === since.epoch && member.last > since.offset;
   member.last = keep ? Math.max(member.last, live.offset) : live.offset;
   member.resynced = false;
-  member.live = true;
+  feed.goLive(member);
   return false;
 }
 

@@ -18,7 +18,8 @@ import type { Limits } from './limits.ts';
 import { BoundLogger, type Logger } from '../logging/logger.ts';
 import type { SessionClock, SessionClockWatcher } from './session-clock.ts';
 import type { GatewayObserver } from './observer.ts';
-import type { SocketPort } from './socket-port.ts';
+import type { SocketPort, SocketTopics } from './socket-port.ts';
+import type { TopicMember } from './fanout.ts';
 
 export type { SocketPort } from './socket-port.ts';
 
@@ -52,7 +53,7 @@ export interface ConnectionDeps {
   readonly onIdentityChanged?: (connection: Connection, identity: Identity) => void;
 }
 
-export class Connection implements SessionClockWatcher, HandlerContext {
+export class Connection implements SessionClockWatcher, HandlerContext, TopicMember {
   readonly id: string;
   #state: ConnState = initialState;
   /** The events queued behind a running one; none while the socket is idle (no promise kept per socket). */
@@ -70,6 +71,8 @@ export class Connection implements SessionClockWatcher, HandlerContext {
   #terminateTimer: ReturnType<typeof setTimeout> | undefined;
   /** The user, once authenticated: every later line of this connection names them. */
   #sub: string | undefined;
+  /** The runtime topics this socket is subscribed to (channel fan-out), left when it closes. */
+  #joined: { readonly topics: SocketTopics; readonly names: string[] } | undefined;
   readonly #rate: TokenBucket;
   readonly #deps: ConnectionDeps;
 
@@ -225,6 +228,8 @@ export class Connection implements SessionClockWatcher, HandlerContext {
         return;
       case 'close':
         this.logger.info({ code: effect.code, cause: effect.cause }, 'ws.close');
+        // Nothing more goes out after our close frame: out of every fan-out topic first.
+        this.#leaveTopics();
         try {
           this.#deps.socket.close(effect.code, effect.reason);
         } catch {
@@ -357,10 +362,49 @@ export class Connection implements SessionClockWatcher, HandlerContext {
     }
     if (this.#deps.observer?.messageOut) this.#deps.observer.messageOut(utf8ByteLength(text));
     if (outcome === 'dropped' || (outcome === 'sent' && this.#deps.socket.bufferedAmount() > this.#deps.limits.maxBufferedBytes)) {
-      this.#limitHit('send_buffer', CloseCodes.slowConsumer);
-      // Our close frame waits behind everything the reader has not read: do not wait for its answer.
-      this.#terminateTimer ??= setTimeout(() => this.#deps.socket.terminate(), SLOW_CONSUMER_GRACE_MS);
+      this.#slowConsumer();
     }
+  }
+
+  #slowConsumer(): void {
+    this.#limitHit('send_buffer', CloseCodes.slowConsumer);
+    // Our close frame waits behind everything the reader has not read: do not wait for its answer.
+    this.#terminateTimer ??= setTimeout(() => this.#deps.socket.terminate(), SLOW_CONSUMER_GRACE_MS);
+  }
+
+  // --- The runtime's fan-out (core/fanout.ts): channel deliveries sent to many sockets by one call ---
+
+  /** Subscribes this socket to a runtime topic; false when it cannot (not authenticated, closing, or refused by the runtime). */
+  joinTopic(topics: SocketTopics, topic: string): boolean {
+    if (this.#state.phase !== 'authenticated' || this.#closedNotified) return false;
+    const joined = this.#joined;
+    if (joined !== undefined && joined.topics !== topics) return false; // one runtime's topics per socket
+    if (!topics.subscribe(this.#deps.socket, topic)) return false;
+    if (joined === undefined) this.#joined = { topics, names: [topic] };
+    else joined.names.push(topic);
+    return true;
+  }
+
+  leaveTopic(topics: SocketTopics, topic: string): void {
+    const joined = this.#joined;
+    if (joined === undefined || joined.topics !== topics) return;
+    const i = joined.names.indexOf(topic);
+    if (i === -1) return;
+    joined.names.splice(i, 1);
+    topics.unsubscribe(this.#deps.socket, topic);
+  }
+
+  #leaveTopics(): void {
+    const joined = this.#joined;
+    if (joined === undefined) return;
+    this.#joined = undefined;
+    for (const name of joined.names) joined.topics.unsubscribe(this.#deps.socket, name);
+  }
+
+  /** After a fan-out the runtime could not vouch for: a send buffer past the cap is a slow consumer, as after a send. */
+  checkSendBuffer(): void {
+    if (this.#state.phase === 'closed') return;
+    if (this.#deps.socket.bufferedAmount() > this.#deps.limits.maxBufferedBytes) this.#slowConsumer();
   }
 
   #clearTimers(): void {
@@ -371,6 +415,7 @@ export class Connection implements SessionClockWatcher, HandlerContext {
   #notifyClosed(): void {
     if (this.#closedNotified) return;
     this.#closedNotified = true;
+    this.#leaveTopics();
     this.#clearTimers();
     clearTimeout(this.#terminateTimer);
     const callbacks = this.#closeCallbacks ?? [];

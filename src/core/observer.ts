@@ -14,10 +14,11 @@ export interface GatewayObserver {
   /** Outcome of one ticket verification: `ok`, or the audit reason (`unknown_ticket`, `timeout`, …). */
   verified?(outcome: 'ok' | 'rejected' | 'unavailable', reason: string, seconds: number): void;
   messageIn?(bytes: number): void;
-  messageOut?(bytes: number): void;
+  /** `count` messages of `bytes` each went out (one, or a fan-out's sockets). */
+  messageOut?(bytes: number, count?: number): void;
   /** A limit closed or refused something: `message_rate`, `send_buffer`, `user_connections`, … */
   limitHit?(kind: string): void;
   /** A channel publish (and whether the broker took it) or a delivery to a socket. */
   published?(ok: boolean): void;
-  delivered?(): void;
+  delivered?(count?: number): void;
 }

@@ -37,6 +37,24 @@ export interface SocketSession {
   abandoned(): void;
 }
 
+/**
+ * A runtime's own fan-out (optional): sockets subscribed to a topic all get a text sent to the
+ * topic by one call, its frame built once (Bun: native topics; Node: one frame written to every
+ * socket). Only ports this runtime made can subscribe.
+ */
+export interface SocketTopics {
+  /** False when the port cannot take part (not this runtime's, or not open): send to it one by one. */
+  subscribe(port: SocketPort, topic: string): boolean;
+  /** Idempotent; also after the socket closed. */
+  unsubscribe(port: SocketPort, topic: string): void;
+  /**
+   * Sends `text` to every socket subscribed to `topic`. False when some socket's send buffer may be
+   * past `maxBufferedBytes` or may have missed this text because of it: the caller then checks each
+   * subscriber's `bufferedAmount()` in the same tick and closes the slow consumers.
+   */
+  publish(topic: string, text: string, maxBufferedBytes: number): boolean;
+}
+
 /** A runtime's WebSocket upgrade, in the gateway's terms. */
 export interface SocketRuntime {
   /**
@@ -44,4 +62,6 @@ export interface SocketRuntime {
    * only) and returns its session; a request that is no upgrade goes on to the next handler.
    */
   upgrade(accept: (c: Context) => SocketSession): MiddlewareHandler;
+  /** The runtime's own fan-out, where it has one (channel deliveries use it; else one send per socket). */
+  readonly topics?: SocketTopics;
 }

@@ -7,7 +7,9 @@ import type { Context } from 'hono';
 import type { UpgradeWebSocket } from 'hono/ws';
 import { MemoryUserConnections } from '../backends/memory/user-connections.ts';
 import { createAdmission, type Admission } from '../core/admission/index.ts';
+import { createFanout } from '../core/fanout.ts';
 import { createGateway as createCoreGateway, type Gateway, type GatewayOptions } from '../core/gateway.ts';
+import { resolveLimits } from '../core/limits.ts';
 import type { Handlers } from '../core/handler.ts';
 import { silentLogger } from '../logging/logger.ts';
 import { builtinHandlers } from '../builtins/index.ts';
@@ -60,14 +62,18 @@ export function createGateway(options: LibraryGatewayOptions): Gateway {
   const logger = options.logger ?? silentLogger;
   const { runtime } = options;
   const clientIp = options.clientIp ?? runtime?.clientIp.bind(runtime);
+  const socketRuntime = runtime?.socketRuntime ?? honoSocketRuntime(options.upgradeWebSocket!);
+  const channels = () => {
+    // The runtime's own fan-out (hardened-ws/node has one), under the gateway's send-buffer cap.
+    const fanout = createFanout(socketRuntime.topics, resolveLimits(options.limits).maxBufferedBytes, options.observer);
+    return channelHandlers({ logger, ...(fanout ? { fanout } : {}), ...options.channels });
+  };
   return createCoreGateway({
     ...options,
-    runtime: runtime?.socketRuntime ?? honoSocketRuntime(options.upgradeWebSocket!),
+    runtime: socketRuntime,
     clientIp,
     handlers:
-      options.channels === undefined
-        ? (options.handlers ?? builtinHandlers)
-        : { ...(options.handlers ?? builtinHandlers), ...channelHandlers({ logger, ...options.channels }) },
+      options.channels === undefined ? (options.handlers ?? builtinHandlers) : { ...(options.handlers ?? builtinHandlers), ...channels() },
     userConnections: options.userConnections ?? new MemoryUserConnections(),
     admission: admissionFor(options, clientIp, logger),
   });

@@ -25,6 +25,7 @@ declare namespace Bun {
       maxPayloadLength?: number;
       idleTimeout?: number;
       sendPings?: boolean;
+      backpressureLimit?: number;
     };
     tls?: { cert: string; key: string; ciphers?: string };
   }
@@ -39,6 +40,8 @@ declare namespace Bun {
     requestIP(request: Request): SocketAddress | null;
     /** Upgrades `request` to a WebSocket whose `ws.data` is `options.data`; false when it is no upgrade. */
     upgrade(request: Request, options?: { data?: unknown }): boolean;
+    /** Sends to every socket subscribed to `topic`: bytes sent, -1 queued by one, 0 dropped by one or nobody subscribed. */
+    publish(topic: string, data: string): number;
     stop(closeActiveConnections?: boolean): Promise<void>;
   }
   const version: string;

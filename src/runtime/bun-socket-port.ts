@@ -13,6 +13,14 @@ export interface BunSocketLike {
   getBufferedAmount(): number;
 }
 
+/** What publishes to Bun's topics: the listener the socket belongs to (see bun-topics.ts). */
+export interface TopicPublisher {
+  /** `Bun.Server.publish`. */
+  publish(topic: string, data: string): number;
+  /** The listener's `backpressureLimit`: past it, Bun drops what is sent to a socket. */
+  readonly backpressureLimit: number;
+}
+
 /** Bun's ServerWebSocket `readyState` while it is open. */
 const BUN_OPEN = 1;
 /** How often a deferred close looks at the send buffer again. */
@@ -35,7 +43,11 @@ export class BunSocketPort implements SocketPort {
   #closing = false;
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(private readonly raw: BunSocketLike) {}
+  constructor(
+    readonly raw: BunSocketLike,
+    /** The server whose topics this socket can join (absent: it sends one by one). */
+    readonly publisher?: TopicPublisher,
+  ) {}
 
   // Bun: bytes written (> 0), -1 queued behind backpressure, 0 dropped.
   send(text: string): SendOutcome {

@@ -2,7 +2,8 @@
 import type { Context, Next } from 'hono';
 import type { SocketReceiver, SocketRuntime, SocketSession } from '../core/socket-port.ts';
 import type { ListenOptions, Platform } from '../server/platform.ts';
-import { BunSocketPort, type BunSocketLike } from './bun-socket-port.ts';
+import { BunSocketPort, type BunSocketLike, type TopicPublisher } from './bun-socket-port.ts';
+import { BunTopics } from './bun-topics.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { TLS_CIPHERS } from './tls.ts';
 
@@ -78,6 +79,7 @@ const bunSocketRuntime: SocketRuntime = {
     if ((c.env as BunEnv).server.upgrade(c.req.raw, { data })) return new Response(null);
     await next();
   },
+  topics: new BunTopics(),
 };
 
 export const platform: Platform = {
@@ -89,6 +91,12 @@ export const platform: Platform = {
   readTextFile: (path) => Bun.file(path).text(),
   listen: async (app, options) => {
     const heartbeat = new Heartbeat<BunSocket>(options.heartbeat);
+    // The server is set once it exists; no socket can open before that.
+    const listener: { server?: Bun.Server } = {};
+    const publisher: TopicPublisher = {
+      publish: (topic, data) => listener.server!.publish(topic, data),
+      backpressureLimit: options.maxBufferedBytes,
+    };
     const server = Bun.serve({
       fetch: (request, bunServer) => {
         const env: BunEnv = { server: bunServer, peer: bunServer.requestIP(request)?.address ?? null };
@@ -110,7 +118,7 @@ export const platform: Platform = {
           const data = ws.data;
           const session = data.session!;
           data.session = undefined; // let go: the receiver is all an open socket needs
-          data.receiver = session.opened(new BunSocketPort(ws));
+          data.receiver = session.opened(new BunSocketPort(ws, publisher));
         },
         message(ws: BunSocket, message: string | Uint8Array) {
           const receiver = ws.data.receiver;
@@ -141,9 +149,14 @@ export const platform: Platform = {
         maxPayloadLength: options.maxPayloadBytes,
         idleTimeout: websocketIdleTimeout(options.heartbeat),
         sendPings: false,
+        // Past --max-buffered Bun drops what is sent to a socket (send() says so; publish() returns
+        // 0): the gateway closes it as a slow consumer then (bun-topics.ts). Without this, Bun's
+        // default 16 MiB.
+        backpressureLimit: options.maxBufferedBytes,
       },
       ...(options.tls ? { tls: { cert: options.tls.cert, key: options.tls.key, ciphers: TLS_CIPHERS } } : {}),
     });
+    listener.server = server;
     return {
       port: server.port,
       // The gateway has already closed its sockets with its own reason; stop(true) would send a

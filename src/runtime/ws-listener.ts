@@ -7,15 +7,16 @@
 import { Buffer } from 'node:buffer';
 import type { IncomingMessage, Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Context, Hono } from 'hono';
 import { defineWebSocketHelper, type WSEvents } from 'hono/ws';
 import { serve, upgradeWebSocket, type WebSocketLike } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
-import { TLSSocket } from 'node:tls';
-import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import type { SendOutcome, SocketPort, SocketReceiver, SocketRuntime, SocketSession } from '../core/socket-port.ts';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import type { SocketRuntime, SocketSession } from '../core/socket-port.ts';
+import { ResettingWebSocket, WsSocketPort } from './ws-socket-port.ts';
+import { WsTopics } from './ws-topics.ts';
 import type { Frame } from '../protocol/messages.ts';
 import type { Listening, ListenOptions } from '../server/platform.ts';
 import { Heartbeat, type HeartbeatOptions } from './heartbeat.ts';
@@ -35,28 +36,6 @@ const HTTP_TIMEOUTS = {
   connectionsCheckingInterval: 1_000,
 } as const;
 const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
-
-/**
- * `terminate()` (a dead peer, a slow consumer, the end of a drain) resets the connection. ws
- * destroys the socket, after which Linux keeps the connection, orphaned, with everything the peer
- * has not read: ~4 MB for a reader that stopped, held for minutes (over 148 s measured) while the
- * peer keeps acknowledging with a zero window, beyond every per-IP and per-user cap. A reset (RST)
- * frees it at once. A TLS socket has no TCP handle to reset (Node throws): it is destroyed as
- * before; so is a socket where the runtime has no `resetAndDestroy`.
- */
-class ResettingWebSocket extends WebSocket {
-  /** Set on 'connection' from the upgrade request (node-server emits it with the request). */
-  tcp: Socket | undefined;
-  /** The gateway's receiver once open, read by the shared listeners below (no closure per socket). */
-  receiver: SocketReceiver | undefined;
-
-  override terminate(): void {
-    const tcp = this.tcp;
-    if (tcp !== undefined && !tcp.destroyed && !(tcp instanceof TLSSocket) && typeof tcp.resetAndDestroy === 'function')
-      tcp.resetAndDestroy();
-    super.terminate();
-  }
-}
 
 /**
  * Every upgraded socket of `wss` on the heartbeat; shared listeners (`this` is the socket), no
@@ -136,25 +115,6 @@ function frameOf(data: RawData, isBinary: boolean): Frame {
   // Always a Buffer with ws's default binaryType; the other RawData forms only for safety.
   const buffer = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
   return isBinary ? { kind: 'binary', bytes: buffer.length } : { kind: 'text', data: buffer.toString(), bytes: buffer.length };
-}
-
-/** `ws`'s WebSocket as the gateway's port. A class, not closures: an idle server holds one per socket. */
-class WsSocketPort implements SocketPort {
-  constructor(private readonly raw: WebSocket) {}
-
-  send(text: string): SendOutcome {
-    this.raw.send(text);
-    return 'sent';
-  }
-  close(code: number, reason: string): void {
-    this.raw.close(code, reason);
-  }
-  bufferedAmount(): number {
-    return this.raw.bufferedAmount;
-  }
-  terminate(): void {
-    this.raw.terminate();
-  }
 }
 
 /** Shared by every socket (`this` is the socket): an open socket's frames go to its receiver (its end: startHeartbeat). */
@@ -245,6 +205,7 @@ const leanUpgradeWebSocket = defineWebSocketHelper<WebSocketLike>(async (c: Cont
 /** The WebSocket upgrade of Node and Deno (node-server over `ws`) in the gateway's terms. */
 export const wsSocketRuntime: SocketRuntime = {
   upgrade: (accept) => leanUpgradeWebSocket((c: Context) => socketEvents(accept(c))),
+  topics: new WsTopics(),
 };
 
 export const nodeClientIp = (c: Context): string | null => getConnInfo(c).remote.address ?? null;

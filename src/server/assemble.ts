@@ -12,6 +12,7 @@ import { secureHeaders } from 'hono/secure-headers';
 import { ChannelNamespaces, channelHandlers, createChannelService, type ChannelService } from '../channels/index.ts';
 import { ConfigError, type Config } from '../config/index.ts';
 import { createAdmission, type Admission } from '../core/admission/index.ts';
+import { createFanout } from '../core/fanout.ts';
 import { createGateway, type Gateway } from '../core/gateway.ts';
 import type { Logger } from '../logging/logger.ts';
 import { builtinHandlers } from '../builtins/index.ts';
@@ -135,6 +136,8 @@ export function assembleServer(config: Config, platform: Platform, logger: Logge
         logger: logger.child({ component: 'channels' }),
         ...(hooks.authorizer === undefined ? {} : { authorizer: hooks.authorizer }),
         onSubscribers: subscribers.set,
+        // Deliveries through the runtime's own fan-out (Bun's topics; one frame for all on Node).
+        fanout: createFanout(platform.socketRuntime.topics, config.maxBuffered, metrics),
       }),
       ...(hooks.rpc === undefined ? {} : { rpc: hooks.rpc }),
     },

@@ -153,7 +153,7 @@ export function createMetrics(options: MetricsOptions): GatewayMetrics {
   });
   breaker.set(0);
   // Per-message counts are plain numbers, handed to prom-client only when scraped (hot path).
-  const flow = { inCount: 0, inBytes: 0, outCount: 0, outBytes: 0 };
+  const flow = { inCount: 0, inBytes: 0, outCount: 0, outBytes: 0, deliveries: 0 };
   new Counter({
     name: 'hws_messages_total',
     help: 'WebSocket messages by direction (in, out)',
@@ -194,7 +194,15 @@ export function createMetrics(options: MetricsOptions): GatewayMetrics {
     labelNames: ['result'],
     registers,
   });
-  const deliveries = new Counter({ name: 'hws_broker_deliveries_total', help: 'Channel messages delivered to a socket', registers });
+  new Counter({
+    name: 'hws_broker_deliveries_total',
+    help: 'Channel messages delivered to a socket',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(flow.deliveries);
+    },
+  });
   const redisErrors = new Counter({
     name: 'hws_redis_errors_total',
     help: 'Redis connection errors (each failed connection or reconnect attempt)',
@@ -227,13 +235,15 @@ export function createMetrics(options: MetricsOptions): GatewayMetrics {
       flow.inCount++;
       flow.inBytes += n;
     },
-    messageOut: (n) => {
-      flow.outCount++;
-      flow.outBytes += n;
+    messageOut: (n, count = 1) => {
+      flow.outCount += count;
+      flow.outBytes += n * count;
     },
     limitHit: (kind) => limitHits.inc({ kind: limitKindLabel(kind) }),
     published: (ok) => publishes.inc({ result: ok ? 'ok' : 'error' }),
-    delivered: () => deliveries.inc(),
+    delivered: (count = 1) => {
+      flow.deliveries += count;
+    },
     breakerChanged: (state) => breaker.set(BREAKER_VALUE[state]),
     redisError: () => redisErrors.inc(),
     upgradeRefused: (reason, isLimit) => {

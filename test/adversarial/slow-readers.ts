@@ -5,12 +5,15 @@
  * that does not read cannot learn it was dropped by reading:
  *   4. a ping flood from a client that reads nothing is dropped within PING_FLOOD_BOUND_MS;
  *   9. a slow consumer is closed 4413 and the server process lets go of its connection within
- *      SLOW_CONSUMER_BOUND_MS of that decision (1 s for the reader to catch up, then dropped).
- * Both with the server's RSS bounded.
+ *      SLOW_CONSUMER_BOUND_MS of that decision (1 s for the reader to catch up, then dropped);
+ *  9b. the same for a channel subscriber fed by the runtime's own fan-out (Bun's topics, one
+ *      frame for every socket on Node), and what it was sent is a gapless prefix of the channel
+ *      while a subscriber that reads gets every publication.
+ * All with the server's RSS bounded.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import { login, sleep, ticket } from '../support/flow.ts';
+import { authenticated, login, sleep, ticket } from '../support/flow.ts';
 import { startServer, type ServerProcess } from '../support/server-process.ts';
 import {
   assertAlive,
@@ -197,6 +200,103 @@ export function slowReaderCases(run: Run): void {
           `reading again ends in 4413 or a dropped connection, got ${describeClose(closed)}`,
         );
         await stillServes(t, run, server!, targetOf(server!));
+      },
+    );
+  });
+
+  describe('9b. slow subscriber of a channel (fan-out)', () => {
+    let server: ServerProcess | undefined;
+    before(async () => {
+      server = await startServer(run.runtime, {
+        args: ['--max-message', '16KiB', '--message-rate', '10000/s,20000', '--max-buffered', '256KiB', ...ownServerArgs],
+      });
+    });
+    after(async () => {
+      await server?.stop();
+    });
+
+    it(
+      `stops reading while 8 KiB publications fan out → 4413 within the buffer cap, let go within ${SLOW_CONSUMER_BOUND_MS / 1000} s; it was sent a gapless prefix, a reading subscriber got everything`,
+      CASE,
+      async (t: TestContext) => {
+        const target = targetOf(server!);
+        const channel = 'chat:slow-subscriber';
+        const slow = await openAuthenticatedRaw(
+          endpointOf(server!.origin),
+          await ticket(target, await login(target, ATTACKER.username, ATTACKER.password)),
+        );
+        slow.autoPong = false;
+        await slow.sendJson({ type: 'subscribe', id: 's', channel });
+        assert.ok(await slow.message((m) => m.type === 'ok' && m.id === 's'), 'the slow subscriber subscribed');
+        slow.conn.pause();
+        const cookie = await login(target);
+        const reader = await authenticated(target, cookie);
+        reader.send({ type: 'subscribe', id: 'r', channel });
+        const publisher = await authenticated(target, cookie);
+        const deadline = Date.now() + 5_000;
+        while (!reader.messages.some((m) => m.type === 'ok' && m.id === 'r') && Date.now() < deadline) await sleep(20);
+        t.after(() => {
+          slow.destroy();
+          publisher.close();
+          reader.close();
+        });
+        const rss = watchRss(server!.child.pid!);
+        const started = Date.now();
+        const since = performance.now();
+        const data = 'p'.repeat(8 * 1024);
+        const limitHit = () => server!.logs().find((l) => l.msg === 'limit.hit' && l.limit === 'send_buffer');
+        let published = 0;
+        // 100 publications per 50 ms, until the server has closed the slow subscriber (or 3,000: ~24 MB).
+        while (published < 3_000 && limitHit() === undefined) {
+          for (let i = 0; i < 100; i++) publisher.send({ type: 'publish', id: published++, channel, data });
+          await sleep(50);
+        }
+        assert.ok(await waitUntil(() => limitHit() !== undefined, 5_000), 'the server decided 4413 (limit.hit send_buffer)');
+        const decidedAt = Number(limitHit()!.time);
+        const released = await waitUntil(() => serverReleased(slow.conn), decidedAt + SLOW_CONSUMER_BOUND_MS + 3_000 - Date.now());
+        const releasedAfter = Date.now() - decidedAt;
+        const memory = rss.stop();
+        // Every publish acknowledged, and the reading subscriber has each of them, in order.
+        const acked = () => publisher.messages.filter((m) => m.type === 'ok').length;
+        const delivered = () => reader.messages.filter((m) => m.type === 'message');
+        await waitUntil(() => acked() === published && delivered().length >= published, 10_000);
+        const readerOffsets = delivered().map((m) => Number(m.offset));
+        // Reading again, the slow one gets what it was sent, then the end of the connection.
+        const closed = await slow.closeResult(5_000, since);
+        const slowOffsets = slow.frames
+          .filter((f) => f.opcode === Opcode.text)
+          .map((f) => JSON.parse(Buffer.from(f.payload).toString()) as Record<string, unknown>)
+          .filter((m) => m.type === 'message')
+          .map((m) => Number(m.offset));
+        note(
+          t,
+          run,
+          'slow channel subscriber',
+          `${published} published; 4413 decided ${decidedAt - started} ms in; server ${released ? `let go ${releasedAfter} ms after` : `still held it ${releasedAfter} ms after`}; ` +
+            `the slow one was sent ${slowOffsets.length} (${slowOffsets[0]}…${slowOffsets.at(-1)}), then ${describeClose(closed)}; the reader got ${readerOffsets.length}; server RSS +${memory.growthMb} MB`,
+        );
+        assertAlive(server!);
+        assert.ok(memory.growthMb < RSS_BOUND_MB, `server RSS grew ${memory.growthMb} MB`);
+        assert.ok(
+          released && releasedAfter <= SLOW_CONSUMER_BOUND_MS,
+          `the server must let go of a slow subscriber within ${SLOW_CONSUMER_BOUND_MS} ms of the 4413`,
+        );
+        assert.ok(
+          closed.code === 4413 || closed.code === 1006,
+          `reading again ends in 4413 or a dropped connection, got ${describeClose(closed)}`,
+        );
+        assert.equal(acked(), published, 'every publish was acknowledged');
+        assert.equal(readerOffsets.length, published, 'the reading subscriber got every publication');
+        assert.ok(
+          readerOffsets.every((offset, i) => i === 0 || offset === readerOffsets[i - 1]! + 1),
+          'the reading subscriber got them in order, no gap',
+        );
+        assert.ok(slowOffsets.length > 0 && slowOffsets.length < published, 'the slow subscriber was sent part of them');
+        assert.ok(
+          slowOffsets.every((offset, i) => i === 0 || offset === slowOffsets[i - 1]! + 1),
+          'what the slow subscriber was sent has no gap: nothing dropped while it stayed open',
+        );
+        await stillServes(t, run, server!, target);
       },
     );
   });

@@ -13,7 +13,7 @@ import { channelHandlers, type ChannelOptions } from '../../src/channels/channel
 import { createChannelService } from '../../src/channels/channel-service.ts';
 import type { Handlers } from '../../src/core/handler.ts';
 import { StorageError } from '../../src/channels/storage-error.ts';
-import { fakeConnection, gate, msg, namespaces, settle, TestStream, type FakeConnection } from './channel-support.ts';
+import { fakeConnection, gate, msg, namespaces, settle, TestStream, testFanout, type FakeConnection } from './channel-support.ts';
 
 interface World {
   stream: TestStream;
@@ -24,7 +24,7 @@ interface World {
 function world(options: Partial<ChannelOptions> = {}): World {
   const stream = new TestStream();
   const presence = new MemoryPresence();
-  const h = channelHandlers({ stream, presence, namespaces, retryMs: [5, 20], maxChannelsPerConnection: 4, ...options });
+  const h = channelHandlers({ stream, presence, namespaces, retryMs: [5, 20], maxChannelsPerConnection: 4, ...testFanout(), ...options });
   return { stream, presence, h };
 }
 
@@ -217,6 +217,24 @@ describe('channel handlers: the feed repairs what live notification loses', () =
     await w.h.publish!(msg({ type: 'publish', id: 5, channel: 'chat:gap', data: 5 }), pub.ctx);
     await settle(5);
     assert.deepEqual(offsets(c), [1, 2, 3, 4, 5]);
+  });
+
+  it('a recovery that read further than the feed has delivered: the feed catching up sends none of it again, then everything newer once', async () => {
+    const c = fakeConnection('alice');
+    const pub = fakeConnection('pub');
+    await w.h.subscribe!(msg({ type: 'subscribe', id: 1, channel: 'chat:ahead' }), c.ctx);
+    const { epoch } = c.sent[0] as unknown as { epoch: string };
+    w.stream.muted = true; // the feed hears none of 1…3: it stays at 0
+    for (let i = 1; i <= 3; i++) await w.h.publish!(msg({ type: 'publish', id: i, channel: 'chat:ahead', data: i }), pub.ctx);
+    await settle();
+    const back = fakeConnection('bob');
+    await w.h.subscribe!(msg({ type: 'subscribe', id: 'r', channel: 'chat:ahead', since: { offset: 0, epoch } }), back.ctx);
+    assert.deepEqual(offsets(back), [1, 2, 3], 'recovered from history, ahead of the feed');
+    w.stream.muted = false;
+    for (let i = 4; i <= 6; i++) await w.h.publish!(msg({ type: 'publish', id: i, channel: 'chat:ahead', data: i }), pub.ctx);
+    await settle(5);
+    assert.deepEqual(offsets(c), [1, 2, 3, 4, 5, 6], 'the live one: the gap read back, in order');
+    assert.deepEqual(offsets(back), [1, 2, 3, 4, 5, 6], 'the recovered one: each once, in order');
   });
 
   it('resumed(): what was published while the link was down is delivered, without waiting for the next publish', async () => {

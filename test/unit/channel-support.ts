@@ -15,7 +15,9 @@ import type {
   StreamListener,
   StreamPublishOptions,
 } from '../../src/channels/stream.ts';
+import { Fanout, type TopicMember } from '../../src/core/fanout.ts';
 import type { HandlerContext } from '../../src/core/handler.ts';
+import type { SendOutcome, SocketPort, SocketTopics } from '../../src/core/socket-port.ts';
 import { silentLogger } from '../../src/logging/logger.ts';
 import type { InboundMessage, OutboundMessage } from '../../src/protocol/messages.ts';
 
@@ -122,6 +124,41 @@ export class TestStream implements Stream {
   }
 }
 
+/**
+ * A runtime's topics in memory, as Bun's and ws-topics.ts behave: a text published to a topic
+ * reaches every subscribed socket at once, in the order of everything else sent to it.
+ * channel-handlers-fanout.test.ts switches it on (`fanoutMode.on`) to run the channel tests
+ * through it.
+ */
+export class FakeTopics implements SocketTopics {
+  readonly #topics = new Map<string, Set<SocketPort>>();
+  publishes = 0;
+  subscribe(port: SocketPort, topic: string): boolean {
+    let ports = this.#topics.get(topic);
+    if (ports === undefined) this.#topics.set(topic, (ports = new Set()));
+    ports.add(port);
+    return true;
+  }
+  unsubscribe(port: SocketPort, topic: string): void {
+    this.#topics.get(topic)?.delete(port);
+  }
+  publish(topic: string, text: string): boolean {
+    this.publishes++;
+    for (const port of this.#topics.get(topic) ?? []) port.send(text);
+    return true;
+  }
+  subscribers(topic?: string): number {
+    let n = 0;
+    for (const [name, ports] of this.#topics) if (topic === undefined || name.endsWith(`:${topic}`)) n += ports.size;
+    return n;
+  }
+}
+
+export const fanoutMode: { on: boolean; topics: FakeTopics } = { on: false, topics: new FakeTopics() };
+
+/** The fan-out the channel tests pass to channelHandlers when `fanoutMode.on`. */
+export const testFanout = (): { fanout?: Fanout } => (fanoutMode.on ? { fanout: new Fanout(fanoutMode.topics, 1 << 20) } : {});
+
 export interface FakeConnection {
   readonly ctx: HandlerContext;
   readonly sent: Record<string, unknown>[];
@@ -151,6 +188,23 @@ export function fakeConnection(sub: string, claims: Record<string, unknown> = de
     },
     onClose: (callback) => (closed ? callback() : onClose.push(callback)),
   };
+  // In fan-out mode, a member of the runtime's topics as Connection is: its socket gets the topic's texts.
+  const joined = new Set<string>();
+  if (fanoutMode.on) {
+    const port: SocketPort = {
+      send: (text: string): SendOutcome => (ctx.send(JSON.parse(text) as OutboundMessage), 'sent'),
+      close: () => {},
+      bufferedAmount: () => 0,
+      terminate: () => {},
+    };
+    const member: TopicMember = {
+      joinTopic: (topics, topic) => !closed && (joined.add(topic), topics.subscribe(port, topic)),
+      leaveTopic: (topics, topic) => void (joined.delete(topic) && topics.unsubscribe(port, topic)),
+      checkSendBuffer: () => {},
+    };
+    Object.assign(ctx, member);
+    onClose.push(() => joined.forEach((topic) => fanoutMode.topics.unsubscribe(port, topic)));
+  }
   return {
     ctx,
     sent,
