@@ -3,10 +3,10 @@
  * `npm run bench:capacity [-- <full-run.json>]`: the capacity model of docs/scaling.md, computed
  * from measurements only — a full `npm run bench` run (newest full-mode file in bench/results/
  * unless named), bench/results/redis-ops.json (`npm run bench:redis-ops`) and, when present,
- * bench/results/cluster.json (`npm run bench:cluster`). Rewrites the section of docs/scaling.md
+ * the newest bench/results/cluster-*.json (`npm run bench:cluster`). Rewrites the section of docs/scaling.md
  * between its capacity markers, so every figure there traces back to a file here.
  */
-import { readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { root } from './lib/servers.mjs';
 
@@ -21,8 +21,13 @@ const runFile = named ?? fullRuns.at(-1);
 if (runFile === undefined) throw new Error('no full bench run in bench/results (npm run bench)');
 const run = JSON.parse(readFileSync(runFile, 'utf8'));
 const redisOps = JSON.parse(readFileSync(path.join(results, 'redis-ops.json'), 'utf8'));
-const clusterFile = path.join(results, 'cluster.json');
-const cluster = existsSync(clusterFile) ? JSON.parse(readFileSync(clusterFile, 'utf8')) : null;
+// The newest `npm run bench:cluster` run, if any: Redis's cost per pub/sub op and the cluster's
+// deliveries vs one Redis.
+const clusterFile = readdirSync(results)
+  .filter((f) => /^cluster-.*\.json$/.test(f))
+  .sort()
+  .at(-1);
+const cluster = clusterFile === undefined ? null : JSON.parse(readFileSync(path.join(results, clusterFile), 'utf8'));
 
 /** The message mix the table assumes, per connected user (docs/scaling.md names each). */
 const MIX = {
@@ -69,8 +74,16 @@ MIX.maxSocketsPerInstance = Math.min(...Object.values(measured).map((m) => m.soc
 
 const ops = redisOps.actions;
 const redisCpuS = (action) => (ops[action]?.redisCpuMicros ?? fail(`redis-ops ${action}`)) / 1e6;
-/** Redis CPU per extra instance a publication is delivered to (PUBLISH to 3 subscribers − to none) ÷ 3. */
-const perNotifiedInstanceS = cluster?.redis?.perSubscriberCpuMicros !== undefined ? cluster.redis.perSubscriberCpuMicros / 1e6 : null;
+/** Redis CPU per pipelined op of a bench:cluster row (pipelined: Redis's own cost, not the round trip's). */
+const clusterRow = (kind, name) => cluster?.redis?.find((r) => r.kind === kind && r.name === name && r.pipeline === 16)?.redisCpuUsPerOp;
+const publishNone = clusterRow('single', 'PUBLISH, no subscriber');
+const publishThree = clusterRow('single', 'PUBLISH, 3 subscribers');
+/** Redis CPU per further instance a publication is delivered to: (PUBLISH to 3 subscribers − to none) ÷ 3. */
+const perNotifiedInstanceS = publishNone !== undefined && publishThree !== undefined ? (publishThree - publishNone) / 3 / 1e6 : null;
+const appendSingle = clusterRow('single', 'EVALSHA append (history 100, 3 subscribers)');
+const appendCluster = clusterRow('cluster', 'EVALSHA append #!lua (history 100, 3 subs)');
+/** The cluster form of the append script costs this much more per publication than one Redis's. */
+const clusterAppendFactor = appendSingle !== undefined && appendCluster !== undefined ? appendCluster / appendSingle : 1;
 
 function model(users, runtime) {
   const m = measured[runtime];
@@ -89,15 +102,18 @@ function model(users, runtime) {
   const memoryBytes = instances * m.baseRssBytes + users * (m.socketBytes + subscriptions * subscriptionBytes);
   // Redis: each connect is followed by its subscribes, presence reads and, an hour later, its close.
   const notifiedInstances = Math.min(MIX.groupSize, instances);
-  const redisCpu =
+  const redisCpuFor = (appendFactor) =>
     connects *
       (redisCpuS('connect') +
         subscriptions * redisCpuS('subscribe') +
         MIX.presenceQueriesPerConnect * redisCpuS('presence') +
         redisCpuS('disconnectWithSubscription')) +
-    (clientPubs + backendPubs) * redisCpuS('publish') +
+    (clientPubs + backendPubs) * redisCpuS('publish') * appendFactor +
     clientPubs * (notifiedInstances - 1) * (perNotifiedInstanceS ?? 0) +
     connects * MIX.groupChannels * (redisCpuS('recover') - redisCpuS('subscribe'));
+  // Past one shard the appends run in their cluster form (slot-checked, writer recorded).
+  const oneRedisCpu = redisCpuFor(1);
+  const redisCpu = oneRedisCpu <= MIX.cpuUtilisation ? oneRedisCpu : redisCpuFor(clusterAppendFactor);
   const shards = Math.max(1, Math.ceil(redisCpu / MIX.cpuUtilisation));
   const redisBytes =
     users * subscriptions * ops.subscribe.redisBytes + (users / MIX.groupSize) * MIX.groupChannels * 100 * ops.publish.redisBytes;
@@ -125,7 +141,7 @@ const µs = (s) => `${fmt(s * 1e6, 1)} µs`;
 
 const lines = [];
 lines.push(
-  `Computed by \`npm run bench:capacity\` from \`${path.relative(root, runFile)}\` (commit ${run.git?.commit?.slice(0, 10)}, ${run.repetitions} repetitions), \`bench/results/redis-ops.json\` (n = ${redisOps.n})${cluster ? ' and `bench/results/cluster.json`' : ''}.`,
+  `Computed by \`npm run bench:capacity\` from \`${path.relative(root, runFile)}\` (commit ${run.git?.commit?.slice(0, 10)}, ${run.repetitions} repetitions), \`bench/results/redis-ops.json\` (n = ${redisOps.n})${clusterFile ? ` and \`bench/results/${clusterFile}\`` : ''}.`,
 );
 lines.push('', '### The measurements it uses', '', '| figure | Node | Bun | source |', '| --- | --- | --- | --- |');
 lines.push(
@@ -157,10 +173,14 @@ for (const [name, label] of [
     `| Redis CPU per ${label} | ${µs(redisCpuS(name))} | same | redis-ops: ${ops[name].commands} commands${ops[name].redisBytes > 0 ? `, ${ops[name].redisBytes} B kept` : ''} |`,
   );
 }
-if (perNotifiedInstanceS !== null)
+if (perNotifiedInstanceS !== null) {
   lines.push(
-    `| Redis CPU per instance notified of a publication | ${µs(perNotifiedInstanceS)} | same | cluster bench: PUBLISH to 3 subscribers vs none |`,
+    `| Redis CPU per further instance notified of a publication | ${µs(perNotifiedInstanceS)} | same | bench:cluster: PUBLISH to 3 subscribers vs none, pipelined |`,
   );
+  lines.push(
+    `| the append script on a cluster vs one Redis | ×${fmt(clusterAppendFactor, 2)} | same | bench:cluster: EVALSHA append, pipelined |`,
+  );
+}
 lines.push('', '### What N connected users need, at the mix above', '');
 lines.push(
   '| users | runtime | connects/s | deliveries/s | gateway CPU (cores) | instances (by CPU / by sockets) | gateway memory | Redis CPU (cores) | Redis shards | Redis memory |',
