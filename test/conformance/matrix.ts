@@ -48,7 +48,7 @@ export function runtimeMatrix(runtime: RuntimeTarget): void {
         assert.deepEqual(
           shutdown.map((line) => line.msg),
           ['shutdown.start', 'shutdown.done'],
-          'one start, then one done',
+          `one start, then one done; the server wrote:\n${server.output().slice(-3000)}`,
         );
       });
     });

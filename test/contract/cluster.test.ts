@@ -168,7 +168,9 @@ describe('Redis Cluster specifics', () => {
       await feed.ready;
       const delivered: OutboundMessage[] = [];
       const ctx = { connectionId: 'c1', closed: false, send: (m: OutboundMessage) => delivered.push(m) } as unknown as HandlerContext;
-      feed.members.add({ ctx, last: feed.position.offset, live: true, resynced: false, grouped: false });
+      const member = { ctx, last: feed.position.offset, live: false, resynced: false, grouped: false };
+      feed.members.add(member);
+      feed.goLive(member);
       const first = [];
       for (let i = 1; i <= 5; i++) first.push((await a.publish(channel, { data: i, from: 'a' }, policy()))!);
       await waitFor(() => delivered.length === 5, 3000, 'five delivered');
@@ -212,7 +214,9 @@ describe('Redis Cluster specifics', () => {
       await feed.ready;
       const delivered: OutboundMessage[] = [];
       const ctx = { connectionId: 'c1', closed: false, send: (m: OutboundMessage) => delivered.push(m) } as unknown as HandlerContext;
-      feed.members.add({ ctx, last: feed.position.offset, live: true, resynced: false, grouped: false });
+      const member = { ctx, last: feed.position.offset, live: false, resynced: false, grouped: false };
+      feed.members.add(member);
+      feed.goLive(member);
       const heard = await listen(b, channel);
       const source = await cluster.masterOf(slot);
       const target = (await cluster.nodes()).find((node) => node.role === 'master' && node.id !== source.id)!;

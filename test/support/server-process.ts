@@ -129,13 +129,20 @@ export async function startCommand(
         .map((line) => JSON.parse(line) as Record<string, unknown>),
     async stop(signal = 'SIGTERM') {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-      const kill = (sig: NodeJS.Signals) => (options.processGroup ? process.kill(-child.pid!, sig) : child.kill(sig));
+      const kill = (sig: NodeJS.Signals) => {
+        try {
+          if (options.processGroup) process.kill(-child.pid!, sig);
+          else child.kill(sig);
+        } catch {
+          // ESRCH: the group has already ended
+        }
+      };
       kill(signal);
       const timer = setTimeout(() => kill('SIGKILL'), 15_000);
       const code = await exited;
       // The launcher may end before the server it ran: wait until no process of the group is left
       // and its output (the server writes to the same pipes) has been read to the end.
-      if (options.processGroup) await Promise.all([groupGone(child.pid!), once(child.stdout!, 'close')]);
+      if (options.processGroup) await Promise.all([groupGone(child.pid!), child.stdout!.closed ? undefined : once(child.stdout!, 'close')]);
       clearTimeout(timer);
       return code;
     },
