@@ -13,8 +13,9 @@ import { checkListLimit, decodeEntry, encodeEntry } from '../../channels/presenc
 import { StorageError } from '../../channels/storage-error.ts';
 import { checkChannel } from '../../channels/stream.ts';
 import type { OwnedClient, RedisSource } from './connect.ts';
-import { clientFrom, closeRedis, describe, isReady, watchLinks } from './connect.ts';
+import { clientFrom, closeRedis, describe, isReady } from './connect.ts';
 import { channelKeys, checkedPrefix } from './keys.ts';
+import { LeaseKeeper } from './lease-keeper.ts';
 import { LuaScript } from './lua-script.ts';
 import { JOIN, LEAVE, LIST, RENEW, STATS } from './presence-scripts.ts';
 
@@ -29,8 +30,6 @@ export type RedisPresenceOptions = RedisSource & {
 export const DEFAULT_PRESENCE_LEASE_MS = 15_000;
 /** Entries per renewal call, so one huge channel does not make one huge command. */
 const RENEW_CHUNK = 300;
-/** Retry delays (ms) of a renewal round while entries may be missing: first, cap. */
-const RECOVER_MS = [250, 2000] as const;
 
 const scripts = {
   join: new LuaScript(JOIN),
@@ -53,12 +52,8 @@ export class RedisPresence implements Presence {
   readonly #log: Logger;
   /** channel → connection id → entry: what the renewal loop keeps alive. */
   readonly #held = new Map<string, Map<string, Held>>();
-  #timer: ReturnType<typeof setInterval> | undefined;
+  readonly #leases: LeaseKeeper;
   #closed = false;
-  /** Set when a connection dropped; cleared by the first renewal round that succeeds after it. */
-  #stale = false;
-  #recovery: ReturnType<typeof setTimeout> | undefined;
-  readonly #unwatch: () => void;
 
   constructor(options: RedisPresenceOptions) {
     this.#prefix = checkedPrefix(options.prefix);
@@ -66,20 +61,18 @@ export class RedisPresence implements Presence {
     if (!(this.leaseMs >= 30)) throw new RangeError('leaseMs must be at least 30'); // renewed every leaseMs/3
     this.#log = (options.logger ?? silentLogger).child({ component: 'redis-presence' });
     this.#redis = clientFrom(options, 'hws-presence', options.logger);
-    this.#unwatch = watchLinks(this.#redis.client, {
-      lost: () => {
-        this.#stale = true;
-        this.#recover(RECOVER_MS[0]);
-      },
-      back: () => {
-        if (this.#stale) void this.#renew();
-      },
+    this.#leases = new LeaseKeeper({
+      client: this.#redis.client,
+      leaseMs: this.leaseMs,
+      log: this.#log,
+      renewals: () => this.#renewals(),
+      restoredMessage: 'presence entries were missing in redis; written back',
     });
   }
 
   /** Connected, and this instance's entries are all in Redis. */
   get healthy(): boolean {
-    return !this.#closed && isReady(this.#redis.client) && !this.#stale;
+    return !this.#closed && isReady(this.#redis.client) && !this.#leases.stale;
   }
 
   async join(channel: string, entry: PresenceEntry): Promise<void> {
@@ -90,7 +83,7 @@ export class RedisPresence implements Presence {
     let entries = this.#held.get(channel);
     if (entries === undefined) this.#held.set(channel, (entries = new Map()));
     entries.set(entry.connectionId, held);
-    this.#startRenewing();
+    this.#leases.start();
     try {
       await this.#run('join', channel, [this.leaseMs, entry.connectionId, entry.sub, json]);
     } catch (error) {
@@ -132,9 +125,7 @@ export class RedisPresence implements Presence {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#stopRenewing();
-    clearTimeout(this.#recovery);
-    this.#unwatch();
+    this.#leases.close();
     // Leave now rather than after leaseMs (best effort).
     if (this.#held.size > 0 && isReady(this.#redis.client)) {
       await Promise.all(
@@ -156,7 +147,7 @@ export class RedisPresence implements Presence {
     const entries = this.#held.get(channel);
     if (entries === undefined || !entries.delete(connectionId)) return false;
     if (entries.size === 0) this.#held.delete(channel);
-    if (this.#held.size === 0) this.#stopRenewing();
+    if (this.#held.size === 0) this.#leases.stop();
     return true;
   }
 
@@ -169,31 +160,8 @@ export class RedisPresence implements Presence {
     }
   }
 
-  #startRenewing(): void {
-    if (this.#timer !== undefined || this.#closed) return;
-    this.#timer = setInterval(() => void this.#renew(), Math.floor(this.leaseMs / 3));
-  }
-
-  #stopRenewing(): void {
-    clearInterval(this.#timer);
-    this.#timer = undefined;
-  }
-
-  /** While entries may be missing, renewal rounds run every `delay` ms (doubling to a cap), not only every leaseMs/3. */
-  #recover(delay: number): void {
-    if (this.#closed || this.#recovery !== undefined) return;
-    this.#recovery = setTimeout(() => {
-      this.#recovery = undefined;
-      if (!this.#stale || this.#closed) return;
-      void this.#renew().then(() => {
-        if (this.#stale) this.#recover(Math.min(delay * 2, RECOVER_MS[1]));
-      });
-    }, delay);
-  }
-
-  /** One round: every held entry gets a fresh lease (pipelined calls). A round that fully succeeds clears `stale`. */
-  async #renew(): Promise<void> {
-    if (!isReady(this.#redis.client) || this.#closed) return;
+  /** One renewal round's script calls: every held entry, in chunks per channel. */
+  #renewals(): Promise<unknown>[] {
     const calls: Promise<unknown>[] = [];
     for (const [channel, entries] of this.#held) {
       const all = [...entries];
@@ -203,15 +171,6 @@ export class RedisPresence implements Presence {
         calls.push(this.#run('renew', channel, args));
       }
     }
-    const results = await Promise.allSettled(calls);
-    const failed = results.find((r) => r.status === 'rejected');
-    if (failed !== undefined) {
-      this.#log.warn({ err: describe((failed as PromiseRejectedResult).reason) }, 'presence renewal failed; retrying next round');
-      return;
-    }
-    this.#stale = false;
-    const restored = results.reduce((sum, r) => sum + (r.status === 'fulfilled' && typeof r.value === 'number' ? r.value : 0), 0);
-    // Redis lost them (a restart, or renewals late by more than the lease): they count again from now.
-    if (restored > 0) this.#log.warn({ restored }, 'presence entries were missing in redis; written back');
+    return calls;
   }
 }

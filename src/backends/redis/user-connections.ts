@@ -14,7 +14,8 @@
 import type { Logger } from '../../logging/logger.ts';
 import { silentLogger } from '../../logging/logger.ts';
 import type { OwnedClient, RedisSource } from './connect.ts';
-import { clientFrom, closeRedis, DEFAULT_PREFIX, describe, isReady, unavailable, watchLinks } from './connect.ts';
+import { clientFrom, closeRedis, DEFAULT_PREFIX, describe, isReady, unavailable } from './connect.ts';
+import { LeaseKeeper } from './lease-keeper.ts';
 import { LuaScript } from './lua-script.ts';
 import type { UserConnections } from '../../core/user-connections.ts';
 
@@ -58,9 +59,6 @@ end
 redis.call('PEXPIRE', KEYS[1], lease)
 return restored`);
 
-/** Retry delays (ms) of a renewal round while entries may be missing: first, cap. */
-const RECOVER_MS = [250, 2000] as const;
-
 export class RedisUserConnections implements UserConnections {
   readonly #redis: OwnedClient;
   readonly #prefix: string;
@@ -68,14 +66,8 @@ export class RedisUserConnections implements UserConnections {
   readonly #log: Logger;
   /** This instance's live entries, the ones the renewal loop keeps alive. */
   readonly #local = new Map<string, Set<string>>();
-  readonly #unwatch: () => void;
-  #timer: ReturnType<typeof setInterval> | undefined;
-  #recovery: ReturnType<typeof setTimeout> | undefined;
+  readonly #leases: LeaseKeeper;
   #closed = false;
-  /** Set when a connection dropped; cleared by the first renewal round that succeeds after it. */
-  #stale = false;
-  /** The re-registration round started by the reconnect; acquires wait for it. */
-  #reregistering: Promise<void> | undefined;
 
   constructor(options: RedisUserConnectionsOptions) {
     this.#log = (options.logger ?? silentLogger).child({ component: 'redis-user-connections' });
@@ -83,26 +75,27 @@ export class RedisUserConnections implements UserConnections {
     this.#prefix = `${options.prefix ?? DEFAULT_PREFIX}u:`;
     this.#leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
     if (!(this.#leaseMs >= 30)) throw new RangeError('leaseMs must be at least 30'); // renewal runs every leaseMs/3
-    this.#unwatch = watchLinks(this.#redis.client, {
-      lost: () => {
-        this.#stale = true;
-        this.#recover(RECOVER_MS[0]);
-      },
-      back: () => {
-        if (this.#stale) this.#reregistering ??= this.#renew().finally(() => (this.#reregistering = undefined));
-      },
+    const lease = String(this.#leaseMs);
+    this.#leases = new LeaseKeeper({
+      client: this.#redis.client,
+      leaseMs: this.#leaseMs,
+      log: this.#log,
+      // One script call per user: each user's key may live on another shard of a Cluster.
+      renewals: () => [...this.#local].map(([sub, ids]) => RENEW.run(this.#redis.client, [this.#prefix + sub], [lease, ...ids])),
+      restoredMessage: 'connection leases were missing in redis; written back',
     });
   }
 
   /** Connected, and this instance's live connections are all counted in Redis. */
   get healthy(): boolean {
-    return isReady(this.#redis.client) && !this.#stale;
+    return isReady(this.#redis.client) && !this.#leases.stale;
   }
 
   async acquire(sub: string, connectionId: string, max: number): Promise<boolean> {
     if (this.#closed) throw unavailable('user connections', new Error('closed'));
     // Right after a reconnect, this instance's own sockets must be back in the count before it admits more.
-    if (this.#reregistering !== undefined) await this.#reregistering;
+    const reconnectRound = this.#leases.afterReconnect;
+    if (reconnectRound !== undefined) await reconnectRound;
     let acquired: unknown;
     try {
       acquired = await ACQUIRE.run(this.#redis.client, [this.#prefix + sub], [connectionId, String(max), String(this.#leaseMs)]);
@@ -113,7 +106,7 @@ export class RedisUserConnections implements UserConnections {
     let ids = this.#local.get(sub);
     if (ids === undefined) this.#local.set(sub, (ids = new Set()));
     ids.add(connectionId);
-    this.#startRenewing();
+    this.#leases.start();
     return true;
   }
 
@@ -121,7 +114,7 @@ export class RedisUserConnections implements UserConnections {
     const ids = this.#local.get(sub);
     ids?.delete(connectionId);
     if (ids?.size === 0) this.#local.delete(sub);
-    if (this.#local.size === 0) this.#stopRenewing();
+    if (this.#local.size === 0) this.#leases.stop();
     if (this.#closed) return;
     try {
       await this.#redis.client.zrem(this.#prefix + sub, connectionId);
@@ -134,9 +127,7 @@ export class RedisUserConnections implements UserConnections {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#stopRenewing();
-    clearTimeout(this.#recovery);
-    this.#unwatch();
+    this.#leases.close();
     // Free this instance's slots now rather than after leaseMs (best effort; one command per user, as each may live on another shard).
     if (this.#local.size > 0 && isReady(this.#redis.client)) {
       const client = this.#redis.client;
@@ -144,50 +135,5 @@ export class RedisUserConnections implements UserConnections {
     }
     this.#local.clear();
     if (this.#redis.owned) await closeRedis(this.#redis.client);
-  }
-
-  #startRenewing(): void {
-    if (this.#timer !== undefined || this.#closed) return;
-    this.#timer = setInterval(() => void this.#renew(), Math.floor(this.#leaseMs / 3));
-  }
-
-  #stopRenewing(): void {
-    clearInterval(this.#timer);
-    this.#timer = undefined;
-  }
-
-  /** While entries may be missing, renewal rounds run every `delay` ms (doubling to a cap), not only every leaseMs/3. */
-  #recover(delay: number): void {
-    if (this.#closed || this.#recovery !== undefined) return;
-    this.#recovery = setTimeout(() => {
-      this.#recovery = undefined;
-      if (!this.#stale || this.#closed) return;
-      void this.#renew().then(() => {
-        if (this.#stale) this.#recover(Math.min(delay * 2, RECOVER_MS[1]));
-      });
-    }, delay);
-  }
-
-  /**
-   * One round: one script call per user (each user's key may live on another shard of a Cluster;
-   * they go out together, not one after another). Runs every leaseMs/3, at once after a reconnect,
-   * and more often while `stale`; a round that fully succeeds clears `stale`.
-   */
-  async #renew(): Promise<void> {
-    const client = this.#redis.client;
-    if (!isReady(client) || this.#closed) return;
-    const lease = String(this.#leaseMs);
-    const results = await Promise.allSettled(
-      [...this.#local].map(([sub, ids]) => RENEW.run(client, [this.#prefix + sub], [lease, ...ids])),
-    );
-    const failed = results.find((r) => r.status === 'rejected');
-    if (failed !== undefined) {
-      this.#log.warn({ err: describe((failed as PromiseRejectedResult).reason) }, 'lease renewal failed; retrying');
-      return;
-    }
-    this.#stale = false;
-    const restored = results.reduce((sum, r) => sum + (r.status === 'fulfilled' && typeof r.value === 'number' ? r.value : 0), 0);
-    // Redis lost them (a restart, a failover, or renewals late by more than the lease): they count again from now.
-    if (restored > 0) this.#log.warn({ restored }, 'connection leases were missing in redis; written back');
   }
 }
