@@ -39,7 +39,6 @@ const MIX = {
   presenceQueriesPerConnect: 2, // one presence read per group channel on (re)connect
   missedPerResubscribe: 5, // publications recovered per group channel on a reconnect
   cpuUtilisation: 0.5, // instances and Redis shards sized to run at half a core
-  maxSocketsPerInstance: null, // filled below: the most idle sockets one process was measured with
 };
 
 const fail = (what) => {
@@ -47,30 +46,30 @@ const fail = (what) => {
 };
 const median = (stat, what) => stat?.median ?? fail(what);
 const perServer = (id, server, figure) => median(run.scenarios.find((s) => s.id === id)?.perServer?.[server]?.[figure], `${id} ${server}`);
-const lastMemoryPoint = (server) => {
-  const points = run.memory?.find((m) => m.server === server)?.points ?? fail(`memory ${server}`);
-  return points.at(-1);
-};
+/** The memory scenario's points for a server: 0 sockets first, the most sockets last. */
+const memoryPoints = (server) => run.memory?.find((m) => m.server === server)?.points ?? fail(`memory ${server}`);
 const firstOk = (list, what) => list?.find((r) => !r.error) ?? fail(what);
 
 const RUNTIMES = { node: 'product-node', bun: 'product-bun' };
 const measured = {};
 for (const [runtime, server] of Object.entries(RUNTIMES)) {
-  const memory = lastMemoryPoint(server);
+  const points = memoryPoints(server);
+  const memory = points.at(-1);
   measured[runtime] = {
     connectCpuS: 1 / perServer('connect', server, 'perCpuSecond'),
     messageCpuS: 1 / perServer('echo', server, 'perCpuSecond'),
     deliveryCpuS: 1 / perServer('fanout', server, 'perCpuSecond'),
     socketBytes: memory.perConnectionBytes,
     socketsMeasured: memory.connections,
-    baseRssBytes: run.memory.find((m) => m.server === server).points[0].rss,
+    baseRssBytes: points[0].rss,
   };
 }
 // Measured on Node only (the delivery scenarios run the Node product on Redis); used for both.
 const recovery = firstOk(run.recovery, 'recovery');
 const subscriptionBytes = firstOk(run.subscriptionMemory, 'subscriptionMemory').perSubscriptionBytes;
 const recoveredCpuS = recovery.cpuPerRecoveredPublicationUs / 1e6;
-MIX.maxSocketsPerInstance = Math.min(...Object.values(measured).map((m) => m.socketsMeasured));
+/** The most idle sockets one process was measured with: no instance is planned with more. */
+const maxSocketsPerInstance = Math.min(...Object.values(measured).map((m) => m.socketsMeasured));
 
 const ops = redisOps.actions;
 const redisCpuS = (action) => (ops[action]?.redisCpuMicros ?? fail(`redis-ops ${action}`)) / 1e6;
@@ -97,7 +96,7 @@ function model(users, runtime) {
   const gatewayCpu =
     connects * m.connectCpuS + (requests + clientPubs) * m.messageCpuS + deliveries * m.deliveryCpuS + recovered * recoveredCpuS;
   const cpuInstances = Math.ceil(gatewayCpu / MIX.cpuUtilisation);
-  const socketInstances = Math.ceil(users / MIX.maxSocketsPerInstance);
+  const socketInstances = Math.ceil(users / maxSocketsPerInstance);
   const instances = Math.max(cpuInstances, socketInstances);
   const memoryBytes = instances * m.baseRssBytes + users * (m.socketBytes + subscriptions * subscriptionBytes);
   // Redis: each connect is followed by its subscribes, presence reads and, an hour later, its close.
@@ -119,9 +118,6 @@ function model(users, runtime) {
     users * subscriptions * ops.subscribe.redisBytes + (users / MIX.groupSize) * MIX.groupChannels * 100 * ops.publish.redisBytes;
   return {
     connects,
-    requests,
-    clientPubs,
-    backendPubs,
     deliveries,
     gatewayCpu,
     cpuInstances,
@@ -155,7 +151,7 @@ lines.push(
 );
 lines.push(`| CPU per recovered publication | ${µs(recoveredCpuS)} | (Node's) | recovery storm, Node on Redis |`);
 lines.push(
-  `| RSS per idle authenticated socket | ${fmt(measured.node.socketBytes / 1024, 2)} KiB | ${fmt(measured.bun.socketBytes / 1024, 2)} KiB | memory scenario at ${fmt(MIX.maxSocketsPerInstance)} sockets |`,
+  `| RSS per idle authenticated socket | ${fmt(measured.node.socketBytes / 1024, 2)} KiB | ${fmt(measured.bun.socketBytes / 1024, 2)} KiB | memory scenario at ${fmt(maxSocketsPerInstance)} sockets |`,
 );
 lines.push(`| RSS per subscription | ${fmt(subscriptionBytes / 1024, 2)} KiB | (Node's) | subs-memory scenario |`);
 lines.push(
@@ -205,4 +201,3 @@ const b = current.indexOf(end);
 if (a < 0 || b < a) throw new Error('docs/scaling.md has no capacity markers');
 writeFileSync(doc, `${current.slice(0, a + start.length)}\n\n${text}\n\n${current.slice(b)}`);
 console.log(text);
-export { MIX };

@@ -63,8 +63,9 @@ async function redisCpuSeconds() {
 }
 
 /**
- * Runs `action` and returns, per repetition (n): Redis's CPU-µs, the commands it executed (those
- * run inside a script included) and the round trips that were scripts (EVALSHA/EVAL).
+ * Runs `action` and returns, per repetition (n): Redis's CPU-µs (its idle share subtracted), the
+ * bytes it kept, and the commands it executed (those run inside a script included), by command;
+ * and the seconds the measurement took.
  */
 async function measure(action) {
   await new Promise((resolve) => setTimeout(resolve, 300)); // the previous action's tail settles
@@ -92,6 +93,7 @@ async function measure(action) {
     redisBytes: Math.round((memoryAfter - memoryBefore) / n),
     commands: +(total / n).toFixed(2),
     byCommand: per,
+    seconds: elapsed,
   };
 }
 
@@ -129,7 +131,8 @@ const close = (ws) => new Promise((resolve) => (ws.once('close', resolve), ws.cl
 // Redis's own CPU with the instance connected and nothing asked (cron, the instance's leases and
 // readiness probes): subtracted from each action's CPU in proportion to its duration.
 let idleCpuPerSecond = 0;
-idleCpuPerSecond = ((await measure(() => new Promise((resolve) => setTimeout(resolve, 3000)))).redisCpuMicros * n) / 1e6 / 3.3;
+const idle = await measure(() => new Promise((resolve) => setTimeout(resolve, 3000)));
+idleCpuPerSecond = (idle.redisCpuMicros * n) / 1e6 / idle.seconds;
 const cookie = await login(server.origin);
 const results = { n, actions: {} };
 log(

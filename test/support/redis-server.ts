@@ -100,7 +100,7 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
 }
 
 /** One raw RESP PING, so the harness does not depend on the client under test. */
-function answersPing(port: number): Promise<boolean> {
+export function answersPing(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ host: '127.0.0.1', port });
     let reply = '';
