@@ -23,6 +23,8 @@ export interface ApiRouteOptions {
   readonly clientIp: (c: Context) => string | null;
   /** Served at GET /api/openapi.json. */
   readonly openApi: Record<string, unknown>;
+  /** Every request under /api/ once answered, refused ones included: for metrics. */
+  readonly onAnswered?: (method: string, status: number, seconds: number) => void;
 }
 
 /** What the audit line says about a call besides its status. */
@@ -72,6 +74,7 @@ export function apiRoutes(options: ApiRouteOptions): Hono<Env> {
       reqId: c.get('requestId'),
       ms: Math.round((performance.now() - started) * 10) / 10,
     };
+    options.onAnswered?.(name, c.res.status, (performance.now() - started) / 1000);
     if (c.res.status === 401) logger.warn(fields, 'api.denied');
     else if (c.res.status >= 500) logger.error(fields, 'api.call');
     else logger.info(fields, 'api.call');

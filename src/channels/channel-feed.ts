@@ -12,6 +12,7 @@
  */
 import type { Fanout } from '../core/fanout.ts';
 import type { HandlerContext } from '../core/handler.ts';
+import type { GatewayObserver } from '../core/observer.ts';
 import type { Logger } from '../logging/logger.ts';
 import { encodedOnce } from '../protocol/encode.ts';
 import type { OutboundMessage } from '../protocol/messages.ts';
@@ -32,10 +33,13 @@ export interface Member {
   grouped: boolean;
 }
 
+export type FeedObserver = Pick<GatewayObserver, 'delivered' | 'resynced'>;
+
 export interface FeedDeps {
   readonly stream: Stream;
   readonly logger: Logger;
-  readonly delivered?: (count: number) => void;
+  /** Told of deliveries and resyncs. */
+  readonly observer?: FeedObserver;
   /** Retry delays (ms) of a catch-up read that failed: first, cap. */
   readonly retryMs?: readonly [number, number];
   /** The runtime's own fan-out, where it has one. */
@@ -323,6 +327,7 @@ export class ChannelFeed implements StreamListener {
     const changed = position.epoch !== this.#last.epoch;
     this.#last = position;
     this.deps.logger.info({ channel: this.channel, members: this.members.size, epochChanged: changed }, 'channel.resync');
+    this.deps.observer?.resynced?.(this.members.size);
     const message = encodedOnce({ type: 'resync', channel: this.channel, epoch: position.epoch });
     for (const member of this.members) {
       if (!member.live) {
@@ -364,7 +369,7 @@ export class ChannelFeed implements StreamListener {
         member.last = position.offset;
       }
       member.ctx.send(message);
-      this.deps.delivered?.(1);
+      this.deps.observer?.delivered?.(1);
       if (this.#join(member)) this.#loose.delete(member);
     }
   }
@@ -372,7 +377,7 @@ export class ChannelFeed implements StreamListener {
   #publishToGroup(message: OutboundMessage): void {
     if (this.#grouped === 0) return;
     this.deps.fanout!.publish(this.#topic!, message, this.#grouped, () => this.#groupedContexts());
-    this.deps.delivered?.(this.#grouped);
+    this.deps.observer?.delivered?.(this.#grouped);
   }
 
   *#groupedContexts(): Iterable<HandlerContext> {

@@ -1,7 +1,7 @@
 /** This instance's channel feeds: one per channel with local subscribers, started by the first and closed after the last. */
 import type { Fanout } from '../core/fanout.ts';
 import type { Broker } from './broker.ts';
-import { ChannelFeed, type Member } from './channel-feed.ts';
+import { ChannelFeed, type FeedObserver, type Member } from './channel-feed.ts';
 import { listenEvents } from './join-leave.ts';
 import type { ChannelNamespaces } from './namespaces.ts';
 import type { Stream } from './stream.ts';
@@ -13,7 +13,7 @@ export interface FeedsOptions {
   /** Join/leave events between instances; without it they reach this instance's subscribers only. */
   readonly events?: Broker;
   readonly logger: Logger;
-  readonly delivered?: (count: number) => void;
+  readonly observer?: FeedObserver;
   readonly retryMs?: readonly [number, number];
   /** The runtime's own fan-out, where it has one. */
   readonly fanout?: Fanout;
@@ -57,14 +57,14 @@ export class ChannelFeeds {
   }
 
   #create(channel: string): ChannelFeed {
-    const { stream, namespaces, events, logger, delivered, retryMs, fanout } = this.options;
+    const { stream, namespaces, events, logger, observer, retryMs, fanout } = this.options;
     const extra: (() => Promise<() => void>)[] = [];
     if (events !== undefined && namespaces.optionsFor(channel).joinLeave)
       extra.push(() => listenEvents(events, channel, (event) => feed.event(event)));
     const feed: ChannelFeed = new ChannelFeed(
       channel,
       namespaces.historyFor(channel),
-      { stream, logger, ...(delivered ? { delivered } : {}), ...(retryMs ? { retryMs } : {}), ...(fanout ? { fanout } : {}) },
+      { stream, logger, ...(observer ? { observer } : {}), ...(retryMs ? { retryMs } : {}), ...(fanout ? { fanout } : {}) },
       extra,
     );
     return feed;

@@ -38,7 +38,7 @@ export interface ChannelOptions {
   readonly service?: ChannelService;
   /** Channels one connection may be subscribed to at once; default 32 (the server's `--max-channels`). */
   readonly maxChannelsPerConnection?: number;
-  readonly observer?: Pick<GatewayObserver, 'published' | 'delivered'>;
+  readonly observer?: Pick<GatewayObserver, 'published' | 'delivered' | 'resynced' | 'recovery'>;
   /** Where feeds report resyncs and failed catch-up reads. */
   readonly logger?: Logger;
   /** Delays (ms) between a feed's failed catch-up reads: first, cap. Default [250, 5000]. */
@@ -74,13 +74,12 @@ export function channelHandlers(options: ChannelOptions): Handlers {
   const logger = options.logger ?? silentLogger;
   const maxChannels = options.maxChannelsPerConnection ?? DEFAULT_MAX_CHANNELS;
   const service = options.service ?? createChannelService({ stream, presence, namespaces });
-  const delivered = observer?.delivered?.bind(observer);
   const feeds = new ChannelFeeds({
     stream,
     namespaces,
     ...(events ? { events } : {}),
     logger,
-    ...(delivered ? { delivered } : {}),
+    ...(observer ? { observer } : {}),
     ...(options.retryMs ? { retryMs: options.retryMs } : {}),
     ...(options.fanout ? { fanout: options.fanout } : {}),
   });
@@ -221,6 +220,7 @@ export function channelHandlers(options: ChannelOptions): Handlers {
       }
       if (since !== null) {
         recovered = await recover(sub.feed, sub, since);
+        observer?.recovery?.(recovered ? 'recovered' : 'resync');
         if (ctx.closed) return;
       }
     } catch (error) {

@@ -21,4 +21,8 @@ export interface GatewayObserver {
   /** A channel publish (and whether the broker took it) or a delivery to a socket. */
   published?(ok: boolean): void;
   delivered?(count?: number): void;
+  /** A channel's stream lost data (a new epoch, or history that no longer reaches back): its subscribers here were told `resync`. */
+  resynced?(subscribers: number): void;
+  /** A subscribe with `since`: every publication after it was sent (`recovered`), or the client was told to reload (`resync`). */
+  recovery?(outcome: 'recovered' | 'resync'): void;
 }

@@ -34,6 +34,8 @@ export interface BackendHookOptions<T> {
   readonly onStateChange?: (state: BreakerState) => void;
   /** A failed call (not a fast refusal by the open breaker or the cap): for the log. */
   readonly onFailure?: (reason: string) => void;
+  /** Every call, fast refusals included: for metrics. `reason` is `ok` for an answer. */
+  readonly onCall?: (result: HookResult<T>['kind'], reason: string, seconds: number) => void;
   readonly now?: () => number;
   /**
    * The HTTP client: the runtime's cheapest (on Node, node:http through src/runtime/, about half
@@ -97,15 +99,17 @@ export function createBackendHook<T>(options: BackendHookOptions<T>): BackendHoo
 
   return {
     async call(body) {
-      let encoded: string;
+      const started = performance.now();
+      let encoded: string | undefined;
       try {
         encoded = JSON.stringify(body);
       } catch {
-        return unavailable('bad_request');
+        // a cycle or a BigInt in what the handler built: below, as `bad_request`
       }
-      const result = await guard.run((signal) => post(encoded, signal));
+      const result = encoded === undefined ? unavailable<T>('bad_request') : await guard.run((signal) => post(encoded, signal));
       if (result.kind === 'unavailable' && result.reason !== 'circuit_open' && result.reason !== 'overloaded')
         options.onFailure?.(result.reason);
+      options.onCall?.(result.kind, result.kind === 'answer' ? 'ok' : result.reason, (performance.now() - started) / 1000);
       return result;
     },
     get state() {

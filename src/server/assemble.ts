@@ -113,7 +113,7 @@ export function assembleServer(config: Config, platform: Platform, logger: Logge
   });
   // Local subscribers per channel, for the server API's `channels`.
   const subscribers = new SubscriberCounts();
-  const hooks = buildHooks(config, logger, platform.post);
+  const hooks = buildHooks(config, logger, platform.post, metrics);
   const gateway = createGateway({
     verifier,
     admission,
@@ -163,6 +163,7 @@ export function assembleServer(config: Config, platform: Platform, logger: Logge
     clientIp,
     clientIpMiddleware: clientIps.middleware,
     logger,
+    onApiAnswered: metrics.apiCalled,
   });
   app.route('/', gateway.app);
   if (api.routes !== null) app.route('/', api.routes);

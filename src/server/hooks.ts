@@ -8,6 +8,7 @@ import type { ChannelAuthorizer } from '../channels/authorizer.ts';
 import { ChannelNamespaces } from '../channels/namespaces.ts';
 import { ConfigError, type Config } from '../config/index.ts';
 import type { Handler } from '../core/handler.ts';
+import type { BreakerState } from '../auth/circuit-breaker.ts';
 import { createBackendHook, type BackendHook, type HookFetch } from '../hooks/backend-hook.ts';
 import { hookAuthorizer } from '../hooks/channel-authorizer.ts';
 import { rpcHandler } from '../hooks/rpc.ts';
@@ -23,7 +24,13 @@ export interface Hooks {
   close(): void;
 }
 
-export function buildHooks(config: Config, logger: Logger, fetch?: HookFetch): Hooks {
+/** Where hook calls and breaker changes are counted (the server's metrics). */
+export interface HookObserver {
+  hookCalled(hook: string, result: 'answer' | 'unavailable', reason: string, seconds: number): void;
+  hookBreakerChanged(hook: string, state: BreakerState): void;
+}
+
+export function buildHooks(config: Config, logger: Logger, fetch?: HookFetch, observer?: HookObserver): Hooks {
   const log = logger.child({ component: 'hooks' });
   const proxies = Object.values(config.namespaces).map((options) => options.proxy);
   const needs = {
@@ -52,8 +59,12 @@ export function buildHooks(config: Config, logger: Logger, fetch?: HookFetch): H
       maxInFlight: config.hookMaxInFlight,
       failureThreshold: config.hookBreakerThreshold,
       coolDownMs: config.hookBreakerCooldown,
-      onStateChange: (state) => log.warn({ hook: name, state }, 'hook.breaker'),
+      onStateChange: (state) => {
+        log.warn({ hook: name, state }, 'hook.breaker');
+        observer?.hookBreakerChanged(name, state);
+      },
       onFailure: (reason) => log.warn({ hook: name, reason }, 'hook.failed'),
+      onCall: (result, reason, seconds) => observer?.hookCalled(name, result, reason, seconds),
       ...(fetch === undefined ? {} : { fetch }),
     });
     hooks.push(created as BackendHook<unknown>);

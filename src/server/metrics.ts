@@ -12,6 +12,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { RejectReason } from '../auth-service/tickets.ts';
 import type { BreakerState } from '../auth/verifiers/resilient.ts';
 import type { RefusalReason } from '../core/admission/index.ts';
+import { isMethodName } from '../api/schemas.ts';
 import { CloseCodes } from '../protocol/close-codes.ts';
 import type { GatewayObserver, Phase } from '../core/observer.ts';
 
@@ -26,6 +27,11 @@ export interface GatewayMetrics extends Required<GatewayObserver> {
   redisError(): void;
   /** An upgrade refused before the WebSocket opened; limit refusals also count as limit hits. */
   upgradeRefused(reason: string, isLimit: boolean): void;
+  /** One backend hook call (rpc, subscribe, publish): `answer`, or `unavailable` and why. */
+  hookCalled(hook: string, result: 'answer' | 'unavailable', reason: string, seconds: number): void;
+  hookBreakerChanged(hook: string, state: BreakerState): void;
+  /** One server API request, refused ones included (`method` is `other` unless it names a method). */
+  apiCalled(method: string, status: number, seconds: number): void;
   /** The text exposition: gateway metrics, then default process metrics where the runtime has them. */
   scrape(): Promise<string>;
 }
@@ -105,13 +111,34 @@ const CLOSE_CODES = new Set([
   ...Object.values(CloseCodes).map((c) => c.code),
 ]);
 
+/** What a backend hook call can end with (src/hooks/backend-hook.ts, src/auth/circuit-breaker.ts). */
+const HOOK_REASONS = new Set([
+  'ok',
+  'timeout',
+  'unreachable',
+  'bad_answer',
+  'answer_too_large',
+  'bad_request',
+  'circuit_open',
+  'overloaded',
+  'error',
+]);
+const HOOK_NAMES = new Set(['rpc', 'subscribe', 'publish']);
+/** 1 ms to 10 s: a hook on the same network answers in milliseconds, the hook timeout is ≤ 30 s (default 2 s). */
+const HOOK_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
 export const closeCodeLabel = (code: number): string => (CLOSE_CODES.has(code) ? String(code) : 'other');
 export const limitKindLabel = (kind: string): string => (LIMIT_KINDS.has(kind) ? kind : 'other');
 export const refusalLabel = (reason: string): string => (reason in REFUSAL_REASONS ? reason : 'other');
 
 /** Known reasons as they are; `status_503` → `status_5xx`; anything else → `other`. */
-export function authReasonLabel(reason: string): string {
-  if (AUTH_REASONS.has(reason)) return reason;
+export const authReasonLabel = (reason: string): string => (AUTH_REASONS.has(reason) ? reason : statusClassOr(reason));
+export const hookReasonLabel = (reason: string): string => (HOOK_REASONS.has(reason) ? reason : statusClassOr(reason));
+export const hookLabel = (hook: string): string => (HOOK_NAMES.has(hook) ? hook : 'other');
+export const apiMethodLabel = (method: string): string => (isMethodName(method) ? method : 'other');
+
+/** `status_503` → `status_5xx`; anything else → `other`. */
+function statusClassOr(reason: string): string {
   const status = /^status_([1-5])\d\d$/.exec(reason);
   return status ? `status_${status[1]}xx` : 'other';
 }
@@ -203,6 +230,49 @@ export function createMetrics(options: MetricsOptions): GatewayMetrics {
       this.inc(flow.deliveries);
     },
   });
+  const resyncs = new Counter({
+    name: 'hws_channel_resyncs_total',
+    help: "Channel resyncs here: a channel's stream lost data and its subscribers on this instance were told to reload",
+    registers,
+  });
+  const recoveries = new Counter({
+    name: 'hws_recoveries_total',
+    help: 'Subscribes with `since`, by result: recovered (every missed publication sent) or resync (told to reload)',
+    labelNames: ['result'],
+    registers,
+  });
+  const hookCalls = new Counter({
+    name: 'hws_hook_calls_total',
+    help: 'Backend hook calls by hook (rpc, subscribe, publish), result (answer, unavailable) and reason',
+    labelNames: ['hook', 'result', 'reason'],
+    registers,
+  });
+  const hookDuration = new Histogram({
+    name: 'hws_hook_duration_seconds',
+    help: 'Time to an answer (or to giving up) of one backend hook call',
+    labelNames: ['hook'],
+    buckets: HOOK_BUCKETS,
+    registers,
+  });
+  const hookBreaker = new Gauge({
+    name: 'hws_hook_breaker_state',
+    help: "A backend hook's circuit breaker: 0 closed, 1 half-open, 2 open",
+    labelNames: ['hook'],
+    registers,
+  });
+  const apiRequests = new Counter({
+    name: 'hws_api_requests_total',
+    help: 'Server API requests by method and HTTP status, refused ones included',
+    labelNames: ['method', 'status'],
+    registers,
+  });
+  const apiDuration = new Histogram({
+    name: 'hws_api_duration_seconds',
+    help: 'Time to answer one server API request',
+    labelNames: ['method'],
+    buckets: VERIFY_BUCKETS,
+    registers,
+  });
   const redisErrors = new Counter({
     name: 'hws_redis_errors_total',
     help: 'Redis connection errors (each failed connection or reconnect attempt)',
@@ -244,7 +314,20 @@ export function createMetrics(options: MetricsOptions): GatewayMetrics {
     delivered: (count = 1) => {
       flow.deliveries += count;
     },
+    resynced: () => resyncs.inc(),
+    recovery: (outcome) => recoveries.inc({ result: outcome }),
     breakerChanged: (state) => breaker.set(BREAKER_VALUE[state]),
+    hookCalled: (hook, result, reason, seconds) => {
+      const label = hookLabel(hook);
+      hookCalls.inc({ hook: label, result, reason: hookReasonLabel(reason) });
+      hookDuration.observe({ hook: label }, Math.max(0, seconds));
+    },
+    hookBreakerChanged: (hook, state) => hookBreaker.set({ hook: hookLabel(hook) }, BREAKER_VALUE[state]),
+    apiCalled: (method, status, seconds) => {
+      const label = apiMethodLabel(method);
+      apiRequests.inc({ method: label, status: String(status) });
+      apiDuration.observe({ method: label }, Math.max(0, seconds));
+    },
     redisError: () => redisErrors.inc(),
     upgradeRefused: (reason, isLimit) => {
       refused.inc({ reason: refusalLabel(reason) });

@@ -33,6 +33,8 @@ export interface ServerApiDeps {
   /** Resolves the client IP `clientIp` reads: the first middleware of the API's own listener too. */
   readonly clientIpMiddleware: MiddlewareHandler;
   readonly logger: Logger;
+  /** Told of every API request once answered (the server's metrics). */
+  readonly onApiAnswered?: (method: string, status: number, seconds: number) => void;
 }
 
 export interface ServerApi {
@@ -78,6 +80,7 @@ export function buildServerApi(config: Config, deps: ServerApiDeps): ServerApi {
             version: PACKAGE_VERSION,
           }),
           logger: deps.logger.child({ component: 'api' }),
+          ...(deps.onApiAnswered === undefined ? {} : { onAnswered: deps.onApiAnswered }),
           clientIp: deps.clientIp,
           openApi: serverOpenApi(),
         }) as unknown as Hono);

@@ -16,6 +16,7 @@ import { after, before, describe, it } from 'node:test';
 import { freePort } from '../support/redis-server.ts';
 import { projectRoot, startServer, type RuntimeTarget, type ServerProcess } from '../support/server-process.ts';
 import { authenticated, sleep } from '../support/flow.ts';
+import { parseMetrics, sample } from '../conformance/metrics.ts';
 import type { TestSocket } from '../support/ws-client.ts';
 
 const HOOK_SECRET = 'hook-secret-0123456789abcdef0123456789ab';
@@ -194,6 +195,29 @@ describe('hooks with the example backend (examples/backend.ts)', () => {
     const delivered = s.messages.filter((m) => m.type === 'message' && m.channel === 'room:lobby').map((m) => m.data);
     assert.deepEqual(delivered, [{ text: 'hello' }], 'the refused publish was not delivered');
   });
+
+  it('/metrics counts server API requests by method and status (refused ones too) and hook answers', async () => {
+    const api = (method: string, key: string) =>
+      fetch(`${server.origin}/api/${method}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ channel: 'chat:metrics', data: 1 }),
+      }).then((r) => r.status);
+    const before = await metricsOf(server);
+    assert.equal(await api('publish', API_KEY), 200);
+    assert.equal(await api('publish', 'not-the-key-0123456789abcdef0123456789'), 401);
+    assert.equal(await api('no_such_method', API_KEY), 404);
+    const m = await metricsOf(server);
+    const moved = (labels: Record<string, string>) =>
+      sample(m, 'hws_api_requests_total', labels) - sample(before, 'hws_api_requests_total', labels);
+    assert.equal(moved({ method: 'publish', status: '200' }), 1);
+    assert.equal(moved({ method: 'publish', status: '401' }), 1);
+    assert.equal(moved({ method: 'other', status: '404' }), 1, 'a path that names no method is `other`');
+    assert.ok(sample(m, 'hws_api_duration_seconds_count', { method: 'publish' }) >= 2);
+    assert.ok(sample(m, 'hws_hook_calls_total', { hook: 'rpc', result: 'answer', reason: 'ok' }) >= 5, 'rpc answers');
+    assert.ok(sample(m, 'hws_hook_calls_total', { hook: 'subscribe', result: 'answer', reason: 'ok' }) >= 2, 'subscribe answers');
+    assert.equal(sample(m, 'hws_hook_breaker_state', { hook: 'rpc' }), 0, 'no breaker has moved: no series, or 0');
+  });
 });
 
 /** A backend whose behaviour the test switches: it counts the calls that reach it. */
@@ -364,5 +388,27 @@ for (const runtime of RUNTIMES) {
       assert.ok(failures.some((l) => l.reason === 'timeout'));
       assert.ok(failures.some((l) => l.reason === 'unreachable'));
     });
+
+    it('/metrics counts every call by hook, result and reason, times them, and shows each breaker', async () => {
+      const m = await metricsOf(server);
+      const calls = (labels: Record<string, string>) => sample(m, 'hws_hook_calls_total', labels);
+      assert.ok(calls({ hook: 'rpc', result: 'answer', reason: 'ok' }) >= 3, 'answers');
+      assert.ok(calls({ hook: 'rpc', result: 'unavailable', reason: 'status_5xx' }) >= 3, 'status 500');
+      assert.ok(calls({ hook: 'rpc', result: 'unavailable', reason: 'timeout' }) >= 3, 'timeouts');
+      assert.ok(calls({ hook: 'rpc', result: 'unavailable', reason: 'unreachable' }) >= 1, 'unreachable');
+      assert.ok(calls({ hook: 'rpc', result: 'unavailable', reason: 'circuit_open' }) >= 1, 'refused by the open breaker');
+      assert.ok(calls({ hook: 'subscribe', result: 'unavailable' }) >= 2, 'the subscribe hook');
+      assert.ok(calls({ hook: 'publish', result: 'unavailable', reason: 'status_5xx' }) >= 1, 'the publish hook');
+      assert.equal(sample(m, 'hws_hook_duration_seconds_count', { hook: 'rpc' }), calls({ hook: 'rpc' }));
+      assert.ok(sample(m, 'hws_hook_duration_seconds_sum', { hook: 'rpc' }) >= (3 * TIMEOUT_MS) / 1000, 'the timeouts took their time');
+      assert.equal(sample(m, 'hws_hook_breaker_state', { hook: 'rpc' }), 2, 'open: the backend is down');
+    });
   });
+}
+
+/** The server's metrics, from its metrics listener. */
+async function metricsOf(server: ServerProcess): Promise<Map<string, number>> {
+  const response = await fetch(server.metricsUrl!);
+  assert.equal(response.status, 200);
+  return parseMetrics(await response.text());
 }

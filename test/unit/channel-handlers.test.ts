@@ -168,6 +168,24 @@ describe('channel handlers: recovery with since', () => {
     }
   });
 
+  it('tells the observer each recovery’s outcome and each resync (for metrics)', async () => {
+    const told: string[] = [];
+    w.stream.close();
+    w = world({ observer: { recovery: (outcome) => told.push(outcome), resynced: (n) => told.push(`resynced ${n}`) } });
+    const { since } = await missed('chat:told', 2);
+    await w.h.subscribe!(msg({ type: 'subscribe', id: 1, channel: 'chat:told', since }), fakeConnection('alice').ctx);
+    await w.h.subscribe!(
+      msg({ type: 'subscribe', id: 2, channel: 'chat:told', since: { offset: 1, epoch: 'gone' } }),
+      fakeConnection('bob').ctx,
+    );
+    await w.h.subscribe!(msg({ type: 'subscribe', id: 3, channel: 'chat:told' }), fakeConnection('carol').ctx);
+    assert.deepEqual(told, ['recovered', 'resync'], 'a subscribe without since is not a recovery');
+    await w.stream.inner.abandonEpoch('chat:told', since.epoch, namespaces.historyFor('chat:told')!);
+    await w.h.publish!(msg({ type: 'publish', id: 9, channel: 'chat:told', data: 'new' }), fakeConnection('pub').ctx);
+    await settle(5);
+    assert.deepEqual(told, ['recovered', 'resync', 'resynced 3']);
+  });
+
   it('a position at the head recovers with nothing to send; a subscribe repeated on the same socket answers where it is', async () => {
     const { since } = await missed('chat:head', 0);
     const c = fakeConnection('alice');

@@ -8,7 +8,15 @@ import { register as globalRegister } from 'prom-client';
 import { loadConfig, type Config } from '../../src/config/index.ts';
 import { assembleServer } from '../../src/server/assemble.ts';
 import { censorSecrets, createLogger, prettyLine, secretFields } from '../../src/logging/pino.ts';
-import { PACKAGE_VERSION, authReasonLabel, closeCodeLabel, createMetrics } from '../../src/server/metrics.ts';
+import {
+  PACKAGE_VERSION,
+  apiMethodLabel,
+  authReasonLabel,
+  closeCodeLabel,
+  createMetrics,
+  hookLabel,
+  hookReasonLabel,
+} from '../../src/server/metrics.ts';
 import type { Platform } from '../../src/server/platform.ts';
 import { parseMetrics, sample } from '../conformance/metrics.ts';
 
@@ -57,6 +65,28 @@ describe('metrics', () => {
     assert.equal(sample(s, 'hws_limit_hits_total', { kind: 'other' }), 200);
     assert.equal(sample(s, 'hws_upgrades_refused_total', { reason: 'other' }), 100);
     assert.ok(s.size < 60, `series: ${s.size}`);
+  });
+
+  it('keeps hook and API labels bounded: unknown hooks, reasons and methods are `other`, statuses by class', async () => {
+    assert.equal(hookReasonLabel('status_502'), 'status_5xx');
+    assert.equal(hookReasonLabel('circuit_open'), 'circuit_open');
+    assert.equal(hookLabel('rpc'), 'rpc');
+    assert.equal(apiMethodLabel('publish_to_user'), 'publish_to_user');
+    const m = metrics();
+    for (let i = 0; i < 100; i++) {
+      m.hookCalled(`hook_${i}`, 'unavailable', `reason_${i}`, 0.01);
+      m.apiCalled(`method_${i}`, 404, 0.001);
+    }
+    m.resynced(3);
+    m.recovery('recovered');
+    m.recovery('resync');
+    const s = await scrape(m);
+    assert.equal(sample(s, 'hws_hook_calls_total', { hook: 'other', result: 'unavailable', reason: 'other' }), 100);
+    assert.equal(sample(s, 'hws_api_requests_total', { method: 'other', status: '404' }), 100);
+    assert.equal(sample(s, 'hws_channel_resyncs_total'), 1);
+    assert.equal(sample(s, 'hws_recoveries_total', { result: 'recovered' }), 1);
+    assert.equal(sample(s, 'hws_recoveries_total', { result: 'resync' }), 1);
+    assert.ok(s.size < 80, `series: ${s.size}`);
   });
 
   it('counts verifications, service errors, breaker, traffic, limits, broker and Redis', async () => {
