@@ -12,7 +12,7 @@ import { readLimit, readSince } from './channel-requests.ts';
 import { createChannelService, type ChannelService } from './channel-service.ts';
 import { announce, type PresenceEvent } from './join-leave.ts';
 import type { ChannelNamespaces } from './namespaces.ts';
-import type { Presence, PresenceEntry } from './presence.ts';
+import type { Presence, PresenceEntry, PresenceMember } from './presence.ts';
 import { MAX_PRESENCE_INFO_BYTES, MAX_PRESENCE_LIST } from './presence.ts';
 import { recover } from './recovery.ts';
 import { StorageError } from './storage-error.ts';
@@ -91,6 +91,12 @@ export function channelHandlers(options: ChannelOptions): Handlers {
     if (events !== undefined) announce(events, channel, event, logger);
     else feeds.get(channel)?.event(event);
   };
+  // Presence entries that came or went by themselves (a killed instance's lapsed; ours written back): told like any leave or join.
+  const tellAll = (type: 'join' | 'leave') => (channel: string, members: readonly PresenceMember[]) => {
+    if (!namespaces.optionsFor(channel).joinLeave) return;
+    for (const m of members) tell(channel, { type, sub: m.sub, conn: m.connectionId });
+  };
+  presence.watch?.({ lapsed: tellAll('leave'), restored: tellAll('join') });
 
   const listOf = (ctx: HandlerContext): readonly Subscription[] => {
     const held = subscriptions.get(ctx.connectionId);

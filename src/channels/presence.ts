@@ -50,6 +50,24 @@ export interface Presence {
   readonly healthy: boolean;
   /** Leaves every entry this instance holds (best effort) and stops renewing. */
   close(): Promise<void>;
+  /**
+   * Backends shared by instances: entries that came or went without a join() or leave() of theirs
+   * — lapsed (their instance stopped renewing: killed, cut off) or written back by this instance
+   * (its renewals were late, and another had dropped them). Each change is reported by one
+   * instance only, so that `join`/`leave` events for it are sent once.
+   */
+  watch?(listener: PresenceListener): void;
+}
+
+/** A connection's place in presence, without its info. */
+export interface PresenceMember {
+  readonly sub: string;
+  readonly connectionId: string;
+}
+
+export interface PresenceListener {
+  lapsed(channel: string, members: readonly PresenceMember[]): void;
+  restored(channel: string, members: readonly PresenceMember[]): void;
 }
 
 export const MAX_PRESENCE_LIST = 1000;

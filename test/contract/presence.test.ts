@@ -47,17 +47,25 @@ describe('RedisPresence leases', () => {
     await presence.close();
   });
 
-  it('a SIGKILLed instance: its entries are gone within leaseMs of the kill, and not at once (measured)', async (t) => {
+  it('a SIGKILLed instance: its entries are gone within leaseMs of the kill, and not at once (measured); each is reported lapsed once, by one instance', async (t) => {
     const leaseMs = 1500;
     const p = fx.prefix();
     const observer = await redisPresence(fx.redis.url, p, leaseMs);
+    const other = await redisPresence(fx.redis.url, p, leaseMs); // a second live instance, renewing the same channel
+    const lapsed: string[] = [];
+    for (const instance of [observer, other])
+      instance.watch({
+        lapsed: (channel, members) => lapsed.push(...members.map((m) => `${channel} ${m.connectionId} ${m.sub}`)),
+        restored: () => assert.fail('nothing of a live instance was dropped'),
+      });
     const samples: number[] = [];
     try {
       for (let trial = 0; trial < 3; trial++) {
         const channel = fresh();
         const child = await holder({ REDIS_URL: fx.redis.url, PREFIX: p, LEASE_MS: String(leaseMs), CHANNEL: channel, COUNT: '50' });
+        await other.join(channel, { sub: 'other', connectionId: 'other-c1' });
         await observer.join(channel, { sub: 'survivor', connectionId: 'observer-c1' });
-        assert.deepEqual(await observer.stats(channel), { connections: 51, users: 4 });
+        assert.deepEqual(await observer.stats(channel), { connections: 52, users: 5 });
         // Let a few renewals pass, and kill at a point unrelated to the renewal timer.
         await new Promise((resolve) => setTimeout(resolve, leaseMs + 137 * trial));
         const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -67,21 +75,25 @@ describe('RedisPresence leases', () => {
         let goneAt = 0;
         while (goneAt === 0) {
           const stats = await observer.stats(channel);
-          if (stats.connections === 1) goneAt = performance.now();
+          if (stats.connections === 2) goneAt = performance.now();
           else {
-            assert.equal(stats.connections, 51, "a channel loses a dead instance's entries all at once or not yet");
+            assert.equal(stats.connections, 52, "a channel loses a dead instance's entries all at once or not yet");
             await new Promise((resolve) => setTimeout(resolve, 10));
           }
           assert.ok(performance.now() - killedAt < leaseMs * 3, 'entries outlived three leases');
         }
         samples.push(goneAt - killedAt);
         assert.deepEqual(
-          (await observer.list(channel, 10)).entries,
-          [{ sub: 'survivor', connectionId: 'observer-c1' }],
-          "the live instance's entry stays",
+          (await observer.list(channel, 10)).entries.map((e) => e.connectionId).sort(),
+          ['observer-c1', 'other-c1'],
+          "the live instances' entries stay",
         );
+        await other.leave(channel, 'other-c1');
         assert.deepEqual(await observer.stats(channel), { connections: 1, users: 1 });
         await observer.leave(channel, 'observer-c1');
+        const told = lapsed.filter((line) => line.startsWith(`${channel} `)).sort();
+        const expected = Array.from({ length: 50 }, (_, i) => `${channel} holder-c${i} holder-${i % 3}`).sort();
+        assert.deepEqual(told, expected, 'every entry of the killed instance reported lapsed exactly once');
       }
       t.diagnostic(
         `lease ${leaseMs} ms, renewed every ${leaseMs / 3} ms: a killed instance's 50 entries were gone ${samples.map((s) => s.toFixed(0)).join(', ')} ms after SIGKILL`,
@@ -92,7 +104,7 @@ describe('RedisPresence leases', () => {
         assert.ok(elapsed >= leaseMs / 2, `gone after ${elapsed} ms: removed on disconnect, not by the lease`);
       }
     } finally {
-      await observer.close();
+      await Promise.all([observer.close(), other.close()]);
     }
   });
 
@@ -120,6 +132,8 @@ describe('RedisPresence leases', () => {
     const [a, b] = [await redisPresence(redis.url, p, 600), await redisPresence(redis.url, p, 600)];
     try {
       const channel = fresh();
+      const restored: string[] = [];
+      a.watch({ lapsed: () => {}, restored: (ch, members) => restored.push(...members.map((m) => `${ch} ${m.connectionId} ${m.sub}`)) });
       await a.join(channel, { sub: 'alice', connectionId: 'c1', info: { name: 'Alice' } });
       await redis.kill();
       await waitFor(() => !a.healthy, 3000, 'unhealthy');
@@ -135,6 +149,7 @@ describe('RedisPresence leases', () => {
         [{ sub: 'alice', connectionId: 'c1', info: { name: 'Alice' } }],
         'written back; the failed join is not held',
       );
+      assert.deepEqual(restored, [`${channel} c1 alice`], 'reported as written back (its join is told again)');
     } finally {
       await Promise.all([a.close(), b.close()]);
       await redis.stop();

@@ -4,7 +4,7 @@
  *   and gets exactly those 300, in order, then live ones, `recovered: true`; past the history
  *   window, `recovered: false` and nothing replayed;
  * - presence lists the right users on every instance, join/leave reach the others, and a
- *   SIGKILLed instance's entries are gone within --presence-lease;
+ *   SIGKILLed instance's entries are gone within --presence-lease, and its subscribers' leave is told once;
  * - an instance SIGKILLed under a running publish: its clients reconnect elsewhere with `since`
  *   and end up with every acknowledged publication exactly once, in order;
  * - bad positions and limits get their error replies and the socket stays open.
@@ -112,7 +112,7 @@ describe('recovery and presence across instances (Node, Bun, Deno on one Redis)'
     assert.equal(delivered(back!, channel)[0]![1], HISTORY + 101);
   });
 
-  it(`presence lists the right users on every instance; join and leave reach the others; a killed instance's entries are gone within the lease (${LEASE_MS} ms)`, async () => {
+  it(`presence lists the right users on every instance; join and leave reach the others; a killed instance's entries are gone within the lease (${LEASE_MS} ms) and their leave is told once`, async () => {
     const channel = 'chat:presence';
     const [u1] = keep(await sockets(A(), 'u1', 1));
     const [u2] = keep(await sockets(B(), 'u2', 1));
@@ -154,6 +154,14 @@ describe('recovery and presence across instances (Node, Bun, Deno on one Redis)'
       `# presence: the killed instance's entry was gone ${gone} ms after SIGKILL (lease ${LEASE_MS} ms, renewed every ${LEASE_MS / 3} ms)`,
     );
     assert.ok(gone <= LEASE_MS + 250, `gone after ${gone} ms`);
+    // The killed instance could not say so; the instance that dropped its entry does: one leave, with u3's connection.
+    const u3conn = u1!.messages.find((m) => m.type === 'join' && m.sub === 'u3')!.conn;
+    await until(() => u1!.messages.some((m) => m.type === 'leave' && m.sub === 'u3'), LEASE_MS, 'leave for the killed instance’s u3 at u1');
+    await sleep(LEASE_MS / 3 + 200); // another renewal round: no second leave
+    assert.deepEqual(
+      u1!.messages.filter((m) => m.type === 'leave' && m.sub === 'u3').map((m) => m.conn),
+      [u3conn],
+    );
   });
 
   it('an instance SIGKILLed under a running publish: its clients reconnect to another with since and miss nothing, get nothing twice', async () => {

@@ -12,6 +12,7 @@ import { MAX_PENDING } from '../../src/channels/channel-feed.ts';
 import { channelHandlers, type ChannelOptions } from '../../src/channels/channel-handlers.ts';
 import { createChannelService } from '../../src/channels/channel-service.ts';
 import type { Handlers } from '../../src/core/handler.ts';
+import type { PresenceListener } from '../../src/channels/presence.ts';
 import { StorageError } from '../../src/channels/storage-error.ts';
 import { fakeConnection, gate, msg, namespaces, settle, TestStream, testFanout, type FakeConnection } from './channel-support.ts';
 
@@ -441,6 +442,27 @@ describe('channel handlers: history, presence, join and leave', () => {
       { type: 'leave', channel: 'chat:p', sub: 'bob', conn: bob2.ctx.connectionId },
     ]);
     assert.deepEqual(await w.presence.stats('chat:p'), { connections: 1, users: 1 });
+  });
+
+  it('presence entries that lapsed (a killed instance) are told as leave, written-back ones as join; only where join-leave is on', async () => {
+    let listener: PresenceListener | undefined;
+    const presence = Object.assign(new MemoryPresence(), { watch: (l: PresenceListener) => void (listener = l) });
+    w.stream.close();
+    w = world({ presence });
+    const alice = fakeConnection('alice', { subscribe: ['chat:*', 'hist:*'] });
+    await w.h.subscribe!(msg({ type: 'subscribe', id: 1, channel: 'chat:k' }), alice.ctx);
+    await w.h.subscribe!(msg({ type: 'subscribe', id: 2, channel: 'hist:k' }), alice.ctx);
+    listener!.lapsed('chat:k', [{ sub: 'bob', connectionId: 'gone-1' }]);
+    listener!.lapsed('hist:k', [{ sub: 'bob', connectionId: 'gone-2' }]); // no join-leave there
+    listener!.restored('chat:k', [{ sub: 'carol', connectionId: 'back-1' }]);
+    await settle();
+    assert.deepEqual(
+      alice.sent.filter((m) => m.type === 'join' || m.type === 'leave'),
+      [
+        { type: 'leave', channel: 'chat:k', sub: 'bob', conn: 'gone-1' },
+        { type: 'join', channel: 'chat:k', sub: 'carol', conn: 'back-1' },
+      ],
+    );
   });
 
   it('presence in a namespace without history; none where the namespace has none; an oversized info claim is left out', async () => {

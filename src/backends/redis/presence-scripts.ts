@@ -4,7 +4,8 @@
  * hash sub → its number of entries (HLEN = distinct users). Every script first drops the entries
  * whose lease has lapsed, by the Redis server's clock (TIME), so instances with skewed clocks agree
  * and nothing needs a sweeper: a dead instance's entries are gone from the first answer after
- * their lease. Each key's expiry is pushed to at least one lease ahead on every write, so an
+ * their lease. The scripts that prune return what they dropped (`lapsed`: connection id, sub, …)
+ * so that the instance which dropped an entry, and only it, announces its `leave`. Each key's expiry is pushed to at least one lease ahead on every write, so an
  * abandoned channel's keys vanish too.
  */
 
@@ -16,6 +17,7 @@ local function uncount(sub)
     redis.call('HDEL', KEYS[4], sub)
   end
 end
+local lapsed = {}
 local function prune()
   local gone = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)
   for i = 1, #gone do
@@ -25,6 +27,8 @@ local function prune()
     if sub then
       uncount(sub)
     end
+    lapsed[#lapsed + 1] = gone[i]
+    lapsed[#lapsed + 1] = sub or ''
   end
   if #gone > 0 then
     redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
@@ -52,30 +56,30 @@ local function extend(lease)
 end
 `;
 
-/** ARGV: leaseMs, connectionId, sub, entryJson. */
+/** ARGV: leaseMs, connectionId, sub, entryJson. Returns lapsed. */
 export const JOIN = `${PRELUDE}
 local lease = tonumber(ARGV[1])
 prune()
 put(lease, ARGV[2], ARGV[3], ARGV[4])
 extend(lease)
-return 1`;
+return lapsed`;
 
 /**
  * ARGV: leaseMs, then (connectionId, sub, entryJson) triples: this instance's live entries of the
  * channel, with a fresh lease. An entry that is missing (Redis restarted empty, or renewals were
- * late by more than the lease) is written back. Returns how many were missing.
+ * late by more than the lease) is written back. Returns {restored connection ids, lapsed}.
  */
 export const RENEW = `${PRELUDE}
 local lease = tonumber(ARGV[1])
 prune()
-local restored = 0
+local restored = {}
 for i = 2, #ARGV, 3 do
   if not put(lease, ARGV[i], ARGV[i + 1], ARGV[i + 2]) then
-    restored = restored + 1
+    restored[#restored + 1] = ARGV[i]
   end
 end
 extend(lease)
-return restored`;
+return {restored, lapsed}`;
 
 /** ARGV: connectionId. Returns 1 when it was there. */
 export const LEAVE = `${PRELUDE}
@@ -89,7 +93,7 @@ redis.call('ZREM', KEYS[1], ARGV[1])
 uncount(sub)
 return 1`;
 
-/** ARGV: limit (≥ 1). Returns {total, {entryJson...}}. */
+/** ARGV: limit (≥ 1). Returns {total, {entryJson...}, lapsed}. */
 export const LIST = `${PRELUDE}
 prune()
 local total = redis.call('ZCARD', KEYS[1])
@@ -98,9 +102,9 @@ local entries = {}
 if #ids > 0 then
   entries = redis.call('HMGET', KEYS[2], unpack(ids))
 end
-return {total, entries}`;
+return {total, entries, lapsed}`;
 
-/** Returns {connections, users}. */
+/** Returns {connections, users, lapsed}. */
 export const STATS = `${PRELUDE}
 prune()
-return {redis.call('ZCARD', KEYS[1]), redis.call('HLEN', KEYS[4])}`;
+return {redis.call('ZCARD', KEYS[1]), redis.call('HLEN', KEYS[4]), lapsed}`;

@@ -8,7 +8,7 @@
  */
 import type { Logger } from '../../logging/logger.ts';
 import { silentLogger } from '../../logging/logger.ts';
-import type { Presence, PresenceEntry, PresencePage, PresenceStats } from '../../channels/presence.ts';
+import type { Presence, PresenceEntry, PresenceListener, PresenceMember, PresencePage, PresenceStats } from '../../channels/presence.ts';
 import { checkListLimit, decodeEntry, encodeEntry } from '../../channels/presence.ts';
 import { StorageError } from '../../channels/storage-error.ts';
 import { checkChannel } from '../../channels/stream.ts';
@@ -53,6 +53,7 @@ export class RedisPresence implements Presence {
   /** channel → connection id → entry: what the renewal loop keeps alive. */
   readonly #held = new Map<string, Map<string, Held>>();
   readonly #leases: LeaseKeeper;
+  readonly #listeners: PresenceListener[] = [];
   #closed = false;
 
   constructor(options: RedisPresenceOptions) {
@@ -85,7 +86,7 @@ export class RedisPresence implements Presence {
     entries.set(entry.connectionId, held);
     this.#leases.start();
     try {
-      await this.#run('join', channel, [this.leaseMs, entry.connectionId, entry.sub, json]);
+      this.#lapsed(channel, await this.#run('join', channel, [this.leaseMs, entry.connectionId, entry.sub, json]));
     } catch (error) {
       if (this.#held.get(channel)?.get(entry.connectionId) === held) this.#drop(channel, entry.connectionId);
       throw error;
@@ -106,7 +107,8 @@ export class RedisPresence implements Presence {
     this.#open();
     checkChannel(channel);
     checkListLimit(limit);
-    const [total, raw] = (await this.#run('list', channel, [limit])) as [number, (string | null)[]];
+    const [total, raw, lapsed] = (await this.#run('list', channel, [limit])) as [number, (string | null)[], unknown];
+    this.#lapsed(channel, lapsed);
     const entries: PresenceEntry[] = [];
     for (const json of raw) {
       const entry = json === null ? null : decodeEntry(json);
@@ -118,8 +120,13 @@ export class RedisPresence implements Presence {
   async stats(channel: string): Promise<PresenceStats> {
     this.#open();
     checkChannel(channel);
-    const [connections, users] = (await this.#run('stats', channel, [])) as [number, number];
+    const [connections, users, lapsed] = (await this.#run('stats', channel, [])) as [number, number, unknown];
+    this.#lapsed(channel, lapsed);
     return { connections, users };
+  }
+
+  watch(listener: PresenceListener): void {
+    this.#listeners.push(listener);
   }
 
   async close(): Promise<void> {
@@ -160,17 +167,45 @@ export class RedisPresence implements Presence {
     }
   }
 
-  /** One renewal round's script calls: every held entry, in chunks per channel. */
-  #renewals(): Promise<unknown>[] {
-    const calls: Promise<unknown>[] = [];
+  /** One renewal round's script calls: every held entry, in chunks per channel. Each resolves to how many were written back. */
+  #renewals(): Promise<number>[] {
+    const calls: Promise<number>[] = [];
     for (const [channel, entries] of this.#held) {
       const all = [...entries];
       for (let i = 0; i < all.length; i += RENEW_CHUNK) {
         const args: (string | number)[] = [this.leaseMs];
         for (const [id, held] of all.slice(i, i + RENEW_CHUNK)) args.push(id, held.sub, held.json);
-        calls.push(this.#run('renew', channel, args));
+        calls.push(
+          this.#run('renew', channel, args).then((answer) => {
+            const [restoredIds, lapsed] = answer as [string[], unknown];
+            this.#lapsed(channel, lapsed);
+            this.#restored(channel, restoredIds);
+            return restoredIds.length;
+          }),
+        );
       }
     }
     return calls;
+  }
+
+  /** A script's `lapsed` (connection id, sub, …) to the listeners. */
+  #lapsed(channel: string, flat: unknown): void {
+    if (!Array.isArray(flat) || flat.length === 0 || this.#listeners.length === 0) return;
+    const members: PresenceMember[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2)
+      if (flat[i + 1] !== '') members.push({ connectionId: String(flat[i]), sub: String(flat[i + 1]) });
+    for (const listener of this.#listeners) listener.lapsed(channel, members);
+  }
+
+  /** This instance's entries that a renewal wrote back (still held: they are ours and still subscribed). */
+  #restored(channel: string, ids: readonly string[]): void {
+    const held = this.#held.get(channel);
+    if (ids.length === 0 || held === undefined || this.#listeners.length === 0) return;
+    const members: PresenceMember[] = [];
+    for (const id of ids) {
+      const entry = held.get(id);
+      if (entry !== undefined) members.push({ connectionId: id, sub: entry.sub });
+    }
+    if (members.length > 0) for (const listener of this.#listeners) listener.restored(channel, members);
   }
 }
