@@ -48,7 +48,7 @@ export function sha256(data: Uint8Array | string): Uint8Array {
 
 /**
  * A synchronous SHA-256 (a string taken as UTF-8): the port through which a runtime hands the auth
- * service its native hash (`Platform.sha256`, src/runtime/), about 4× (Node) to 9× (Bun) faster than
+ * service its native hash (`Platform.sha256`, src/runtime/), about 2× (Node) to 9× (Bun) faster than
  * `sha256` above on a session token. Without one, `sha256` above (library users, tests).
  */
 export type Sha256 = (data: Uint8Array | string) => Uint8Array;
