@@ -7,6 +7,7 @@ import type { TicketStore } from './ticket-store.ts';
 import type { RateSpec } from '../core/token-bucket.ts';
 import type { VerifyRequest } from '../auth/verifier.ts';
 import type { VerifyOutcome } from './tickets.ts';
+import { sha256, type Sha256 } from './crypto.ts';
 
 export interface AuthServiceOptions {
   /** username -> password (demo users). */
@@ -40,6 +41,8 @@ export interface AuthServiceOptions {
   clientIp?: (c: Context) => string | null;
   logger?: Logger;
   now?: () => number;
+  /** SHA-256 of the session tokens (their sids): the runtime's native hash where the server has one. Default @noble/hashes. */
+  sha256?: Sha256;
   /** Largest accepted request body. Default 4096 bytes. */
   maxBodyBytes?: number;
   /**
@@ -120,6 +123,7 @@ export function resolveOptions(options: AuthServiceOptions): ResolvedOptions {
     clientIp: options.clientIp ?? (() => null),
     logger: options.logger ?? silentLogger,
     now: options.now ?? Date.now,
+    sha256: options.sha256 ?? sha256,
     maxBodyBytes: positiveInt('maxBodyBytes', options.maxBodyBytes ?? d.maxBodyBytes),
     loginRate: rateSpec('loginRate', options.loginRate ?? d.loginRate),
     ticketRate: rateSpec('ticketRate', options.ticketRate ?? d.ticketRate),

@@ -2,7 +2,7 @@
 import type { Context } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import type { SessionRecord } from './session-store.ts';
-import { randomToken, sha256, toBase64Url } from './crypto.ts';
+import { randomToken, toBase64Url } from './crypto.ts';
 import type { ResolvedOptions } from './options.ts';
 
 export const SESSION_COOKIE = 'hws_session';
@@ -15,8 +15,8 @@ const TOKEN = /^[A-Za-z0-9_-]{43}$/;
  * `sid = base64url(SHA-256(token))`. So a leaked store, log line or verify response cannot
  * be replayed as a cookie, and the sid is safe to hand to the gateway for logout fan-out.
  */
-function sidOf(token: string): string {
-  return toBase64Url(sha256(token));
+function sidOf(o: ResolvedOptions, token: string): string {
+  return toBase64Url(o.sha256(token));
 }
 
 type CookieOptions = NonNullable<Parameters<typeof setCookie>[3]>;
@@ -48,7 +48,7 @@ export async function startSession(o: ResolvedOptions, c: Context, sub: string):
   const token = randomToken();
   const now = o.now();
   const maxExp = wholeSecond(now + o.sessionMaxAgeMs);
-  await o.sessions.put(sidOf(token), { sub, exp: Math.min(slidingEnd(o), maxExp), maxExp });
+  await o.sessions.put(sidOf(o, token), { sub, exp: Math.min(slidingEnd(o), maxExp), maxExp });
   setCookie(c, SESSION_COOKIE, token, cookieOptions(o, Math.ceil((maxExp - now) / 1000)));
 }
 
@@ -56,7 +56,7 @@ export async function startSession(o: ResolvedOptions, c: Context, sub: string):
 export function cookieSid(o: ResolvedOptions, c: Context): string | null {
   const token = getCookie(c, SESSION_COOKIE, o.secureCookies ? 'host' : undefined);
   if (token === undefined || !TOKEN.test(token)) return null;
-  return sidOf(token);
+  return sidOf(o, token);
 }
 
 /** The live session named by the request's cookie, or null. */

@@ -44,6 +44,8 @@ declare namespace Bun {
     publish(topic: string, data: string): number;
     stop(closeActiveConnections?: boolean): Promise<void>;
   }
+  /** One-shot SHA-256 (a string is hashed as UTF-8). */
+  const SHA256: { hash(data: string | Uint8Array): Uint8Array };
   const version: string;
   const argv: string[];
   function file(path: string | URL): BunFile;

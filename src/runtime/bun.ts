@@ -89,6 +89,8 @@ export const platform: Platform = {
   clientIp: (c: Context) => (c.env as BunEnv).peer,
   readStatic: readStaticFromDisk,
   readTextFile: (path) => Bun.file(path).text(),
+  // Native (BoringSSL), one shot: ~0.2 µs for a session token, against ~2 µs for @noble/hashes on JSC.
+  sha256: (data) => Bun.SHA256.hash(data),
   listen: async (app, options) => {
     const heartbeat = new Heartbeat<BunSocket>(options.heartbeat);
     // The server is set once it exists; no socket can open before that.

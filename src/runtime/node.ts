@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Platform } from '../server/platform.ts';
 import { nodePost } from './node-http-client.ts';
+import { nodeSha256 } from './node-sha256.ts';
 import { listenWithWs, nodeClientIp, wsSocketRuntime } from './ws-listener.ts';
 
 const staticDir = new URL('../../static/', import.meta.url);
@@ -18,6 +19,7 @@ export const platform: Platform = {
   version: process.versions.node,
   ...nodeRuntime,
   post: nodePost,
+  sha256: nodeSha256,
   readStatic: async (name) => {
     try {
       return new Uint8Array(await readFile(new URL(name, staticDir)));

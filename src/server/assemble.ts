@@ -110,6 +110,7 @@ export function assembleServer(config: Config, platform: Platform, logger: Logge
     logger,
     onLogout,
     onBreakerState: metrics.breakerChanged,
+    sha256: platform.sha256,
   });
   // Local subscribers per channel, for the server API's `channels`.
   const subscribers = new SubscriberCounts();

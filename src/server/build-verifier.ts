@@ -6,7 +6,7 @@
  */
 import type { Context, Hono } from 'hono';
 import { createAuthService, parseDemoUsers } from '../auth-service/index.ts';
-import { randomToken } from '../auth-service/crypto.ts';
+import { randomToken, type Sha256 } from '../auth-service/crypto.ts';
 import type { Verifier } from '../auth/verifier.ts';
 import type { OriginGuard } from '../core/admission/index.ts';
 import { HttpVerifier, readIdentity } from '../auth/verifiers/http.ts';
@@ -25,6 +25,8 @@ export interface VerifierDeps {
   readonly onLogout: (event: { sid: string }) => void;
   /** Every circuit breaker transition (metrics). */
   readonly onBreakerState?: (state: BreakerState) => void;
+  /** The runtime's native SHA-256 (Platform.sha256), if it has one. */
+  readonly sha256?: Sha256 | undefined;
 }
 
 /** What the embedded demo users may do on channels (an external auth service returns its own claims). */
@@ -54,6 +56,7 @@ export function buildVerifier(config: Config, deps: VerifierDeps): ResilientVeri
     loginRate: config.loginRate,
     ticketRate: config.ticketRate,
     claimsFor: demoClaims,
+    ...(deps.sha256 === undefined ? {} : { sha256: deps.sha256 }),
   });
   deps.app.route('/', auth.app);
   deps.logger.warn({ users: [...users.keys()] }, 'embedded demo auth service active: do not use its demo credentials in production');

@@ -146,20 +146,49 @@ function statusClassOr(reason: string): string {
 export function createMetrics(options: MetricsOptions): GatewayMetrics {
   const registry = new Registry();
   const registers = [registry];
-  const connections = new Gauge({ name: 'hws_connections', help: 'Open WebSocket connections by state', labelNames: ['state'], registers });
-  for (const state of LIVE_PHASES) connections.set({ state }, 0);
-  const opened = new Counter({ name: 'hws_connections_opened_total', help: 'WebSocket connections opened', registers });
-  const closed = new Counter({
+  // Per-connect counts are plain numbers too (a connect changes phase four times, then closes),
+  // handed to prom-client only when scraped: its labelled inc/dec hash their labels on every call.
+  const phases = new Map<string, number>(LIVE_PHASES.map((state) => [state, 0]));
+  const closes = new Map<string, number>();
+  const verifications = new Map<string, { result: string; reason: string; count: number }>();
+  let openedCount = 0;
+  new Gauge({
+    name: 'hws_connections',
+    help: 'Open WebSocket connections by state',
+    labelNames: ['state'],
+    registers,
+    collect() {
+      for (const [state, count] of phases) this.set({ state }, count);
+    },
+  });
+  new Counter({
+    name: 'hws_connections_opened_total',
+    help: 'WebSocket connections opened',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(openedCount);
+    },
+  });
+  new Counter({
     name: 'hws_connections_closed_total',
     help: 'WebSocket connections closed, by close code',
     labelNames: ['code'],
     registers,
+    collect() {
+      this.reset();
+      for (const [code, count] of closes) this.inc({ code }, count);
+    },
   });
-  const auth = new Counter({
+  new Counter({
     name: 'hws_auth_total',
     help: 'Ticket verifications by result (ok, rejected, unavailable) and reason',
     labelNames: ['result', 'reason'],
     registers,
+    collect() {
+      this.reset();
+      for (const { result, reason, count } of verifications.values()) this.inc({ result, reason }, count);
+    },
   });
   const verifyDuration = new Histogram({
     name: 'hws_verify_duration_seconds',
@@ -291,13 +320,20 @@ export function createMetrics(options: MetricsOptions): GatewayMetrics {
     registry,
     contentType: registry.contentType,
     phaseChanged: (from, to) => {
-      if (from === null) opened.inc();
-      else if (from !== 'closed') connections.dec({ state: from });
-      if (to !== 'closed') connections.inc({ state: to });
+      if (from === null) openedCount++;
+      else if (from !== 'closed') phases.set(from, (phases.get(from) ?? 0) - 1);
+      if (to !== 'closed') phases.set(to, (phases.get(to) ?? 0) + 1);
     },
-    closed: (code) => closed.inc({ code: closeCodeLabel(code) }),
+    closed: (code) => {
+      const label = closeCodeLabel(code);
+      closes.set(label, (closes.get(label) ?? 0) + 1);
+    },
     verified: (result, reason, seconds) => {
-      auth.inc({ result, reason: authReasonLabel(reason) });
+      const label = authReasonLabel(reason);
+      const key = `${result} ${label}`;
+      const entry = verifications.get(key);
+      if (entry === undefined) verifications.set(key, { result, reason: label, count: 1 });
+      else entry.count++;
       verifyDuration.observe({ result }, Math.max(0, seconds));
       if (result === 'unavailable') authErrors.inc();
     },

@@ -2,6 +2,7 @@
 import type { Context, Hono } from 'hono';
 import type { AuditHost } from '../audit/host.ts';
 import type { SocketRuntime } from '../core/socket-port.ts';
+import type { Sha256 } from '../auth-service/crypto.ts';
 
 export type RuntimeName = 'node' | 'bun' | 'deno';
 
@@ -50,6 +51,8 @@ export interface Platform {
     url: string,
     init: { method: 'POST'; headers: Record<string, string>; body: string; signal: AbortSignal },
   ) => Promise<Response>;
+  /** The runtime's native SHA-256 for the embedded auth service's session ids; absent: @noble/hashes in JS. */
+  readonly sha256?: Sha256;
   onShutdownSignal(handler: (signal: string) => void): void;
   /** Raw TCP/TLS for `hardened-ws audit`, loaded only when that command runs. */
   auditHost(): Promise<AuditHost>;

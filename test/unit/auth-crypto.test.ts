@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { execFileSync } from 'node:child_process';
 import { randomToken, safeEqual, sha256, toBase64Url } from '../../src/auth-service/crypto.ts';
+import { nodeSha256 } from '../../src/runtime/node-sha256.ts';
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
 const webDigest = async (bytes: Uint8Array<ArrayBuffer>) => new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
@@ -67,5 +69,26 @@ describe('safeEqual', () => {
     assert.equal(safeEqual('', 'x'), false);
     assert.equal(safeEqual('a'.repeat(1000), 'a'.repeat(1000)), true);
     assert.equal(safeEqual('a'.repeat(1000), `${'a'.repeat(999)}b`), false);
+  });
+});
+
+describe("the runtimes' native SHA-256 (Platform.sha256) agrees with the JS hash", () => {
+  // Session tokens, and the padding boundaries around one and two blocks, as strings, UTF-8 and bytes.
+  const inputs = ['', 'abc', randomToken(), 'ünïcödé ✓ 𝄞', ...[55, 56, 63, 64, 65, 119, 120, 200].map((n) => 'x'.repeat(n))];
+
+  it('Node: crypto.hash', () => {
+    for (const text of inputs) {
+      assert.equal(hex(nodeSha256(text)), hex(sha256(text)), text);
+      const bytes = new TextEncoder().encode(text);
+      assert.equal(hex(nodeSha256(bytes)), hex(sha256(bytes)), `bytes of ${text}`);
+    }
+  });
+
+  it('Bun: Bun.SHA256.hash, as src/runtime/bun.ts calls it', () => {
+    const script = `const inputs = ${JSON.stringify(inputs)};
+      const hex = (b) => Buffer.from(b).toString('hex');
+      console.log(JSON.stringify(inputs.map((t) => [hex(Bun.SHA256.hash(t)), hex(Bun.SHA256.hash(new TextEncoder().encode(t))), Bun.SHA256.hash(t) instanceof Uint8Array])));`;
+    const results = JSON.parse(execFileSync('node_modules/.bin/bun', ['-e', script], { encoding: 'utf8' })) as [string, string, boolean][];
+    inputs.forEach((text, i) => assert.deepEqual(results[i], [hex(sha256(text)), hex(sha256(text)), true], text));
   });
 });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { createAuthService, parseDemoUsers } from '../../src/auth-service/index.ts';
 import type { AuthServiceOptions } from '../../src/auth-service/index.ts';
@@ -395,6 +396,27 @@ describe('POST /auth/verify', () => {
     const res = await verify({ ticket: 'abc', origin: null, ip: null });
     assert.equal(res.status, 503);
     assert.deepEqual(await res.json(), { error: 'unavailable' });
+  });
+});
+
+describe('the session id hash (a runtime port)', () => {
+  it('sid = base64url(SHA-256(cookie token)), by the given hash; without one, by the JS hash, to the same value', async () => {
+    const hashed: string[] = [];
+    const nativeLike = (data: Uint8Array | string) => {
+      hashed.push(typeof data === 'string' ? data : 'bytes');
+      return new Uint8Array(createHash('sha256').update(data).digest());
+    };
+    for (const sha256 of [nativeLike, undefined]) {
+      const { loginTicket, verify } = setup(sha256 === undefined ? {} : { sha256 });
+      const { cookie, ticket } = await loginTicket();
+      const token = cookie.split('=')[1]!;
+      const { sid } = (await (await verify({ ticket, origin: ORIGIN, ip: '10.0.0.1' })).json()) as { sid: string };
+      assert.equal(sid, createHash('sha256').update(token).digest('base64url'));
+    }
+    // login (the new session's sid) and the ticket request (the cookie's sid): the port both times, with the token.
+    assert.equal(hashed.length, 2);
+    assert.match(hashed[0]!, /^[A-Za-z0-9_-]{43}$/);
+    assert.equal(hashed[1], hashed[0]);
   });
 });
 

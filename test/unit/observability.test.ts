@@ -42,6 +42,28 @@ describe('metrics', () => {
     assert.ok(![...s.keys()].some((k) => k.includes('closed') && k.startsWith('hws_connections{')), 'no state="closed" series');
   });
 
+  it('counts per connect (opened, closed by code, verifications) the same across scrapes: collected, not doubled', async () => {
+    const m = metrics();
+    m.phaseChanged(null, 'awaiting_ticket');
+    m.verified('ok', 'ok', 0.002);
+    m.verified('rejected', 'unknown_ticket', 0.001);
+    m.closed(1000);
+    m.closed(4401);
+    const first = await m.scrape();
+    assert.equal(await m.scrape(), first);
+    const s = parseMetrics(first);
+    assert.equal(sample(s, 'hws_connections_opened_total'), 1);
+    assert.equal(sample(s, 'hws_connections_closed_total', { code: '1000' }), 1);
+    assert.equal(sample(s, 'hws_connections_closed_total', { code: '4401' }), 1);
+    assert.equal(sample(s, 'hws_auth_total', { result: 'ok', reason: 'ok' }), 1);
+    assert.equal(sample(s, 'hws_auth_total', { result: 'rejected', reason: 'unknown_ticket' }), 1);
+    m.closed(1000);
+    m.phaseChanged('awaiting_ticket', 'closed');
+    const later = parseMetrics(await m.scrape());
+    assert.equal(sample(later, 'hws_connections_closed_total', { code: '1000' }), 2);
+    assert.equal(sample(later, 'hws_connections', { state: 'awaiting_ticket' }), 0);
+  });
+
   it('keeps every label bounded', async () => {
     assert.equal(closeCodeLabel(4429), '4429');
     assert.equal(closeCodeLabel(1006), '1006');
