@@ -4,20 +4,34 @@
  */
 import type { Connection } from './connection.ts';
 
+interface Keys {
+  readonly sub: string;
+  readonly sid: string | null;
+}
+
 export class ConnectionRegistry {
-  readonly all = new Set<Connection>();
+  /** Every open connection, with its keys once bound (one entry per socket, not one per index). */
+  readonly #all = new Map<Connection, Keys | null>();
   readonly #bySub = new Map<string, Set<Connection>>();
   readonly #bySid = new Map<string, Set<Connection>>();
-  readonly #keys = new Map<Connection, { sub: string; sid: string | null }>();
 
   add(connection: Connection): void {
-    this.all.add(connection);
+    this.#all.set(connection, null);
+  }
+
+  get size(): number {
+    return this.#all.size;
+  }
+
+  /** A copy: closing a connection removes it meanwhile. */
+  connections(): Connection[] {
+    return [...this.#all.keys()];
   }
 
   /** Records an authenticated connection under its user (and session, when the auth service named one). */
   bind(connection: Connection, sub: string, sid: string | null): void {
-    if (!this.all.has(connection) || this.#keys.has(connection)) return;
-    this.#keys.set(connection, { sub, sid });
+    if (this.#all.get(connection) !== null) return; // not open, or bound already
+    this.#all.set(connection, { sub, sid });
     addTo(this.#bySub, sub, connection);
     if (sid !== null) addTo(this.#bySid, sid, connection);
   }
@@ -28,19 +42,18 @@ export class ConnectionRegistry {
    * closes it, logging out the old one no longer does).
    */
   rebind(connection: Connection, sid: string | null): void {
-    const keys = this.#keys.get(connection);
-    if (keys === undefined || keys.sid === sid) return;
+    const keys = this.#all.get(connection);
+    if (!keys || keys.sid === sid) return; // not open or not bound
     if (keys.sid !== null) removeFrom(this.#bySid, keys.sid, connection);
     if (sid !== null) addTo(this.#bySid, sid, connection);
-    this.#keys.set(connection, { sub: keys.sub, sid });
+    this.#all.set(connection, { sub: keys.sub, sid });
   }
 
   /** Forgets the connection; returns the user it was bound to, if any. */
   remove(connection: Connection): string | undefined {
-    this.all.delete(connection);
-    const keys = this.#keys.get(connection);
-    if (keys === undefined) return undefined;
-    this.#keys.delete(connection);
+    const keys = this.#all.get(connection);
+    this.#all.delete(connection);
+    if (!keys) return undefined;
     removeFrom(this.#bySub, keys.sub, connection);
     if (keys.sid !== null) removeFrom(this.#bySid, keys.sid, connection);
     return keys.sub;
@@ -56,7 +69,7 @@ export class ConnectionRegistry {
 
   /** The user an authenticated connection is bound to. */
   subOf(connection: Connection): string | undefined {
-    return this.#keys.get(connection)?.sub;
+    return this.#all.get(connection)?.sub;
   }
 
   users(): number {
