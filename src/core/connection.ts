@@ -69,6 +69,8 @@ export type ConnectionDeps = SharedConnectionDeps & ConnectionOwn;
 export class Connection implements SessionClockWatcher, HandlerContext, TopicMember {
   readonly id: string;
   readonly slot: { release(): void } | undefined;
+  /** The registry's record of this connection (registry.ts; nothing else reads it): a field, not a map entry. */
+  registryEntry: unknown = undefined;
   readonly #socket: SocketPort;
   readonly #origin: string | null;
   readonly #ip: string | null;
