@@ -59,7 +59,8 @@ async function measureJsc() {
   await server.stop();
   const per = (a, b) => ((a - b) / sockets).toFixed(2);
   console.log(
-    `${serverName}: JSC heap ${per(after.heapSize, before.heapSize)} B, ${per(after.objectCount, before.objectCount)} objects, ` +
+    `${serverName}: JSC heap ${per(after.heapSize, before.heapSize)} B (capacity ${per(after.heapCapacity, before.heapCapacity)} B, ` +
+      `extra memory ${per(after.extraMemory, before.extraMemory)} B), ${per(after.objectCount, before.objectCount)} objects, ` +
       `RSS ${per(rss, before.rss)} B per idle authenticated socket (${sockets} sockets, after a forced GC)`,
   );
   const rows = Object.entries(after.types)

@@ -4,7 +4,7 @@
  * of the product: on SIGUSR2 it runs a full garbage collection and writes one line
  * `{"msg":"bench.gc","rss":…,"heapUsed":…}` to stderr, so the harness can read memory after a
  * forced GC without any change to the server's code. On Bun with BENCH_JSC_TYPES=1 the line also
- * carries JSC's live object counts by type and its heap size (`bench:heap` on Bun reads them).
+ * carries JSC's live object counts by type, its heap size and capacity (`bench:heap` on Bun reads them).
  */
 const jsc = typeof Bun !== 'undefined' && process.env.BENCH_JSC_TYPES === '1' ? await import('bun:jsc') : null;
 process.on('SIGUSR2', () => {
@@ -18,7 +18,13 @@ process.on('SIGUSR2', () => {
   const line = { msg: 'bench.gc', ms: Date.now() - started, rss: usage.rss, heapUsed: usage.heapUsed, external: usage.external };
   if (jsc !== null) {
     const stats = jsc.heapStats();
-    Object.assign(line, { heapSize: stats.heapSize, objectCount: stats.objectCount, types: stats.objectTypeCounts });
+    Object.assign(line, {
+      heapSize: stats.heapSize,
+      heapCapacity: stats.heapCapacity,
+      extraMemory: stats.extraMemorySize,
+      objectCount: stats.objectCount,
+      types: stats.objectTypeCounts,
+    });
   }
   process.stderr.write(`${JSON.stringify(line)}\n`);
 });
