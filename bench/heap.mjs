@@ -5,14 +5,14 @@
  * sockets and another with N idle authenticated sockets (after a forced GC each), keeps the
  * objects that exist only in the second (snapshot ids are stable within a process), and prints
  * bytes and objects per socket by type, each with the retainer chain most of them hang from.
- * Snapshots stay in .tmp/bench-heap/ for DevTools (Memory → Load). A Bun server (`product-bun`)
+ * Snapshots stay in .tmp/bench-heap/ for DevTools (Memory → Load). A Bun server (`product-bun`, `bun-serve`)
  * has no such snapshot by signal: JSC's live object counts by type and heap size are compared
  * instead (counts per socket, no bytes by type), with RSS per socket beside them.
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { processRssBytes } from './lib/proc.mjs';
-import { root, startServer } from './lib/servers.mjs';
+import { bin, root, SERVERS, startServer } from './lib/servers.mjs';
 import { runLoad, serverDescriptor } from './lib/trial.mjs';
 
 const args = process.argv.slice(2);
@@ -28,7 +28,7 @@ const snapshots = () =>
     .sort();
 
 if (fromFiles) report(JSON.parse(readFileSync(args[0], 'utf8')), JSON.parse(readFileSync(args[1], 'utf8')), sockets);
-else if (serverName.endsWith('-bun')) await measureJsc();
+else if (SERVERS[serverName]?.command === bin('bun')) await measureJsc();
 else await measure();
 
 /** Opens `sockets` idle authenticated sockets; resolves with a function that closes them. */
