@@ -71,6 +71,8 @@ export class Connection implements SessionClockWatcher, HandlerContext, TopicMem
   readonly slot: { release(): void } | undefined;
   /** The registry's record of this connection (registry.ts; nothing else reads it): a field, not a map entry. */
   registryEntry: unknown = undefined;
+  /** The session clock's place of this connection (session-clock.ts), declared so that every connection has one shape. */
+  clockIndex = -1;
   readonly #socket: SocketPort;
   readonly #origin: string | null;
   readonly #ip: string | null;

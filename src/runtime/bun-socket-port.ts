@@ -51,12 +51,12 @@ export class BunSocketPort implements SocketPort, Pingable {
   #closing = false;
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
   /** From the upgrade until the socket opens: the gateway's session of the upgrade. */
-  session: SocketSession | undefined;
+  session: SocketSession | undefined = undefined;
   /** Once open: where its frames and its close go. */
-  receiver: SocketReceiver | undefined;
-  beatList: Pingable['beatList'];
-  beatPrev: Pingable | undefined;
-  beatNext: Pingable | undefined;
+  receiver: SocketReceiver | undefined = undefined;
+  beatList: Pingable['beatList'] = undefined;
+  beatPrev: Pingable | undefined = undefined;
+  beatNext: Pingable | undefined = undefined;
   beatAt = 0;
 
   constructor(
