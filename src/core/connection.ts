@@ -365,11 +365,8 @@ export class Connection implements SessionClockWatcher, HandlerContext, TopicMem
 
   /** This connection's lines: conn, ip, origin (and sub once authenticated) merged into each. */
   get logger(): Logger {
-    const [id, ip, origin] = [this.id, this.#ip, this.#origin];
-    return new BoundLogger(
-      this.#deps.logger,
-      this.#sub === undefined ? { conn: id, ip, origin } : { conn: id, ip, origin, sub: this.#sub },
-    );
+    const fields = { conn: this.id, ip: this.#ip, origin: this.#origin };
+    return new BoundLogger(this.#deps.logger, this.#sub === undefined ? fields : { ...fields, sub: this.#sub });
   }
 
   get closed(): boolean {
