@@ -5,11 +5,14 @@
  * sockets and another with N idle authenticated sockets (after a forced GC each), keeps the
  * objects that exist only in the second (snapshot ids are stable within a process), and prints
  * bytes and objects per socket by type, each with the retainer chain most of them hang from.
- * Snapshots stay in .tmp/bench-heap/ for DevTools (Memory → Load).
+ * Snapshots stay in .tmp/bench-heap/ for DevTools (Memory → Load). A Bun server (`product-bun`, `bun-serve`)
+ * has no such snapshot by signal: JSC's live object counts by type and heap size are compared
+ * instead (counts per socket, no bytes by type), with RSS per socket beside them.
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { root, startServer } from './lib/servers.mjs';
+import { processRssBytes } from './lib/proc.mjs';
+import { bin, root, SERVERS, startServer } from './lib/servers.mjs';
 import { runLoad, serverDescriptor } from './lib/trial.mjs';
 
 const args = process.argv.slice(2);
@@ -25,7 +28,47 @@ const snapshots = () =>
     .sort();
 
 if (fromFiles) report(JSON.parse(readFileSync(args[0], 'utf8')), JSON.parse(readFileSync(args[1], 'utf8')), sockets);
+else if (SERVERS[serverName]?.command === bin('bun')) await measureJsc();
 else await measure();
+
+/** Opens `sockets` idle authenticated sockets; resolves with a function that closes them. */
+async function openSockets(server) {
+  let stepped;
+  const load = runLoad(
+    'idle-holder.mjs',
+    { server: serverDescriptor(server), steps: [sockets] },
+    { runtime: 'node', stdin: 'pipe', onLine: (e) => stepped?.(e) },
+  );
+  const step = await new Promise((resolve) => (stepped = resolve));
+  if (step.opened !== sockets) throw new Error(`opened ${step.opened} of ${sockets} sockets`);
+  await sleep(2_000);
+  return async () => {
+    load.child.stdin.write('next\n');
+    await load.done;
+  };
+}
+
+async function measureJsc() {
+  process.env.BENCH_JSC_TYPES = '1'; // read by the preloaded gc-hook.mjs in the server
+  const server = await startServer(serverName);
+  const before = await server.gc();
+  const close = await openSockets(server);
+  const after = await server.gc();
+  const rss = processRssBytes(server.pid);
+  await close();
+  await server.stop();
+  const per = (a, b) => ((a - b) / sockets).toFixed(2);
+  console.log(
+    `${serverName}: JSC heap ${per(after.heapSize, before.heapSize)} B (capacity ${per(after.heapCapacity, before.heapCapacity)} B, ` +
+      `extra memory ${per(after.extraMemory, before.extraMemory)} B), ${per(after.objectCount, before.objectCount)} objects, ` +
+      `RSS ${per(rss, before.rss)} B per idle authenticated socket (${sockets} sockets, after a forced GC)`,
+  );
+  const rows = Object.entries(after.types)
+    .map(([type, count]) => [type, (count - (before.types[type] ?? 0)) / sockets])
+    .filter(([, n]) => Math.abs(n) >= 0.05)
+    .sort((a, b) => b[1] - a[1]);
+  for (const [type, n] of rows) console.log(`${n.toFixed(2).padStart(8)}×  ${type}`);
+}
 
 async function measure() {
   rmSync(dir, { recursive: true, force: true });
@@ -48,19 +91,10 @@ async function measure() {
 
   await server.gc();
   const empty = await snapshot();
-  let stepped;
-  const load = runLoad(
-    'idle-holder.mjs',
-    { server: serverDescriptor(server), steps: [sockets] },
-    { runtime: 'node', stdin: 'pipe', onLine: (e) => stepped?.(e) },
-  );
-  const step = await new Promise((resolve) => (stepped = resolve));
-  if (step.opened !== sockets) throw new Error(`opened ${step.opened} of ${sockets} sockets`);
-  await sleep(2_000);
+  const close = await openSockets(server);
   await server.gc();
   const loaded = await snapshot();
-  load.child.stdin.write('next\n');
-  await load.done;
+  await close();
   await server.stop();
   report(JSON.parse(readFileSync(empty, 'utf8')), JSON.parse(readFileSync(loaded, 'utf8')), sockets);
 }

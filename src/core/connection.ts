@@ -7,7 +7,7 @@
 import { transition, initialState, type ConnEvent, type ConnState, type Effect } from './connection-machine.ts';
 import { withDeadline } from '../auth/deadline.ts';
 import type { Identity, Verifier, VerifyRequest, VerifyResult } from '../auth/verifier.ts';
-import { TokenBucket } from './token-bucket.ts';
+import { refilled } from './token-bucket.ts';
 import type { Frame, OutboundMessage } from '../protocol/messages.ts';
 import { encode } from '../protocol/encode.ts';
 import { utf8ByteLength } from '../protocol/parse.ts';
@@ -32,16 +32,23 @@ const SLOW_CONSUMER_GRACE_MS = 1_000;
  */
 export type Admit = (identity: Identity, connection: Connection) => CloseCodeInfo | null | Promise<CloseCodeInfo | null>;
 
-export interface ConnectionDeps {
+/** What is this socket's own: copied into the connection's fields (no per-socket deps object). */
+export interface ConnectionOwn {
   readonly id: string;
   readonly socket: SocketPort;
+  readonly origin: string | null;
+  readonly ip: string | null;
+  /** Something the socket holds (the admission's slot), released by whoever owns it once it closed. */
+  readonly slot?: { release(): void };
+}
+
+/** What every connection of a gateway shares: one object, not one per socket. */
+export interface SharedConnectionDeps {
   readonly verifier: Verifier;
   readonly handlers: Handlers;
   readonly limits: Limits;
   /** Receives this connection's lines with conn, ip and origin (and sub once authenticated) in their fields. */
   readonly logger: Logger;
-  readonly origin: string | null;
-  readonly ip: string | null;
   readonly now: () => number;
   /** The gateway's one timer for every socket's session warning and expiry. */
   readonly sessionClock: SessionClock;
@@ -53,8 +60,22 @@ export interface ConnectionDeps {
   readonly onIdentityChanged?: (connection: Connection, identity: Identity) => void;
 }
 
+export type ConnectionDeps = SharedConnectionDeps & ConnectionOwn;
+
+/**
+ * An idle authenticated socket costs memory per field, and more per object or map entry: what a
+ * connection needs of its own (ids, rate bucket, clock membership) is kept in fields here.
+ */
 export class Connection implements SessionClockWatcher, HandlerContext, TopicMember {
   readonly id: string;
+  readonly slot: { release(): void } | undefined;
+  /** The registry's record of this connection (registry.ts; nothing else reads it): a field, not a map entry. */
+  registryEntry: unknown = undefined;
+  /** The session clock's place of this connection (session-clock.ts), declared so that every connection has one shape. */
+  clockIndex = -1;
+  readonly #socket: SocketPort;
+  readonly #origin: string | null;
+  readonly #ip: string | null;
   #state: ConnState = initialState;
   /** The events queued behind a running one; none while the socket is idle (no promise kept per socket). */
   #chain: Promise<void> | undefined;
@@ -63,7 +84,10 @@ export class Connection implements SessionClockWatcher, HandlerContext, TopicMem
   /** Events running or queued; 0 means the next event may run synchronously. */
   #busy = 0;
   #deadline: ReturnType<typeof setTimeout> | undefined;
-  /** The session end the clock is armed for (epoch seconds), and the second of its warning. */
+  /**
+   * The session end the clock is armed for (epoch seconds), and the second of its warning. The
+   * clock holds the connection under one second at a time: the warning's while one is due, else exp.
+   */
   #sessionExp: number | undefined;
   #warningSecond: number | undefined;
   #closedNotified = false;
@@ -73,13 +97,21 @@ export class Connection implements SessionClockWatcher, HandlerContext, TopicMem
   #sub: string | undefined;
   /** The runtime topics this socket is subscribed to (channel fan-out), left when it closes. */
   #joined: { readonly topics: SocketTopics; readonly names: string[] } | undefined;
-  readonly #rate: TokenBucket;
-  readonly #deps: ConnectionDeps;
+  /** The message rate's token bucket (limits.messageRate), as two numbers. */
+  #tokens: number;
+  #tokensAt: number;
+  readonly #deps: SharedConnectionDeps;
 
-  constructor(deps: ConnectionDeps) {
+  /** `own` defaults to `deps` (tests pass one object); the gateway passes its shared deps and the socket's own. */
+  constructor(deps: SharedConnectionDeps | ConnectionDeps, own: ConnectionOwn = deps as ConnectionDeps) {
     this.#deps = deps;
-    this.id = deps.id;
-    this.#rate = new TokenBucket(deps.limits.messageRate, deps.now());
+    this.id = own.id;
+    this.slot = own.slot;
+    this.#socket = own.socket;
+    this.#origin = own.origin;
+    this.#ip = own.ip;
+    this.#tokens = deps.limits.messageRate.burst;
+    this.#tokensAt = deps.now();
   }
 
   get state(): ConnState {
@@ -98,7 +130,7 @@ export class Connection implements SessionClockWatcher, HandlerContext, TopicMem
   receive(frame: Frame): void {
     if (this.#state.phase === 'closed') return;
     this.#deps.observer?.messageIn?.(frame.bytes);
-    if (!this.#rate.take(this.#deps.now()).ok) return this.#limitHit('message_rate', CloseCodes.rateLimited);
+    if (!this.#takeToken()) return this.#limitHit('message_rate', CloseCodes.rateLimited);
     if (this.#pending >= this.#deps.limits.maxPendingEvents) return this.#limitHit('pending_events', CloseCodes.policyViolation);
     this.#enqueue({ type: 'frame', frame });
   }
@@ -122,7 +154,15 @@ export class Connection implements SessionClockWatcher, HandlerContext, TopicMem
 
   /** Drops the connection without a close handshake (after a drain timeout). */
   terminate(): void {
-    this.#deps.socket.terminate();
+    this.#socket.terminate();
+  }
+
+  #takeToken(): boolean {
+    const now = this.#deps.now();
+    const tokens = refilled(this.#deps.limits.messageRate, this.#tokens, this.#tokensAt, now);
+    this.#tokensAt = now;
+    this.#tokens = tokens >= 1 ? tokens - 1 : tokens;
+    return tokens >= 1;
   }
 
   #limitHit(limit: string, info: CloseCodeInfo): void {
@@ -231,7 +271,7 @@ export class Connection implements SessionClockWatcher, HandlerContext, TopicMem
         // Nothing more goes out after our close frame: out of every fan-out topic first.
         this.#leaveTopics();
         try {
-          this.#deps.socket.close(effect.code, effect.reason);
+          this.#socket.close(effect.code, effect.reason);
         } catch {
           // Already closing on the runtime's side: the close event still arrives.
         }
@@ -252,8 +292,8 @@ export class Connection implements SessionClockWatcher, HandlerContext, TopicMem
 
   /** The verification, bounded by the verify timeout (the one deadline; the verifier gets its signal). */
   #startVerification(ticket: string, purpose: 'auth' | 'refresh', id: string | number | undefined): void {
-    const { verifier, limits, origin, ip } = this.#deps;
-    const request: VerifyRequest = { ticket, origin, ip };
+    const { verifier, limits } = this.#deps;
+    const request: VerifyRequest = { ticket, origin: this.#origin, ip: this.#ip };
     // Latency from the monotonic clock: an in-process verification takes well under a millisecond.
     const started = performance.now();
     void withDeadline<VerifyResult>(
@@ -286,17 +326,15 @@ export class Connection implements SessionClockWatcher, HandlerContext, TopicMem
     this.#disarmSessionTimers();
     const warningMs = this.#deps.limits.sessionWarningMs;
     this.#sessionExp = exp;
-    this.#deps.sessionClock.add(exp, this);
     if (warningMs > 0 && exp * 1000 - this.#deps.now() > warningMs) {
       this.#warningSecond = Math.floor((exp * 1000 - warningMs) / 1000);
-      this.#deps.sessionClock.add(this.#warningSecond, this);
     }
+    this.#deps.sessionClock.add(this.#warningSecond ?? exp, this);
   }
 
   #disarmSessionTimers(): void {
-    const clock = this.#deps.sessionClock;
-    if (this.#sessionExp !== undefined) clock.delete(this.#sessionExp, this);
-    if (this.#warningSecond !== undefined) clock.delete(this.#warningSecond, this);
+    const second = this.#warningSecond ?? this.#sessionExp;
+    if (second !== undefined) this.#deps.sessionClock.delete(second, this);
     this.#sessionExp = this.#warningSecond = undefined;
   }
 
@@ -309,6 +347,7 @@ export class Connection implements SessionClockWatcher, HandlerContext, TopicMem
       this.#enqueue({ type: 'session_expired', exp });
     } else if (this.#warningSecond !== undefined && now >= this.#warningSecond * 1000) {
       this.#warningSecond = undefined;
+      this.#deps.sessionClock.add(exp, this); // the warning's second is over: wait for the end
       this.#enqueue({ type: 'session_warning', exp });
     }
   }
@@ -326,11 +365,8 @@ export class Connection implements SessionClockWatcher, HandlerContext, TopicMem
 
   /** This connection's lines: conn, ip, origin (and sub once authenticated) merged into each. */
   get logger(): Logger {
-    const { id, ip, origin } = this.#deps;
-    return new BoundLogger(
-      this.#deps.logger,
-      this.#sub === undefined ? { conn: id, ip, origin } : { conn: id, ip, origin, sub: this.#sub },
-    );
+    const fields = { conn: this.id, ip: this.#ip, origin: this.#origin };
+    return new BoundLogger(this.#deps.logger, this.#sub === undefined ? fields : { ...fields, sub: this.#sub });
   }
 
   get closed(): boolean {
@@ -356,12 +392,12 @@ export class Connection implements SessionClockWatcher, HandlerContext, TopicMem
     let outcome;
     const text = encode(message);
     try {
-      outcome = this.#deps.socket.send(text);
+      outcome = this.#socket.send(text);
     } catch {
       return; // The socket is going away; its close event will settle the state.
     }
     if (this.#deps.observer?.messageOut) this.#deps.observer.messageOut(utf8ByteLength(text));
-    if (outcome === 'dropped' || (outcome === 'sent' && this.#deps.socket.bufferedAmount() > this.#deps.limits.maxBufferedBytes)) {
+    if (outcome === 'dropped' || (outcome === 'sent' && this.#socket.bufferedAmount() > this.#deps.limits.maxBufferedBytes)) {
       this.#slowConsumer();
     }
   }
@@ -369,7 +405,7 @@ export class Connection implements SessionClockWatcher, HandlerContext, TopicMem
   #slowConsumer(): void {
     this.#limitHit('send_buffer', CloseCodes.slowConsumer);
     // Our close frame waits behind everything the reader has not read: do not wait for its answer.
-    this.#terminateTimer ??= setTimeout(() => this.#deps.socket.terminate(), SLOW_CONSUMER_GRACE_MS);
+    this.#terminateTimer ??= setTimeout(() => this.#socket.terminate(), SLOW_CONSUMER_GRACE_MS);
   }
 
   // --- The runtime's fan-out (core/fanout.ts): channel deliveries sent to many sockets by one call ---
@@ -379,7 +415,7 @@ export class Connection implements SessionClockWatcher, HandlerContext, TopicMem
     if (this.#state.phase !== 'authenticated' || this.#closedNotified) return false;
     const joined = this.#joined;
     if (joined !== undefined && joined.topics !== topics) return false; // one runtime's topics per socket
-    if (!topics.subscribe(this.#deps.socket, topic)) return false;
+    if (!topics.subscribe(this.#socket, topic)) return false;
     if (joined === undefined) this.#joined = { topics, names: [topic] };
     else joined.names.push(topic);
     return true;
@@ -391,20 +427,20 @@ export class Connection implements SessionClockWatcher, HandlerContext, TopicMem
     const i = joined.names.indexOf(topic);
     if (i === -1) return;
     joined.names.splice(i, 1);
-    topics.unsubscribe(this.#deps.socket, topic);
+    topics.unsubscribe(this.#socket, topic);
   }
 
   #leaveTopics(): void {
     const joined = this.#joined;
     if (joined === undefined) return;
     this.#joined = undefined;
-    for (const name of joined.names) joined.topics.unsubscribe(this.#deps.socket, name);
+    for (const name of joined.names) joined.topics.unsubscribe(this.#socket, name);
   }
 
   /** After a fan-out the runtime could not vouch for: a send buffer past the cap is a slow consumer, as after a send. */
   checkSendBuffer(): void {
     if (this.#state.phase === 'closed') return;
-    if (this.#deps.socket.bufferedAmount() > this.#deps.limits.maxBufferedBytes) this.#slowConsumer();
+    if (this.#socket.bufferedAmount() > this.#deps.limits.maxBufferedBytes) this.#slowConsumer();
   }
 
   #clearTimers(): void {

@@ -7,9 +7,9 @@ import { Hono, type Context } from 'hono';
 import { withRetryHint } from '../protocol/close-reason.ts';
 import type { Identity, Verifier } from '../auth/verifier.ts';
 import type { UserConnections } from './user-connections.ts';
-import type { Admission, Slot } from './admission/index.ts';
+import type { Admission } from './admission/index.ts';
 import { CloseCodes, type CloseCodeInfo } from '../protocol/close-codes.ts';
-import { Connection, type ConnectionDeps } from './connection.ts';
+import { Connection, type SharedConnectionDeps } from './connection.ts';
 import { validateHandshake } from './handshake.ts';
 import type { Handlers } from './handler.ts';
 import type { GatewayObserver } from './observer.ts';
@@ -108,13 +108,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     return null;
   };
 
-  /** The admission slot each open connection holds, released when its socket is gone. */
-  const slots = new Map<Connection, Slot>();
-  /**
-   * What every connection shares, once: the prototype of each connection's deps, which hold only
-   * its id, socket, origin and IP, so an idle socket keeps no copy of these and no closure.
-   */
-  const sharedDeps: Omit<ConnectionDeps, 'id' | 'socket' | 'origin' | 'ip'> = {
+  /** What every connection shares, once: an idle socket keeps no copy of these and no closure. */
+  const sharedDeps: SharedConnectionDeps = {
     verifier: options.verifier,
     handlers,
     limits,
@@ -128,9 +123,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     onClosed: (closed) => {
       const sub = registry.remove(closed);
       if (sub !== undefined) void userConnections.release(sub, closed.id);
-      slots.get(closed)?.release();
-      slots.delete(closed);
-      if (registry.all.size === 0) onEmpty?.();
+      closed.slot?.release(); // the admission slot it held
+      if (registry.size === 0) onEmpty?.();
     },
   };
 
@@ -148,9 +142,7 @@ export function createGateway(options: GatewayOptions): Gateway {
           port.close(CloseCodes.tryAgainLater.code, 'server busy');
           return { receive() {}, peerClosed: () => slot.release() };
         }
-        const own: Pick<ConnectionDeps, 'id' | 'socket' | 'origin' | 'ip'> = { id: crypto.randomUUID(), socket: port, origin, ip };
-        const connection = new Connection(Object.assign(Object.create(sharedDeps) as ConnectionDeps, own));
-        if (slot !== undefined) slots.set(connection, slot);
+        const connection = new Connection(sharedDeps, { id: crypto.randomUUID(), socket: port, origin, ip, slot });
         registry.add(connection);
         connection.open();
         closeLate?.(connection);
@@ -168,7 +160,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   return {
     app,
     limits,
-    connectionCount: () => registry.all.size,
+    connectionCount: () => registry.size,
     userCount: () => registry.users(),
     revoke(target, info, cause) {
       const targets =
@@ -188,16 +180,16 @@ export function createGateway(options: GatewayOptions): Gateway {
             : MIN_RECONNECT_HINT_MS + Math.random() * Math.max(0, reconnectJitterMs - MIN_RECONNECT_HINT_MS);
         connection.close(withRetryHint(info, hint), cause);
       };
-      if (registry.all.size === 0) return;
+      if (registry.size === 0) return;
       const drained = new Promise<void>((resolve) => {
         onEmpty = resolve;
       });
-      for (const connection of [...registry.all]) closeLate(connection);
+      for (const connection of registry.connections()) closeLate(connection);
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([drained, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
       clearTimeout(timer);
       // Peers that never answered the close frame would otherwise hold the listener open (ws waits 30 s).
-      for (const connection of registry.all) connection.terminate();
+      for (const connection of registry.connections()) connection.terminate();
     },
   };
 }

@@ -11,6 +11,10 @@ export interface RateSpec {
 
 export type TakeResult = { readonly ok: true } | { readonly ok: false; readonly retryAfterMs: number };
 
+/** A bucket's level at `now`, from `tokens` at `updated` (ms): refilled at the rate, never above burst. */
+export const refilled = (spec: RateSpec, tokens: number, updated: number, now: number): number =>
+  Math.min(spec.burst, tokens + (Math.max(0, now - updated) / 1000) * spec.perSecond);
+
 /** One answer for every granted take: the per-message path allocates nothing here. */
 const GRANTED: TakeResult = Object.freeze({ ok: true });
 
@@ -27,8 +31,7 @@ export class TokenBucket {
   }
 
   take(now: number, cost = 1): TakeResult {
-    const elapsed = Math.max(0, now - this.#updated) / 1000;
-    this.#tokens = Math.min(this.spec.burst, this.#tokens + elapsed * this.spec.perSecond);
+    this.#tokens = refilled(this.spec, this.#tokens, this.#updated, now);
     this.#updated = now;
     if (this.#tokens >= cost) {
       this.#tokens -= cost;
@@ -44,7 +47,7 @@ export class TokenBucket {
 
   /** True when the bucket is full again, i.e. forgetting it changes nothing. */
   isIdle(now: number): boolean {
-    return this.#tokens + (Math.max(0, now - this.#updated) / 1000) * this.spec.perSecond >= this.spec.burst;
+    return refilled(this.spec, this.#tokens, this.#updated, now) >= this.spec.burst;
   }
 }
 

@@ -2,7 +2,8 @@
  * Bun's ServerWebSocket as the gateway's SocketPort. Web-standard code (no Bun globals), so the
  * deferred close is unit-tested under Node (test/unit/transport.test.ts).
  */
-import type { SendOutcome, SocketPort } from '../core/socket-port.ts';
+import type { SendOutcome, SocketPort, SocketReceiver, SocketSession } from '../core/socket-port.ts';
+import type { Pingable } from './heartbeat.ts';
 
 /** What the port uses of Bun's ServerWebSocket. */
 export interface BunSocketLike {
@@ -11,7 +12,11 @@ export interface BunSocketLike {
   close(code: number, reason: string): void;
   terminate(): void;
   getBufferedAmount(): number;
+  ping?(): unknown;
 }
+
+/** Until the socket opens, a port has no socket: nothing is open, sent or buffered. */
+const NOT_OPEN: BunSocketLike = { readyState: 0, send: () => 0, close() {}, terminate() {}, getBufferedAmount: () => 0 };
 
 /** What publishes to Bun's topics: the listener the socket belongs to (see bun-topics.ts). */
 export interface TopicPublisher {
@@ -38,16 +43,37 @@ const FLUSH_LIMIT_MS = 5_000;
  * queued behind that data or a timeout passes — 12–14 s measured for a reader that stopped
  * reading. Held back, the close goes out once the data has, and until then `terminate()` can still
  * drop the connection (the slow-consumer path relies on it), with the same bound on every runtime.
+ *
+ * On Bun the port is also the socket's whole JS state (its `ws.data`, bun.ts) and the heartbeat's
+ * node: one object per socket.
  */
-export class BunSocketPort implements SocketPort {
+export class BunSocketPort implements SocketPort, Pingable {
   #closing = false;
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
+  /** From the upgrade until the socket opens: the gateway's session of the upgrade. */
+  session: SocketSession | undefined = undefined;
+  /** Once open: where its frames and its close go. */
+  receiver: SocketReceiver | undefined = undefined;
+  beatList: Pingable['beatList'] = undefined;
+  beatPrev: Pingable | undefined = undefined;
+  beatNext: Pingable | undefined = undefined;
+  beatAt = 0;
 
   constructor(
-    readonly raw: BunSocketLike,
+    public raw: BunSocketLike = NOT_OPEN,
     /** The server whose topics this socket can join (absent: it sends one by one). */
-    readonly publisher?: TopicPublisher,
+    public publisher?: TopicPublisher,
   ) {}
+
+  /** The socket opened (the port was made at the upgrade, before it existed). */
+  attach(raw: BunSocketLike, publisher: TopicPublisher): void {
+    this.raw = raw;
+    this.publisher = publisher;
+  }
+
+  ping(): void {
+    this.raw.ping?.();
+  }
 
   // Bun: bytes written (> 0), -1 queued behind backpressure, 0 dropped.
   send(text: string): SendOutcome {

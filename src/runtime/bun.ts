@@ -1,6 +1,6 @@
 /** Bun platform: `Bun.serve` and its WebSocket upgrade; frame limit enforced natively too. */
 import type { Context, Next } from 'hono';
-import type { SocketReceiver, SocketRuntime, SocketSession } from '../core/socket-port.ts';
+import type { SocketRuntime } from '../core/socket-port.ts';
 import type { ListenOptions, Platform } from '../server/platform.ts';
 import { BunSocketPort, type BunSocketLike, type TopicPublisher } from './bun-socket-port.ts';
 import { BunTopics } from './bun-topics.ts';
@@ -55,15 +55,12 @@ interface BunEnv {
 }
 
 /**
- * A socket's whole JS state on Bun: the session until it opens, then the gateway's receiver. Set
- * by our upgrade below, read by Bun's callbacks in `listen` (shared by every socket).
+ * A socket's whole JS state on Bun is its port (`ws.data`): the session until it opens, then the
+ * gateway's receiver, and the heartbeat's links. Made by our upgrade below, read by Bun's callbacks
+ * in `listen` (shared by every socket).
  */
-interface SocketData {
-  session: SocketSession | undefined;
-  receiver: SocketReceiver | undefined;
-}
 interface BunSocket extends BunSocketLike {
-  readonly data: SocketData;
+  readonly data: BunSocketPort;
   ping(): unknown;
 }
 
@@ -75,7 +72,8 @@ interface BunSocket extends BunSocketLike {
  */
 const bunSocketRuntime: SocketRuntime = {
   upgrade: (accept) => async (c: Context, next: Next) => {
-    const data: SocketData = { session: accept(c), receiver: undefined };
+    const data = new BunSocketPort();
+    data.session = accept(c);
     if ((c.env as BunEnv).server.upgrade(c.req.raw, { data })) return new Response(null);
     await next();
   },
@@ -92,7 +90,7 @@ export const platform: Platform = {
   // Native (BoringSSL), one shot: ~0.2 µs for a session token, against ~2 µs for @noble/hashes on JSC.
   sha256: (data) => Bun.SHA256.hash(data),
   listen: async (app, options) => {
-    const heartbeat = new Heartbeat<BunSocket>(options.heartbeat);
+    const heartbeat = new Heartbeat<BunSocketPort>(options.heartbeat);
     // The server is set once it exists; no socket can open before that.
     const listener: { server?: Bun.Server } = {};
     const publisher: TopicPublisher = {
@@ -116,11 +114,12 @@ export const platform: Platform = {
       // The session's open and the receiver's frames and close, with the heartbeat around them.
       websocket: {
         open(ws: BunSocket) {
-          heartbeat.add(ws);
-          const data = ws.data;
-          const session = data.session!;
-          data.session = undefined; // let go: the receiver is all an open socket needs
-          data.receiver = session.opened(new BunSocketPort(ws, publisher));
+          const port = ws.data;
+          port.attach(ws, publisher);
+          heartbeat.add(port);
+          const session = port.session!;
+          port.session = undefined; // let go: the receiver is all an open socket needs
+          port.receiver = session.opened(port);
         },
         message(ws: BunSocket, message: string | Uint8Array) {
           const receiver = ws.data.receiver;
@@ -140,10 +139,10 @@ export const platform: Platform = {
           if (ws.getBufferedAmount() > options.maxBufferedBytes) ws.terminate();
         },
         pong(ws: BunSocket) {
-          heartbeat.answered(ws);
+          heartbeat.answered(ws.data);
         },
         close(ws: BunSocket, code: number) {
-          heartbeat.remove(ws);
+          heartbeat.remove(ws.data);
           const { receiver, session } = ws.data;
           if (receiver !== undefined) receiver.peerClosed(code);
           else session?.abandoned(); // never opened

@@ -5,10 +5,11 @@
  * (instead of Bun's `sendPings`, whose pings go out in uWS's 4 s timer steps: thousands of sockets
  * in one native loop, which tripled a probe's p99 at 19,000 idle sockets).
  *
- * Sockets wait in two insertion-ordered maps, `idle` (by when they last answered) and `awaiting`
+ * Sockets wait in two lists in time order, `idle` (by when they last answered) and `awaiting`
  * (by when their ping went out), so each tick looks only at the heads that are due instead of
  * walking every socket. Pings per tick are capped: sockets that connected together are pinged
- * over several ticks, not in one synchronous loop that stalls every other socket.
+ * over several ticks, not in one synchronous loop that stalls every other socket. The lists are
+ * linked through fields of the sockets themselves: a Map entry per socket cost ~170 B of JSC heap.
  */
 export interface HeartbeatOptions {
   readonly intervalMs: number;
@@ -19,6 +20,39 @@ export interface HeartbeatOptions {
 export interface Pingable {
   ping(): void;
   terminate(): void;
+  /** The heartbeat's own bookkeeping on the socket (nothing else touches it): its list, neighbours and time. */
+  beatList?: BeatList | undefined;
+  beatPrev?: Pingable | undefined;
+  beatNext?: Pingable | undefined;
+  beatAt?: number;
+}
+
+/** A doubly-linked list through the sockets' `beat*` fields, in the order they were pushed. */
+export class BeatList {
+  head: Pingable | undefined;
+  tail: Pingable | undefined;
+  size = 0;
+
+  push(socket: Pingable, at: number): void {
+    socket.beatList = this;
+    socket.beatAt = at;
+    socket.beatPrev = this.tail;
+    socket.beatNext = undefined;
+    if (this.tail === undefined) this.head = socket;
+    else this.tail.beatNext = socket;
+    this.tail = socket;
+    this.size++;
+  }
+
+  remove(socket: Pingable): void {
+    const { beatPrev: prev, beatNext: next } = socket;
+    if (prev === undefined) this.head = next;
+    else prev.beatNext = next;
+    if (next === undefined) this.tail = prev;
+    else next.beatPrev = prev;
+    socket.beatList = socket.beatPrev = socket.beatNext = undefined;
+    this.size--;
+  }
 }
 
 /** Short ticks with small batches: each tick's pings are one synchronous loop that others wait behind. */
@@ -27,8 +61,8 @@ const TICK_MS = 10;
 const MIN_PINGS_PER_TICK = 20;
 
 export class Heartbeat<S extends Pingable> {
-  readonly #idle = new Map<S, number>();
-  readonly #awaiting = new Map<S, number>();
+  readonly #idle = new BeatList();
+  readonly #awaiting = new BeatList();
   readonly #options: HeartbeatOptions;
   readonly #tick: ReturnType<typeof setInterval>;
 
@@ -40,20 +74,22 @@ export class Heartbeat<S extends Pingable> {
 
   /** A socket opened: its first ping is due one interval from now. */
   add(socket: S): void {
-    this.#idle.set(socket, Date.now());
+    socket.beatList?.remove(socket);
+    this.#idle.push(socket, Date.now());
   }
 
   /** A pong arrived. */
   answered(socket: S): void {
-    if (!this.#awaiting.delete(socket) && !this.#idle.has(socket)) return; // closed meanwhile
-    this.#idle.delete(socket); // re-inserted at the tail: the most recently answered
-    this.#idle.set(socket, Date.now());
+    const list = socket.beatList;
+    if (list !== this.#idle && list !== this.#awaiting) return; // closed meanwhile
+    list.remove(socket);
+    this.#idle.push(socket, Date.now()); // at the tail: the most recently answered
   }
 
   /** The socket closed. */
   remove(socket: S): void {
-    this.#idle.delete(socket);
-    this.#awaiting.delete(socket);
+    const list = socket.beatList;
+    if (list === this.#idle || list === this.#awaiting) list.remove(socket);
   }
 
   stop(): void {
@@ -63,16 +99,16 @@ export class Heartbeat<S extends Pingable> {
   #beat(): void {
     const { intervalMs, timeoutMs } = this.#options;
     const now = Date.now();
-    for (const [socket, pingedAt] of this.#awaiting) {
-      if (now - pingedAt < timeoutMs) break;
-      this.#awaiting.delete(socket);
+    for (let socket = this.#awaiting.head; socket !== undefined; socket = this.#awaiting.head) {
+      if (now - socket.beatAt! < timeoutMs) break;
+      this.#awaiting.remove(socket);
       socket.terminate();
     }
     let budget = Math.max(MIN_PINGS_PER_TICK, Math.ceil(((this.#idle.size + this.#awaiting.size) * TICK_MS * 2) / intervalMs));
-    for (const [socket, answeredAt] of this.#idle) {
-      if (now - answeredAt < intervalMs || budget-- === 0) break;
-      this.#idle.delete(socket);
-      this.#awaiting.set(socket, now);
+    for (let socket = this.#idle.head; socket !== undefined; socket = this.#idle.head) {
+      if (now - socket.beatAt! < intervalMs || budget-- === 0) break;
+      this.#idle.remove(socket);
+      this.#awaiting.push(socket, now);
       socket.ping();
     }
   }

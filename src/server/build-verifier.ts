@@ -29,8 +29,12 @@ export interface VerifierDeps {
   readonly sha256?: Sha256 | undefined;
 }
 
-/** What the embedded demo users may do on channels (an external auth service returns its own claims). */
-const demoClaims = () => ({ subscribe: ['chat:*', 'user:{sub}'], publish: ['chat:*'] });
+/**
+ * What the embedded demo users may do on channels (an external auth service returns its own
+ * claims). One frozen copy: every socket's identity shares its arrays instead of holding its own.
+ */
+const DEMO_CLAIMS = Object.freeze({ subscribe: Object.freeze(['chat:*', 'user:{sub}']), publish: Object.freeze(['chat:*']) });
+const demoClaims = () => DEMO_CLAIMS;
 
 export function buildVerifier(config: Config, deps: VerifierDeps): ResilientVerifier {
   if (config.authVerifyUrl !== undefined) {

@@ -76,6 +76,20 @@ describe('Heartbeat (Node and Bun)', () => {
     hb.stop();
   });
 
+  it('a socket closed from the middle of the lists leaves the others in them, in order', async () => {
+    const hb = start(200, 200);
+    const [first, middle, last] = [hb.connect(true), hb.connect(false), hb.connect(false)];
+    hb.heartbeat.remove(middle); // unlinked between two idle sockets
+    await sleep(300); // all pinged; `last` now waits for its pong
+    hb.heartbeat.remove(last); // unlinked from the tail of the awaiting list
+    await sleep(350);
+    assert.deepEqual(middle.pings, []);
+    assert.equal(last.pings.length, 1);
+    assert.equal(last.terminated, false, 'removed before its timeout: not terminated');
+    assert.ok(first.pings.length >= 2, `the answering socket is still pinged (${first.pings.length})`);
+    hb.stop();
+  });
+
   it('a pong that arrives after the close does not bring the socket back', async () => {
     const hb = start(200, 200);
     const ws = hb.connect(false);

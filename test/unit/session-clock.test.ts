@@ -40,6 +40,25 @@ describe('SessionClock', () => {
     assert.deepEqual(gone.ticks, []);
   });
 
+  it('deleting watchers from anywhere in a bucket keeps the rest (and a stale delete is ignored)', async () => {
+    const clock = new SessionClock(Date.now);
+    const past = Math.floor(Date.now() / 1000) - 5;
+    const later = past + 3600;
+    const [a, b, c, d] = [watcher(), watcher(), watcher(), watcher()];
+    for (const w of [a, b, c, d]) clock.add(past, w);
+    clock.delete(past, b); // from the middle: the last one takes its place
+    clock.delete(past, d); // the last one
+    clock.delete(later, a); // a second `a` is not waiting for: nothing happens
+    clock.delete(past, b); // twice: nothing happens
+    assert.equal(clock.size, 2);
+    await sleep(20);
+    assert.deepEqual(
+      [a, b, c, d].map((w) => w.ticks.length),
+      [1, 0, 1, 0],
+    );
+    assert.equal(clock.size, 0);
+  });
+
   it('an earlier second added later re-aims the timer; the later one still fires after', async () => {
     const clock = new SessionClock(Date.now);
     const now = Math.floor(Date.now() / 1000);
