@@ -68,7 +68,9 @@ const T = quick
       fanSubscribers: 1000,
       memSteps: [1000, 5000, 10000, 19000],
       settleMs: 3000,
-      probeIdleMs: 8000,
+      // Idle and loaded windows alike: the same number of samples decides both p99s (8 s idle
+      // against 45 s loaded compared the 19th-worst of ~1,900 with the 106th-worst of ~10,600).
+      probeIdleMs: 45_000,
       probeLoadedMs: 45_000,
       stormSubscribers: 5000,
       subsMemorySockets: 10_000,
@@ -490,8 +492,9 @@ function evaluateTargets(scenarios, memory) {
     if (m.probes) {
       targets.push({
         name: `${m.probes.connections} idle sockets + heartbeats, probe echo p99 ≤ ${PROBE_P99_TARGET}× idle (${m.server})`,
-        met: m.probes.connections >= 19_000 ? m.probes.p99Ratio <= PROBE_P99_TARGET : null,
-        display: `×${m.probes.p99Ratio.toFixed(2)} (p99 ${(m.probes.idle.p99Us / 1000).toFixed(2)} ms idle → ${(m.probes.loaded.p99Us / 1000).toFixed(2)} ms)`,
+        // A window still noisy after its retries measured the other engineers' jobs, not the server: no verdict.
+        met: m.probes.connections >= 19_000 && !m.probes.noisy ? m.probes.p99Ratio <= PROBE_P99_TARGET : null,
+        display: `×${m.probes.p99Ratio.toFixed(2)} (p99 ${(m.probes.idle.p99Us / 1000).toFixed(2)} ms idle → ${(m.probes.loaded.p99Us / 1000).toFixed(2)} ms${m.probes.noisy ? '; noisy: other processes on the cores in every attempt' : ''})`,
       });
     }
   }

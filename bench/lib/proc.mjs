@@ -39,6 +39,19 @@ export function processCpuSeconds(pid) {
   }
 }
 
+/**
+ * Nanoseconds a process's main thread (its event loop) has spent runnable but waiting for a CPU
+ * (`/proc/<pid>/task/<pid>/schedstat`, field 2: exact, unlike the 10 ms ticks of /proc/stat),
+ * or NaN once it is gone. A millisecond burst of another process on the core shows here.
+ */
+export function mainThreadWaitNs(pid) {
+  try {
+    return Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[1]);
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /** Resident set size in bytes (VmRSS), or NaN. */
 export function processRssBytes(pid) {
   try {

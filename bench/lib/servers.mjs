@@ -203,9 +203,9 @@ for (const spec of (process.env.BENCH_EXPERIMENT ?? '').split(',').filter(Boolea
 
 /**
  * Starts one server on `core`; resolves once it listens. `extraNodeArgs` go before the script
- * (e.g. `--cpu-prof`) for Node servers.
+ * (e.g. `--cpu-prof`) for Node servers. `onLine` sees every line the server writes.
  */
-export async function startServer(name, { core = 0, extraArgs = [], timeoutMs = 30_000 } = {}) {
+export async function startServer(name, { core = 0, extraArgs = [], timeoutMs = 30_000, onLine: onAnyLine = () => {} } = {}) {
   const def = SERVERS[name];
   if (def === undefined) throw new Error(`unknown server ${name}`);
   const backend = def.backend === undefined ? null : await startBackend(def.backend);
@@ -231,6 +231,7 @@ export async function startServer(name, { core = 0, extraArgs = [], timeoutMs = 
   const gcWaiters = [];
   let listening;
   const onLine = (line) => {
+    onAnyLine(line);
     if (!line.startsWith('{') || !(line.includes('"bench.gc"') || line.includes('"listening"'))) return;
     let entry;
     try {

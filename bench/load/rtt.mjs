@@ -8,13 +8,15 @@
 import { echoFrame, emit, params, PAYLOAD_64, rawConnector, sleep } from './common.mjs';
 import { clientFrame, socketIoMessage } from './raw.mjs';
 
-const { server, connections = 10, warmupMs = 500, measureMs = 3000, intervalMs = 0 } = params;
+const { server, connections = 10, warmupMs = 500, measureMs = 3000, intervalMs = 0, trace = false } = params;
 const connect = await rawConnector(server);
 const sockets = [];
 for (let i = 0; i < connections; i++) sockets.push(await connect());
 
 let recording = false;
 const samples = [];
+/** With `trace`: [send time (epoch ms), round trip (ms)] of every recorded sample, for lining up with other events. */
+const traced = [];
 for (const [i, socket] of sockets.entries()) {
   const text = server.message === 'rpc' ? JSON.stringify({ type: 'rpc', id: i, method: 'echo', data: PAYLOAD_64 }) : echoFrame(i);
   const frame = clientFrame(server.kind === 'socketio' ? socketIoMessage(text) : text);
@@ -25,7 +27,10 @@ for (const [i, socket] of sockets.entries()) {
   };
   socket.onCount(() => {
     const rtt = performance.now() - sentAt;
-    if (recording) samples.push(rtt);
+    if (recording) {
+      samples.push(rtt);
+      if (trace) traced.push([performance.timeOrigin + sentAt, rtt]);
+    }
     // A probe (intervalMs > 0) sends one echo per interval; otherwise the next goes at once.
     if (intervalMs > 0) setTimeout(send, Math.max(0, intervalMs - rtt));
     else send();
@@ -47,6 +52,7 @@ emit({
   p99Us: at(0.99),
   maxUs: at(1),
   perSecond: samples.length / (measureMs / 1000),
+  ...(trace ? { trace: traced } : {}),
 });
 for (const socket of sockets) socket.destroy();
 await sleep(50);
