@@ -257,6 +257,7 @@ describe('driver: limits after auth', () => {
     assert.deepEqual(counted.in, [first.bytes, first.bytes]);
     assert.deepEqual(counted.out, [33, Buffer.byteLength(reply)]);
     assert.equal(Buffer.byteLength(reply), reply.length + 3, 'é is 2 bytes (1 UTF-16 unit), 😀 4 (2 units)');
+    d.connection.peerClosed(1000); // disarms the session clock
   });
 
   it('an authenticated frame is parsed once: a message for the handlers, and one the machine answers (invalid, refresh)', async () => {
@@ -282,6 +283,7 @@ describe('driver: limits after auth', () => {
       { type: 'error', id: 3, code: 'invalid_message' },
       { type: 'error', code: 'invalid_json' },
     ]);
+    d.connection.peerClosed(1000);
   });
 
   it('an identity the admission refuses is closed with its code and never gets auth.ok', async () => {
