@@ -17,7 +17,7 @@ import { CloseCodes, type CloseCodeInfo } from '../protocol/close-codes.ts';
 import type { Limits } from './limits.ts';
 import type { Frame, InboundMessage, OutboundMessage } from '../protocol/messages.ts';
 import { withRetryHint } from '../protocol/close-reason.ts';
-import { parseAuthMessage, parseMessage } from '../protocol/parse.ts';
+import { parseAuthMessage, parseMessage, type ParseResult } from '../protocol/parse.ts';
 import type { Identity, VerifyResult } from '../auth/verifier.ts';
 
 /** Frames received before `auth.ok`, bounded by `maxQueuedFrames` and `maxQueuedBytes`. */
@@ -35,7 +35,8 @@ export type ConnState =
 
 export type ConnEvent =
   | { readonly type: 'open' }
-  | { readonly type: 'frame'; readonly frame: Frame }
+  /** `parsed`: the frame's parse, when the driver's fast path has read it already (`parseForHandlers`). */
+  | { readonly type: 'frame'; readonly frame: Frame; readonly parsed?: ParseResult }
   | { readonly type: 'verified'; readonly result: VerifyResult }
   /** The per-user cap took this socket. */
   | { readonly type: 'admitted' }
@@ -91,7 +92,7 @@ export function transition(state: ConnState, event: ConnEvent, now: number, limi
     case 'auth_deadline':
       return state.phase === 'awaiting_ticket' ? closeWith(CloseCodes.authTimeout, 'auth_deadline') : stay(state);
     case 'frame':
-      return onFrame(state, event.frame, limits);
+      return onFrame(state, event.frame, limits, event.parsed);
     case 'verified':
       return state.phase === 'verifying' ? onVerified(state, event.result, now) : stay(state);
     case 'admitted':
@@ -115,7 +116,7 @@ export function transition(state: ConnState, event: ConnEvent, now: number, limi
   }
 }
 
-function onFrame(state: Exclude<ConnState, { phase: 'closed' }>, frame: Frame, limits: Limits): Transition {
+function onFrame(state: Exclude<ConnState, { phase: 'closed' }>, frame: Frame, limits: Limits, parsed?: ParseResult): Transition {
   switch (state.phase) {
     case 'awaiting_ticket': {
       const deadline: Effect = { type: 'disarm_auth_deadline' };
@@ -139,22 +140,40 @@ function onFrame(state: Exclude<ConnState, { phase: 'closed' }>, frame: Frame, l
     }
     case 'authenticated':
       if (frame.bytes > limits.maxMessageBytes) return closeWith(CloseCodes.tooBig, 'message_too_big');
-      return onMessage(state, frame);
+      return onMessage(state, frame, parsed);
   }
 }
 
 const reply = (state: Authenticated, message: OutboundMessage): Transition => ({ state, effects: [{ type: 'send', message }] });
 
 /** An authenticated frame: an error reply, the protocol's own `refresh`, or a message for the handlers. */
-function onMessage(state: Authenticated, frame: Frame): Transition {
+function onMessage(state: Authenticated, frame: Frame, parsed?: ParseResult): Transition {
   if (frame.kind !== 'text') return reply(state, { type: 'error', code: 'binary_unsupported' });
-  const parsed = parseMessage(frame.data);
+  parsed ??= parseMessage(frame.data);
   if (!parsed.ok) return reply(state, { type: 'error', id: parsed.id, code: parsed.code });
   const { message } = parsed;
-  // `refresh` is reserved by the protocol: a handler table cannot replace it.
-  if (message.type === 'refresh') return onRefreshRequested(state, typeof message.ticket === 'string' ? message.ticket : null, message.id);
-  return { state, effects: [{ type: 'dispatch', message }] };
+  if (isForHandlers(message)) return { state, effects: [{ type: 'dispatch', message }] };
+  return onRefreshRequested(state, typeof message.ticket === 'string' ? message.ticket : null, message.id);
 }
+
+/** `refresh` is reserved by the protocol: a handler table cannot replace it. Every other message is the handlers'. */
+const isForHandlers = (message: InboundMessage): boolean => message.type !== 'refresh';
+
+/**
+ * The driver's per-message fast path, for a socket with nothing queued: an authenticated text frame
+ * within the size limit, parsed; undefined for any other frame. A parse that is ok and for the
+ * handlers is dispatched as is — what `transition` decides for it (the `dispatch` effect, state
+ * unchanged) without building a Transition per message. Any other parse goes back in the frame
+ * event (`parsed`), so that nothing is parsed twice.
+ */
+export function parseForHandlers(state: ConnState, frame: Frame, limits: Limits): ParseResult | undefined {
+  if (state.phase !== 'authenticated' || frame.kind !== 'text' || frame.bytes > limits.maxMessageBytes) return undefined;
+  return parseMessage(frame.data);
+}
+
+/** The message of a fast-path parse that the handlers get, or undefined. */
+export const handlersMessage = (parsed: ParseResult): InboundMessage | undefined =>
+  parsed.ok && isForHandlers(parsed.message) ? parsed.message : undefined;
 
 function onVerified(state: Extract<ConnState, { phase: 'verifying' }>, result: VerifyResult, now: number): Transition {
   if (result.kind === 'unavailable') {

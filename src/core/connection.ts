@@ -4,11 +4,19 @@
  * chain, because Hono does not await `onMessage`: without it, messages would overtake the
  * pending verification or a slow handler.
  */
-import { transition, initialState, type ConnEvent, type ConnState, type Effect } from './connection-machine.ts';
+import {
+  transition,
+  initialState,
+  handlersMessage,
+  parseForHandlers,
+  type ConnEvent,
+  type ConnState,
+  type Effect,
+} from './connection-machine.ts';
 import { withDeadline } from '../auth/deadline.ts';
 import type { Identity, Verifier, VerifyRequest, VerifyResult } from '../auth/verifier.ts';
 import { refilled } from './token-bucket.ts';
-import type { Frame, OutboundMessage } from '../protocol/messages.ts';
+import type { Frame, InboundMessage, OutboundMessage } from '../protocol/messages.ts';
 import { encode } from '../protocol/encode.ts';
 import { utf8ByteLength } from '../protocol/parse.ts';
 import { CloseCodes, type CloseCodeInfo } from '../protocol/close-codes.ts';
@@ -131,8 +139,29 @@ export class Connection implements SessionClockWatcher, HandlerContext, TopicMem
     if (this.#state.phase === 'closed') return;
     this.#deps.observer?.messageIn?.(frame.bytes);
     if (!this.#takeToken()) return this.#limitHit('message_rate', CloseCodes.rateLimited);
+    if (this.#busy === 0) {
+      // The common case, without a transition per message: see parseForHandlers.
+      const parsed = parseForHandlers(this.#state, frame, this.#deps.limits);
+      if (parsed !== undefined) {
+        const message = handlersMessage(parsed);
+        return message !== undefined ? this.#dispatchNow(message, frame) : this.#enqueue({ type: 'frame', frame, parsed });
+      }
+    }
     if (this.#pending >= this.#deps.limits.maxPendingEvents) return this.#limitHit('pending_events', CloseCodes.policyViolation);
     this.#enqueue({ type: 'frame', frame });
+  }
+
+  /** A message for the handlers while nothing of this socket runs: the `dispatch` effect, performed as `#run` would. */
+  #dispatchNow(message: InboundMessage, frame: Frame): void {
+    this.#busy++;
+    let pending: Promise<void> | undefined;
+    try {
+      pending = dispatch(message, this.#deps.handlers, this);
+    } catch (error) {
+      this.#internalError(error, { type: 'frame', frame });
+    }
+    if (pending === undefined) this.#busy--;
+    else this.#chain = pending.then(() => this.#settled());
   }
 
   /** The socket closed (either side). Idempotent: Deno fires close twice. */
@@ -395,6 +424,10 @@ export class Connection implements SessionClockWatcher, HandlerContext, TopicMem
       outcome = this.#socket.send(text);
     } catch {
       return; // The socket is going away; its close event will settle the state.
+    }
+    if (typeof outcome === 'number') {
+      this.#deps.observer?.messageOut?.(outcome); // written whole: nothing buffered, and the runtime counted the bytes
+      return;
     }
     if (this.#deps.observer?.messageOut) this.#deps.observer.messageOut(utf8ByteLength(text));
     if (outcome === 'dropped' || (outcome === 'sent' && this.#socket.bufferedAmount() > this.#deps.limits.maxBufferedBytes)) {

@@ -7,10 +7,11 @@ import type { Context, MiddlewareHandler } from 'hono';
 import type { Frame } from '../protocol/messages.ts';
 
 /**
- * `sent`: accepted, possibly buffered (check bufferedAmount); `flushed`: written to the network
- * whole, nothing is buffered (Bun says so; saves a call per message); `dropped`: not sent.
+ * `sent`: accepted, possibly buffered (check bufferedAmount); `dropped`: not sent; a number: written
+ * to the network whole, nothing is buffered, and that many bytes of UTF-8 payload (Bun says both;
+ * saves two calls per message: the buffer check and the byte count).
  */
-export type SendOutcome = 'sent' | 'flushed' | 'dropped';
+export type SendOutcome = 'sent' | 'dropped' | number;
 
 /** The socket as the gateway sees it. */
 export interface SocketPort {

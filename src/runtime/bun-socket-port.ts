@@ -75,10 +75,11 @@ export class BunSocketPort implements SocketPort, Pingable {
     this.raw.ping?.();
   }
 
-  // Bun: bytes written (> 0), -1 queued behind backpressure, 0 dropped.
+  // Bun: the payload's UTF-8 bytes when written (> 0; measured equal to Buffer.byteLength, lone
+  // surrogates as 3), -1 queued behind backpressure, 0 dropped (a text is never empty: JSON).
   send(text: string): SendOutcome {
     const result = this.raw.send(text);
-    return result > 0 ? 'flushed' : result === 0 ? 'dropped' : 'sent';
+    return result > 0 ? result : result === 0 ? 'dropped' : 'sent';
   }
   close(code: number, reason: string): void {
     if (this.#closing) return;

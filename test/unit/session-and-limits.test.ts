@@ -13,6 +13,7 @@ import { silentLogger } from '../../src/logging/logger.ts';
 import { SessionClock } from '../../src/core/session-clock.ts';
 import type { SendOutcome, SocketPort } from '../../src/core/socket-port.ts';
 import { builtinHandlers } from '../../src/builtins/index.ts';
+import type { GatewayObserver } from '../../src/core/observer.ts';
 import { utf8ByteLength } from '../../src/protocol/parse.ts';
 
 const NOW = 1_700_000_000_000;
@@ -161,7 +162,9 @@ const frame = (value: unknown) => {
   return { kind: 'text' as const, data, bytes: utf8ByteLength(data) };
 };
 
-function driver(options: { verifier?: Verifier; limits?: Partial<Limits>; admit?: Admit; now?: () => number } = {}) {
+function driver(
+  options: { verifier?: Verifier; limits?: Partial<Limits>; admit?: Admit; now?: () => number; observer?: GatewayObserver } = {},
+) {
   const socket = new FakeSocket();
   const closed: Connection[] = [];
   const connection = new Connection({
@@ -176,6 +179,7 @@ function driver(options: { verifier?: Verifier; limits?: Partial<Limits>; admit?
     now: options.now ?? Date.now,
     sessionClock: new SessionClock(options.now ?? Date.now),
     admit: options.admit,
+    observer: options.observer,
     onClosed: (c) => closed.push(c),
   });
   connection.open();
@@ -228,14 +232,58 @@ describe('driver: limits after auth', () => {
     const d = driver({ limits: { maxBufferedBytes: 2048 } });
     await authenticate(d);
     d.socket.buffered = 4096; // what a stale bufferedAmount would say
-    d.socket.outcome = 'flushed';
+    d.socket.outcome = 12; // Bun: written whole, 12 bytes
     d.connection.receive(frame({ type: 'ping', id: 1 }));
     await sleep(10);
-    assert.deepEqual(d.socket.closes, [], 'flushed: nothing is buffered, whatever the count says');
+    assert.deepEqual(d.socket.closes, [], 'written whole: nothing is buffered, whatever the count says');
     d.socket.outcome = 'sent';
     d.connection.receive(frame({ type: 'ping', id: 2 }));
     await sleep(10);
     assert.deepEqual(d.socket.closes, [4413]);
+  });
+
+  it("bytes out: the count of a runtime that wrote the text whole (Bun), else the text's UTF-8 bytes; bytes in: the frame's", async () => {
+    const counted: { in: number[]; out: number[] } = { in: [], out: [] };
+    const d = driver({ observer: { messageIn: (n) => counted.in.push(n), messageOut: (n) => counted.out.push(n) } });
+    await authenticate(d);
+    counted.in.length = counted.out.length = 0;
+    d.socket.outcome = 33; // what Bun says it wrote
+    const first = frame({ type: 'echo', id: 1, data: 'é😀' });
+    d.connection.receive(first);
+    d.socket.outcome = 'sent'; // queued: the connection counts
+    d.connection.receive(frame({ type: 'echo', id: 2, data: 'é😀' }));
+    await sleep(10);
+    const reply = JSON.stringify(d.socket.sent.at(-1));
+    assert.deepEqual(counted.in, [first.bytes, first.bytes]);
+    assert.deepEqual(counted.out, [33, Buffer.byteLength(reply)]);
+    assert.equal(Buffer.byteLength(reply), reply.length + 3, 'é is 2 bytes (1 UTF-16 unit), 😀 4 (2 units)');
+    d.connection.peerClosed(1000); // disarms the session clock
+  });
+
+  it('an authenticated frame is parsed once: a message for the handlers, and one the machine answers (invalid, refresh)', async () => {
+    const d = driver();
+    await authenticate(d);
+    const texts = ['{"type":"ping","id":1}', '{"type":"echo","id":{}}', '{"type":"refresh","id":3}', '{"type":'];
+    const parse = JSON.parse;
+    const parsed: string[] = [];
+    JSON.parse = ((text: string, reviver?: Parameters<typeof parse>[1]) => {
+      if (texts.includes(text)) parsed.push(text);
+      return parse(text, reviver);
+    }) as typeof JSON.parse;
+    try {
+      for (const data of texts) d.connection.receive({ kind: 'text', data, bytes: Buffer.byteLength(data) });
+    } finally {
+      JSON.parse = parse;
+    }
+    await sleep(10);
+    assert.deepEqual(parsed, texts);
+    assert.deepEqual(d.socket.sent.slice(1), [
+      { type: 'pong', id: 1 },
+      { type: 'error', code: 'invalid_message' },
+      { type: 'error', id: 3, code: 'invalid_message' },
+      { type: 'error', code: 'invalid_json' },
+    ]);
+    d.connection.peerClosed(1000);
   });
 
   it('an identity the admission refuses is closed with its code and never gets auth.ok', async () => {
