@@ -142,7 +142,9 @@ export function createGateway(options: GatewayOptions): Gateway {
           port.close(CloseCodes.tryAgainLater.code, 'server busy');
           return { receive() {}, peerClosed: () => slot.release() };
         }
-        const connection = new Connection(sharedDeps, { id: crypto.randomUUID(), socket: port, origin, ip, slot });
+        // The slot's copy of an equal IP is the one its address's sockets share (connection-counter.ts).
+        const ownIp = slot !== undefined && slot.ip === ip ? slot.ip : ip;
+        const connection = new Connection(sharedDeps, { id: crypto.randomUUID(), socket: port, origin, ip: ownIp, slot });
         registry.add(connection);
         connection.open();
         closeLate?.(connection);

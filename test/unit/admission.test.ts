@@ -494,6 +494,25 @@ describe('ConnectionCounter', () => {
     assert.equal(counter.total, 0);
   });
 
+  it('counts an address through its shared string: up to the cap, down to no entry, and again', () => {
+    const counter = new ConnectionCounter({ maxConnections: 100, maxConnectionsPerIp: 3 });
+    for (let round = 0; round < 2; round += 1) {
+      for (let held = 1; held <= 3; held += 1) {
+        assert.equal(counter.tryAcquire('10.0.0.1'), 'ok');
+        assert.equal(counter.countFor('10.0.0.1'), held);
+        assert.equal(counter.shared('10.0.0.1'), '10.0.0.1');
+      }
+      assert.equal(counter.tryAcquire('10.0.0.1'), 'ip_full');
+      for (let held = 2; held >= 0; held -= 1) {
+        counter.release('10.0.0.1');
+        assert.equal(counter.countFor('10.0.0.1'), held);
+      }
+      counter.release('10.0.0.1'); // extra: ignored
+      assert.equal(counter.trackedIps, 0);
+      assert.equal(counter.total, 0);
+    }
+  });
+
   it('checks the global cap before the per-IP cap and counts a null IP only globally', () => {
     const counter = new ConnectionCounter({ maxConnections: 3, maxConnectionsPerIp: 1 });
     assert.equal(counter.tryAcquire('a'), 'ok');
