@@ -278,6 +278,17 @@ describe('admission: Origin', () => {
   });
 });
 
+describe('admission: sharedOrigin', () => {
+  it('gives an equal string for an allowlisted Origin and the header itself for any other', () => {
+    const { admission } = setup();
+    assert.equal(admission.sharedOrigin('https://app.example.com'), 'https://app.example.com');
+    assert.equal(admission.sharedOrigin('http://localhost:8080'), 'http://localhost:8080');
+    // Only an exact match: an equivalent spelling stays as the client sent it.
+    assert.equal(admission.sharedOrigin('HTTPS://APP.EXAMPLE.COM'), 'HTTPS://APP.EXAMPLE.COM');
+    assert.equal(admission.sharedOrigin('https://evil.example'), 'https://evil.example');
+  });
+});
+
 describe('admission: request target and Upgrade header', () => {
   it('GET //evil.com/ws → 403 (the middleware is app-wide: no /ws route matches this path)', async () => {
     const { upgrade } = setup();
