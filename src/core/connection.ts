@@ -35,6 +35,33 @@ export type { SocketPort } from './socket-port.ts';
 const SLOW_CONSUMER_GRACE_MS = 1_000;
 
 /**
+ * What a connection holds only now and then: empty on an idle authenticated socket, so it lives in
+ * an object made when first needed and dropped when all of it is empty again (memory per socket).
+ */
+class Occasional {
+  /** The events queued behind a running one. */
+  chain: Promise<void> | undefined = undefined;
+  /** Events queued and not yet started (bounded by limits.maxPendingEvents). */
+  pending = 0;
+  deadline: ReturnType<typeof setTimeout> | undefined = undefined;
+  closeCallbacks: (() => void)[] | undefined = undefined;
+  terminateTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  /** The runtime topics this socket is subscribed to (channel fan-out), left when it closes. */
+  joined: { readonly topics: SocketTopics; readonly names: string[] } | undefined = undefined;
+
+  get empty(): boolean {
+    return (
+      this.chain === undefined &&
+      this.pending === 0 &&
+      this.deadline === undefined &&
+      this.closeCallbacks === undefined &&
+      this.terminateTimer === undefined &&
+      this.joined === undefined
+    );
+  }
+}
+
+/**
  * Decides whether a freshly verified identity may hold a socket (per-user caps); null admits it.
  * Runs before `auth.ok`, so a refused connection never sees one.
  */
@@ -85,13 +112,10 @@ export class Connection implements SessionClockWatcher, HandlerContext, TopicMem
   readonly #origin: string | null;
   readonly #ip: string | null;
   #state: ConnState = initialState;
-  /** The events queued behind a running one; none while the socket is idle (no promise kept per socket). */
-  #chain: Promise<void> | undefined;
-  /** Events queued and not yet started (bounded by limits.maxPendingEvents). */
-  #pending = 0;
+  /** Event queue, auth deadline, close callbacks, slow consumer's timer, topics: see `Occasional`. */
+  #occasional: Occasional | undefined;
   /** Events running or queued; 0 means the next event may run synchronously. */
   #busy = 0;
-  #deadline: ReturnType<typeof setTimeout> | undefined;
   /**
    * The session end the clock is armed for (epoch seconds), and the second of its warning. The
    * clock holds the connection under one second at a time: the warning's while one is due, else exp.
@@ -99,12 +123,8 @@ export class Connection implements SessionClockWatcher, HandlerContext, TopicMem
   #sessionExp: number | undefined;
   #warningSecond: number | undefined;
   #closedNotified = false;
-  #closeCallbacks: (() => void)[] | undefined;
-  #terminateTimer: ReturnType<typeof setTimeout> | undefined;
   /** The user, once authenticated: every later line of this connection names them. */
   #sub: string | undefined;
-  /** The runtime topics this socket is subscribed to (channel fan-out), left when it closes. */
-  #joined: { readonly topics: SocketTopics; readonly names: string[] } | undefined;
   /** The message rate's token bucket (limits.messageRate), as two numbers. */
   #tokens: number;
   #tokensAt: number;
@@ -147,7 +167,8 @@ export class Connection implements SessionClockWatcher, HandlerContext, TopicMem
         return message !== undefined ? this.#dispatchNow(message, frame) : this.#enqueue({ type: 'frame', frame, parsed });
       }
     }
-    if (this.#pending >= this.#deps.limits.maxPendingEvents) return this.#limitHit('pending_events', CloseCodes.policyViolation);
+    if ((this.#occasional?.pending ?? 0) >= this.#deps.limits.maxPendingEvents)
+      return this.#limitHit('pending_events', CloseCodes.policyViolation);
     this.#enqueue({ type: 'frame', frame });
   }
 
@@ -161,7 +182,7 @@ export class Connection implements SessionClockWatcher, HandlerContext, TopicMem
       this.#internalError(error, { type: 'frame', frame });
     }
     if (pending === undefined) this.#busy--;
-    else this.#chain = pending.then(() => this.#settled());
+    else this.#more().chain = pending.then(() => this.#settled());
   }
 
   /** The socket closed (either side). Idempotent: Deno fires close twice. */
@@ -210,21 +231,35 @@ export class Connection implements SessionClockWatcher, HandlerContext, TopicMem
       this.#busy++; // an enqueue from inside this run (none today: events come from the event loop) queues
       const pending = this.#run(event);
       if (pending === undefined) this.#busy--;
-      else this.#chain = pending.then(() => this.#settled());
+      else this.#more().chain = pending.then(() => this.#settled());
       return;
     }
-    this.#pending++;
+    const occasional = this.#more();
+    occasional.pending++;
     this.#busy++;
-    this.#chain = (this.#chain ?? Promise.resolve())
+    occasional.chain = (occasional.chain ?? Promise.resolve())
       .then(() => {
-        this.#pending--;
+        occasional.pending--;
         return this.#run(event);
       })
       .then(() => this.#settled());
   }
 
   #settled(): void {
-    if (--this.#busy === 0) this.#chain = undefined;
+    if (--this.#busy !== 0) return;
+    const occasional = this.#occasional;
+    if (occasional === undefined) return;
+    occasional.chain = undefined;
+    this.#tidy();
+  }
+
+  #more(): Occasional {
+    return (this.#occasional ??= new Occasional());
+  }
+
+  /** Drops the occasional fields' object once all of them are empty again. */
+  #tidy(): void {
+    if (this.#occasional?.empty === true) this.#occasional = undefined;
   }
 
   #apply(event: ConnEvent): void {
@@ -273,12 +308,16 @@ export class Connection implements SessionClockWatcher, HandlerContext, TopicMem
   #perform(effect: Effect): Promise<void> | undefined {
     switch (effect.type) {
       case 'arm_auth_deadline':
-        this.#deadline = setTimeout(() => this.#enqueue({ type: 'auth_deadline' }), this.#deps.limits.authDeadlineMs);
+        this.#more().deadline = setTimeout(() => this.#enqueue({ type: 'auth_deadline' }), this.#deps.limits.authDeadlineMs);
         return;
-      case 'disarm_auth_deadline':
-        clearTimeout(this.#deadline);
-        this.#deadline = undefined;
+      case 'disarm_auth_deadline': {
+        const occasional = this.#occasional;
+        if (occasional === undefined) return;
+        clearTimeout(occasional.deadline);
+        occasional.deadline = undefined;
+        this.#tidy();
         return;
+      }
       case 'arm_session_timers':
         this.#armSessionTimers(effect.exp);
         return;
@@ -408,7 +447,7 @@ export class Connection implements SessionClockWatcher, HandlerContext, TopicMem
 
   onClose(callback: () => void): void {
     if (this.#closedNotified) callback();
-    else (this.#closeCallbacks ??= []).push(callback);
+    else (this.#more().closeCallbacks ??= []).push(callback);
   }
 
   #context(): HandlerContext {
@@ -438,7 +477,7 @@ export class Connection implements SessionClockWatcher, HandlerContext, TopicMem
   #slowConsumer(): void {
     this.#limitHit('send_buffer', CloseCodes.slowConsumer);
     // Our close frame waits behind everything the reader has not read: do not wait for its answer.
-    this.#terminateTimer ??= setTimeout(() => this.#socket.terminate(), SLOW_CONSUMER_GRACE_MS);
+    this.#more().terminateTimer ??= setTimeout(() => this.#socket.terminate(), SLOW_CONSUMER_GRACE_MS);
   }
 
   // --- The runtime's fan-out (core/fanout.ts): channel deliveries sent to many sockets by one call ---
@@ -446,16 +485,16 @@ export class Connection implements SessionClockWatcher, HandlerContext, TopicMem
   /** Subscribes this socket to a runtime topic; false when it cannot (not authenticated, closing, or refused by the runtime). */
   joinTopic(topics: SocketTopics, topic: string): boolean {
     if (this.#state.phase !== 'authenticated' || this.#closedNotified) return false;
-    const joined = this.#joined;
+    const joined = this.#occasional?.joined;
     if (joined !== undefined && joined.topics !== topics) return false; // one runtime's topics per socket
     if (!topics.subscribe(this.#socket, topic)) return false;
-    if (joined === undefined) this.#joined = { topics, names: [topic] };
+    if (joined === undefined) this.#more().joined = { topics, names: [topic] };
     else joined.names.push(topic);
     return true;
   }
 
   leaveTopic(topics: SocketTopics, topic: string): void {
-    const joined = this.#joined;
+    const joined = this.#occasional?.joined;
     if (joined === undefined || joined.topics !== topics) return;
     const i = joined.names.indexOf(topic);
     if (i === -1) return;
@@ -464,9 +503,10 @@ export class Connection implements SessionClockWatcher, HandlerContext, TopicMem
   }
 
   #leaveTopics(): void {
-    const joined = this.#joined;
-    if (joined === undefined) return;
-    this.#joined = undefined;
+    const occasional = this.#occasional;
+    const joined = occasional?.joined;
+    if (occasional === undefined || joined === undefined) return;
+    occasional.joined = undefined;
     for (const name of joined.names) joined.topics.unsubscribe(this.#socket, name);
   }
 
@@ -477,7 +517,7 @@ export class Connection implements SessionClockWatcher, HandlerContext, TopicMem
   }
 
   #clearTimers(): void {
-    clearTimeout(this.#deadline);
+    clearTimeout(this.#occasional?.deadline);
     this.#disarmSessionTimers();
   }
 
@@ -486,9 +526,10 @@ export class Connection implements SessionClockWatcher, HandlerContext, TopicMem
     this.#closedNotified = true;
     this.#leaveTopics();
     this.#clearTimers();
-    clearTimeout(this.#terminateTimer);
-    const callbacks = this.#closeCallbacks ?? [];
-    this.#closeCallbacks = undefined;
+    const occasional = this.#occasional;
+    clearTimeout(occasional?.terminateTimer);
+    const callbacks = occasional?.closeCallbacks ?? [];
+    if (occasional !== undefined) occasional.closeCallbacks = undefined;
     for (const callback of callbacks) {
       try {
         callback();

@@ -33,7 +33,7 @@ export interface GatewayOptions {
    * Checks run before the upgrade (origin, caps, rates; see `createAdmission`); a refusal is an
    * HTTP status. Its middleware is mounted app-wide: `GET //evil.com/ws` matches no `/ws` route.
    */
-  readonly admission?: Pick<Admission, 'middleware' | 'claim'>;
+  readonly admission?: Pick<Admission, 'middleware' | 'claim'> & Partial<Pick<Admission, 'sharedOrigin'>>;
   /** Counts each user's sockets for the per-user cap (in-process, or Redis to cap across instances). */
   readonly userConnections: UserConnections;
   /** Receives counts and timings for metrics. */
@@ -131,7 +131,9 @@ export function createGateway(options: GatewayOptions): Gateway {
   const app = new Hono();
   const upgrade = options.runtime.upgrade((c: Context) => {
     // Called for every request on this route, upgrade or not: only read headers here.
-    const origin = c.req.header('origin') ?? null;
+    // An allowlisted Origin as the allowlist's own string (equal), not this request's copy.
+    const header = c.req.header('origin');
+    const origin = header === undefined ? null : (options.admission?.sharedOrigin?.(header) ?? header);
     const ip = options.clientIp?.(c) ?? null;
     // The connection slot the admission granted; released exactly once when the socket is gone.
     const slot = options.admission?.claim(c);
@@ -142,7 +144,9 @@ export function createGateway(options: GatewayOptions): Gateway {
           port.close(CloseCodes.tryAgainLater.code, 'server busy');
           return { receive() {}, peerClosed: () => slot.release() };
         }
-        const connection = new Connection(sharedDeps, { id: crypto.randomUUID(), socket: port, origin, ip, slot });
+        // The slot's copy of an equal IP is the one its address's sockets share (connection-counter.ts).
+        const ownIp = slot !== undefined && slot.ip === ip ? slot.ip : ip;
+        const connection = new Connection(sharedDeps, { id: crypto.randomUUID(), socket: port, origin, ip: ownIp, slot });
         registry.add(connection);
         connection.open();
         closeLate?.(connection);

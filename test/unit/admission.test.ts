@@ -278,6 +278,17 @@ describe('admission: Origin', () => {
   });
 });
 
+describe('admission: sharedOrigin', () => {
+  it('gives an equal string for an allowlisted Origin and the header itself for any other', () => {
+    const { admission } = setup();
+    assert.equal(admission.sharedOrigin('https://app.example.com'), 'https://app.example.com');
+    assert.equal(admission.sharedOrigin('http://localhost:8080'), 'http://localhost:8080');
+    // Only an exact match: an equivalent spelling stays as the client sent it.
+    assert.equal(admission.sharedOrigin('HTTPS://APP.EXAMPLE.COM'), 'HTTPS://APP.EXAMPLE.COM');
+    assert.equal(admission.sharedOrigin('https://evil.example'), 'https://evil.example');
+  });
+});
+
 describe('admission: request target and Upgrade header', () => {
   it('GET //evil.com/ws → 403 (the middleware is app-wide: no /ws route matches this path)', async () => {
     const { upgrade } = setup();
@@ -492,6 +503,25 @@ describe('ConnectionCounter', () => {
     for (let i = 0; i < 10_000; i += 1) counter.release(`10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`);
     assert.equal(counter.trackedIps, 0);
     assert.equal(counter.total, 0);
+  });
+
+  it('counts an address through its shared string: up to the cap, down to no entry, and again', () => {
+    const counter = new ConnectionCounter({ maxConnections: 100, maxConnectionsPerIp: 3 });
+    for (let round = 0; round < 2; round += 1) {
+      for (let held = 1; held <= 3; held += 1) {
+        assert.equal(counter.tryAcquire('10.0.0.1'), 'ok');
+        assert.equal(counter.countFor('10.0.0.1'), held);
+        assert.equal(counter.shared('10.0.0.1'), '10.0.0.1');
+      }
+      assert.equal(counter.tryAcquire('10.0.0.1'), 'ip_full');
+      for (let held = 2; held >= 0; held -= 1) {
+        counter.release('10.0.0.1');
+        assert.equal(counter.countFor('10.0.0.1'), held);
+      }
+      counter.release('10.0.0.1'); // extra: ignored
+      assert.equal(counter.trackedIps, 0);
+      assert.equal(counter.total, 0);
+    }
   });
 
   it('checks the global cap before the per-IP cap and counts a null IP only globally', () => {

@@ -393,6 +393,42 @@ describe('Connection: ordering and lifecycle', () => {
     t.end();
   });
 
+  // The queue's fields live in an object dropped once they are empty again: a second burst must count from zero.
+  it('maxPendingEvents counts afresh after the queue drained, and close callbacks still run', async () => {
+    let gate = deferred<void>();
+    const seen: unknown[] = [];
+    const t = setup({
+      limits: { maxPendingEvents: 2 },
+      handlers: {
+        slow: (m) => {
+          seen.push(m.id);
+          return gate.promise;
+        },
+      },
+    });
+    await authenticate(t);
+    let closedCallbacks = 0;
+    t.conn.onClose(() => closedCallbacks++);
+    for (let burst = 0; burst < 2; burst++) {
+      for (let i = 0; i < 3; i++) t.sendText({ type: 'slow', id: burst * 10 + i }); // one running, two queued
+      await flush();
+      assert.equal(t.conn.state.phase, 'authenticated', `burst ${burst}: two queued are within the cap`);
+      gate.resolve();
+      await flush();
+      gate = deferred<void>();
+    }
+    assert.deepEqual(seen, [0, 1, 2, 10, 11, 12]);
+    t.sendText({ type: 'slow', id: 20 });
+    await flush();
+    t.conn.onClose(() => closedCallbacks++);
+    for (let i = 21; i <= 23; i++) t.sendText({ type: 'slow', id: i });
+    assert.deepEqual(t.conn.state, { phase: 'closed', code: 1008 });
+    gate.resolve();
+    await flush();
+    t.end();
+    assert.equal(closedCallbacks, 2);
+  });
+
   // Regression: a close while a queued message is handled cancels the rest of the queue.
   it('queued frames are not dispatched after the socket closed mid-drain', async () => {
     const seen: unknown[] = [];

@@ -1,8 +1,10 @@
 /** One process: the per-user cap is a set of connection ids per user. Nothing expires; release is the only way out. */
 import type { UserConnections } from '../../core/user-connections.ts';
+import { StringSet } from './string-set.ts';
 
 export class MemoryUserConnections implements UserConnections {
-  readonly #byUser = new Map<string, Set<string>>();
+  /** A `StringSet`, not a `Set`: one entry per open socket, about 100 B less each on Bun. */
+  readonly #byUser = new Map<string, StringSet>();
   #closed = false;
 
   async acquire(sub: string, connectionId: string, max: number): Promise<boolean> {
@@ -10,7 +12,7 @@ export class MemoryUserConnections implements UserConnections {
     let ids = this.#byUser.get(sub);
     if (ids?.has(connectionId)) return true; // acquiring twice is not two connections
     if ((ids?.size ?? 0) >= max) return false;
-    if (ids === undefined) this.#byUser.set(sub, (ids = new Set()));
+    if (ids === undefined) this.#byUser.set(sub, (ids = new StringSet()));
     ids.add(connectionId);
     return true;
   }

@@ -74,6 +74,11 @@ export interface Admission {
   readonly policy: OriginPolicy;
   /** Host and Origin checks as used here; hand them to the auth service so both decide alike. */
   readonly origins: OriginGuard;
+  /**
+   * The allowlist's own copy of an Origin header equal to one of its entries, else `origin`: a
+   * socket that keeps its Origin keeps one string shared by every socket of that origin.
+   */
+  sharedOrigin(origin: string): string;
   stats(): AdmissionStats;
 }
 
@@ -99,6 +104,8 @@ export function createAdmission(options: AdmissionOptions): Admission {
   // Keyed by the request's Context, which Hono hands both to this middleware and to the
   // upgradeWebSocket callback; a WeakMap needs no cleanup and no ContextVariableMap augmentation.
   const grants = new WeakMap<Context, Grant>();
+  // Each entry keyed by itself: a Set cannot hand back its own instance of an equal string.
+  const allowed = new Map<string, string>(Array.from(policy.origins, (entry) => [entry, entry]));
 
   const middleware: MiddlewareHandler = async (c, next) => {
     const upgrade = c.req.header('upgrade');
@@ -168,6 +175,7 @@ export function createAdmission(options: AdmissionOptions): Admission {
       grant.claimed = true;
       return grant.slot;
     },
+    sharedOrigin: (origin) => allowed.get(origin) ?? origin,
     stats: () => ({ connections: counter.total, pending: slots.pendingCount, trackedIps: counter.trackedIps }),
   };
 }

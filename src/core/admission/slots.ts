@@ -39,7 +39,8 @@ export class SlotTable {
     this.sweep();
     const result = this.counter.tryAcquire(ip);
     if (result !== 'ok') return { result };
-    const slot = new SlotImpl(this, ip);
+    // The address's shared string, not this request's copy: the slot outlives the request.
+    const slot = new SlotImpl(this, ip === null ? null : this.counter.shared(ip));
     this.#pending.set(slot, this.now() + this.pendingTimeoutMs);
     return { result, slot };
   }
