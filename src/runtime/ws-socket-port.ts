@@ -26,22 +26,54 @@ export class ResettingWebSocket extends WebSocket {
   }
 }
 
+/**
+ * Sends of one tick leave in one write: the first corks the connection and a `nextTick` uncorks it,
+ * so the replies to the messages of one read (a client that pipelines) cost one `writev`, not one
+ * each (Bun's uWS corks the same way). Past CORK_FLUSH_BYTES the cork is lifted at once, so what
+ * it holds stays small beside --max-buffered and `bufferedAmount` is the peer's real backlog
+ * whenever the gateway checks it; a close or a terminate lifts it first, so nothing corked is
+ * lost behind them.
+ */
+const CORK_FLUSH_BYTES = 16 * 1024;
+
+function uncork(port: WsSocketPort): void {
+  port.uncork();
+}
+
 /** `ws`'s WebSocket as the gateway's port. A class, not closures: an idle server holds one per socket. */
 export class WsSocketPort implements SocketPort {
+  #corked = false;
+
   constructor(readonly raw: ResettingWebSocket) {}
 
   send(text: string): SendOutcome {
+    const tcp = this.raw.tcp;
+    if (!this.#corked && tcp !== undefined && this.raw.readyState === WebSocket.OPEN) {
+      tcp.cork();
+      this.#corked = true;
+      process.nextTick(uncork, this);
+    }
     this.raw.send(text);
+    if (this.#corked && tcp!.writableLength > CORK_FLUSH_BYTES) this.uncork();
     return 'sent';
   }
   close(code: number, reason: string): void {
+    this.uncork();
     this.raw.close(code, reason);
   }
   bufferedAmount(): number {
     return this.raw.bufferedAmount;
   }
   terminate(): void {
+    this.uncork();
     this.raw.terminate();
+  }
+
+  /** Writes what this tick's sends corked (idempotent). */
+  uncork(): void {
+    if (!this.#corked) return;
+    this.#corked = false;
+    this.raw.tcp!.uncork();
   }
 
   /**
