@@ -144,7 +144,7 @@ lines.push(
   `| CPU per connect, whole ticket flow | ${µs(measured.node.connectCpuS)} | ${µs(measured.bun.connectCpuS)} | connect scenario, median connects/CPU-s |`,
 );
 lines.push(
-  `| CPU per client message (echo) | ${µs(measured.node.messageCpuS)} | ${µs(measured.bun.messageCpuS)} | echo scenario; used for subscribe, presence and publish requests |`,
+  `| CPU per client message (echo) | ${µs(measured.node.messageCpuS)} | ${µs(measured.bun.messageCpuS)} | echo scenario (16 connections × 64 in flight: replies to one read leave in one write; a client with one message in flight costs more per message); used for subscribe, presence and publish requests |`,
 );
 lines.push(
   `| CPU per delivery (fan-out to 1000) | ${µs(measured.node.deliveryCpuS)} | ${µs(measured.bun.deliveryCpuS)} | fan-out scenario |`,

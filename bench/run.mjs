@@ -501,10 +501,12 @@ function evaluateTargets(scenarios, memory) {
   return targets;
 }
 
+/** Newest source file under `dir`; generated files (`*.gen.ts`, rewritten by `build:binary` after `build`) do not count. */
 function newestMtime(dir) {
   let newest = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name);
+    if (entry.name.endsWith('.gen.ts')) continue;
     newest = Math.max(newest, entry.isDirectory() ? newestMtime(full) : statSync(full).mtimeMs);
   }
   return newest;
