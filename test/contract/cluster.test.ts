@@ -52,30 +52,19 @@ const prefix = () => `k${process.pid}-${++n}:`;
 const NAME = 'redis cluster (two instances, three masters)';
 
 const stream = (p: string) => whenHealthy(new RedisStream({ url: cluster.url, prefix: p }), 'stream healthy');
-streamContract(NAME, () => {
-  const p = prefix();
-  return twoInstances(() => stream(p));
-});
-presenceContract(NAME, () => {
-  const p = prefix();
-  return twoInstances(() => whenHealthy(new RedisPresence({ url: cluster.url, prefix: p }), 'presence healthy'));
-});
-brokerContract(NAME, () => {
-  const p = prefix();
-  return twoInstances(() => whenHealthy(new RedisBroker({ url: cluster.url, prefix: p }), 'broker healthy'));
-});
-ticketStoreContract(NAME, () => {
-  const p = prefix();
-  return twoInstances(() => whenHealthy(new RedisTicketStore({ url: cluster.url, prefix: p }), 'tickets healthy'));
-});
-sessionStoreContract(NAME, () => {
-  const p = prefix();
-  return twoInstances(() => whenHealthy(new RedisSessionStore({ url: cluster.url, prefix: p }), 'sessions healthy'));
-});
-userConnectionsContract(NAME, () => {
-  const p = prefix();
-  return twoInstances(() => whenHealthy(new RedisUserConnections({ url: cluster.url, prefix: p }), 'counter healthy'));
-});
+/** The contracts' pair: two instances of a Redis backend on the cluster under one fresh key prefix, each once healthy. */
+const pairOn =
+  <T extends { readonly healthy: boolean; close(): Promise<void> }>(Backend: new (o: { url: string; prefix: string }) => T, what: string) =>
+  () => {
+    const p = prefix();
+    return twoInstances(() => whenHealthy(new Backend({ url: cluster.url, prefix: p }), what));
+  };
+streamContract(NAME, pairOn(RedisStream, 'stream healthy'));
+presenceContract(NAME, pairOn(RedisPresence, 'presence healthy'));
+brokerContract(NAME, pairOn(RedisBroker, 'broker healthy'));
+ticketStoreContract(NAME, pairOn(RedisTicketStore, 'tickets healthy'));
+sessionStoreContract(NAME, pairOn(RedisSessionStore, 'sessions healthy'));
+userConnectionsContract(NAME, pairOn(RedisUserConnections, 'counter healthy'));
 
 describe('Redis Cluster specifics', () => {
   it('slotOf agrees with CLUSTER KEYSLOT (hash tags, empty tags, UTF-8)', async () => {

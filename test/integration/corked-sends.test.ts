@@ -13,16 +13,19 @@ const RUNTIMES: RuntimeTarget[] = ['node', 'deno', 'bun'];
 
 for (const runtime of RUNTIMES) {
   describe(`sends of one tick on ${runtime}`, () => {
-    let server: ServerProcess;
+    // One server with room for a burst, one whose rate bucket holds 5.
+    let roomy: ServerProcess;
+    let strict: ServerProcess;
     before(async () => {
-      server = await startServer(runtime, { timeoutMs: 30_000, args: ['--message-rate', '1000/s,1000'] });
+      const start = (rate: string) => startServer(runtime, { timeoutMs: 30_000, args: ['--message-rate', rate] });
+      [roomy, strict] = await Promise.all([start('1000/s,1000'), start('1/s,5')]);
     });
     after(async () => {
-      await server?.stop();
+      await Promise.all([roomy?.stop(), strict?.stop()]);
     });
 
     it('a pipelined burst of 500 echoes: every reply, in order, then the socket keeps working', async () => {
-      const s = await authenticated(server);
+      const s = await authenticated(roomy);
       for (let i = 0; i < 500; i++) s.send({ type: 'echo', id: i, data: 'x'.repeat(i) });
       await s.message(500, 10_000);
       assert.deepEqual(
@@ -34,19 +37,9 @@ for (const runtime of RUNTIMES) {
       assert.equal((await s.message(501)).id, 'after');
       s.raw.close();
     });
-  });
 
-  describe(`replies corked before a close in the same tick, on ${runtime}`, () => {
-    let server: ServerProcess;
-    before(async () => {
-      server = await startServer(runtime, { timeoutMs: 30_000, args: ['--message-rate', '1/s,5'] });
-    });
-    after(async () => {
-      await server?.stop();
-    });
-
-    it('5 echoes and a 6th over the rate, at once: the 5 replies arrive, then the 4429 close', async () => {
-      const s = await authenticated(server);
+    it('replies corked before a close in the same tick: 5 echoes and a 6th over the rate, at once → the 5 replies, then the 4429 close', async () => {
+      const s = await authenticated(strict);
       await sleep(1_200); // the bucket full again (5) after the auth frame's token
       for (let i = 0; i < 6; i++) s.send({ type: 'echo', id: i, data: i });
       const closed = await s.closeCode();
